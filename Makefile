@@ -1,0 +1,39 @@
+# groenkans: the two commands of the quick start are `make demo` and `make test`.
+# Each creates .venv in the checkout if needed and installs the pinned versions
+# from constraints.txt, so two machines get the same packages.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast venv system-deps bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## Score the bundled sample park: writes out/demo.gpkg, out/demo.png and out/demo.html
+demo: $(STAMP)
+	$(BIN)/groenkans demo --out out
+
+## Run the whole test suite (system packages some tests need are installed first where possible)
+test: $(STAMP)
+	bash scripts/system-deps.sh
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+## The quick tests only (skips those marked slow)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python bench/zonal.py
+	$(BIN)/python bench/park.py
+	$(BIN)/python bench/national.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the Debian packages some tests need (QGIS for opening the GeoPackage
+# in a real GIS, GDAL's Python bindings for validate_gpkg). Tests that need them
+# skip with the reason printed when they are absent. Installs only as root and
+# only where apt-get exists; never fails the test run.
+set -u
+need=()
+python3 -c "import qgis.core" 2>/dev/null || need+=(python3-qgis)
+/usr/bin/python3 -c "from osgeo import gdal" 2>/dev/null || need+=(python3-gdal)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "system-deps: not root or no apt-get; tests needing ${need[*]} will be skipped"
+  exit 0
+fi
+if [ "${CI:-}" != "true" ] && [ "${GROENKANS_SYSTEM_DEPS:-}" != "1" ]; then
+  echo "system-deps: ${need[*]} missing; set GROENKANS_SYSTEM_DEPS=1 (CI does) to install them, else those tests skip"
+  exit 0
+fi
+echo "system-deps: installing ${need[*]} (Debian packages) ..."
+export DEBIAN_FRONTEND=noninteractive
+( apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" ) >/tmp/groenkans-system-deps.log 2>&1 \
+  && echo "system-deps: installed" \
+  || echo "system-deps: install failed (see /tmp/groenkans-system-deps.log); those tests will be skipped"
+exit 0

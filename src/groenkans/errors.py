@@ -1,0 +1,80 @@
+"""Named groenkans errors.
+
+Every error groenkans raises on purpose derives from :class:`GroenkansError`
+*and* from the matching built-in exception, so callers can catch either way
+(the pattern of ``rasterio.errors``)::
+
+    try:
+        park = gk.load_park("my_park")
+    except gk.InputError as exc:      # or: except ValueError
+        print(exc)
+
+Messages say **what** is wrong, **where** (file, layer, ids) and **how to fix
+it**, e.g. ``"parcels.gpkg, layer 'perceel': no CRS. Set it with
+gdf.set_crs('EPSG:28992') or add a .prj file."``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GroenkansError",
+    "ConfigError",
+    "InputError",
+    "CRSError",
+    "GeometryError",
+    "SchemaError",
+    "CoverageError",
+    "CorruptFileError",
+    "OutputExistsError",
+    "OutputError",
+    "BatchError",
+    "GroenkansWarning",
+]
+
+
+class GroenkansError(Exception):
+    """Root of every error groenkans raises on purpose."""
+
+
+class ConfigError(GroenkansError, ValueError):
+    """A configuration value or file is invalid (unknown key, bad weight, ...)."""
+
+
+class InputError(GroenkansError, ValueError):
+    """An input layer or raster cannot be used as it is."""
+
+
+class CRSError(InputError):
+    """A layer has no CRS, or one groenkans cannot use."""
+
+
+class GeometryError(InputError):
+    """Geometries are invalid beyond repair, of the wrong type, or all empty."""
+
+
+class SchemaError(InputError):
+    """A layer lacks expected columns or has an unknown format."""
+
+
+class CoverageError(InputError):
+    """A raster does not cover the parcels, or holds only nodata there."""
+
+
+class CorruptFileError(GroenkansError, OSError):
+    """A file exists but cannot be read (truncated, not a GeoTIFF/GeoPackage, locked)."""
+
+
+class OutputExistsError(GroenkansError, FileExistsError):
+    """An output file or layer exists and ``overwrite=True`` was not given."""
+
+
+class OutputError(GroenkansError, OSError):
+    """An output cannot be written (no permission, disk full, same path as an input)."""
+
+
+class BatchError(GroenkansError, RuntimeError):
+    """A batch run cannot start or continue (changed config/inputs, bad state)."""
+
+
+class GroenkansWarning(UserWarning):
+    """Something was repaired or assumed; the run goes on (reprojected layer, repaired geometry, ...)."""

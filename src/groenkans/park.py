@@ -1,0 +1,124 @@
+"""The :class:`Park`: one business park's canonical layers and raster paths.
+
+A ``Park`` is what :func:`groenkans.load_park` returns and what every later
+stage takes. Its vector layers are GeoDataFrames in EPSG:28992 with the
+canonical columns of :mod:`groenkans.schema`; rasters are kept as paths (or
+GDAL-openable strings such as ``/vsizip/...`` or a VRT) and read window by
+window, never loaded whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from groenkans.schema import CRS, PARCEL_ID
+
+__all__ = ["Park", "ValidationReport"]
+
+
+@dataclass
+class ValidationReport:
+    """What loading found and did: repairs, drops, reprojections, coverage.
+
+    Each entry of ``issues`` is a dict with ``layer``, ``kind`` (e.g.
+    ``"repaired_invalid"``, ``"dropped_empty"``, ``"reprojected"``,
+    ``"partial_coverage"``), ``count``, ``ids`` (a few example ids) and
+    ``message``.
+    """
+
+    issues: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, layer: str, kind: str, message: str, count: int = 0, ids: list[Any] | None = None) -> None:
+        """Record one finding."""
+        self.issues.append({"layer": layer, "kind": kind, "count": count, "ids": list(ids or [])[:10], "message": message})
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the findings as a DataFrame (one row each)."""
+        return pd.DataFrame(self.issues, columns=["layer", "kind", "count", "ids", "message"])
+
+    def __len__(self) -> int:
+        return len(self.issues)
+
+
+def _empty(geom_type: str = "Polygon") -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"geometry": gpd.GeoSeries([], crs=CRS)}, geometry="geometry", crs=CRS)
+
+
+@dataclass
+class Park:
+    """One business park, ready to score.
+
+    Attributes
+    ----------
+    name : str
+        Park name (IBIS ``PLAN_NAAM`` or the folder name).
+    parcels : GeoDataFrame
+        Analysis units, index ``perceel_id``; BRK parcels or a labelled proxy
+        (``unit_kind`` column: ``"brk"``, ``"tessellation"``, ``"grid"``).
+    buildings : GeoDataFrame
+        BAG/BGT building footprints, index ``pand_id``.
+    surfaces : GeoDataFrame
+        BGT surfaces with ``bgt_type``, ``function``, ``fysiek_voorkomen``,
+        ``surface_class``.
+    trees : GeoDataFrame
+        Existing trees (points); may be empty.
+    outline : GeoDataFrame or None
+        Park outline (IBIS), if known.
+    nature : GeoDataFrame or None
+        Nature network (NNN) polygons near the park, if known.
+    rasters : dict of str to str
+        Canonical raster key (``pet``, ``water_depth``, ``elevation``) to a
+        GDAL-openable path.
+    sources : dict of str to str
+        Canonical layer name to the file (and layer) it came from, for messages
+        and metadata.
+    report : ValidationReport
+        What loading repaired, dropped or noticed.
+    """
+
+    name: str
+    parcels: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame = field(default_factory=_empty)
+    surfaces: gpd.GeoDataFrame = field(default_factory=_empty)
+    trees: gpd.GeoDataFrame = field(default_factory=lambda: _empty("Point"))
+    outline: gpd.GeoDataFrame | None = None
+    nature: gpd.GeoDataFrame | None = None
+    rasters: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    report: ValidationReport = field(default_factory=ValidationReport)
+    park_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.parcels.index.name != PARCEL_ID:
+            raise ValueError(f"Park.parcels must be indexed by '{PARCEL_ID}', got {self.parcels.index.name!r}")
+
+    @property
+    def area_m2(self) -> float:
+        """Total parcel area, m²."""
+        return float(self.parcels.geometry.area.sum())
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(minx, miny, maxx, maxy)`` of the parcels, metres (EPSG:28992)."""
+        b = self.parcels.total_bounds
+        return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+    def replace(self, **changes: Any) -> Park:
+        """Return a shallow copy with some attributes replaced (used by what-if scenarios)."""
+        return replace(self, **changes)
+
+    def raster_path(self, key: str) -> Path | str | None:
+        """Return the path of raster ``key`` or ``None`` when the park has none."""
+        return self.rasters.get(key)
+
+    def __repr__(self) -> str:
+        rasters = ", ".join(sorted(self.rasters)) or "none"
+        return (
+            f"Park({self.name!r}: {len(self.parcels)} parcels, {len(self.buildings)} buildings, "
+            f"{len(self.surfaces)} surfaces, {len(self.trees)} trees, rasters: {rasters})"
+        )
