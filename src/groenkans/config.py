@@ -11,7 +11,7 @@ Examples
 >>> cfg = Config()                       # the 'balanced' profile
 >>> cfg.weights.heat
 0.4
->>> Config.profile("heat-first").weights.heat
+>>> Config.from_profile("heat-first").weights.heat
 0.6
 >>> Config.from_dict({"weights": {"heat": 2, "water": 1, "biodiversity": 1}}).weights.normalised()
 (0.5, 0.25, 0.25)
@@ -247,7 +247,7 @@ class Config:
             raise ConfigError(f"{path}: {exc}") from None
 
     @classmethod
-    def profile(cls, name: str) -> Config:
+    def from_profile(cls, name: str) -> Config:
         """Return a named profile: one of :data:`PROFILES`."""
         return cls.from_dict({"profile": name})
 

@@ -1,0 +1,340 @@
+"""Load a park: its layers (BRK, BAG, BGT, IBIS, NNN) and rasters, validated.
+
+A park is described by a small TOML manifest (``park.toml``) or found by
+convention in a folder. The manifest names each canonical layer as
+``"file:layer"`` (or a table ``{path = ..., layer = ...}``) and each raster by
+path; relative paths are relative to the manifest::
+
+    name = "Demo"
+    [layers]
+    parcels = "park.gpkg:perceel"        # BRK
+    buildings = "park.gpkg:pand"         # BAG (else: BGT pand)
+    bgt = "park.gpkg"                    # all BGT object types in this file (or the download zip)
+    trees = "park.gpkg:vegetatieobject"
+    outline = "park.gpkg:bedrijventerrein"
+    nature = "park.gpkg:natuurnetwerk"
+    [rasters]
+    pet = "pet.tif"                      # PET, °C
+    water_depth = "waterdiepte.tif"      # m, 70 mm in 2 h
+    elevation = "ahn.tif"                # m NAP
+
+Without a manifest, a folder with one GeoPackage holding ``perceel`` and BGT
+layers, and rasters named ``pet.tif``, ``waterdiepte.tif`` and ``ahn.tif``, is
+read the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from groenkans import readers
+from groenkans.errors import ConfigError, InputError, SchemaError
+from groenkans.park import Park, ValidationReport
+from groenkans.schema import BUILDING_ID, CRS, PARCEL_ID
+from groenkans.validate import check_crs, check_raster, check_unique_ids, clean_geometries
+
+__all__ = ["load_park", "read_manifest", "MANIFEST_NAME"]
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "park.toml"
+_LAYER_KEYS = ("parcels", "buildings", "bgt", "trees", "outline", "nature")
+_RASTER_CONVENTION = {
+    "pet": ("pet.tif", "hittekaart.tif", "gevoelstemperatuur.tif"),
+    "water_depth": ("waterdiepte.tif", "water_depth.tif"),
+    "elevation": ("ahn.tif", "dtm.tif", "dem.tif", "elevation.tif"),
+}
+_VECTOR_SUFFIXES = (".gpkg", ".gml", ".zip", ".shp", ".geojson", ".json", ".parquet", ".fgb", ".xml")
+#: Context kept around a park for distances (cool places, nature, green), m.
+CONTEXT_MARGIN_M = 500.0
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read a park manifest (TOML) and resolve its paths.
+
+    Returns
+    -------
+    dict
+        ``{"name": str, "layers": {key: (path, layer or None)}, "rasters": {key: path}, "config": dict}``
+
+    Raises
+    ------
+    ConfigError
+        Unknown sections or keys, or invalid TOML.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"park manifest {path} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"park manifest {path} is not valid TOML: {exc}") from None
+    return _resolve_manifest(data, path.parent, str(path))
+
+
+def _resolve_manifest(data: Mapping[str, Any], base: Path, where: str) -> dict[str, Any]:
+    unknown = set(data) - {"name", "park_id", "layers", "rasters", "config"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown manifest key(s) {sorted(unknown)}; expected name, park_id, layers, rasters, config")
+    layers: dict[str, tuple[str, str | None]] = {}
+    for key, value in dict(data.get("layers", {})).items():
+        if key not in _LAYER_KEYS:
+            raise ConfigError(f"{where}: unknown layer key '{key}' in [layers]; expected one of {', '.join(_LAYER_KEYS)}")
+        layers[key] = _split_source(value, base, f"{where} [layers] {key}")
+    rasters: dict[str, str] = {}
+    for key, value in dict(data.get("rasters", {})).items():
+        if key not in _RASTER_CONVENTION:
+            raise ConfigError(f"{where}: unknown raster key '{key}' in [rasters]; expected one of {', '.join(_RASTER_CONVENTION)}")
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} [rasters] {key}: expected a path, got {value!r}")
+        rasters[key] = _abs(value, base)
+    return {
+        "name": str(data.get("name") or base.name),
+        "park_id": data.get("park_id"),
+        "layers": layers,
+        "rasters": rasters,
+        "config": dict(data.get("config", {})),
+    }
+
+
+def _abs(value: str, base: Path) -> str:
+    if value.startswith("/vsi") or "://" in value:
+        return value
+    p = Path(value)
+    return str(p if p.is_absolute() else (base / p))
+
+
+def _split_source(value: Any, base: Path, where: str) -> tuple[str, str | None]:
+    if isinstance(value, Mapping):
+        if "path" not in value:
+            raise ConfigError(f"{where}: a table needs a 'path' key")
+        return _abs(str(value["path"]), base), value.get("layer")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected 'file' or 'file:layer', got {value!r}")
+    head, sep, tail = value.rpartition(":")
+    if sep and head.lower().endswith(_VECTOR_SUFFIXES) and "/" not in tail:
+        return _abs(head, base), tail
+    return _abs(value, base), None
+
+
+def _by_convention(folder: Path) -> dict[str, Any]:
+    gpkgs = sorted(folder.glob("*.gpkg"))
+    if not gpkgs:
+        raise InputError(
+            f"{folder}: no {MANIFEST_NAME} and no GeoPackage found. Add a {MANIFEST_NAME} manifest naming the layers "
+            "(see groenkans.io) or put the layers in one GeoPackage."
+        )
+    import pyogrio
+
+    layers: dict[str, tuple[str, str | None]] = {}
+    for gpkg in gpkgs:
+        names = {row[0] for row in pyogrio.list_layers(gpkg)}
+        for key, layer in (("parcels", "perceel"), ("buildings", "pand"), ("trees", "vegetatieobject"),
+                           ("outline", "bedrijventerrein"), ("nature", "natuurnetwerk")):
+            if layer in names and key not in layers:
+                layers[key] = (str(gpkg), layer)
+        if {"wegdeel", "onbegroeidterreindeel", "begroeidterreindeel"} & names and "bgt" not in layers:
+            layers["bgt"] = (str(gpkg), None)
+    rasters = {}
+    for key, names in _RASTER_CONVENTION.items():
+        for name in names:
+            if (folder / name).exists():
+                rasters[key] = str(folder / name)
+                break
+    return {"name": folder.name, "park_id": None, "layers": layers, "rasters": rasters, "config": {}}
+
+
+def load_park(
+    source: str | Path | Mapping[str, Any],
+    *,
+    name: str | None = None,
+    outline: Any = None,
+    park_id: str | None = None,
+    context_m: float = CONTEXT_MARGIN_M,
+    check_rasters: bool = True,
+) -> Park:
+    """Load and validate a park from a folder, a manifest or a dict.
+
+    Parameters
+    ----------
+    source : str, Path or mapping
+        A folder (with ``park.toml``, or laid out by convention), a manifest
+        file, or a manifest as a dict (paths relative to the working directory).
+    name : str, optional
+        Overrides the park's name.
+    outline : shapely geometry, optional
+        Restricts the park to this outline: layers are read only in its window
+        (plus ``context_m`` for distances), parcels are kept when most of their
+        area lies inside. Used by the batch to cut one park out of national layers.
+    park_id : str, optional
+        Identifier stored on the park (IBIS ``RIN_NUMMER`` in a batch).
+    context_m : float
+        Margin around the outline read for context (cool places, nature, green), m.
+    check_rasters : bool
+        Open every raster and check CRS and overlap now (default) rather than
+        failing later.
+
+    Returns
+    -------
+    Park
+        Layers in EPSG:28992, geometries repaired, ``park.report`` listing what
+        was repaired, dropped or reprojected.
+
+    Raises
+    ------
+    InputError, CRSError, GeometryError, SchemaError, CoverageError, CorruptFileError
+        With a message naming the file, the layer and the fix.
+
+    Examples
+    --------
+    >>> import groenkans as gk
+    >>> park = gk.load_park("data/samples/demo")   # doctest: +SKIP
+    >>> park                                      # doctest: +SKIP
+    Park('Demo': 61 parcels, 74 buildings, ...)
+    """
+    if isinstance(source, Mapping):
+        manifest = _resolve_manifest(source, Path.cwd(), "manifest")
+    else:
+        path = Path(source)
+        if path.is_dir():
+            mpath = path / MANIFEST_NAME
+            manifest = read_manifest(mpath) if mpath.exists() else _by_convention(path)
+        elif path.suffix.lower() == ".toml":
+            manifest = read_manifest(path)
+        elif path.suffix.lower() == ".gpkg" and path.exists():
+            manifest = _by_convention(path.parent)
+        elif not path.exists():
+            raise InputError(f"{path} does not exist. Pass a park folder, a {MANIFEST_NAME} manifest or a GeoPackage.")
+        else:
+            raise InputError(f"{path}: cannot load a park from a {path.suffix or 'plain'} file; pass a folder or a {MANIFEST_NAME}.")
+    return _load(manifest, name=name, outline=outline, park_id=park_id, context_m=context_m, check_rasters=check_rasters)
+
+
+def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: str | None, context_m: float,
+          check_rasters: bool) -> Park:
+    layers = manifest["layers"]
+    report = ValidationReport()
+    sources: dict[str, str] = {}
+    if "parcels" not in layers:
+        raise InputError(
+            "no parcels layer given. Name the BRK parcels in the manifest ([layers] parcels = \"file.gpkg:perceel\"), "
+            "or derive analysis units with groenkans.readers.make_units(...) and pass them in."
+        )
+    outline_geom = None
+    if outline is not None:
+        outline_geom = outline.unary_union if hasattr(outline, "unary_union") else outline
+    read_bbox = None
+    if outline_geom is not None:
+        read_bbox = tuple(shapely.buffer(outline_geom, context_m).bounds)
+
+    def label(key: str) -> str:
+        path, layer = layers[key]
+        return f"{Path(path).name}, layer '{layer}'" if layer else Path(path).name
+
+    # parcels (BRK)
+    ppath, player = layers["parcels"]
+    sources["parcels"] = label("parcels")
+    parcels = readers.read_parcels(ppath, player, bbox=tuple(outline_geom.bounds) if outline_geom is not None else None)
+    parcels = check_crs(parcels, "parcels", sources["parcels"], report)
+    parcels = clean_geometries(parcels, "parcels", sources["parcels"], report)
+    if outline_geom is not None:
+        parcels = _inside(parcels, outline_geom)
+        if not len(parcels):
+            raise InputError(f"{sources['parcels']}: no parcel lies inside the park outline; check the outline and CRS.")
+    if parcels.index.name != PARCEL_ID:
+        raise SchemaError(f"{sources['parcels']}: the reader returned no '{PARCEL_ID}' index")
+    check_unique_ids(parcels, "parcels", sources["parcels"])
+    parcels = parcels.sort_index()
+
+    # BGT surfaces (+ buildings, trees as fallbacks)
+    surfaces = buildings = trees = None
+    if "bgt" in layers:
+        bpath, _ = layers["bgt"]
+        sources["bgt"] = Path(bpath).name
+        bgt = readers.read_bgt(bpath, bbox=read_bbox)
+        surfaces = bgt.surfaces
+        buildings = bgt.buildings if bgt.buildings is not None and len(bgt.buildings) else None
+        trees = bgt.trees
+    else:
+        report.add("surfaces", "missing", "no BGT given: paved share, green and candidate sites cannot be derived")
+    if "buildings" in layers:
+        path, layer = layers["buildings"]
+        sources["buildings"] = label("buildings")
+        buildings = readers.read_buildings(path, layer, bbox=read_bbox)
+    if "trees" in layers:
+        path, layer = layers["trees"]
+        sources["trees"] = label("trees")
+        trees = readers.read_trees(path, layer, bbox=read_bbox) if hasattr(readers, "read_trees") else trees
+
+    surfaces = _validated(surfaces, "surfaces", sources.get("bgt"), report, polygonal=True)
+    buildings = _validated(buildings, "buildings", sources.get("buildings", sources.get("bgt")), report, polygonal=True)
+    if buildings is not None and len(buildings):
+        if buildings.index.name != BUILDING_ID:
+            buildings = buildings.rename_axis(BUILDING_ID)
+        buildings = buildings[~buildings.index.duplicated()]
+    trees = _validated(trees, "trees", sources.get("trees", sources.get("bgt")), report, polygonal=False)
+
+    outline_gdf = None
+    if "outline" in layers:
+        path, layer = layers["outline"]
+        sources["outline"] = label("outline")
+        outline_gdf = readers.read_outline(path, layer)
+        outline_gdf = _validated(outline_gdf, "outline", sources["outline"], report, polygonal=True)
+    if outline_geom is not None:
+        outline_gdf = gpd.GeoDataFrame({"geometry": [outline_geom]}, crs=CRS)
+    nature = None
+    if "nature" in layers:
+        path, layer = layers["nature"]
+        sources["nature"] = label("nature")
+        nature = readers.read_nature(path, layer, bbox=read_bbox)
+        nature = _validated(nature, "nature", sources["nature"], report, polygonal=True)
+
+    rasters = dict(manifest["rasters"])
+    for key, rpath in rasters.items():
+        sources[f"raster:{key}"] = rpath
+        if check_rasters:
+            check_raster(rpath, key, parcels, report)
+
+    park = Park(
+        name=name or manifest["name"],
+        parcels=parcels,
+        buildings=buildings if buildings is not None else Park.__dataclass_fields__["buildings"].default_factory(),  # type: ignore[misc]
+        surfaces=surfaces if surfaces is not None else Park.__dataclass_fields__["surfaces"].default_factory(),  # type: ignore[misc]
+        trees=trees if trees is not None else Park.__dataclass_fields__["trees"].default_factory(),  # type: ignore[misc]
+        outline=outline_gdf,
+        nature=nature,
+        rasters=rasters,
+        sources=sources,
+        report=report,
+        park_id=park_id or (str(manifest["park_id"]) if manifest.get("park_id") is not None else None),
+    )
+    log.info("loaded %r", park)
+    return park
+
+
+def _validated(gdf: gpd.GeoDataFrame | None, layer: str, source: str | None, report: ValidationReport,
+               *, polygonal: bool) -> gpd.GeoDataFrame | None:
+    if gdf is None:
+        return None
+    if not len(gdf):
+        if gdf.crs is None:
+            gdf = gdf.set_crs(CRS)
+        return gdf
+    gdf = check_crs(gdf, layer, source, report)
+    return clean_geometries(gdf, layer, source, report, polygonal=polygonal, required=False)
+
+
+def _inside(parcels: gpd.GeoDataFrame, outline: Any, min_share: float = 0.5) -> gpd.GeoDataFrame:
+    """Keep parcels with at least ``min_share`` of their area inside ``outline``."""
+    geoms = parcels.geometry.values
+    inter = shapely.area(shapely.intersection(geoms, outline))
+    share = inter / shapely.area(geoms)
+    return parcels.loc[pd.Series(share, index=parcels.index) >= min_share]

@@ -1,0 +1,287 @@
+"""Validation of loaded layers and rasters: CRS, geometry, ids, raster coverage.
+
+Each check either repairs and records what it did in the park's
+:class:`~groenkans.park.ValidationReport` (with a :class:`~groenkans.errors.GroenkansWarning`),
+or raises a named error that says what is wrong, where, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from pyproj import CRS as ProjCRS
+from rasterio.errors import RasterioIOError
+
+from groenkans.errors import CorruptFileError, CoverageError, CRSError, GeometryError, GroenkansWarning, InputError
+from groenkans.park import ValidationReport
+from groenkans.schema import CRS
+
+__all__ = ["check_crs", "clean_geometries", "check_unique_ids", "check_raster", "raster_overlap", "where"]
+
+log = logging.getLogger(__name__)
+
+_TARGET = ProjCRS.from_user_input(CRS)
+_POLY_TYPES = ("Polygon", "MultiPolygon")
+
+
+def where(layer: str, source: str | None) -> str:
+    """Format a location for messages: ``"park.gpkg, layer 'perceel' (parcels)"``."""
+    return f"{source} ({layer})" if source else f"layer '{layer}'"
+
+
+def check_crs(gdf: gpd.GeoDataFrame, layer: str, source: str | None = None, report: ValidationReport | None = None) -> gpd.GeoDataFrame:
+    """Return ``gdf`` in EPSG:28992, reprojecting with a warning when it is in another CRS.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer as read.
+    layer : str
+        Canonical layer name, for messages.
+    source : str, optional
+        File and layer it came from, for messages.
+    report : ValidationReport, optional
+        Where a reprojection is recorded.
+
+    Raises
+    ------
+    CRSError
+        When the layer has no CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> g = gpd.GeoDataFrame(geometry=[Point(5.1, 52.1)], crs="EPSG:4326")
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     round(check_crs(g, "parcels").geometry.x.iloc[0])
+    136009
+    """
+    if gdf.crs is None:
+        raise CRSError(
+            f"{where(layer, source)}: no CRS. Dutch data is in EPSG:28992 (RD New); if that is what it is, set it with "
+            f"gdf.set_crs('EPSG:28992') or add a .prj file next to the shapefile; otherwise set its real CRS."
+        )
+    if ProjCRS.from_user_input(gdf.crs).equals(_TARGET):
+        return gdf
+    found = gdf.crs.to_string()
+    msg = f"{where(layer, source)}: CRS is {found}, not {CRS}; reprojected to {CRS}"
+    warnings.warn(msg, GroenkansWarning, stacklevel=3)
+    if report is not None:
+        report.add(layer, "reprojected", msg, count=len(gdf))
+    out = gdf.to_crs(CRS)
+    return out
+
+
+def clean_geometries(
+    gdf: gpd.GeoDataFrame,
+    layer: str,
+    source: str | None = None,
+    report: ValidationReport | None = None,
+    *,
+    polygonal: bool = True,
+    required: bool = True,
+) -> gpd.GeoDataFrame:
+    """Drop null and empty geometries, repair invalid ones, keep the polygonal parts.
+
+    Repairs use :func:`shapely.make_valid`. For polygon layers, geometry
+    collections are reduced to their polygonal parts; geometries that end up
+    with no area (collapsed, zero-area, lines or points in a polygon layer) are
+    dropped. Every repair and drop is counted in ``report`` with example ids,
+    and a :class:`~groenkans.errors.GroenkansWarning` is issued.
+
+    Raises
+    ------
+    GeometryError
+        When nothing usable is left and ``required`` is true.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Polygon
+    >>> bowtie = Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])   # self-intersecting
+    >>> g = gpd.GeoDataFrame(geometry=[bowtie], crs="EPSG:28992")
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     fixed = clean_geometries(g, "parcels")
+    >>> bool(fixed.is_valid.all()), float(fixed.area.iloc[0])
+    (True, 50.0)
+    """
+    geoms = gdf.geometry.values
+    n0 = len(gdf)
+    empty = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    invalid = ~empty & ~np.asarray(shapely.is_valid(geoms))
+    out = gdf.loc[~empty]
+    if empty.any():
+        _note(report, layer, source, "dropped_empty", gdf.index[empty], "empty or missing geometries dropped")
+    if invalid.any():
+        ids = gdf.index[invalid]
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        fixed = shapely.make_valid(geoms[invalid])
+        out = out.copy()
+        out.loc[ids, out.geometry.name] = fixed
+        _note(report, layer, source, "repaired_invalid", ids, f"invalid geometries repaired with shapely.make_valid ({reasons[0]})")
+    if polygonal and len(out):
+        g = out.geometry.values
+        types = shapely.get_type_id(g)
+        nonpoly = ~np.isin(types, (3, 6))  # Polygon, MultiPolygon
+        if nonpoly.any():
+            parts = np.array([_polygonal_part(x) for x in g[nonpoly]], dtype=object)
+            out = out.copy()
+            out.loc[out.index[nonpoly], out.geometry.name] = parts
+        area = np.asarray(out.geometry.area)
+        zero = ~(area > 0)
+        if zero.any():
+            _note(report, layer, source, "dropped_zero_area", out.index[zero], "geometries with no area (collapsed, lines or points) dropped")
+            out = out.loc[~zero]
+    if required and n0 and not len(out):
+        raise GeometryError(
+            f"{where(layer, source)}: none of the {n0} geometries is usable (all empty, collapsed or without area). "
+            "Check that this is the right layer and that its geometries are polygons."
+        )
+    if required and not n0:
+        raise GeometryError(f"{where(layer, source)}: the layer is empty. Point groenkans at a layer with features.")
+    return out
+
+
+def _polygonal_part(geom: Any) -> Any:
+    if geom is None:
+        return None
+    if geom.geom_type in _POLY_TYPES:
+        return geom
+    if geom.geom_type == "GeometryCollection":
+        polys = [p for p in shapely.get_parts(geom) if p.geom_type in _POLY_TYPES]
+        if polys:
+            return shapely.union_all(polys)
+    return shapely.Polygon()
+
+
+def _note(report: ValidationReport | None, layer: str, source: str | None, kind: str, ids: pd.Index, what: str) -> None:
+    ids_list = [str(i) for i in ids[:10]]
+    more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
+    msg = f"{where(layer, source)}: {len(ids)} {what} (ids {', '.join(ids_list)}{more})"
+    warnings.warn(msg, GroenkansWarning, stacklevel=4)
+    log.info(msg)
+    if report is not None:
+        report.add(layer, kind, msg, count=len(ids), ids=ids_list)
+
+
+def check_unique_ids(gdf: gpd.GeoDataFrame, layer: str, source: str | None = None) -> None:
+    """Raise :class:`~groenkans.errors.InputError` when the index has duplicates.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> g = gpd.GeoDataFrame(geometry=[None, None], index=pd.Index(["A", "A"], name="perceel_id"))
+    >>> check_unique_ids(g, "parcels")
+    Traceback (most recent call last):
+    ...
+    groenkans.errors.InputError: layer 'parcels': 1 duplicate id(s): A. ...
+    """
+    dup = gdf.index[gdf.index.duplicated()].unique()
+    if len(dup):
+        shown = ", ".join(str(d) for d in dup[:10])
+        raise InputError(
+            f"{where(layer, source)}: {len(dup)} duplicate id(s): {shown}. Each parcel needs its own id; "
+            "remove historic or duplicated rows (e.g. gdf.drop_duplicates(subset=...)) or name a unique id column."
+        )
+
+
+def _open(path: str | Path, key: str) -> Any:
+    try:
+        return rasterio.open(path)
+    except RasterioIOError as exc:
+        p = str(path)
+        if not (p.startswith("/vsi") or Path(p).exists()):
+            raise InputError(f"raster '{key}': {p} does not exist. Check the path in the park manifest.") from None
+        raise CorruptFileError(
+            f"raster '{key}': {p} cannot be read as a raster ({exc}). The file may be truncated or not a GeoTIFF; "
+            "download it again."
+        ) from None
+
+
+def check_raster(path: str | Path, key: str, parcels: gpd.GeoDataFrame, report: ValidationReport | None = None) -> dict[str, Any]:
+    """Check that raster ``key`` opens, is in EPSG:28992 and overlaps the parcels.
+
+    Returns a dict with ``crs``, ``res``, ``bounds``, ``nodata`` and
+    ``overlap_frac`` (share of the parcels' area inside the raster extent).
+
+    Raises
+    ------
+    CorruptFileError
+        The file exists but cannot be read.
+    CRSError
+        The raster has no CRS or another CRS than EPSG:28992.
+    CoverageError
+        The raster's extent misses every parcel.
+    """
+    with _open(path, key) as src:
+        if src.crs is None:
+            raise CRSError(
+                f"raster '{key}' ({path}): no CRS. If it is in RD New, assign it with "
+                f"`gdal_edit.py -a_srs EPSG:28992 {path}`."
+            )
+        if not ProjCRS.from_user_input(src.crs.to_wkt()).equals(_TARGET) and src.crs.to_epsg() != 28992:
+            raise CRSError(
+                f"raster '{key}' ({path}): CRS is {src.crs.to_string()}, not {CRS}. Reproject it, e.g. "
+                f"`gdalwarp -t_srs EPSG:28992 -tr 1 1 {path} {Path(str(path)).stem}_rd.tif`."
+            )
+        info = {
+            "crs": src.crs.to_string(),
+            "res": src.res,
+            "bounds": tuple(src.bounds),
+            "nodata": src.nodata,
+            "dtype": src.dtypes[0],
+        }
+        try:
+            # Decode the first and the last block so a truncated file is noticed now, not mid-run.
+            bh, bw = src.block_shapes[0]
+            r0, c0 = ((src.height - 1) // bh) * bh, ((src.width - 1) // bw) * bw
+            src.read(1, window=((0, min(bh, src.height)), (0, min(bw, src.width))))
+            src.read(1, window=((r0, src.height), (c0, src.width)))
+        except RasterioIOError as exc:
+            raise CorruptFileError(f"raster '{key}' ({path}): cannot be decoded ({exc}); the file is probably truncated.") from None
+    frac = raster_overlap(parcels, info["bounds"])
+    info["overlap_frac"] = frac
+    if len(parcels) and frac <= 0:
+        pb = tuple(round(float(v)) for v in parcels.total_bounds)
+        rb = tuple(round(float(v)) for v in info["bounds"])
+        raise CoverageError(
+            f"raster '{key}' ({path}) does not overlap any parcel: raster bounds {rb}, parcel bounds {pb}. "
+            "Check that it is the raster for this park and that both are in EPSG:28992."
+        )
+    if frac < 0.999 and report is not None:
+        msg = f"raster '{key}' ({path}) covers {frac:.0%} of the parcels' area; parcels outside it are flagged"
+        warnings.warn(msg, GroenkansWarning, stacklevel=2)
+        report.add(key, "partial_coverage", msg)
+    return info
+
+
+def raster_overlap(parcels: gpd.GeoDataFrame, bounds: tuple[float, float, float, float]) -> float:
+    """Share (0–1) of the parcels' total area that lies inside a raster's bounding box.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs="EPSG:28992")
+    >>> raster_overlap(g, (5, 0, 20, 10))
+    0.5
+    """
+    total = float(gpd.GeoSeries(parcels.geometry).area.sum())
+    if total <= 0 or not math.isfinite(total):
+        return 0.0
+    inside = shapely.intersection(parcels.geometry.values, shapely.box(*bounds))
+    return float(shapely.area(inside).sum() / total)
