@@ -19,7 +19,7 @@ venv: $(STAMP)
 
 ## Score the bundled sample park: writes out/demo.gpkg, out/demo.png and out/demo.html
 demo: $(STAMP)
-	$(BIN)/groenkans demo --out out
+	$(BIN)/groenkans demo --out out --overwrite
 
 ## Run the whole test suite (system packages some tests need are installed first where possible)
 test: $(STAMP)

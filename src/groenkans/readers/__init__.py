@@ -1,0 +1,11 @@
+"""Readers: Dutch downloads (BRK, BAG, BGT, IBIS, NNN) into groenkans' canonical layers.
+
+Each reader keeps the CRS as found (validation reprojects or refuses it), reads
+only ``bbox`` when given, and raises :class:`~groenkans.errors.SchemaError`
+listing what it found and expected when a layer is not what it should be.
+"""
+
+from groenkans.readers.bgt import BGTLayers, read_bgt
+from groenkans.readers.layers import read_buildings, read_nature, read_outline, read_parcels, read_trees
+
+__all__ = ["BGTLayers", "read_bgt", "read_buildings", "read_nature", "read_outline", "read_parcels", "read_trees"]

@@ -1,0 +1,601 @@
+"""Deterministic synthetic business parks with the layers of real Dutch downloads.
+
+A sample park is a folder with ``park.gpkg`` (BRK ``perceel``, BAG ``pand``, the
+BGT surface layers with their own column names, ``vegetatieobject`` trees, an
+IBIS ``bedrijventerrein`` outline and a ``natuurnetwerk`` patch), three 1 m
+rasters (``pet.tif`` PET °C, ``waterdiepte.tif`` m after 70 mm in 2 h,
+``ahn.tif`` m NAP with AHN's nodata) and a ``park.toml`` manifest.
+
+The layout is a street grid (driving lane, sidewalks, verges with trees) with
+company plots between the streets; each plot holds 1-3 halls with a parking
+strip at the front, a paved yard and sometimes a green strip. BGT surfaces and
+buildings form a planar partition of the park, as the real BGT does. One corner
+lies lower and floods in the cloudburst; a ditch or canal runs along one side.
+
+Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives
+the same park, byte for byte in the vector attributes and raster values.
+
+Examples
+--------
+>>> from groenkans.samples import make_park
+>>> folder = make_park("/tmp/gk_doc_park", width_m=300, height_m=200, seed=1, overwrite=True)  # doctest: +SKIP
+>>> sorted(p.name for p in folder.iterdir())                                                     # doctest: +SKIP
+['ahn.tif', 'park.gpkg', 'park.toml', 'pet.tif', 'waterdiepte.tif']
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from rasterio.features import rasterize
+from rasterio.transform import from_origin
+from scipy.ndimage import gaussian_filter
+from shapely.geometry import box
+
+from groenkans.errors import OutputExistsError
+from groenkans.schema import CRS
+
+__all__ = ["make_park", "make_parks", "make_country", "regenerate", "SAMPLE_PARKS", "AHN_NODATA"]
+
+log = logging.getLogger(__name__)
+
+#: AHN GeoTIFFs declare float32 max as nodata.
+AHN_NODATA = float(np.finfo(np.float32).max)
+DEPTH_NODATA = -9999.0
+PET_NODATA = -9999.0
+
+#: The parks committed under data/samples/: name -> make_park keyword arguments.
+SAMPLE_PARKS: dict[str, dict[str, Any]] = {
+    "demo": {"name": "demo", "width_m": 600.0, "height_m": 450.0, "seed": 0, "origin": (136000.0, 450000.0)},
+    "kanaalzone": {"name": "kanaalzone", "width_m": 900.0, "height_m": 300.0, "seed": 1, "origin": (140000.0, 452000.0),
+                   "canal": True},
+}
+
+_ROAD_W = 20.0  # corridor: 7 m lane, 2 x 2 m sidewalk, 2 x 4.5 m verge
+_LANE_HALF = 3.5
+_WALK_HALF = 5.5
+_CLASS_CODE = {"gesloten_verhard": 1, "open_verhard": 2, "half_verhard": 3, "erf": 4, "onverhard": 5, "groen": 6, "water": 7, "dak": 8}
+_PET_BY_CODE = {1: 44.5, 2: 43.0, 3: 41.5, 4: 42.5, 5: 40.5, 6: 35.5, 7: 31.0, 8: 38.0}
+
+
+@dataclass
+class _Layers:
+    """In-memory layers of one park (column names as in the downloads)."""
+
+    perceel: list[dict[str, Any]] = field(default_factory=list)
+    pand: list[dict[str, Any]] = field(default_factory=list)
+    bgt: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {k: [] for k in (
+        "wegdeel", "ondersteunendwegdeel", "onbegroeidterreindeel", "begroeidterreindeel", "waterdeel")})
+    trees: list[Any] = field(default_factory=list)
+    outline: Any = None
+    nature: Any = None
+
+
+class _Ids:
+    def __init__(self, rng: np.random.Generator, gem: str = "0356") -> None:
+        self.rng = rng
+        self.gem = gem
+        self.n = 0
+
+    def lokaal(self) -> str:
+        self.n += 1
+        return f"G{self.gem}.{self.rng.integers(0, 16**12):012x}{self.n:06d}"
+
+
+def _bgt(layers: _Layers, ids: _Ids, kind: str, geom: Any, **attrs: Any) -> None:
+    if geom is None or geom.is_empty or geom.area < 0.5:
+        return
+    for part in shapely.get_parts(geom):
+        if part.geom_type != "Polygon" or part.area < 0.5:
+            continue
+        row = {"lokaalID": ids.lokaal(), "bronhouder": f"G{ids.gem}", "bgt-status": "bestaand",
+               "relatieveHoogteligging": 0, "eindRegistratie": None, **attrs, "geometry": part}
+        layers.bgt[kind].append(row)
+
+
+def _split(rect: tuple[float, float, float, float], rng: np.random.Generator, min_a: float, max_a: float) -> list[tuple]:
+    """Recursively split a rectangle into plots with area in [min_a, max_a] (roughly)."""
+    x0, y0, x1, y1 = rect
+    w, h = x1 - x0, y1 - y0
+    if w * h <= max_a and (w * h < 2 * min_a or rng.random() < 0.35):
+        return [rect]
+    if w * h < 2 * min_a:
+        return [rect]
+    if w >= h:
+        cut = x0 + w * rng.uniform(0.35, 0.65)
+        return _split((x0, y0, cut, y1), rng, min_a, max_a) + _split((cut, y0, x1, y1), rng, min_a, max_a)
+    cut = y0 + h * rng.uniform(0.35, 0.65)
+    return _split((x0, y0, x1, cut), rng, min_a, max_a) + _split((x0, cut, x1, y1), rng, min_a, max_a)
+
+
+def _layout(width_m: float, height_m: float, origin: tuple[float, float], rng: np.random.Generator, canal: bool,
+            gem: str, akr: str, rin: int, name: str) -> _Layers:
+    ox, oy = origin
+    layers = _Layers()
+    ids = _Ids(rng, gem)
+    park = box(ox, oy, ox + width_m, oy + height_m)
+    layers.outline = park
+
+    # water along the south side: a ditch (6 m) or a canal (30 m), with a grass bank
+    water_w = 30.0 if canal else 6.0
+    bank_w = 4.0
+    water = box(ox, oy, ox + width_m, oy + water_w)
+    bank = box(ox, oy + water_w, ox + width_m, oy + water_w + bank_w)
+    land_y0 = oy + water_w + bank_w
+
+    # street grid: one east-west street, north-south streets every ~200-260 m
+    cy = land_y0 + (oy + height_m - land_y0) * rng.uniform(0.42, 0.58)
+    centre_lines = [shapely.LineString([(ox, cy), (ox + width_m, cy)])]
+    xs = [ox]
+    x = ox + rng.uniform(180, 260)
+    while x < ox + width_m - 150:
+        centre_lines.append(shapely.LineString([(x, land_y0), (x, oy + height_m)]))
+        xs.append(x)
+        x += rng.uniform(200, 280)
+    xs.append(ox + width_m)
+    lines = shapely.union_all(centre_lines)
+    land = box(ox, land_y0, ox + width_m, oy + height_m)
+    corridor = shapely.intersection(shapely.buffer(lines, _ROAD_W / 2, cap_style="flat"), land)
+    lane = shapely.intersection(shapely.buffer(lines, _LANE_HALF, cap_style="flat"), corridor)
+    walk = shapely.difference(shapely.intersection(shapely.buffer(lines, _WALK_HALF, cap_style="flat"), corridor), lane)
+    verge = shapely.difference(corridor, shapely.buffer(lines, _WALK_HALF, cap_style="flat"))
+
+    _bgt(layers, ids, "waterdeel", water, **{"class": "waterloop"})
+    _bgt(layers, ids, "begroeidterreindeel", bank, **{"class": "grasland overig"})
+    _bgt(layers, ids, "wegdeel", lane, function="rijbaan lokale weg", surfaceMaterial="gesloten verharding")
+    _bgt(layers, ids, "wegdeel", walk, function="voetpad", surfaceMaterial="open verharding")
+    _bgt(layers, ids, "ondersteunendwegdeel", verge, function="berm", surfaceMaterial="groenvoorziening")
+
+    # street trees in the verges, every ~12 m
+    for line in centre_lines:
+        n = int(line.length // 12)
+        for side in (-1, 1):
+            off = line.offset_curve(side * (_WALK_HALF + 2.2))
+            for d in np.linspace(6, off.length - 6, max(n - 1, 0)):
+                p = off.interpolate(d)
+                if shapely.contains(verge, p) and rng.random() < 0.8:
+                    layers.trees.append(p)
+
+    # public parcels: water + bank, and the street corridor cut per grid band
+    pn = [100]
+
+    def parcel(geom: Any, owner: str = "bedrijf") -> None:
+        pn[0] += int(rng.integers(1, 4))
+        area = float(geom.area)
+        registered = int(round(area)) + (int(rng.integers(-3, 4)) if rng.random() < 0.2 else 0)
+        layers.perceel.append({
+            "identificatie_lokaal_id": f"{700500000000 + rin * 1000 + pn[0]}",
+            "akr_kadastrale_gemeente_code_waarde": akr, "kadastrale_gemeente_waarde": name.capitalize(),
+            "sectie": "K", "perceelnummer": pn[0], "kadastrale_grootte_waarde": registered, "geometry": geom,
+        })
+
+    parcel(shapely.union(water, bank), "gemeente")
+    for a, b in zip(xs[:-1], xs[1:], strict=True):
+        piece = shapely.intersection(corridor, box(a, land_y0, b, oy + height_m))
+        if piece.area > 1:
+            parcel(piece, "gemeente")
+
+    # blocks between streets -> company plots
+    blocks = shapely.get_parts(shapely.difference(land, corridor))
+    green_block_done = False
+    pand_n = [0]
+    for block in sorted(blocks, key=lambda g: (round(g.bounds[1]), round(g.bounds[0]))):
+        for rect in _split(block.bounds, rng, 2500.0, 30000.0):
+            plot = shapely.intersection(box(*rect), block)
+            if plot.area < 200:
+                continue
+            parcel(plot)
+            x0, y0, x1, y1 = rect
+            # one plot becomes a green park (a cool place)
+            if not green_block_done and plot.area > 4000 and rng.random() < 0.5:
+                green_block_done = True
+                _bgt(layers, ids, "begroeidterreindeel", plot, **{"class": "groenvoorziening"})
+                for _ in range(int(plot.area / 120)):
+                    p = shapely.Point(rng.uniform(x0 + 3, x1 - 3), rng.uniform(y0 + 3, y1 - 3))
+                    layers.trees.append(p)
+                continue
+            _fill_plot(layers, ids, plot, rect, cy, rng, pand_n, gem)
+    if not green_block_done:  # make sure a cool place exists: the widest verge piece gets trees
+        pass
+    # a nature-network patch just east of the park
+    layers.nature = box(ox + width_m + 40, oy + 0.2 * height_m, ox + width_m + 240, oy + 0.8 * height_m)
+    return layers
+
+
+def _fill_plot(layers: _Layers, ids: _Ids, plot: Any, rect: tuple, street_y: float, rng: np.random.Generator,
+               pand_n: list[int], gem: str) -> None:
+    x0, y0, x1, y1 = rect
+    w, h = x1 - x0, y1 - y0
+    front_is_south = abs(y0 - (street_y + _ROAD_W / 2)) < abs(y1 - (street_y - _ROAD_W / 2))
+    depth = min(14.0, h * 0.2)
+    if front_is_south:
+        front = box(x0, y0, x1, y0 + depth)
+        back = box(x0, y0 + depth, x1, y1)
+    else:
+        front = box(x0, y1 - depth, x1, y1)
+        back = box(x0, y0, x1, y1 - depth)
+    front = shapely.intersection(front, plot)
+    back = shapely.intersection(back, plot)
+    # front strip: parking, with a green strip part
+    if rng.random() < 0.55:
+        gx = x0 + w * rng.uniform(0.6, 0.85)
+        green = shapely.intersection(front, box(gx, y0, x1, y1))
+        park_ = shapely.difference(front, green)
+        _bgt(layers, ids, "begroeidterreindeel", green, **{"class": "groenvoorziening"})
+        for _ in range(int(green.area / 60)):
+            gb = green.bounds
+            layers.trees.append(shapely.Point(rng.uniform(gb[0] + 1, gb[2] - 1), rng.uniform(gb[1] + 1, gb[3] - 1)))
+    else:
+        park_ = front
+    _bgt(layers, ids, "wegdeel", park_, function="parkeervlak",
+         surfaceMaterial=str(rng.choice(["open verharding", "gesloten verharding"], p=[0.7, 0.3])))
+    # back: 1-3 halls, the rest is yard
+    bx0, by0, bx1, by1 = back.bounds
+    bw, bh = bx1 - bx0, by1 - by0
+    n_halls = int(rng.integers(1, 4)) if back.area > 9000 else 1
+    halls = []
+    slot_w = bw / n_halls
+    for i in range(n_halls):
+        sx0 = bx0 + i * slot_w
+        hw = slot_w * rng.uniform(0.55, 0.8)
+        hh = bh * rng.uniform(0.45, 0.75)
+        area = hw * hh
+        if area > 20000:
+            s = np.sqrt(20000 / area) * 0.98
+            hw, hh = hw * s, hh * s
+        if hw * hh < 500:
+            continue
+        hx = sx0 + rng.uniform(4, max(4.1, slot_w - hw - 4))
+        hy = by0 + rng.uniform(4, max(4.1, bh - hh - 4)) if front_is_south is False else by0 + rng.uniform(4, max(4.1, bh - hh - 4))
+        hall = shapely.intersection(box(hx, hy, hx + hw, hy + hh), shapely.buffer(back, -3))
+        if hall.area >= 500:
+            halls.append(hall)
+    for hall in halls:
+        pand_n[0] += 1
+        layers.pand.append({
+            "identificatie": "",  # set in _frames: unique 16-digit BAG ids
+            "bouwjaar": int(rng.integers(1965, 2022)), "status": "Pand in gebruik",
+            "gebruiksdoel": str(rng.choice(["industriefunctie", "industriefunctie", "kantoorfunctie", "logiesfunctie"])),
+            "geometry": hall,
+        })
+    yard = shapely.difference(back, shapely.union_all(halls)) if halls else back
+    material = str(rng.choice(["gesloten verharding", "erf", "open verharding", "half verhard"], p=[0.45, 0.25, 0.2, 0.1]))
+    if rng.random() < 0.3 and yard.area > 1500:  # a green corner in the yard
+        yb = yard.bounds
+        corner = shapely.intersection(yard, box(yb[0], yb[1], yb[0] + 18, yb[1] + 18))
+        _bgt(layers, ids, "begroeidterreindeel", corner, **{"class": "groenvoorziening"})
+        yard = shapely.difference(yard, corner)
+    _bgt(layers, ids, "onbegroeidterreindeel", yard, **{"bgt-fysiekVoorkomen": material, "plus-fysiekVoorkomen": None})
+
+
+def _frames(layers: _Layers, rin: int, name: str, gem_code: str) -> dict[str, gpd.GeoDataFrame]:
+    out: dict[str, gpd.GeoDataFrame] = {}
+    out["perceel"] = gpd.GeoDataFrame(layers.perceel, geometry="geometry", crs=CRS)
+    pand = gpd.GeoDataFrame(layers.pand, geometry="geometry", crs=CRS)
+    # unique 16-digit BAG ids
+    pand["identificatie"] = [f"{gem_code}10{rin % 100000:05d}{i:05d}" for i in range(1, len(pand) + 1)]
+    out["pand"] = pand
+    buildings = shapely.union_all(pand.geometry.to_numpy()) if len(pand) else shapely.Polygon()
+    for kind, rows in layers.bgt.items():
+        gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+        if kind == "onbegroeidterreindeel" and len(gdf):
+            gdf["geometry"] = shapely.difference(gdf.geometry.to_numpy(), buildings)
+            gdf = gdf[~gdf.geometry.is_empty & (gdf.geometry.area > 0.5)]
+        out[kind] = gdf.reset_index(drop=True)
+    trees = gpd.GeoDataFrame({"geometry": layers.trees}, crs=CRS)
+    trees.insert(0, "plus-type", "boom")
+    trees.insert(0, "lokaalID", [f"G{gem_code}.boom{rin:03d}{i:06d}" for i in range(len(trees))])
+    out["vegetatieobject"] = trees
+    area_ha = layers.outline.area / 1e4
+    out["bedrijventerrein"] = gpd.GeoDataFrame(
+        {"RIN_NUMMER": [rin], "PLAN_NAAM": [name.capitalize()], "GEM_CODES": [f"GM{gem_code}"],
+         "HA_BRUTO": [round(area_ha, 2)], "HA_NETTO": [round(area_ha * 0.78, 2)], "WLOC_TYPE": ["B bedrijventerrein"]},
+        geometry=[layers.outline], crs=CRS)
+    out["natuurnetwerk"] = gpd.GeoDataFrame({"localId": [f"NNN.{rin}"], "naam": [f"Natuurnetwerk bij {name.capitalize()}"]},
+                                            geometry=[layers.nature], crs=CRS)
+    return out
+
+
+def _rasters(frames: dict[str, gpd.GeoDataFrame], bounds: tuple[float, float, float, float], rng: np.random.Generator,
+             low_corner: int, extra: int) -> dict[str, tuple[np.ndarray, Any, float]]:
+    x0, y0, x1, y1 = bounds
+    x0, y0, x1, y1 = np.floor(x0 - 20), np.floor(y0 - 20), np.ceil(x1 + 20), np.ceil(y1 + 20)
+    w, h = int(x1 - x0), int(y1 - y0)
+    transform = from_origin(x0, y1, 1.0, 1.0)
+    shapes: list[tuple[Any, int]] = []
+    from groenkans.schema import classify_fysiek
+
+    col = {"wegdeel": "surfaceMaterial", "ondersteunendwegdeel": "surfaceMaterial", "onbegroeidterreindeel": "bgt-fysiekVoorkomen",
+           "begroeidterreindeel": "class", "waterdeel": "class"}
+    for kind, c in col.items():
+        gdf = frames[kind]
+        for geom, val in zip(gdf.geometry, gdf[c] if len(gdf) else [], strict=False):
+            cls = "water" if kind == "waterdeel" else classify_fysiek(val) or "onverhard"
+            shapes.append((geom, _CLASS_CODE[cls]))
+    shapes += [(g, _CLASS_CODE["dak"]) for g in frames["pand"].geometry]
+    lc = rasterize(shapes, out_shape=(h, w), transform=transform, fill=_CLASS_CODE["groen"], dtype="uint8")
+    yy, xx = np.mgrid[0:h, 0:w].astype("float32")
+    # elevation: gentle slope, a low corner, micro relief; buildings are not in a DTM
+    corner_xy = [(0, h), (w, h), (0, 0), (w, 0)][low_corner]
+    dist = np.hypot(xx - corner_xy[0], yy - corner_xy[1])
+    radius = 0.22 * min(w, h) + 40
+    dip = 0.55 * np.exp(-((dist / radius) ** 2))
+    micro = gaussian_filter(rng.normal(0, 1, (h, w)).astype("float32"), 12) * 0.9
+    paved = np.isin(lc, (1, 2, 3, 4))
+    # small puddle hollows on paved yards
+    hollows = np.zeros((h, w), dtype="float32")
+    for _ in range(max(2, int(w * h / 60000))):
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        hollows += 0.16 * np.exp(-(((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * 7.0**2)))
+    hollows *= paved
+    slope = 0.6 * (xx / w) + 0.25 * (1 - yy / h)
+    dem = (0.8 + slope - dip + micro - hollows).astype("float32")
+    # water depth: the low corner fills up to a level; hollows hold their depth; < 5 cm not shown
+    basin = dist < 1.8 * radius
+    level = float(dem[basin].min()) + 0.32
+    depth = np.where(basin, np.clip(level - dem, 0, None), 0.0) + np.where(paved, hollows * 0.9, 0.0)
+    depth = np.where(lc == _CLASS_CODE["water"], 0.0, depth)
+    depth = np.round(np.where(depth < 0.05, 0.0, depth), 2).astype("float32")
+    # PET: land-cover heat, tree shade, smoothed
+    pet = np.vectorize(_PET_BY_CODE.get, otypes=["float32"])(lc)
+    trees = frames["vegetatieobject"]
+    if len(trees):
+        crowns = rasterize(((g.buffer(4.0), 1) for g in trees.geometry), out_shape=(h, w), transform=transform, fill=0, dtype="uint8")
+        pet = pet - 7.0 * crowns
+    pet = gaussian_filter(pet, 2.5) + gaussian_filter(rng.normal(0, 1, (h, w)).astype("float32"), 6) * 1.5
+    pet = np.round(pet, 1).astype("float32")
+    # AHN nodata: water and some buildings
+    dem = np.round(dem, 2).astype("float32")
+    nod = lc == _CLASS_CODE["water"]
+    pand = frames["pand"]
+    if len(pand):
+        gaps = [g for g, r in zip(pand.geometry, rng.random(len(pand)), strict=True) if r < 0.3]
+        if gaps:
+            nod |= rasterize(((g, 1) for g in gaps), out_shape=(h, w), transform=transform, fill=0, dtype="uint8").astype(bool)
+    dem = np.where(nod, np.float32(AHN_NODATA), dem).astype("float32")
+    out = {"pet": (pet, transform, PET_NODATA), "waterdiepte": (depth, transform, DEPTH_NODATA), "ahn": (dem, transform, AHN_NODATA)}
+    for i in range(extra):
+        field_ = gaussian_filter(rng.normal(0, 1, (h, w)).astype("float32"), 8) * 10 + lc.astype("float32")
+        out[f"extra{i + 1}"] = (np.round(field_, 2).astype("float32"), transform, -9999.0)
+    return out
+
+
+def _write_raster(path: Path, data: np.ndarray, transform: Any, nodata: float) -> None:
+    profile = {"driver": "GTiff", "height": data.shape[0], "width": data.shape[1], "count": 1, "dtype": "float32",
+               "crs": CRS, "transform": transform, "nodata": nodata, "tiled": True, "blockxsize": 256, "blockysize": 256,
+               "compress": "deflate", "predictor": 3, "zlevel": 9}
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+
+
+_MANIFEST = """name = "{title}"
+park_id = "{rin}"
+[layers]
+parcels = "park.gpkg:perceel"
+buildings = "park.gpkg:pand"
+bgt = "park.gpkg"
+trees = "park.gpkg:vegetatieobject"
+outline = "park.gpkg:bedrijventerrein"
+nature = "park.gpkg:natuurnetwerk"
+[rasters]
+pet = "pet.tif"
+water_depth = "waterdiepte.tif"
+elevation = "ahn.tif"
+"""
+
+
+def _prepare(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not overwrite:
+            raise OutputExistsError(f"{out_dir} exists and is not empty; pass overwrite=True (CLI: --overwrite) to replace it")
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _park_frames(*, name: str, width_m: float, height_m: float, seed: int, origin: tuple[float, float], canal: bool,
+                 rin: int, akr: str, gem: str) -> tuple[dict[str, gpd.GeoDataFrame], np.random.Generator]:
+    rng = np.random.default_rng(seed)
+    layers = _layout(width_m, height_m, origin, rng, canal, gem, akr, rin, name)
+    return _frames(layers, rin, name, gem), rng
+
+
+def make_park(
+    out_dir: str | Path,
+    *,
+    name: str = "demo",
+    width_m: float = 600.0,
+    height_m: float = 450.0,
+    seed: int = 0,
+    origin: tuple[float, float] = (136000.0, 450000.0),
+    rasters: bool = True,
+    overwrite: bool = False,
+    extra_rasters: int = 0,
+    canal: bool = False,
+    rin: int | None = None,
+) -> Path:
+    """Write one synthetic business park to ``out_dir`` and return the folder.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write; must be empty or absent unless ``overwrite``.
+    name : str
+        Park name (IBIS ``PLAN_NAAM``).
+    width_m, height_m : float
+        Size of the park rectangle, m.
+    seed : int
+        Random seed: the same seed gives the same park.
+    origin : tuple of float
+        Lower-left corner in EPSG:28992, m.
+    rasters : bool
+        Also write ``pet.tif``, ``waterdiepte.tif`` and ``ahn.tif`` (1 m).
+    overwrite : bool
+        Replace an existing non-empty folder.
+    extra_rasters : int
+        Extra float32 layers ``extra1.tif`` ... (for benchmarks).
+    canal : bool
+        A 30 m canal instead of a 6 m ditch along the south side.
+    rin : int, optional
+        IBIS ``RIN_NUMMER``; derived from the seed when omitted.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputExistsError
+        ``out_dir`` exists, is not empty and ``overwrite`` is false.
+    """
+    out = Path(out_dir)
+    _prepare(out, overwrite)
+    rin = rin if rin is not None else 9000 + seed
+    frames, rng = _park_frames(name=name, width_m=width_m, height_m=height_m, seed=seed, origin=origin, canal=canal,
+                               rin=rin, akr="NWG01", gem="0356")
+    gpkg = out / "park.gpkg"
+    for layer, gdf in frames.items():
+        gdf.to_file(gpkg, layer=layer, driver="GPKG", engine="pyogrio")
+    if rasters:
+        grids = _rasters(frames, tuple(frames["bedrijventerrein"].total_bounds), rng, low_corner=seed % 4, extra=extra_rasters)
+        for key, (data, transform, nodata) in grids.items():
+            _write_raster(out / f"{key}.tif", data, transform, nodata)
+    manifest = _MANIFEST.format(title=name.capitalize(), rin=rin)
+    if not rasters:
+        manifest = manifest.split("[rasters]")[0]
+    (out / "park.toml").write_text(manifest, encoding="utf-8")
+    log.info("sample park %s written to %s", name, out)
+    return out
+
+
+def make_parks(out_dir: str | Path, *, parks: int = 1, seed: int = 0, overwrite: bool = False, **kw: Any) -> list[Path]:
+    """Write ``parks`` sample parks of varying size and shape, each in its own folder ``park_NNN``."""
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i in range(parks):
+        w, h = float(rng.uniform(300, 900)), float(rng.uniform(250, 600))
+        origin = (120000.0 + 3000.0 * i, 440000.0 + 1000.0 * (i % 5))
+        paths.append(make_park(Path(out_dir) / f"park_{i + 1:03d}", name=f"park {i + 1}", width_m=w, height_m=h,
+                               seed=seed * 1000 + i, origin=origin, overwrite=overwrite, canal=bool(rng.random() < 0.3),
+                               rin=10000 + i + 1, **kw))
+    return paths
+
+
+def make_country(out_dir: str | Path, *, parks: int = 50, seed: int = 0, park_size_m: Sequence[float] = (300.0, 900.0),
+                 overwrite: bool = False, spacing_m: float = 2500.0) -> Path:
+    """Write a synthetic 'country': national layers and raster mosaics for the batch.
+
+    The folder holds ``parks.gpkg`` (IBIS ``bedrijventerrein``, one row per park
+    with ``RIN_NUMMER``), ``national.gpkg`` (``perceel``, ``pand``, the BGT layers,
+    ``vegetatieobject``, ``natuurnetwerk`` for all parks), one GeoTIFF tile per
+    park and raster under ``tiles/``, a VRT mosaic per raster (``pet.vrt``,
+    ``waterdiepte.vrt``, ``ahn.vrt``) and ``country.toml`` describing them.
+    """
+    out = Path(out_dir)
+    _prepare(out, overwrite)
+    (out / "tiles").mkdir()
+    rng = np.random.default_rng(seed)
+    per_layer: dict[str, list[gpd.GeoDataFrame]] = {}
+    tiles: dict[str, list[Path]] = {"pet": [], "waterdiepte": [], "ahn": []}
+    cols = int(np.ceil(np.sqrt(parks)))
+    for i in range(parks):
+        w, h = (float(rng.uniform(*park_size_m)) for _ in range(2))
+        origin = (100000.0 + spacing_m * (i % cols), 400000.0 + spacing_m * (i // cols))
+        rin = 20000 + i + 1
+        pseed = int(rng.integers(0, 2**31))
+        frames, prng = _park_frames(name=f"park {rin}", width_m=w, height_m=h, seed=pseed, origin=origin,
+                                    canal=bool(rng.random() < 0.25), rin=rin, akr=f"C{i // 100:02d}{i % 100:02d}"[:5], gem="0999")
+        for layer, gdf in frames.items():
+            gdf = gdf.copy()
+            if layer == "pand":
+                gdf["identificatie"] = [f"0999{rin % 1000000:06d}{j:06d}" for j in range(1, len(gdf) + 1)]
+            if layer in ("perceel",):
+                gdf["identificatie_lokaal_id"] = [f"{rin:06d}{j:06d}" for j in range(len(gdf))]
+            per_layer.setdefault(layer, []).append(gdf)
+        grids = _rasters(frames, tuple(frames["bedrijventerrein"].total_bounds), prng, low_corner=i % 4, extra=0)
+        for key, (data, transform, nodata) in grids.items():
+            path = out / "tiles" / f"{key}_{rin}.tif"
+            _write_raster(path, data, transform, nodata)
+            tiles[key].append(path)
+    for layer, parts in per_layer.items():
+        gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=CRS)
+        target = out / ("parks.gpkg" if layer == "bedrijventerrein" else "national.gpkg")
+        gdf.to_file(target, layer=layer, driver="GPKG", engine="pyogrio")
+    for key, paths in tiles.items():
+        write_vrt(paths, out / f"{key}.vrt")
+    (out / "country.toml").write_text(
+        '[parks]\npath = "parks.gpkg"\nlayer = "bedrijventerrein"\nid = "RIN_NUMMER"\nname = "PLAN_NAAM"\n\n'
+        '[layers]\nparcels = "national.gpkg:perceel"\nbuildings = "national.gpkg:pand"\nbgt = "national.gpkg"\n'
+        'trees = "national.gpkg:vegetatieobject"\nnature = "national.gpkg:natuurnetwerk"\n\n'
+        '[rasters]\npet = "pet.vrt"\nwater_depth = "waterdiepte.vrt"\nelevation = "ahn.vrt"\n',
+        encoding="utf-8",
+    )
+    return out
+
+
+def write_vrt(tiles: Sequence[str | Path], out_vrt: str | Path) -> Path:
+    """Write a VRT mosaic of single-band GeoTIFF tiles on one resolution (no tile is loaded).
+
+    Each tile's own nodata value is declared on its source; the mosaic uses the
+    first tile's nodata.
+    """
+    out_vrt = Path(out_vrt)
+    infos = []
+    for t in tiles:
+        with rasterio.open(t) as src:
+            infos.append((Path(t), src.bounds, src.res, src.width, src.height, src.nodata, src.dtypes[0], src.crs, src.block_shapes[0]))
+    if not infos:
+        raise ValueError("write_vrt needs at least one tile")
+    res = infos[0][2]
+    minx = min(i[1].left for i in infos)
+    maxx = max(i[1].right for i in infos)
+    miny = min(i[1].bottom for i in infos)
+    maxy = max(i[1].top for i in infos)
+    width = int(round((maxx - minx) / res[0]))
+    height = int(round((maxy - miny) / res[1]))
+    nodata = infos[0][5]
+    dtype = {"float32": "Float32", "float64": "Float64", "uint8": "Byte", "int16": "Int16", "int32": "Int32"}[infos[0][6]]
+    srs = infos[0][7].to_wkt()
+    parts = [f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">',
+             f"  <SRS>{_xml_escape(srs)}</SRS>",
+             f"  <GeoTransform>{minx!r}, {res[0]!r}, 0.0, {maxy!r}, 0.0, {-res[1]!r}</GeoTransform>",
+             f'  <VRTRasterBand dataType="{dtype}" band="1">',
+             f"    <NoDataValue>{nodata!r}</NoDataValue>" if nodata is not None else ""]
+    for path, b, r, w, h, nd, _dt, _crs, block in infos:
+        xoff = int(round((b.left - minx) / res[0]))
+        yoff = int(round((maxy - b.top) / res[1]))
+        rel = path.relative_to(out_vrt.parent) if path.is_relative_to(out_vrt.parent) else path
+        parts += ["    <ComplexSource>",
+                  f'      <SourceFilename relativeToVRT="{int(not rel.is_absolute())}">{_xml_escape(str(rel))}</SourceFilename>',
+                  "      <SourceBand>1</SourceBand>",
+                  f'      <SourceProperties RasterXSize="{w}" RasterYSize="{h}" DataType="{dtype}" BlockXSize="{block[1]}" BlockYSize="{block[0]}" />',
+                  f'      <SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}" />',
+                  f'      <DstRect xOff="{xoff}" yOff="{yoff}" xSize="{w}" ySize="{h}" />',
+                  f"      <NODATA>{nd!r}</NODATA>" if nd is not None else "",
+                  "    </ComplexSource>"]
+    parts += ["  </VRTRasterBand>", "</VRTDataset>", ""]
+    out_vrt.write_text("\n".join(p for p in parts if p), encoding="utf-8")
+    return out_vrt
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def regenerate(root: str | Path = Path("data") / "samples") -> list[Path]:
+    """Rewrite the committed sample parks under ``root`` (``python -m groenkans.samples``)."""
+    return [make_park(Path(root) / name, overwrite=True, **kw) for name, kw in SAMPLE_PARKS.items()]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for p in regenerate():
+        print(f"wrote {p}")
