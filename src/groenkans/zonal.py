@@ -41,6 +41,7 @@ import logging
 import math
 import os
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -64,6 +65,9 @@ __all__ = ["zonal_stats", "raster_coverage", "stat_column"]
 log = logging.getLogger(__name__)
 
 _STAT_RE = re.compile(r"^(mean|min|max|sum|count|median|stdev|quantile|frac_above|frac_below)(?:\(([-+0-9.eE]+)\))?$")
+# rasterio's in-memory rasterize is not safe from two threads at once (a spurious
+# "no geotransform" seen in tests); it is quick, so it runs under a lock.
+_RASTERIZE_LOCK = threading.Lock()
 #: Largest window (cells) read at once; larger parcel groups are read parcel by parcel.
 MAX_WINDOW_CELLS = 64_000_000
 
@@ -148,8 +152,9 @@ def _check_crs(ds: Any, layer: str, parcels_crs: Any) -> None:
 def _coverage(geom: Any, x0: float, y0: float, res_x: float, res_y: float, nrows: int, ncols: int) -> np.ndarray:
     """Exact coverage fraction of ``geom`` for each cell of a (nrows, ncols) grid with top-left (x0, y0)."""
     transform = rasterio.Affine(res_x, 0, x0, 0, -res_y, y0)
-    boundary = rasterize([(geom.boundary, 1)], out_shape=(nrows, ncols), transform=transform, all_touched=True,
-                         fill=0, dtype="uint8").astype(bool)
+    with _RASTERIZE_LOCK:
+        boundary = rasterize([(geom.boundary, 1)], out_shape=(nrows, ncols), transform=transform, all_touched=True,
+                             fill=0, dtype="uint8").astype(bool)
     cov = np.zeros((nrows, ncols), dtype="float64")
     rows, cols = np.nonzero(~boundary)
     if len(rows):

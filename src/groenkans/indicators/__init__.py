@@ -1,0 +1,58 @@
+"""Indicators per parcel: heat, water and biodiversity, each with units in its name.
+
+:func:`zonal_requests` tells the pipeline which raster statistics the
+indicators need (so every raster is read once); :func:`compute_indicators`
+turns those statistics and the vector layers into one DataFrame indexed by
+``perceel_id``. Formulas, units and sources: ``docs/methodology.md``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from groenkans.config import Config
+from groenkans.indicators.biodiversity import biodiversity_indicators, biodiversity_need
+from groenkans.indicators.heat import heat_indicators, heat_need, heat_requests
+from groenkans.indicators.landcover import land_cover
+from groenkans.indicators.water import water_indicators, water_need, water_requests
+from groenkans.park import Park
+
+__all__ = ["zonal_requests", "compute_indicators", "land_cover", "heat_need", "water_need", "biodiversity_need"]
+
+
+def zonal_requests(park: Park, config: Config) -> dict[str, list[str]]:
+    """Raster key → statistics needed, for the rasters the park has.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from groenkans import Config, Park
+    >>> p = Park("x", gpd.GeoDataFrame(geometry=[], index=pd.Index([], name="perceel_id")), rasters={"pet": "pet.tif"})
+    >>> zonal_requests(p, Config())
+    {'pet': ['mean', 'quantile(0.9)', 'frac_above(23)', 'frac_above(29)', 'frac_above(35)', 'frac_above(41)']}
+    """
+    wanted = {"pet": heat_requests(config), "water_depth": water_requests(config)}
+    return {k: v for k, v in wanted.items() if k in park.rasters}
+
+
+def compute_indicators(park: Park, zonal: pd.DataFrame, config: Config, *, progress: bool = False) -> pd.DataFrame:
+    """All indicators per parcel, indexed by ``perceel_id``.
+
+    Parameters
+    ----------
+    park : Park
+    zonal : DataFrame
+        The statistics asked for by :func:`zonal_requests` (from :func:`groenkans.zonal_stats`).
+    config : Config
+    progress : bool
+        Unused for now; the stages are quick.
+    """
+    lc = land_cover(park)
+    parts = [
+        lc,
+        heat_indicators(park, zonal, lc, config),
+        water_indicators(park, zonal, lc, config),
+        biodiversity_indicators(park, lc, config),
+    ]
+    out = pd.concat(parts, axis=1)
+    return out.loc[:, ~out.columns.duplicated()]

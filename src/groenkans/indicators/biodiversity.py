@@ -1,0 +1,59 @@
+"""Biodiversity indicators per parcel.
+
+* ``green_frac``: share of the parcel covered by vegetation (BGT begroeid
+  terreindeel, green verges) or tree crowns.
+* ``dist_nature_m``: distance to the nature network (NNN / Natura 2000), when given.
+* ``dist_green_m``: distance to the nearest existing green patch of useful size
+  (contiguous green ≥ 200 m², nature included).
+* ``stepping_stone``: 0–1, how much a new patch on the parcel shortens the
+  longest hop between two green patches (see :func:`~groenkans.indicators._distance.stepping_stone`).
+* ``patch_room_m2``: changeable open area (paving outside driving lanes, bare
+  ground); ``patch_fits`` when it reaches the useful patch size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from groenkans.config import Config
+from groenkans.indicators._distance import nearest_distance, patches, stepping_stone
+from groenkans.park import Park
+
+__all__ = ["biodiversity_indicators", "biodiversity_need"]
+
+
+def biodiversity_indicators(park: Park, lc: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Biodiversity indicators per parcel (see module docstring)."""
+    bc = config.biodiversity
+    out = pd.DataFrame(index=park.parcels.index)
+    area = lc["area_m2"].where(lc["area_m2"] > 0)
+    out["green_frac"] = ((lc["groen_m2"] + lc["canopy_m2"]).clip(upper=lc["area_m2"]) / area).fillna(0.0).clip(0.0, 1.0)
+    surf = park.surfaces
+    green = surf.geometry[surf["surface_class"].eq("groen")].to_numpy() if len(surf) else np.array([])
+    nature = park.nature.geometry.to_numpy() if park.nature is not None and len(park.nature) else None
+    far = 2 * bc.nature_distance_max_m
+    if nature is not None:
+        out["dist_nature_m"] = nearest_distance(park.parcels, nature, missing=far).clip(upper=far)
+    useful = patches(green, nature, min_area_m2=bc.useful_patch_min_area_m2)
+    out["dist_green_m"] = nearest_distance(park.parcels, useful, missing=far).clip(upper=far)
+    out["stepping_stone"] = stepping_stone(park.parcels, useful, bc.stepping_stone_max_gap_m)
+    out["patch_room_m2"] = lc["depavable_m2"] + lc["onverhard_m2"]
+    out["patch_fits"] = out["patch_room_m2"] >= bc.useful_patch_min_area_m2
+    return out
+
+
+def biodiversity_need(ind: pd.DataFrame, config: Config) -> pd.Series:
+    """Biodiversity value of greening the parcel (0–1).
+
+    ``0.4·green deficit + 0.3·stepping stone + 0.3·nearness to nature``, with the
+    green deficit ``clip(1 − green_frac / 0.30)`` (the 30 % canopy of 3-30-300)
+    and nearness ``1 − clip(distance to nature / 500 m)`` (habitat-quality style
+    linear decay; a new patch near the network adds more). Without a nature layer
+    the distance to useful green stands in for it.
+    """
+    bc = config.biodiversity
+    deficit = (1.0 - ind["green_frac"] / 0.30).clip(0.0, 1.0)
+    dist = ind["dist_nature_m"] if "dist_nature_m" in ind.columns else ind["dist_green_m"]
+    near = 1.0 - (dist / bc.nature_distance_max_m).clip(0.0, 1.0)
+    return (0.4 * deficit + 0.3 * ind["stepping_stone"] + 0.3 * near).clip(0.0, 1.0)
