@@ -288,7 +288,11 @@ def zonal_stats(
             raise InputError(f"statistics asked for layers without a raster: {', '.join(sorted(missing))}")
     requested = {k: [(stat_column(k, s), *_parse(s)) for s in v] for k, v in per_layer.items()}
     n = len(parcels)
-    geoms = parcels.geometry.to_numpy()
+    # Private copies, prepared here once: shapely prepares geometries in place on first use
+    # (contains_xy), and two threads preparing one shared geometry corrupt memory. This also
+    # leaves the caller's geometries untouched.
+    geoms = shapely.from_wkb(shapely.to_wkb(parcels.geometry.to_numpy())) if n else np.array([], dtype=object)
+    shapely.prepare(geoms)
     areas = shapely.area(geoms) if n else np.zeros(0)
     items = [_Parcel(i, g, float(a)) for i, (g, a) in enumerate(zip(geoms, areas, strict=True))
              if g is not None and not shapely.is_empty(g)]
