@@ -18,6 +18,8 @@ from groenkans.schema import DRIVING_FUNCTIONS, PAVED_FRACTION, SURFACE_CLASSES
 
 __all__ = ["land_cover", "overlay_areas", "TREE_CROWN_RADIUS_M"]
 
+#: Overlay pieces smaller than this are floating-point slivers of touching polygons, not land cover, m².
+SLIVER_M2 = 0.01
 #: Crown radius assumed for a BGT tree point, m (a 6 m crown: a young to middle-aged street tree).
 TREE_CROWN_RADIUS_M = 3.0
 
@@ -46,6 +48,7 @@ def overlay_areas(parcels: gpd.GeoDataFrame, shapes: gpd.GeoDataFrame, by: str |
     if not len(pi):
         return out
     areas = shapely.area(shapely.intersection(parcels.geometry.to_numpy()[pi], shapes.geometry.to_numpy()[si]))
+    areas = np.where(areas < SLIVER_M2, 0.0, areas)
     frame = pd.DataFrame({"p": pi, "k": shapes[by].to_numpy()[si] if by else "area_m2", "a": areas})
     table = frame.groupby(["p", "k"]).a.sum().unstack(fill_value=0.0)
     out.iloc[table.index.to_numpy(), [out.columns.get_loc(k) for k in table.columns]] = table.to_numpy()
