@@ -74,3 +74,7 @@ def pd_index(ids: list[str]):  # noqa: ANN201 - tiny helper
     import pandas as pd
 
     return pd.Index(ids, name=PARCEL_ID)
+
+
+# Run by the system Python with QGIS in a subprocess, not importable here.
+collect_ignore = ["export/qgis_check.py"]

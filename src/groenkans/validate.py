@@ -66,7 +66,7 @@ def check_crs(gdf: gpd.GeoDataFrame, layer: str, source: str | None = None, repo
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     round(check_crs(g, "parcels").geometry.x.iloc[0])
-    136009
+    135321
     """
     if gdf.crs is None:
         raise CRSError(

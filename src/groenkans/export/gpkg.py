@@ -247,10 +247,14 @@ def _write_aliases(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFram
         "title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT, "
         "CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), CONSTRAINT gdc_tn UNIQUE (table_name, name))"
     )
-    for table in ("gpkg_data_columns",):
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL, "
+        "value TEXT, min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, description TEXT, "
+        "CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))"
+    )
+    for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
         _ensure_extension(con, table, "gpkg_schema", "http://www.geopackage.org/spec121/#extension_schema")
     for name, gdf in layers.items():
-        _ensure_extension(con, name, "gpkg_schema", "http://www.geopackage.org/spec121/#extension_schema")
         con.execute("DELETE FROM gpkg_data_columns WHERE table_name = ?", (name,))
         for col in gdf.columns:
             if col == gdf.geometry.name:
@@ -273,7 +277,7 @@ def _write_styles(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFrame
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
         "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
     )
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # GeoPackage DATETIME, UTC
     for name, gdf in layers.items():
         geom_col = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)).fetchone()
         qml = style_for(name, gdf)

@@ -43,7 +43,18 @@ def _graduated(attr: str, outline: str, width: str) -> str:
 
 def _single(outline: str) -> str:
     return (f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0"><symbols>'
-            f'{_fill("0", "0,0,0", outline, "0.8", "no")}</symbols></renderer-v2>')
+            f'{_fill("0", "199,233,192", outline, "0.8", "no")}</symbols></renderer-v2>')
+
+
+def _aliases(gdf: gpd.GeoDataFrame) -> str:
+    from groenkans.export.columns import describe
+
+    items = []
+    for i, col in enumerate(c for c in gdf.columns if c != gdf.geometry.name):
+        alias = describe(col)[0]
+        if alias != col:
+            items.append(f"<alias field={quoteattr(col)} index=\"{i + 1}\" name={quoteattr(alias)}/>")
+    return f"<aliases>{''.join(items)}</aliases>"
 
 
 def _labels(field: str) -> str:
@@ -65,8 +76,9 @@ def style_for(layer: str, gdf: gpd.GeoDataFrame) -> str | None:
             labels = _labels("top_rank")
     elif layer in ("park", "parks"):
         renderer = _single("20,110,40,255")
+        renderer = renderer.replace('style" value="no"', 'style" value="solid"').replace('v="no"', 'v="solid"')
     else:
         return None
     return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-            f'<qgis version="3.22.0" styleCategories="Symbology|Labeling">{renderer}{labels}'
+            f'<qgis version="3.22.0" styleCategories="Symbology|Labeling|Fields">{renderer}{labels}{_aliases(gdf)}'
             f'<layerGeometryType>2</layerGeometryType></qgis>')
