@@ -41,7 +41,7 @@ def parks(draw: st.DrawFn) -> Park:
     return Park("random", parcels, surfaces=surfaces)
 
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(__import__('os').environ.get('GK_HYPOTHESIS_EXAMPLES', 25)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS

@@ -7,7 +7,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["patches", "nearest_distance", "stepping_stone"]
+__all__ = ["patches", "nearest_distance", "stepping_stone", "SNAP_M"]
+
+#: Tolerance within which green pieces count as touching, m.
+SNAP_M = 0.005
 
 
 def patches(*layers: gpd.GeoSeries | np.ndarray | None, min_area_m2: float = 0.0) -> np.ndarray:
@@ -23,8 +26,12 @@ def patches(*layers: gpd.GeoSeries | np.ndarray | None, min_area_m2: float = 0.0
     geoms = [np.asarray(g) for g in layers if g is not None and len(g)]
     if not geoms:
         return np.array([], dtype=object)
-    merged = shapely.union_all(np.concatenate(geoms))
-    parts = shapely.get_parts(merged)
+    # Pieces that touch form one patch; a 5 mm snap keeps touching pieces together when floating-point
+    # noise (a reprojection, a GML round trip) opens nanometre gaps between them.
+    snap = SNAP_M
+    merged = shapely.union_all(shapely.buffer(np.concatenate(geoms), snap, join_style="mitre"))
+    parts = shapely.buffer(shapely.get_parts(merged), -snap, join_style="mitre")
+    parts = parts[~shapely.is_empty(parts)]
     return parts[shapely.area(parts) >= min_area_m2]
 
 
