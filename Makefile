@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast venv system-deps bench clean
+.PHONY: demo test test-fast venv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,11 +29,6 @@ test: $(STAMP)
 ## The quick tests only (skips those marked slow)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
-
-bench: $(STAMP)
-	$(BIN)/python bench/zonal.py
-	$(BIN)/python bench/park.py
-	$(BIN)/python bench/national.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
