@@ -38,15 +38,16 @@ def list_layers(path: str | Path) -> list[str]:
         ) from None
 
 
-def read_layer(path: str | Path, layer: str | None, *, bbox: BBox | None = None, what: str = "layer") -> gpd.GeoDataFrame:
-    """Read one layer (only ``bbox`` when given) with named errors."""
-    names = list_layers(path)
+def read_layer(path: str | Path, layer: str | None, *, bbox: BBox | None = None, what: str = "layer",
+               **open_options: str) -> gpd.GeoDataFrame:
+    """Read one layer (only ``bbox`` when given) with named errors; ``open_options`` go to GDAL."""
+    names = list_layers(path) if layer is not None else []
     if layer is not None and layer not in names:
         raise SchemaError(
             f"{Path(str(path)).name}: no layer '{layer}' for the {what}; layers found: {', '.join(names) or 'none'}."
         )
     try:
-        gdf = pyogrio.read_dataframe(str(path), layer=layer, bbox=bbox)
+        gdf = pyogrio.read_dataframe(str(path), layer=layer, bbox=bbox, **open_options)
     except (DataSourceError, DataLayerError, OSError) as exc:
         raise CorruptFileError(f"{path} (layer {layer!r}) cannot be read ({_short(exc)}); the file may be truncated or locked.") from None
     if not isinstance(gdf, gpd.GeoDataFrame):

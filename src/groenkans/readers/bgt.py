@@ -10,6 +10,7 @@ The *fysiek voorkomen* sits in a different column per object type and format
 from __future__ import annotations
 
 import logging
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from groenkans.errors import SchemaError
+from groenkans.errors import CorruptFileError, InputError, SchemaError
 from groenkans.readers._common import BBox, as_str, drop_history, first_column, list_layers, read_layer
 from groenkans.schema import (
     BGT_SURFACE_LAYERS,
@@ -63,6 +64,33 @@ class BGTLayers:
     trees: gpd.GeoDataFrame | None
 
 
+_GFS = Path(__file__).parent / "gfs"
+
+
+def _sources(path: str | Path) -> dict[str, tuple[str, str | None, dict[str, str]]]:
+    """Layer name -> (what to open, layer inside it, GDAL open options) for a GeoPackage, zip, folder or GML file."""
+    p = Path(str(path))
+    if p.suffix.lower() == ".zip":
+        if not p.exists():
+            raise InputError(f"{p} does not exist. Check the path.")
+        try:
+            with zipfile.ZipFile(p) as zf:
+                members = [m for m in zf.namelist() if m.lower().endswith((".gml", ".xml"))]
+        except zipfile.BadZipFile:
+            raise CorruptFileError(f"{p} is not a readable zip file (truncated download?); download it again.") from None
+        return {Path(m).stem.lower(): (f"/vsizip/{p.resolve()}/{m}", None, _gml_options(Path(m).stem)) for m in members}
+    if p.is_dir():
+        return {f.stem.lower(): (str(f), None, _gml_options(f.stem)) for f in sorted(p.glob("*.gml"))}
+    if p.suffix.lower() in (".gml", ".xml"):
+        return {p.stem.lower(): (str(p), None, _gml_options(p.stem))}
+    return {name: (str(p), name, {}) for name in list_layers(p)}
+
+
+def _gml_options(stem: str) -> dict[str, str]:
+    gfs = _GFS / f"{stem.lower()}.gfs"
+    return {"GFS_TEMPLATE": str(gfs)} if gfs.exists() else {}
+
+
 def _object_type(layer: str) -> str | None:
     name = layer.lower()
     if name in BGT_SURFACE_LAYERS or name in ("pand", "vegetatieobject"):
@@ -97,19 +125,20 @@ def read_bgt(path: str | Path, *, bbox: BBox | None = None, layers: list[str] | 
     >>> bgt = read_bgt("data/samples/demo/park.gpkg")                    # doctest: +SKIP
     >>> bgt.surfaces.groupby("surface_class").geometry.count()           # doctest: +SKIP
     """
-    found = list_layers(path)
-    typed = {name: _object_type(name) for name in found}
+    sources = _sources(path)
+    typed = {name: _object_type(name) for name in sources}
     typed = {k: v for k, v in typed.items() if v is not None and (layers is None or v in layers)}
     if not typed:
         raise SchemaError(
-            f"{Path(str(path)).name}: no BGT layer found. Layers found: {', '.join(found) or 'none'}; expected BGT object "
+            f"{Path(str(path)).name}: no BGT layer found. Layers found: {', '.join(sources) or 'none'}; expected BGT object "
             f"types such as {', '.join(BGT_SURFACE_LAYERS)} (or the download's bgt_*.gml names)."
         )
     parts: list[gpd.GeoDataFrame] = []
     buildings = trees = None
     crs = None
     for layer, otype in sorted(typed.items()):
-        gdf = read_layer(path, layer, bbox=bbox, what=f"BGT {otype}")
+        src, src_layer, options = sources[layer]
+        gdf = read_layer(src, src_layer, bbox=bbox, what=f"BGT {otype}", **options)
         crs = crs or gdf.crs
         gdf = drop_history(gdf, f"{Path(str(path)).name}:{layer}")
         if otype == "pand":
