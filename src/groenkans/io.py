@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -53,6 +54,8 @@ _RASTER_CONVENTION = {
     "elevation": ("ahn.tif", "dtm.tif", "dem.tif", "elevation.tif"),
 }
 _VECTOR_SUFFIXES = (".gpkg", ".gml", ".zip", ".shp", ".geojson", ".json", ".parquet", ".fgb", ".xml")
+#: ``parcels = "tessellation"`` or ``"grid"`` in a manifest: derive analysis units (no BRK at hand).
+UNIT_METHODS = ("tessellation", "grid")
 #: Context kept around a park for distances (cool places, nature, green), m.
 CONTEXT_MARGIN_M = 500.0
 
@@ -119,6 +122,8 @@ def _split_source(value: Any, base: Path, where: str) -> tuple[str, str | None]:
         return _abs(str(value["path"]), base), value.get("layer")
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected 'file' or 'file:layer', got {value!r}")
+    if value in UNIT_METHODS:
+        return value, None
     head, sep, tail = value.rpartition(":")
     if sep and head.lower().endswith(_VECTOR_SUFFIXES) and "/" not in tail:
         return _abs(head, base), tail
@@ -239,20 +244,15 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
         path, layer = layers[key]
         return f"{Path(path).name}, layer '{layer}'" if layer else Path(path).name
 
-    # parcels (BRK)
+    # parcels (BRK), or units derived after the BGT is read
     ppath, player = layers["parcels"]
-    sources["parcels"] = label("parcels")
-    parcels = readers.read_parcels(ppath, player, bbox=tuple(outline_geom.bounds) if outline_geom is not None else None)
-    parcels = check_crs(parcels, "parcels", sources["parcels"], report)
-    parcels = clean_geometries(parcels, "parcels", sources["parcels"], report)
-    if outline_geom is not None:
-        parcels = _inside(parcels, outline_geom)
-        if not len(parcels):
-            raise InputError(f"{sources['parcels']}: no parcel lies inside the park outline; check the outline and CRS.")
-    if parcels.index.name != PARCEL_ID:
-        raise SchemaError(f"{sources['parcels']}: the reader returned no '{PARCEL_ID}' index")
-    check_unique_ids(parcels, "parcels", sources["parcels"])
-    parcels = parcels.sort_index()
+    derive_units = ppath in UNIT_METHODS
+    if derive_units:
+        sources["parcels"] = f"{ppath} (derived analysis units, not cadastral parcels)"
+        parcels = None
+    else:
+        sources["parcels"] = label("parcels")
+        parcels = _read_parcels(ppath, player, outline_geom, sources["parcels"], report)
 
     # BGT surfaces (+ buildings, trees as fallbacks)
     surfaces = buildings = trees = None
@@ -279,7 +279,10 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
     if buildings is not None and len(buildings):
         if buildings.index.name != BUILDING_ID:
             buildings = buildings.rename_axis(BUILDING_ID)
-        buildings = buildings[~buildings.index.duplicated()]
+        if buildings.index.duplicated().any():
+            from groenkans.readers.layers import _merge_parts
+
+            buildings = _merge_parts(buildings)
     trees = _validated(trees, "trees", sources.get("trees", sources.get("bgt")), report, polygonal=False)
 
     outline_gdf = None
@@ -296,6 +299,19 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
         sources["nature"] = label("nature")
         nature = readers.read_nature(path, layer, bbox=read_bbox)
         nature = _validated(nature, "nature", sources["nature"], report, polygonal=True)
+
+    if derive_units:
+        area = outline_geom
+        if area is None and outline_gdf is not None and len(outline_gdf):
+            area = shapely.union_all(outline_gdf.geometry.to_numpy())
+        if area is None:
+            pieces = [g.geometry.to_numpy() for g in (surfaces, buildings) if g is not None and len(g)]
+            if not pieces:
+                raise InputError("parcels = \"%s\" needs a park outline or BGT surfaces to cover" % ppath)
+            area = shapely.union_all(np.concatenate(pieces))
+        parcels = readers.make_units(area, buildings, method=ppath)
+        report.add("parcels", "derived_units", f"no BRK parcels: {len(parcels)} analysis units by {ppath} (unit_kind column)",
+                   count=len(parcels))
 
     rasters = dict(manifest["rasters"])
     for key, rpath in rasters.items():
@@ -318,6 +334,20 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
     )
     log.info("loaded %r", park)
     return park
+
+
+def _read_parcels(path: str, layer: str | None, outline_geom: Any, source: str, report: ValidationReport) -> gpd.GeoDataFrame:
+    parcels = readers.read_parcels(path, layer, bbox=tuple(outline_geom.bounds) if outline_geom is not None else None)
+    parcels = check_crs(parcels, "parcels", source, report)
+    parcels = clean_geometries(parcels, "parcels", source, report)
+    if outline_geom is not None:
+        parcels = _inside(parcels, outline_geom)
+        if not len(parcels):
+            raise InputError(f"{source}: no parcel lies inside the park outline; check the outline and CRS.")
+    if parcels.index.name != PARCEL_ID:
+        raise SchemaError(f"{source}: the reader returned no '{PARCEL_ID}' index")
+    check_unique_ids(parcels, "parcels", source)
+    return parcels.sort_index()
 
 
 def _validated(gdf: gpd.GeoDataFrame | None, layer: str, source: str | None, report: ValidationReport,

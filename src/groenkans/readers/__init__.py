@@ -7,5 +7,6 @@ listing what it found and expected when a layer is not what it should be.
 
 from groenkans.readers.bgt import BGTLayers, read_bgt
 from groenkans.readers.layers import read_buildings, read_nature, read_outline, read_parcels, read_trees
+from groenkans.readers.units import make_units
 
-__all__ = ["BGTLayers", "read_bgt", "read_buildings", "read_nature", "read_outline", "read_parcels", "read_trees"]
+__all__ = ["make_units", "BGTLayers", "read_bgt", "read_buildings", "read_nature", "read_outline", "read_parcels", "read_trees"]

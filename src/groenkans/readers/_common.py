@@ -55,6 +55,21 @@ def read_layer(path: str | Path, layer: str | None, *, bbox: BBox | None = None,
     return gdf
 
 
+_GFS = Path(__file__).parent / "gfs"
+
+
+def gml_options(path: str | Path) -> dict[str, str]:
+    """GDAL open options for a GML file groenkans knows: a GFS template that picks the right geometry."""
+    p = Path(str(path))
+    if p.suffix.lower() not in (".gml", ".xml"):
+        return {}
+    options = {"WRITE_GFS": "NO"}  # never leave a .gfs in the user's download folder
+    gfs = _GFS / f"{p.stem.lower()}.gfs"
+    if gfs.exists():
+        options["GFS_TEMPLATE"] = str(gfs)
+    return options
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]

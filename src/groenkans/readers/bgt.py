@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from groenkans.errors import CorruptFileError, InputError, SchemaError
-from groenkans.readers._common import BBox, as_str, drop_history, first_column, list_layers, read_layer
+from groenkans.readers._common import BBox, as_str, drop_history, first_column, gml_options, list_layers, read_layer
 from groenkans.schema import (
     BGT_SURFACE_LAYERS,
     BUILDING_ID,
@@ -64,9 +64,6 @@ class BGTLayers:
     trees: gpd.GeoDataFrame | None
 
 
-_GFS = Path(__file__).parent / "gfs"
-
-
 def _sources(path: str | Path) -> dict[str, tuple[str, str | None, dict[str, str]]]:
     """Layer name -> (what to open, layer inside it, GDAL open options) for a GeoPackage, zip, folder or GML file."""
     p = Path(str(path))
@@ -87,8 +84,7 @@ def _sources(path: str | Path) -> dict[str, tuple[str, str | None, dict[str, str
 
 
 def _gml_options(stem: str) -> dict[str, str]:
-    gfs = _GFS / f"{stem.lower()}.gfs"
-    return {"GFS_TEMPLATE": str(gfs)} if gfs.exists() else {}
+    return gml_options(f"{stem}.gml")
 
 
 def _object_type(layer: str) -> str | None:
@@ -201,7 +197,9 @@ def _buildings(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
     types = shapely.get_type_id(out.geometry.to_numpy())
     out = out.loc[np.isin(types, (3, 6))]  # footprints, not label points
-    return out[~out.index.duplicated()]
+    from groenkans.readers.layers import _merge_parts
+
+    return _merge_parts(out)
 
 
 def _trees(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 
 from groenkans.errors import GroenkansWarning, SchemaError
-from groenkans.readers._common import BBox, as_str, drop_history, first_column, list_layers, read_layer
+from groenkans.readers._common import BBox, as_str, drop_history, first_column, gml_options, list_layers, read_layer
 from groenkans.schema import BAG_LAYER, BRK_LAYER, BUILDING_ID, IBIS_LAYER, NATURE_LAYER, PARCEL_ID, TREE_LAYER
 
 __all__ = ["read_parcels", "read_buildings", "read_outline", "read_nature", "read_trees"]
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 def _pick_layer(path: str | Path, layer: str | None, preferred: tuple[str, ...], what: str) -> str | None:
     if layer is not None:
         return layer
+    if gml_options(path):  # a GML file is one layer; listing it would make GDAL write a .gfs next to it
+        return None
     names = list_layers(path)
     for p in preferred:
         if p in names:
@@ -45,7 +47,7 @@ def read_parcels(path: str | Path, layer: str | None = None, *, bbox: BBox | Non
     'NWG01-K-101'
     """
     layer = _pick_layer(path, layer, (BRK_LAYER, "percelen", "kadastralekaart_perceel", "Perceel"), "parcels")
-    gdf = read_layer(path, layer, bbox=bbox, what="parcels")
+    gdf = read_layer(path, layer, bbox=bbox, what="parcels", **gml_options(path))
     where = f"{Path(str(path)).name}, layer '{layer}'"
     gdf = drop_history(gdf, where)
     akr = first_column(gdf, ("akr_kadastrale_gemeente_code_waarde", "AKRKadastraleGemeenteCodeWaarde", "akr_kadast", "kadastraleGemeenteWaarde"))
@@ -72,8 +74,8 @@ def read_parcels(path: str | Path, layer: str | None = None, *, bbox: BBox | Non
 
 def read_buildings(path: str | Path, layer: str | None = None, *, bbox: BBox | None = None) -> gpd.GeoDataFrame:
     """Read building footprints (BAG ``pand`` or BGT ``pand``), indexed by ``pand_id``; demolished ones dropped."""
-    layer = _pick_layer(path, layer, (BAG_LAYER, "panden", "bgt_buildingpart", "kadastralekaart_pand"), "buildings")
-    gdf = read_layer(path, layer, bbox=bbox, what="buildings")
+    layer = _pick_layer(path, layer, (BAG_LAYER, "panden", "bgt_buildingpart", "kadastralekaart_pand", "Pand"), "buildings")
+    gdf = read_layer(path, layer, bbox=bbox, what="buildings", **gml_options(path))
     where = f"{Path(str(path)).name}, layer '{layer}'"
     gdf = drop_history(gdf, where)
     id_col = first_column(gdf, ("identificatie", "identificatieBAGPND", "identifica", "pand_id", "lokaalID", "gml_id"))
@@ -98,7 +100,16 @@ def read_buildings(path: str | Path, layer: str | None = None, *, bbox: BBox | N
     )
     types = shapely.get_type_id(out.geometry.to_numpy())
     out = out.loc[np.isin(types, (3, 6, 7))]  # footprints; label points are not buildings
-    return out[~out.index.duplicated()]
+    return _merge_parts(out)
+
+
+def _merge_parts(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per building: BGT may split one BAG pand into several footprint parts."""
+    if not out.index.duplicated().any():
+        return out
+    geom = out.geometry.groupby(level=0, sort=False).agg(lambda g: shapely.union_all(g.to_numpy()))
+    first = out.drop(columns=out.geometry.name)[~out.index.duplicated()]
+    return gpd.GeoDataFrame(first, geometry=geom.loc[first.index].to_numpy(), crs=out.crs)
 
 
 def read_outline(path: str | Path, layer: str | None = None, *, rin: object = None) -> gpd.GeoDataFrame:
