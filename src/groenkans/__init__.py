@@ -45,6 +45,8 @@ _LAZY = {
     "find_candidates": "groenkans.candidates",
     "rank_candidates": "groenkans.candidates",
     "what_if": "groenkans.whatif",
+    "Depave": "groenkans.whatif",
+    "AddWadi": "groenkans.whatif",
     "park_summary": "groenkans.summary",
     "to_geopackage": "groenkans.export",
     "read_metadata": "groenkans.export",
@@ -64,7 +66,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from groenkans.pipeline import score_park
     from groenkans.scoring import score_indicators
     from groenkans.summary import park_summary
-    from groenkans.whatif import what_if
+    from groenkans.whatif import AddWadi, Depave, what_if
     from groenkans.zonal import zonal_stats
 
 

@@ -96,6 +96,20 @@ def _depressions(park: Park, min_depth_m: float = 0.02) -> pd.DataFrame:
     return pd.DataFrame({"depression_volume_m3": vol, "depression_area_m2": area}, index=park.parcels.index)
 
 
+def _wadi_storage(park: Park) -> pd.Series | None:
+    """Storage (m³) of wadis per parcel: area × storage depth of surfaces marked ``wadi_storage_depth_m``."""
+    surf = park.surfaces
+    if "wadi_storage_depth_m" not in surf.columns or not surf["wadi_storage_depth_m"].notna().any():
+        return None
+    from groenkans.indicators.landcover import overlay_areas
+
+    wadis = surf[surf["wadi_storage_depth_m"].notna()]
+    total = pd.Series(0.0, index=park.parcels.index)
+    for depth, group in wadis.groupby("wadi_storage_depth_m"):
+        total += overlay_areas(park.parcels, group)["area_m2"] * float(depth)
+    return total
+
+
 def water_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Water indicators per parcel (see module docstring)."""
     wc = config.water
@@ -114,6 +128,10 @@ def water_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: 
         mm = max(0.0, wc.design_storm_mm - storage - infil * STORM_HOURS)
         col = "roof_m2" if cls == "roof" else f"{cls}_m2"
         runoff_m3 += lc[col] * mm / 1000.0
+    storage = _wadi_storage(park)
+    if storage is not None:
+        out["wadi_storage_m3"] = storage
+        runoff_m3 = (runoff_m3 - storage).clip(lower=0.0)
     out["runoff_m3"] = runoff_m3
     out["runoff_mm"] = (runoff_m3 / lc["area_m2"].where(lc["area_m2"] > 0) * 1000.0).fillna(0.0)
     out["storage_need_m3"] = (lc["paved_m2"] + lc["roof_m2"]) * wc.storage_rule_m
