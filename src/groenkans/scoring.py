@@ -24,7 +24,10 @@ in which the parcel is in the top ``top_share`` of parcels, ``rank_lo`` and
 
 from __future__ import annotations
 
+import functools
+import io
 import math
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -32,15 +35,34 @@ import pandas as pd
 from groenkans.config import Config
 from groenkans.indicators import biodiversity_need, heat_need, water_need
 
-__all__ = ["score_indicators", "robustness", "ROOM_SCALE_M2", "OPPORTUNITIES"]
+__all__ = ["score_indicators", "robustness", "load_reference", "OPPORTUNITIES"]
 
 OPPORTUNITIES = ("heat", "water", "biodiversity")
-#: e-folding area of the room curve, m².
-ROOM_SCALE_M2 = 500.0
 
 
-def _room(area_m2: pd.Series) -> pd.Series:
-    return 1.0 - np.exp(-area_m2.clip(lower=0.0) / ROOM_SCALE_M2)
+@functools.lru_cache(maxsize=1)
+def _reference_table() -> pd.DataFrame:
+    text = resources.files("groenkans").joinpath("data", "national_reference.csv").read_text(encoding="utf-8")
+    return pd.read_csv(io.StringIO(text)).set_index("indicator")
+
+
+def load_reference() -> pd.DataFrame:
+    """The national reference table: per need indicator the breakpoints ``lo`` → 0 and ``hi`` → 1, unit and source.
+
+    Shipped as ``groenkans/data/national_reference.csv``. Its breakpoints come from documented Dutch norms (PET
+    stress classes, the 5 cm / 30 cm water depths, 300 m to a cool place, 30 % canopy), not from a national data
+    sample, so they are the same for every park and scores of different parks are comparable.
+
+    Examples
+    --------
+    >>> load_reference().loc["pet_p90_degc", ["lo", "hi"]].tolist()
+    [29.0, 41.0]
+    """
+    return _reference_table().copy()
+
+
+def _room(area_m2: pd.Series, ref: pd.DataFrame) -> pd.Series:
+    return 1.0 - np.exp(-area_m2.clip(lower=0.0) / float(ref.at["room_area_m2", "hi"]))
 
 
 def _minmax(s: pd.Series) -> pd.Series:
@@ -60,8 +82,7 @@ def score_indicators(indicators: pd.DataFrame, config: Config, *, reference: pd.
     config : Config
         Weights and normalisation.
     reference : DataFrame, optional
-        Reserved for a data-based national reference; the default national
-        normalisation uses the documented norms.
+        Breakpoints of the need indicators (:func:`load_reference`, the default).
 
     Returns
     -------
@@ -69,14 +90,15 @@ def score_indicators(indicators: pd.DataFrame, config: Config, *, reference: pd.
         Indexed like ``indicators``.
     """
     ind = indicators
+    ref = reference if reference is not None else _reference_table()
     out = pd.DataFrame(index=ind.index)
-    heat, pet_part = heat_need(ind, config)
+    heat, pet_part = heat_need(ind, config, ref)
     out["heat_need"] = heat
-    out["water_need"] = water_need(ind, config)
-    out["biodiversity_need"] = biodiversity_need(ind, config)
-    out["heat_room"] = _room(ind["depavable_m2"])
-    out["water_room"] = _room(ind["depavable_m2"] + ind["onverhard_m2"] + ind["groen_m2"])
-    out["biodiversity_room"] = _room(ind["patch_room_m2"])
+    out["water_need"] = water_need(ind, config, ref)
+    out["biodiversity_need"] = biodiversity_need(ind, config, ref)
+    out["heat_room"] = _room(ind["depavable_m2"], ref)
+    out["water_room"] = _room(ind["depavable_m2"] + ind["onverhard_m2"] + ind["groen_m2"], ref)
+    out["biodiversity_room"] = _room(ind["patch_room_m2"], ref)
     if config.normalisation == "park":
         for k in OPPORTUNITIES:
             out[f"{k}_need"] = _minmax(out[f"{k}_need"])

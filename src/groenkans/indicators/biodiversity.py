@@ -43,7 +43,7 @@ def biodiversity_indicators(park: Park, lc: pd.DataFrame, config: Config) -> pd.
     return out
 
 
-def biodiversity_need(ind: pd.DataFrame, config: Config) -> pd.Series:
+def biodiversity_need(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.Series:
     """Biodiversity value of greening the parcel (0–1).
 
     ``0.4·green deficit + 0.3·stepping stone + 0.3·nearness to nature``, with the
@@ -52,8 +52,9 @@ def biodiversity_need(ind: pd.DataFrame, config: Config) -> pd.Series:
     linear decay; a new patch near the network adds more). Without a nature layer
     the distance to useful green stands in for it.
     """
-    bc = config.biodiversity
-    deficit = (1.0 - ind["green_frac"] / 0.30).clip(0.0, 1.0)
+    from groenkans.indicators.heat import _scale
+
+    deficit = 1.0 - _scale(ind["green_frac"], ref, "green_frac")
     dist = ind["dist_nature_m"] if "dist_nature_m" in ind.columns else ind["dist_green_m"]
-    near = 1.0 - (dist / bc.nature_distance_max_m).clip(0.0, 1.0)
+    near = 1.0 - _scale(dist, ref, "dist_nature_m")
     return (0.4 * deficit + 0.3 * ind["stepping_stone"] + 0.3 * near).clip(0.0, 1.0)

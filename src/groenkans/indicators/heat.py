@@ -101,7 +101,12 @@ def heat_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: C
     return out
 
 
-def heat_need(ind: pd.DataFrame, config: Config) -> tuple[pd.Series, pd.Series]:
+def _scale(values: pd.Series, ref: pd.DataFrame, key: str) -> pd.Series:
+    lo, hi = float(ref.at[key, "lo"]), float(ref.at[key, "hi"])
+    return ((values - lo) / (hi - lo)).clip(0.0, 1.0)
+
+
+def heat_need(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Heat need (0–1) and its PET/proxy part.
 
     ``pet_part = clip((PET p90 − 29) / (41 − 29))`` — from the start of moderate
@@ -109,12 +114,10 @@ def heat_need(ind: pd.DataFrame, config: Config) -> tuple[pd.Series, pd.Series]:
     ``pet_part = 1 − cooling_capacity``. Need = 0.6·pet_part + 0.2·unshaded paved
     share + 0.2·clip(distance to a cool place / 300 m).
     """
-    bounds = config.heat.pet_classes_degc
-    lo, hi = (bounds[1], bounds[-1]) if len(bounds) >= 2 else (bounds[0] - 6, bounds[0] + 6)
     pet_part = 1.0 - ind["cooling_capacity"]
     if "pet_p90_degc" in ind.columns:
-        from_pet = ((ind["pet_p90_degc"] - lo) / (hi - lo)).clip(0.0, 1.0)
+        from_pet = _scale(ind["pet_p90_degc"], ref, "pet_p90_degc")
         pet_part = from_pet.where(ind["heat_source"].eq("pet"), pet_part)
-    dist_part = (ind["dist_cool_place_m"] / config.heat.cool_place_distance_m).clip(0.0, 1.0)
+    dist_part = _scale(ind["dist_cool_place_m"], ref, "dist_cool_place_m")
     need = 0.6 * pet_part + 0.2 * ind["unshaded_paved_frac"] + 0.2 * dist_part
     return need.clip(0.0, 1.0), pet_part

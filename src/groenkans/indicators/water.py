@@ -146,7 +146,7 @@ def water_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: 
     return out
 
 
-def water_need(ind: pd.DataFrame, config: Config) -> pd.Series:
+def water_need(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.Series:
     """Water need (0–1).
 
     ``runoff_part = runoff_mm / design storm``; where a water-depth map covers the
@@ -154,13 +154,14 @@ def water_need(ind: pd.DataFrame, config: Config) -> pd.Series:
     (from the first visible 5 cm to 30 cm, the working depth of a wadi) and
     need = 0.5·depth_part + 0.5·runoff_part; otherwise need = runoff_part.
     """
-    wc = config.water
-    runoff_part = (ind["runoff_mm"] / wc.design_storm_mm).clip(0.0, 1.0)
+    from groenkans.indicators.heat import _scale
+
+    runoff_part = _scale(ind["runoff_mm"], ref, "runoff_mm")
     if "water_depth_max_m" not in ind.columns:
         return runoff_part
-    area = (ind["wet_area_m2"] + 0.0) / ind.get("area_m2", pd.Series(1.0, index=ind.index)).where(lambda s: s > 0, 1.0)
-    wet_part = (area / 0.25).clip(0.0, 1.0)
-    deep_part = ((ind["water_depth_max_m"] - wc.visible_depth_m) / (0.30 - wc.visible_depth_m)).clip(0.0, 1.0)
+    share = (ind["wet_area_m2"] + 0.0) / ind.get("area_m2", pd.Series(1.0, index=ind.index)).where(lambda s: s > 0, 1.0)
+    wet_part = _scale(share, ref, "wet_share")
+    deep_part = _scale(ind["water_depth_max_m"], ref, "water_depth_max_m")
     depth_part = 0.5 * wet_part + 0.5 * deep_part
     need = 0.5 * depth_part + 0.5 * runoff_part
     return need.where(ind["water_source"].eq("water_depth"), runoff_part).clip(0.0, 1.0)
