@@ -136,7 +136,7 @@ def load_batch_config(path: str | os.PathLike[str]) -> BatchConfig:
     Examples
     --------
     >>> cfg = load_batch_config("country/country.toml")     # doctest: +SKIP
-    >>> cfg.id_column
+    >>> cfg.id_column                                         # doctest: +SKIP
     'RIN_NUMMER'
     """
     path = Path(path)
@@ -313,7 +313,7 @@ def score_one_park(task: Mapping[str, Any]) -> dict[str, Any]:
     Examples
     --------
     >>> res = score_one_park(task)            # doctest: +SKIP
-    >>> res["status"]
+    >>> res["status"]                                         # doctest: +SKIP
     'done'
     """
     import shapely
@@ -323,7 +323,7 @@ def score_one_park(task: Mapping[str, Any]) -> dict[str, Any]:
     from groenkans.pipeline import score_park
     from groenkans.summary import park_summary
 
-    _init_worker()
+    os.environ.setdefault("GDAL_CACHEMAX", str(GDAL_CACHEMAX_MB))
     t0 = time.perf_counter()
     pid = str(task["park_id"])
     out: dict[str, Any] = {"park_id": pid, "worker": f"{os.uname().nodename}:{os.getpid()}"}
