@@ -1,320 +1,173 @@
-"""The national batch: score every park of a country, resumably, in parallel.
+"""National batch: every park of a parks layer, resumable, in parallel or on a Dask cluster.
 
-One TOML file describes the national inputs (the IBIS parks layer, national
-vector layers and raster mosaics) and optionally the scoring config::
+A batch is described by one TOML file, with paths relative to it::
 
-    [parks]
-    path = "parks.gpkg"          # IBIS werklocaties
+    [parks]                       # IBIS werklocaties
+    path = "parks.gpkg"
     layer = "bedrijventerrein"
     id = "RIN_NUMMER"
     name = "PLAN_NAAM"
-    # province = "PROVINCIE"     # optional: adds a rank within the province
-
-    [layers]                     # same keys as a park.toml; read per park window only
+    [layers]                      # national vector layers, read per park in its window only
     parcels = "national.gpkg:perceel"
     buildings = "national.gpkg:pand"
     bgt = "national.gpkg"
-
-    [rasters]                    # GeoTIFF/COG or VRT mosaics; read per park window only
+    [rasters]                     # national rasters (GeoTIFF, COG, VRT of tiles), read window by window
     pet = "pet.vrt"
-    water_depth = "waterdiepte.vrt"
-    elevation = "ahn.vrt"
-
-    [config]                     # optional: groenkans.Config.from_dict
+    [config]                      # optional: profile, weights, thresholds (see docs/configuration.md)
     profile = "balanced"
 
-    [output]                     # optional
-    name = "national.gpkg"
+How a run is kept exact:
 
-Relative paths resolve against the TOML file's folder.
+* every park is scored alone (:func:`score_one_park`), exactly as ``load_park(outline=...)`` →
+  ``score_park`` → ``rank_candidates`` → ``park_summary`` would score it;
+* its result is written to ``OUT/parks/<id>/`` under a temporary name and renamed into place, then a status file
+  ``OUT/parks/<id>.json`` is written atomically: that file is the commit. A park without it is redone, so a run
+  killed at any moment (even ``kill -9``) resumes with no park lost or written twice;
+* ``OUT/run.json`` holds a fingerprint of the config, the groenkans version and every input file (size and
+  modification time); resuming with other inputs raises :class:`~groenkans.errors.BatchError` instead of mixing
+  results (start a new output folder, or pass ``restart=True``);
+* the national GeoPackage ``OUT/national.gpkg`` is assembled from the committed parks in park-id order, so it is
+  identical whether the run was interrupted, parallel, distributed or not.
 
-The output folder holds ``state.json`` (the run fingerprint), one committed
-folder per park under ``parks/<id>/`` (GeoParquet, renamed into place
-atomically, so a park is either committed whole or not at all), a JSON record
-per failed park under ``failed/``, a log file per run under ``logs/`` and the
-national GeoPackage assembled from the committed parks in park-id order.
-Killing the run at any moment and starting it again continues where it
-stopped; the national result does not depend on interruptions, worker count or
-completion order.
+A park that fails (bad geometry, no coverage, any error) is recorded with its error and the run goes on;
+``retry_failed=True`` runs just those again.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
 import os
-import re
+import resource
 import shutil
-import sys
 import time
 import tomllib
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from groenkans._version import __version__
 from groenkans.config import Config
 from groenkans.errors import BatchError, ConfigError, GroenkansError
-from groenkans.schema import CRS
 
-__all__ = ["BatchResult", "run_batch", "add_batch_parser", "load_batch_config", "rank_parks"]
+__all__ = ["run_batch", "score_one_park", "BatchResult", "read_batch_config", "add_batch_parser"]
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "state.json"
-PARKS_DIR = "parks"
-FAILED_DIR = "failed"
-LOGS_DIR = "logs"
-DEFAULT_OUTPUT = "national.gpkg"
-GDAL_CACHEMAX_MB = 256
-_TOP_KEYS = {"parks", "layers", "rasters", "config", "output", "name"}
-_PARKS_KEYS = {"path", "layer", "id", "name", "province", "context_m"}
-_SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")
+
+@dataclass
+class BatchResult:
+    """What a batch run did."""
+
+    out_dir: Path
+    output: Path | None
+    n_parks: int
+    n_done: int
+    n_failed: int
+    n_skipped: int
+    seconds: float
+    failed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    peak_rss_mb: float = 0.0
+
+    def __str__(self) -> str:
+        lines = [f"{self.n_done} of {self.n_parks} parks scored ({self.n_skipped} already done before this run), "
+                 f"{self.n_failed} failed, in {self.seconds:.1f} s; peak memory per worker {self.peak_rss_mb:.0f} MB"]
+        if self.output:
+            lines.append(f"national result: {self.output}")
+        for pid, row in self.failed.iterrows():
+            lines.append(f"  failed {pid} ({row['name']}): {row['error']}")
+        return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- config
-
-
-@dataclasses.dataclass(frozen=True)
-class BatchConfig:
-    """The parsed batch TOML: absolute input paths, park-layer columns and the scoring config."""
-
-    source: Path
-    parks_path: Path
-    parks_layer: str | None
-    id_column: str
-    name_column: str | None
-    province_column: str | None
-    context_m: float
-    layers: dict[str, str]
-    rasters: dict[str, str]
-    config: Config
-    output_name: str
-    raw: dict[str, Any]
-
-
-def _resolve(base: Path, value: str) -> str:
-    """Resolve ``file[:layer]`` against ``base``; the layer part is kept."""
-    text = str(value)
-    path, sep, layer = text, "", ""
-    m = re.match(r"^(.*?\.(?:gpkg|parquet|geoparquet|shp|gml|zip|vrt|tif|tiff|fgb|json|geojson))(:.+)?$", text, re.I)
-    if m:
-        path, layer = m.group(1), (m.group(2) or "")
-        sep = ""
-    p = Path(path)
-    if not p.is_absolute():
-        p = (base / p).resolve()
-    return f"{p}{sep}{layer}"
-
-
-def load_batch_config(path: str | os.PathLike[str]) -> BatchConfig:
-    """Read and check a batch TOML file.
-
-    Parameters
-    ----------
-    path : str or Path
-        The batch TOML (``[parks]``, ``[layers]``, ``[rasters]``, optional ``[config]`` and ``[output]``).
-
-    Returns
-    -------
-    BatchConfig
-
-    Raises
-    ------
-    ConfigError
-        Unknown keys, a missing ``[parks]`` table or column names, or an invalid ``[config]``.
-
-    Examples
-    --------
-    >>> cfg = load_batch_config("country/country.toml")     # doctest: +SKIP
-    >>> cfg.id_column                                         # doctest: +SKIP
-    'RIN_NUMMER'
-    """
+def read_batch_config(path: str | Path) -> dict[str, Any]:
+    """Read and check a batch TOML; returns the parks source, a park manifest dict and the config."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"batch config {path} not found; pass the TOML that describes the national inputs") from None
+        raise BatchError(f"batch config {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"batch config {path} is not valid TOML: {exc}") from None
-    unknown = set(raw) - _TOP_KEYS
+    unknown = set(data) - {"parks", "layers", "rasters", "config"}
     if unknown:
-        raise ConfigError(f"batch config {path}: unknown table(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
-    parks = raw.get("parks")
-    if not isinstance(parks, dict) or "path" not in parks:
-        raise ConfigError(f'batch config {path}: needs a [parks] table with path = "parks.gpkg" (the IBIS parks layer)')
-    bad = set(parks) - _PARKS_KEYS
-    if bad:
-        raise ConfigError(f"batch config {path}, [parks]: unknown key(s) {sorted(bad)}; allowed: {sorted(_PARKS_KEYS)}")
-    layers = raw.get("layers") or {}
-    rasters = raw.get("rasters") or {}
-    if "parcels" not in layers:
-        raise ConfigError(f'batch config {path}, [layers]: needs parcels = "national.gpkg:perceel"')
-    base = path.resolve().parent
-    try:
-        config = Config.from_dict(dict(raw.get("config") or {}))
-    except ConfigError as exc:
-        raise ConfigError(f"batch config {path}, [config]: {exc}") from None
-    output = raw.get("output") or {}
-    out_name = str(output.get("name", DEFAULT_OUTPUT))
-    if not out_name.endswith(".gpkg") or "/" in out_name:
-        raise ConfigError(f"batch config {path}, [output]: name must be a file name ending in .gpkg, got {out_name!r}")
-    context_m = float(parks.get("context_m", 500.0))
-    if not 0 <= context_m <= 5000:
-        raise ConfigError(f"batch config {path}, [parks]: context_m must be within 0..5000 m, got {context_m}")
-    return BatchConfig(
-        source=path.resolve(),
-        parks_path=Path(_resolve(base, str(parks["path"]))),
-        parks_layer=parks.get("layer"),
-        id_column=str(parks.get("id", "RIN_NUMMER")),
-        name_column=parks.get("name", "PLAN_NAAM"),
-        province_column=parks.get("province"),
-        context_m=context_m,
-        layers={k: _resolve(base, v) for k, v in layers.items()},
-        rasters={k: _resolve(base, v) for k, v in rasters.items()},
-        config=config,
-        output_name=out_name,
-        raw=raw,
-    )
+        raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}; expected parks, layers, rasters, config")
+    parks = dict(data.get("parks", {}))
+    if "path" not in parks:
+        raise ConfigError(f"{path}: [parks] needs path (the IBIS parks layer)")
+    base = path.parent.resolve()
 
+    def absolute(value: str) -> str:
+        head, sep, tail = value.rpartition(":")
+        if sep and head.lower().endswith((".gpkg", ".gml", ".zip", ".shp", ".parquet")):
+            return f"{(base / head).resolve()}:{tail}"
+        return value if value.startswith("/vsi") or "://" in value or value in ("tessellation", "grid") else str((base / value).resolve())
 
-def _read_parks(cfg: BatchConfig) -> gpd.GeoDataFrame:
-    """The parks layer, one row per park id, sorted by id (only this small layer is read whole)."""
-    import pyogrio
-
-    if not cfg.parks_path.exists():
-        raise BatchError(f"parks layer {cfg.parks_path} not found (batch config {cfg.source}, [parks] path)")
-    kw = {"layer": cfg.parks_layer} if cfg.parks_layer else {}
-    parks = pyogrio.read_dataframe(cfg.parks_path, **kw)
-    if parks.crs is None:
-        raise BatchError(f"parks layer {cfg.parks_path}: no CRS; set it to {CRS} in the file")
-    parks = parks.to_crs(CRS) if parks.crs != CRS else parks
-    for col in [cfg.id_column, cfg.name_column, cfg.province_column]:
-        if col and col not in parks.columns:
-            raise BatchError(f"parks layer {cfg.parks_path}: no column {col!r} (columns: {list(parks.columns)}); "
-                             "fix [parks] id/name/province in the batch config")
-    ids = parks[cfg.id_column].astype(str)
-    dup = ids[ids.duplicated()].unique().tolist()
-    if dup:
-        raise BatchError(f"parks layer {cfg.parks_path}: duplicate {cfg.id_column} {dup[:10]}; ids must be unique")
-    parks = parks.assign(park_id=ids.to_numpy())
-    order = sorted(parks["park_id"], key=_id_key)
-    return parks.set_index("park_id", drop=False).loc[order]
-
-
-def _id_key(pid: str) -> tuple[int, Any]:
-    """Sort numeric ids numerically, then the rest as text."""
-    return (0, int(pid), "") if pid.isdigit() else (1, 0, pid)
-
-
-# --------------------------------------------------------------------------- fingerprint
-
-
-def _vrt_sources(vrt: Path) -> list[Path]:
-    text = vrt.read_text(encoding="utf-8", errors="replace")
-    out = []
-    for rel, name in re.findall(r'<SourceFilename[^>]*relativeToVRT="(\d)"[^>]*>([^<]+)</SourceFilename>', text):
-        out.append((vrt.parent / name) if rel == "1" else Path(name))
-    return out
-
-
-def _input_files(cfg: BatchConfig) -> list[Path]:
-    files = {cfg.source, cfg.parks_path}
-    for value in [*cfg.layers.values(), *cfg.rasters.values()]:
-        p = Path(re.sub(r"(\.\w+):[^/\\]+$", r"\1", value))
-        files.add(p)
-        if p.suffix.lower() == ".vrt" and p.exists():
-            files.update(_vrt_sources(p))
-    return sorted(files)
-
-
-def _fingerprint(cfg: BatchConfig) -> dict[str, Any]:
-    """What the results depend on: the config, the code version and every input's size and mtime."""
-    inputs = {}
-    for p in _input_files(cfg):
-        try:
-            st = p.stat()
-            inputs[str(p)] = [st.st_size, st.st_mtime_ns]
-        except OSError:
-            inputs[str(p)] = None
-    parts = {
-        "groenkans_version": __version__,
-        "batch": json.loads(json.dumps(cfg.raw, default=str)),
-        "config": json.loads(json.dumps(cfg.config.to_dict(), default=str)),
-        "inputs": inputs,
+    manifest = {
+        "layers": {k: absolute(v) for k, v in dict(data.get("layers", {})).items()},
+        "rasters": {k: absolute(v) for k, v in dict(data.get("rasters", {})).items()},
     }
-    digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-    return {"fingerprint": digest, **parts}
+    config = Config.from_dict(dict(data.get("config", {})))
+    return {
+        "parks_path": str((base / parks["path"]).resolve()),
+        "parks_layer": parks.get("layer"),
+        "id_column": parks.get("id", "RIN_NUMMER"),
+        "name_column": parks.get("name", "PLAN_NAAM"),
+        "province_column": parks.get("province"),
+        "manifest": manifest,
+        "config": config,
+        "raw": data,
+    }
 
 
-def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    what = []
-    for key in ("groenkans_version", "batch", "config"):
-        if old.get(key) != new.get(key):
-            what.append("groenkans version" if key == "groenkans_version" else f"the {key} settings")
-    oi, ni = old.get("inputs", {}), new.get("inputs", {})
-    changed = sorted(k for k in set(oi) | set(ni) if oi.get(k) != ni.get(k))
-    what += [f"input {Path(k).name}" for k in changed[:5]]
-    if len(changed) > 5:
-        what.append(f"{len(changed) - 5} more inputs")
-    return what
+def _input_files(cfg: dict[str, Any]) -> list[str]:
+    paths = [cfg["parks_path"]]
+    for value in [*cfg["manifest"]["layers"].values(), *cfg["manifest"]["rasters"].values()]:
+        head, sep, tail = value.rpartition(":")
+        p = head if sep and not Path(value).exists() else value
+        if Path(p).exists():
+            paths.append(p)
+            if p.lower().endswith(".vrt"):  # the tiles behind a VRT are inputs too
+                tiles = Path(p).parent / "tiles"
+                if tiles.is_dir():
+                    paths.extend(str(t) for t in sorted(tiles.glob("*.tif")))
+    return sorted(set(paths))
 
 
-# --------------------------------------------------------------------------- the per-park task
+def _fingerprint(cfg: dict[str, Any]) -> dict[str, Any]:
+    files = []
+    for p in _input_files(cfg):
+        st = os.stat(p)
+        files.append([p, st.st_size, st.st_mtime_ns])
+    body = {"groenkans": __version__, "config": cfg["config"].to_dict(), "manifest": cfg["manifest"],
+            "parks": [cfg["parks_path"], cfg["parks_layer"], cfg["id_column"]], "files": files}
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    return {"fingerprint": digest, **body}
 
 
-def _init_worker() -> None:
-    """Bound GDAL's block cache in a worker process (set before GDAL is first used)."""
-    os.environ.setdefault("GDAL_CACHEMAX", str(GDAL_CACHEMAX_MB))
-    logging.getLogger("groenkans").setLevel(logging.WARNING)
+def _atomic_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, sort_keys=True, default=str), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MB (``ru_maxrss``; psutil RSS where that is missing)."""
-    try:
-        import resource
-
-        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return round(kb / (1024.0 if sys.platform != "darwin" else 1024.0 * 1024.0), 1)
-    except Exception:  # noqa: BLE001 - not on every platform
-        import psutil
-
-        return round(psutil.Process().memory_info().rss / 2**20, 1)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def score_one_park(task: Mapping[str, Any]) -> dict[str, Any]:
-    """Score one park of the batch: read its windows, score, rank sites, summarise.
+def score_one_park(park_id: str, name: str, outline_wkb: bytes, manifest: dict[str, Any], config_dict: dict[str, Any],
+                   out_dir: str) -> dict[str, Any]:
+    """Score one park and commit its result under ``out_dir/parks``; never raises for a park's own failure.
 
-    Runs in a worker (process pool or Dask). Never raises for park-level
-    problems: the error type and message are returned instead.
-
-    Parameters
-    ----------
-    task : mapping
-        ``park_id``, ``name``, ``outline_wkb``, ``manifest`` (absolute paths),
-        ``config`` (a :class:`groenkans.Config`) and ``context_m``.
-
-    Returns
-    -------
-    dict
-        ``status`` ("done" or "failed"), ``parcels``/``sites``/``summary`` GeoDataFrames
-        when done, ``error_type``/``error``/``traceback`` when failed, ``seconds``,
-        ``peak_rss_mb``, ``worker``.
-
-    Examples
-    --------
-    >>> res = score_one_park(task)            # doctest: +SKIP
-    >>> res["status"]                                         # doctest: +SKIP
-    'done'
+    Returns the status written to ``out_dir/parks/<park_id>.json``.
     """
     import shapely
 
@@ -323,521 +176,282 @@ def score_one_park(task: Mapping[str, Any]) -> dict[str, Any]:
     from groenkans.pipeline import score_park
     from groenkans.summary import park_summary
 
-    os.environ.setdefault("GDAL_CACHEMAX", str(GDAL_CACHEMAX_MB))
+    os.environ.setdefault("GDAL_CACHEMAX", "256")
+    parks_dir = Path(out_dir) / "parks"
+    status_path = parks_dir / f"{park_id}.json"
+    final = parks_dir / park_id
     t0 = time.perf_counter()
-    pid = str(task["park_id"])
-    out: dict[str, Any] = {"park_id": pid, "worker": f"{os.uname().nodename}:{os.getpid()}"}
+    status: dict[str, Any] = {"park_id": park_id, "name": name}
     try:
-        outline = shapely.from_wkb(task["outline_wkb"])
-        if outline is None or outline.is_empty:
-            raise GroenkansError(f"park {pid}: empty outline in the parks layer")
-        cfg = task["config"]
-        park = load_park(dict(task["manifest"], name=task["name"]), outline=outline, park_id=pid, name=task["name"],
-                         context_m=float(task["context_m"]))
-        parcels = score_park(park, cfg)
-        sites = rank_candidates(park, parcels, config=cfg)
+        config = Config.from_dict(config_dict)
+        outline = shapely.from_wkb(outline_wkb)
+        park = load_park(manifest, outline=outline, park_id=park_id, name=name)
+        parcels = score_park(park, config)
+        sites = rank_candidates(park, parcels, config=config)
         summary = park_summary(park, parcels, sites)
-        out.update(status="done", parcels=parcels, sites=sites, summary=summary)
-    except Exception as exc:  # noqa: BLE001 - failure isolation: record and go on
-        out.update(status="failed", error_type=type(exc).__name__, error=str(exc), traceback=traceback.format_exc())
-    out["seconds"] = round(time.perf_counter() - t0, 3)
-    out["peak_rss_mb"] = _peak_rss_mb()
+        tmp = parks_dir / f".tmp-{park_id}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        _frame(parcels.assign(park_id=park_id)).to_parquet(tmp / "parcels.parquet")
+        _frame(sites.assign(park_id=park_id)).to_parquet(tmp / "candidates.parquet")
+        _frame(summary).to_parquet(tmp / "summary.parquet")
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        status.update(status="ok", parcels=len(parcels), sites=len(sites))
+    except Exception as exc:  # noqa: BLE001 - a park's failure is recorded, the run goes on
+        kind = type(exc).__name__
+        status.update(status="failed", error=f"{kind}: {exc}", groenkans_error=isinstance(exc, GroenkansError))
+        if not isinstance(exc, GroenkansError):
+            status["traceback"] = traceback.format_exc(limit=8)
+    status.update(seconds=round(time.perf_counter() - t0, 3), peak_rss_mb=round(_peak_rss_mb(), 1))
+    _atomic_json(status_path, status)
+    return status
+
+
+def _frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.reset_index() if gdf.index.name else gdf.reset_index(drop=True)
+    out.attrs = {}
+    for col in out.columns:
+        if col != out.geometry.name and out[col].dtype == object:
+            out[col] = out[col].where(out[col].isna(), out[col].astype(str))
     return out
 
 
-# --------------------------------------------------------------------------- state on disk
+def _load_parks(cfg: dict[str, Any]) -> gpd.GeoDataFrame:
+    from groenkans.readers import read_outline
+    from groenkans.validate import check_crs, clean_geometries
+
+    parks = read_outline(cfg["parks_path"], cfg["parks_layer"])
+    idc, namec = cfg["id_column"], cfg["name_column"]
+    if idc not in parks.columns:
+        raise BatchError(f"{cfg['parks_path']}: no park id column '{idc}'; columns: {', '.join(map(str, parks.columns))}")
+    parks = parks.assign(_id=parks[idc].astype(str)).set_index("_id").rename_axis("park_id")
+    if parks.index.duplicated().any():
+        raise BatchError(f"{cfg['parks_path']}: duplicate park ids {sorted(set(parks.index[parks.index.duplicated()]))[:5]}")
+    parks["_name"] = parks[namec].astype(str) if namec in parks.columns else parks.index
+    parks = check_crs(parks, "parks", cfg["parks_path"])
+    parks = clean_geometries(parks, "parks", cfg["parks_path"])
+    return parks.sort_index()
 
 
-def _safe(pid: str) -> str:
-    return _SAFE_ID.sub("_", pid)
+def _statuses(out: Path) -> dict[str, dict[str, Any]]:
+    found = {}
+    for p in (out / "parks").glob("*.json"):
+        if p.name.startswith("."):
+            continue
+        with contextlib.suppress(json.JSONDecodeError, OSError):
+            found[p.stem] = json.loads(p.read_text(encoding="utf-8"))
+    return found
 
 
-def _write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True, default=str)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _to_parquet(gdf: gpd.GeoDataFrame, path: Path, index_name: str | None) -> None:
-    data = gdf.copy()
-    data.attrs = {}
-    if index_name is not None:
-        data.index.name = index_name
-    data.to_parquet(path, index=True)
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
-
-
-def _commit(out: Path, res: Mapping[str, Any], fingerprint: str) -> None:
-    """Commit one finished park: write its folder under a temp name, then rename it into place."""
-    pid = res["park_id"]
-    parks = out / PARKS_DIR
-    final = parks / _safe(pid)
-    if final.exists():
-        raise BatchError(f"park {pid} is committed already in {final}; the output folder is in an unexpected state, "
-                         "use --restart")
-    tmp = parks / f".tmp-{_safe(pid)}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    _to_parquet(res["parcels"], tmp / "parcels.parquet", "perceel_id")
-    _to_parquet(res["sites"], tmp / "sites.parquet", "site_id")
-    _to_parquet(res["summary"], tmp / "summary.parquet", None)
-    meta = {k: res[k] for k in ("park_id", "seconds", "peak_rss_mb", "worker")}
-    meta.update(fingerprint=fingerprint, n_parcels=len(res["parcels"]), n_sites=len(res["sites"]))
-    _write_json_atomic(tmp / "meta.json", meta)
-    _fsync_dir(tmp)
-    os.rename(tmp, final)
-    _fsync_dir(parks)
-    failed = out / FAILED_DIR / f"{_safe(pid)}.json"
-    if failed.exists():
-        failed.unlink()
-
-
-def _record_failure(out: Path, res: Mapping[str, Any], fingerprint: str) -> None:
-    rec = {k: res.get(k) for k in ("park_id", "error_type", "error", "traceback", "seconds", "peak_rss_mb", "worker")}
-    rec["fingerprint"] = fingerprint
-    _write_json_atomic(out / FAILED_DIR / f"{_safe(res['park_id'])}.json", rec)
-
-
-def _done_ids(out: Path) -> set[str]:
-    d = out / PARKS_DIR
-    return {p.name for p in d.iterdir() if p.is_dir() and not p.name.startswith(".tmp-")} if d.exists() else set()
-
-
-def _failed_records(out: Path) -> dict[str, dict[str, Any]]:
-    d = out / FAILED_DIR
-    recs = {}
-    if d.exists():
-        for p in sorted(d.glob("*.json")):
-            if not p.name.startswith(".tmp-"):
-                recs[p.stem] = json.loads(p.read_text(encoding="utf-8"))
-    return recs
-
-
-def _clean_temp(out: Path) -> None:
-    for d in (out / PARKS_DIR, out / FAILED_DIR, out):
-        if d.exists():
-            for p in d.glob(".tmp-*"):
-                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-
-
-def _prepare_out(out: Path, cfg: BatchConfig, fp: dict[str, Any], *, restart: bool, overwrite: bool) -> None:
-    state = out / STATE_FILE
-    if restart and out.exists():
-        for name in (PARKS_DIR, FAILED_DIR, STATE_FILE, cfg.output_name):
-            p = out / name
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-    if state.exists():
-        old = json.loads(state.read_text(encoding="utf-8"))
+def _prepare_out(out: Path, fp: dict[str, Any], restart: bool) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    run = out / "run.json"
+    if run.exists():
+        old = json.loads(run.read_text(encoding="utf-8"))
         if old.get("fingerprint") != fp["fingerprint"]:
-            n = len(_done_ids(out))
-            what = ", ".join(_diff(old, fp)) or "the run fingerprint"
-            raise BatchError(
-                f"{out} holds a batch run on other inputs or settings ({what} changed since it started, {n} parks "
-                "committed); its results would be mixed with the new ones. Use a new output folder, or pass --restart "
-                "(restart=True) to discard the old results."
-            )
-    else:
-        if out.exists() and any(out.iterdir()) and not overwrite and not restart:
-            raise BatchError(f"{out} exists, is not empty and is not a groenkans batch folder; choose a new output "
-                             "folder or pass --overwrite to use it anyway")
-        out.mkdir(parents=True, exist_ok=True)
-        _write_json_atomic(state, fp)
-    for name in (PARKS_DIR, FAILED_DIR, LOGS_DIR):
-        (out / name).mkdir(exist_ok=True)
-    _clean_temp(out)
+            if not restart:
+                raise BatchError(
+                    f"{out} holds results of another batch (the config, groenkans version or an input file changed since). "
+                    "Use a new output folder, or pass --restart (restart=True) to discard those results."
+                )
+            shutil.rmtree(out / "parks", ignore_errors=True)
+            (out / "national.gpkg").unlink(missing_ok=True)
+    elif any(out.iterdir()):
+        raise BatchError(f"{out} is not empty and is not a groenkans batch folder; choose an empty or new folder")
+    _atomic_json(run, fp)
+    (out / "parks").mkdir(exist_ok=True)
+    for stale in (out / "parks").glob(".tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
-# --------------------------------------------------------------------------- executors
-
-
-def _run_serial(tasks: list[dict[str, Any]], workers: int) -> Iterator[dict[str, Any]]:
-    for t in tasks:
-        yield score_one_park(t)
-
-
-def _run_processes(tasks: list[dict[str, Any]], workers: int) -> Iterator[dict[str, Any]]:
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-    queue = list(reversed(tasks))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
-        pending = set()
-        while queue or pending:
-            while queue and len(pending) < 2 * workers:  # bounded in flight: bounded memory in the parent
-                pending.add(pool.submit(score_one_park, queue.pop()))
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in finished:
-                yield f.result()
-
-
-def _run_dask(tasks: list[dict[str, Any]], scheduler: str) -> Iterator[dict[str, Any]]:
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError:  # pragma: no cover
-        raise BatchError("--scheduler needs dask.distributed: pip install 'groenkans[distributed]'") from None
-    cluster = None
-    if scheduler == "local":
-        n = max(1, min(len(tasks), os.cpu_count() or 1))
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                               env={"GDAL_CACHEMAX": str(GDAL_CACHEMAX_MB)})
-        client = Client(cluster)
-    elif isinstance(scheduler, str):
-        try:
-            client = Client(scheduler, timeout="30s")
-        except OSError as exc:
-            raise BatchError(f"cannot reach the Dask scheduler at {scheduler}: {exc}; start it with "
-                             "`dask scheduler` or pass --scheduler local") from None
-    else:  # a LocalCluster or other cluster object
-        client = Client(scheduler)
-    try:
-        nworkers = max(1, len(client.scheduler_info().get("workers", {})))
-        queue = list(reversed(tasks))
-        ac = as_completed()
-        for _ in range(min(len(queue), 2 * nworkers)):
-            t = queue.pop()
-            ac.add(client.submit(score_one_park, t, key=f"groenkans-park-{t['park_id']}", pure=False))
-        for fut in ac:
-            res = fut.result()
-            fut.release()
-            if queue:
-                t = queue.pop()
-                ac.add(client.submit(score_one_park, t, key=f"groenkans-park-{t['park_id']}", pure=False))
-            yield res
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-# --------------------------------------------------------------------------- assembly and ranking
-
-
-def rank_parks(summaries: gpd.GeoDataFrame, *, province: str | None = None) -> gpd.GeoDataFrame:
-    """Rank parks by greening opportunity, nationally and within the province.
-
-    ``opportunity_m2`` is the room for greening weighted by the park's mean
-    total score (``greening_room_m2 * mean_total_score / 100``): a large paved
-    park where greening is most needed comes first. Ties go to the lower park id.
-
-    Parameters
-    ----------
-    summaries : GeoDataFrame
-        One row per park (:func:`groenkans.park_summary` rows with ``park_id``).
-    province : str, optional
-        Column holding the province; adds ``province_rank``.
-
-    Returns
-    -------
-    GeoDataFrame
-        A copy with ``opportunity_m2``, ``national_rank`` (1 = best) and, with
-        ``province``, ``province_rank``; rows in park-id order.
-
-    Examples
-    --------
-    >>> ranked = rank_parks(summaries, province="PROVINCIE")     # doctest: +SKIP
-    >>> ranked.sort_values("national_rank").head()               # doctest: +SKIP
-    """
-    out = summaries.copy()
-    room = pd.to_numeric(out["greening_room_m2"], errors="coerce").fillna(0.0)
-    score = pd.to_numeric(out["mean_total_score"], errors="coerce").fillna(0.0)
-    out["opportunity_m2"] = (room * score / 100.0).round(6)
-    key = out["park_id"].astype(str).map(_id_key)
-    order = sorted(range(len(out)), key=lambda i: (-out["opportunity_m2"].iloc[i], key.iloc[i]))
-    rank = np.empty(len(out), dtype="int64")
-    rank[order] = np.arange(1, len(out) + 1)
-    out["national_rank"] = rank
-    if province and province in out.columns:
-        out["province_rank"] = (
-            out.assign(_r=rank).groupby(province, dropna=False)["_r"].rank(method="first").astype("int64")
-        )
-    return out
-
-
-def _assemble(out: Path, cfg: BatchConfig, parks: gpd.GeoDataFrame, fp: str, *, progress: bool) -> Path | None:
-    """Build the national GeoPackage from the committed parks, in park-id order."""
-    from groenkans.export import to_geopackage
-
-    done = _done_ids(out)
-    ids = [pid for pid in parks.index if _safe(pid) in done]
-    if not ids:
-        log.warning("no park committed; no national output written")
-        return None
-    parcels, sites, summaries = [], [], []
-    for pid in _progress(ids, progress, "assembling"):
-        d = out / PARKS_DIR / _safe(pid)
-        p = gpd.read_parquet(d / "parcels.parquet")
-        s = gpd.read_parquet(d / "sites.parquet")
-        m = gpd.read_parquet(d / "summary.parquet")
-        p.insert(0, "park_id", pid)
-        s.insert(0, "park_id", pid)
-        parcels.append(p)
-        sites.append(s)
-        summaries.append(m)
-    all_parcels = gpd.GeoDataFrame(pd.concat(parcels), crs=CRS)
-    all_sites = gpd.GeoDataFrame(pd.concat(sites), crs=CRS)
-    summ = gpd.GeoDataFrame(pd.concat(summaries, ignore_index=True), crs=CRS)
-    summ["park_id"] = ids
-    extra_cols = [c for c in parks.columns if c not in ("geometry", "park_id") and c not in summ.columns]
-    attrs = parks.loc[ids, extra_cols].reset_index(drop=True)
-    summ = gpd.GeoDataFrame(pd.concat([summ, attrs], axis=1), geometry="geometry", crs=CRS)
-    ranked = rank_parks(summ, province=cfg.province_column)
-    for frame, what in ((all_parcels, "perceel_id"), (all_sites, "site_id")):
-        dup = frame.index[frame.index.duplicated()].unique().tolist()
-        if dup:
-            log.warning("%d %s values occur in more than one park (e.g. %s); they are kept with their park_id",
-                        len(dup), what, dup[:3])
-    target = out / cfg.output_name
-    to_geopackage(all_parcels, all_sites, target, extra_layers={"parks": ranked}, overwrite=True,
-                  metadata={"config": cfg.config.to_dict(), "batch_fingerprint": fp, "n_parks": len(ids)},
-                  inputs=[cfg.source])
-    return target
-
-
-def _progress(items: Iterable[Any], enabled: bool, desc: str, total: int | None = None) -> Any:
+def _progress(total: int, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(items, desc=desc, total=total, disable=not enabled, unit="park")
+    return tqdm(total=total, desc="parks", unit="park", disable=not enabled)
 
 
-# --------------------------------------------------------------------------- public API
+def _run_tasks(tasks: list[tuple[Any, ...]], workers: int, scheduler: str | None, progress: bool) -> Iterable[dict[str, Any]]:
+    bar = _progress(len(tasks), progress)
+    failed = 0
+    try:
+        if scheduler:
+            from dask.distributed import Client, LocalCluster, as_completed
+
+            cluster = None
+            if scheduler == "local":
+                cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True, dashboard_address=None)
+                client = Client(cluster)
+            else:
+                client = Client(scheduler)
+            try:
+                futures = [client.submit(score_one_park, *t, key=f"groenkans-park-{t[0]}", pure=False) for t in tasks]
+                for fut in as_completed(futures):
+                    status = fut.result()
+                    failed += status["status"] != "ok"
+                    bar.set_postfix(failed=failed)
+                    bar.update()
+                    yield status
+            finally:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+        elif workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed as done
+
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = [pool.submit(score_one_park, *t) for t in tasks]
+                for fut in done(futures):
+                    status = fut.result()
+                    failed += status["status"] != "ok"
+                    bar.set_postfix(failed=failed)
+                    bar.update()
+                    yield status
+        else:
+            for t in tasks:
+                status = score_one_park(*t)
+                failed += status["status"] != "ok"
+                bar.set_postfix(failed=failed)
+                bar.update()
+                yield status
+    finally:
+        bar.close()
 
 
-@dataclasses.dataclass
-class BatchResult:
-    """What a batch run did.
+def _assemble(out: Path, parks: gpd.GeoDataFrame, statuses: dict[str, dict[str, Any]], cfg: dict[str, Any]) -> Path | None:
+    from groenkans.export import to_geopackage
 
-    Attributes
-    ----------
-    out_dir : Path
-    output : Path or None
-        The national GeoPackage (layers ``parcels``, ``candidates``, ``parks``).
-    n_parks : int
-        Parks in the parks layer (after ``limit``).
-    done : list of str
-        Park ids committed (by this and earlier runs).
-    failed : dict
-        Park id -> ``{"error_type", "error", ...}`` of parks that failed.
-    scored_now : int
-        Parks scored in this run (done or failed).
-    seconds : float
-        Wall time of this run, s.
-    peak_rss_mb : dict
-        Worker -> peak resident memory seen in this run, MB.
-    log_file : Path
-    """
-
-    out_dir: Path
-    output: Path | None
-    n_parks: int
-    done: list[str]
-    failed: dict[str, dict[str, Any]]
-    scored_now: int
-    seconds: float
-    peak_rss_mb: dict[str, float]
-    log_file: Path
-
-    def summary(self) -> str:
-        """A few lines for the terminal: counts, speed, memory and the failed parks."""
-        mem = max(self.peak_rss_mb.values(), default=float("nan"))
-        rate = self.scored_now / self.seconds if self.seconds > 0 else float("nan")
-        lines = [f"{len(self.done)} of {self.n_parks} parks done, {len(self.failed)} failed; "
-                 f"{self.scored_now} scored in this run in {self.seconds:.1f} s ({rate:.2f} parks/s); "
-                 f"peak memory per worker {mem:.0f} MB over {len(self.peak_rss_mb)} worker(s)"]
-        if self.output is not None:
-            lines.append(f"national result: {self.output}")
-        for pid, rec in sorted(self.failed.items(), key=lambda kv: _id_key(kv[0])):
-            lines.append(f"  failed {pid}: {rec.get('error_type')}: {str(rec.get('error', '')).splitlines()[0][:200]}")
-        if self.failed:
-            lines.append("rerun just the failed parks with --retry-failed (retry_failed=True)")
-        lines.append(f"log: {self.log_file}")
-        return "\n".join(lines)
+    ok = [pid for pid in parks.index if statuses.get(pid, {}).get("status") == "ok"]
+    if not ok:
+        return None
+    parcels = pd.concat([gpd.read_parquet(out / "parks" / pid / "parcels.parquet") for pid in ok], ignore_index=True)
+    sites = pd.concat([gpd.read_parquet(out / "parks" / pid / "candidates.parquet") for pid in ok], ignore_index=True)
+    summary = pd.concat([gpd.read_parquet(out / "parks" / pid / "summary.parquet") for pid in ok], ignore_index=True)
+    # park ranking: area-weighted mean total score of the park's parcels
+    weighted = parcels.assign(w=parcels["total_score"] * parcels["area_m2"]).groupby("park_id")[["w", "area_m2"]].sum()
+    summary["park_id"] = summary["park_id"].astype(str)
+    summary = summary.set_index("park_id").loc[ok]
+    summary["park_score"] = (weighted["w"] / weighted["area_m2"]).reindex(summary.index)
+    order = sorted(summary.index, key=lambda p: (-round(float(summary.at[p, "park_score"]), 9), p))
+    summary["national_rank"] = pd.Series(range(1, len(order) + 1), index=order)
+    prov = cfg.get("province_column")
+    if prov and prov in parks.columns:
+        summary["province"] = parks.loc[summary.index, prov].astype(str)
+        summary["province_rank"] = summary.groupby("province")["park_score"].rank(ascending=False, method="first").astype(int)
+    summary = gpd.GeoDataFrame(summary.reset_index(), geometry="geometry", crs=parcels.crs)
+    parcels = gpd.GeoDataFrame(parcels, geometry="geometry", crs=summary.crs).set_index("perceel_id")
+    sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=summary.crs)
+    sites = sites.set_index("site_id") if "site_id" in sites.columns else sites
+    target = out / "national.gpkg"
+    return to_geopackage(parcels, sites, target, park=None, extra_layers={"parks": summary}, overwrite=True,
+                         metadata={"batch": {"parks": len(parks), "scored": len(ok), "config": cfg["config"].to_dict()}})
 
 
-def run_batch(
-    config_path: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
-    *,
-    workers: int = 1,
-    scheduler: Any = None,
-    retry_failed: bool = False,
-    restart: bool = False,
-    overwrite: bool = False,
-    limit: int | None = None,
-    progress: bool = True,
-) -> BatchResult:
-    """Score every park of a country and write one national result, resumably.
+def run_batch(config_path: str | Path, out_dir: str | Path, *, workers: int = 1, scheduler: str | None = None,
+              retry_failed: bool = False, restart: bool = False, limit: int | None = None,
+              progress: bool = True) -> BatchResult:
+    """Score every park of a batch config into ``out_dir``; resumable, parallel, optionally on Dask.
 
     Parameters
     ----------
     config_path : str or Path
-        The batch TOML (see the module docs and ``docs/batch.md``).
+        The batch TOML (see the module docstring).
     out_dir : str or Path
-        Output folder: per-park results, failure records, logs and the national GeoPackage.
-        Run again with the same folder to continue an interrupted run.
+        Output folder: empty/new, or one this same batch wrote before (then the run resumes).
     workers : int
-        Worker processes on this machine (1: in this process).
+        Processes on this machine (or LocalCluster workers with ``scheduler="local"``).
     scheduler : str, optional
-        A Dask scheduler address (``tcp://host:8786``), ``"local"`` for a LocalCluster, or a
-        cluster object; workers must see the input paths (shared storage).
+        ``"local"`` to start a Dask LocalCluster, or the address of a running Dask scheduler.
     retry_failed : bool
-        Score only the parks recorded as failed.
+        Run only the parks recorded as failed.
     restart : bool
-        Discard earlier results in ``out_dir`` and start over.
-    overwrite : bool
-        Allow a non-empty ``out_dir`` that is not a batch folder.
+        Discard results made with another config or other inputs.
     limit : int, optional
-        Only the first ``limit`` parks in id order.
+        Score at most this many parks in this run (the rest stays for a later run).
     progress : bool
-        Show a tqdm progress bar (done, failed, ETA).
+        Show a progress bar.
 
     Returns
     -------
     BatchResult
 
-    Raises
-    ------
-    BatchError
-        The folder holds a run on other inputs/settings, or the parks layer is unusable.
-    ConfigError
-        The batch TOML is invalid.
-
     Examples
     --------
-    >>> res = gk.run_batch("country/country.toml", "out/national", workers=2)   # doctest: +SKIP
-    >>> print(res.summary())                                                     # doctest: +SKIP
+    >>> result = gk.run_batch("country/country.toml", "out/national", workers=2)   # doctest: +SKIP
+    >>> print(result)                                                             # doctest: +SKIP
     """
     t0 = time.perf_counter()
-    cfg = load_batch_config(config_path)
-    out = Path(out_dir).resolve()
-    if workers < 1:
-        raise BatchError(f"workers must be >= 1, got {workers}")
+    cfg = read_batch_config(config_path)
+    out = Path(out_dir)
     fp = _fingerprint(cfg)
-    _prepare_out(out, cfg, fp, restart=restart, overwrite=overwrite)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    log_file = out / LOGS_DIR / f"batch-{stamp}-{os.getpid()}.log"
-    handler = logging.FileHandler(log_file, encoding="utf-8")
+    _prepare_out(out, fp, restart)
+    logs = out / "logs"
+    logs.mkdir(exist_ok=True)
+    handler = logging.FileHandler(logs / f"batch-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("groenkans")
-    old_level = root.level
     root.addHandler(handler)
-    if root.getEffectiveLevel() > logging.INFO:
-        root.setLevel(logging.INFO)
-        handler.setLevel(logging.INFO)
+    old_level = root.level
+    root.setLevel(min(old_level or logging.INFO, logging.INFO))
     try:
-        return _run(cfg, out, fp, log_file, t0, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
-                    limit=limit, progress=progress)
+        parks = _load_parks(cfg)
+        before = _statuses(out)
+        for pid, st in before.items():  # a status without its result folder is not committed
+            if st.get("status") == "ok" and not (out / "parks" / pid / "summary.parquet").exists():
+                (out / "parks" / f"{pid}.json").unlink(missing_ok=True)
+        before = _statuses(out)
+        if retry_failed:
+            todo = [p for p in parks.index if before.get(p, {}).get("status") == "failed"]
+        else:
+            todo = [p for p in parks.index if p not in before]
+        if limit is not None:
+            todo = todo[:limit]
+        log.info("batch %s: %d parks, %d to do, %d done before", config_path, len(parks), len(todo), len(before))
+        config_dict = cfg["config"].to_dict()
+        tasks = [(pid, str(parks.at[pid, "_name"]), parks.geometry.loc[pid].wkb, cfg["manifest"], config_dict, str(out))
+                 for pid in todo]
+        peak = 0.0
+        for status in _run_tasks(tasks, workers, scheduler, progress):
+            peak = max(peak, float(status.get("peak_rss_mb", 0.0)))
+            if status["status"] == "ok":
+                log.info("park %s: %s parcels, %s sites in %.1f s", status["park_id"], status["parcels"], status["sites"], status["seconds"])
+            else:
+                log.warning("park %s failed: %s", status["park_id"], status["error"])
+        statuses = _statuses(out)
+        output = _assemble(out, parks, statuses, cfg)
+        failed = pd.DataFrame(
+            [{"park_id": p, "name": s.get("name"), "error": s.get("error")} for p, s in sorted(statuses.items()) if s.get("status") == "failed"],
+            columns=["park_id", "name", "error"]).set_index("park_id")
+        n_ok = sum(1 for s in statuses.values() if s.get("status") == "ok")
+        result = BatchResult(out, output, len(parks), n_ok, len(failed), sum(1 for p in before if p in parks.index and before[p].get("status") == "ok"),
+                             time.perf_counter() - t0, failed, peak)
+        log.info("%s", result)
+        return result
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
         handler.close()
 
 
-def _run(cfg: BatchConfig, out: Path, fp: dict[str, Any], log_file: Path, t0: float, *, workers: int, scheduler: Any,
-         retry_failed: bool, limit: int | None, progress: bool) -> BatchResult:
-    parks = _read_parks(cfg)
-    if limit is not None:
-        parks = parks.iloc[: max(0, int(limit))]
-    done = _done_ids(out)
-    failed = _failed_records(out)
-    if retry_failed:
-        todo_ids = [pid for pid in parks.index if _safe(pid) in failed and _safe(pid) not in done]
-    else:
-        todo_ids = [pid for pid in parks.index if _safe(pid) not in done and _safe(pid) not in failed]
-    manifest = {"layers": dict(cfg.layers), "rasters": dict(cfg.rasters)}
-    tasks = []
-    for pid in todo_ids:
-        row = parks.loc[pid]
-        name = str(row[cfg.name_column]) if cfg.name_column and pd.notna(row[cfg.name_column]) else pid
-        geom = row.geometry
-        tasks.append({"park_id": pid, "name": name, "outline_wkb": geom.wkb if geom is not None else None,
-                      "manifest": manifest, "config": cfg.config, "context_m": cfg.context_m})
-    mode = f"Dask scheduler {scheduler}" if scheduler is not None else (f"{workers} worker processes" if workers > 1 else "serial")
-    log.info("batch %s -> %s: %d parks, %d committed, %d failed earlier, %d to score (%s); fingerprint %s",
-             cfg.source, out, len(parks), len(done), len(failed), len(tasks), mode, fp["fingerprint"][:12])
-    if scheduler is not None:
-        results = _run_dask(tasks, scheduler)
-    elif workers > 1 and len(tasks) > 1:
-        results = _run_processes(tasks, min(workers, len(tasks)))
-    else:
-        results = _run_serial(tasks, 1)
-    peaks: dict[str, float] = {}
-    n_failed = 0
-    bar = _progress(results, progress, "parks", total=len(tasks))
-    for res in bar:
-        peaks[res["worker"]] = max(peaks.get(res["worker"], 0.0), float(res["peak_rss_mb"]))
-        if res["status"] == "done":
-            _commit(out, res, fp["fingerprint"])
-            log.info("park %s done in %.2f s (%d parcels, %d sites, peak %.0f MB on %s)", res["park_id"],
-                     res["seconds"], len(res["parcels"]), len(res["sites"]), res["peak_rss_mb"], res["worker"])
-        else:
-            n_failed += 1
-            _record_failure(out, res, fp["fingerprint"])
-            log.warning("park %s failed: %s: %s", res["park_id"], res["error_type"], res["error"])
-        if progress:
-            bar.set_postfix(failed=n_failed, peak_mb=round(max(peaks.values())), refresh=False)
-    output = _assemble(out, cfg, parks, fp["fingerprint"], progress=progress)
-    done = _done_ids(out)
-    failed = _failed_records(out)
-    result = BatchResult(
-        out_dir=out, output=output, n_parks=len(parks),
-        done=[pid for pid in parks.index if _safe(pid) in done],
-        failed={pid: failed[_safe(pid)] for pid in parks.index if _safe(pid) in failed and _safe(pid) not in done},
-        scored_now=len(tasks), seconds=round(time.perf_counter() - t0, 3), peak_rss_mb=peaks, log_file=log_file,
-    )
-    log.info("batch finished:\n%s", result.summary())
-    return result
-
-
-# --------------------------------------------------------------------------- CLI
+def add_batch_parser(sub: Any) -> None:
+    """Add ``groenkans batch`` to the CLI."""
+    p = sub.add_parser("batch", help="score every park of a national parks layer (resumable; --workers, --scheduler)")
+    p.add_argument("config", help="batch TOML: [parks], [layers], [rasters], optional [config]")
+    p.add_argument("out", help="output folder (new, or one this batch wrote before: the run resumes)")
+    p.add_argument("--workers", type=int, default=1, help="processes on this machine (default 1)")
+    p.add_argument("--scheduler", help="'local' for a Dask LocalCluster, or a Dask scheduler address")
+    p.add_argument("--retry-failed", action="store_true", help="run only the parks that failed before")
+    p.add_argument("--restart", action="store_true", help="discard results made with another config or inputs")
+    p.add_argument("--limit", type=int, help="score at most N parks in this run")
+    p.set_defaults(func=_cmd_batch)
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    scheduler = args.scheduler
-    res = run_batch(args.config_toml, args.out_dir, workers=args.workers, scheduler=scheduler,
-                    retry_failed=args.retry_failed, restart=args.restart, overwrite=args.overwrite, limit=args.limit,
-                    progress=not getattr(args, "quiet", False))
-    print(res.summary())
-    return 0 if not res.failed else 1
+    result = run_batch(args.config, args.out, workers=args.workers, scheduler=args.scheduler, retry_failed=args.retry_failed,
+                       restart=args.restart, limit=args.limit, progress=not args.quiet)
+    print(result)
+    return 0 if result.n_failed == 0 else 1
 
 
-def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``groenkans batch CONFIG.toml OUT_DIR [...]`` to the CLI's subparsers.
-
-    Examples
-    --------
-    >>> parser = argparse.ArgumentParser()
-    >>> p = add_batch_parser(parser.add_subparsers())
-    >>> p.parse_args(["c.toml", "out", "--workers", "2"]).workers
-    2
-    """
-    p = subparsers.add_parser(
-        "batch", help="score all parks of a country (resumable; --workers N or a Dask --scheduler)",
-        description="Score every park of the parks layer against national layers and rasters. Results are committed "
-                    "per park in OUT_DIR; run the same command again to continue after an interruption.")
-    p.add_argument("config_toml", help="batch TOML: [parks], [layers], [rasters], optional [config] and [output]")
-    p.add_argument("out_dir", help="output folder (per-park results, logs, the national GeoPackage)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
-    p.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
-    p.add_argument("--retry-failed", action="store_true", help="score only the parks that failed before")
-    p.add_argument("--restart", action="store_true", help="discard earlier results in OUT_DIR and start over")
-    p.add_argument("--overwrite", action="store_true", help="use a non-empty OUT_DIR that is not a batch folder")
-    p.add_argument("--limit", type=int, help="only the first N parks (in id order)")
-    p.set_defaults(func=_cmd_batch)
-    return p
 

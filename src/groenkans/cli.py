@@ -30,6 +30,8 @@ DEMO_PARK = Path("data") / "samples" / "demo"
 def _configure_logging(verbosity: int) -> None:
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # the console shows this level even when a run logs more to its file
+        handler.setLevel(level)
     if verbosity < 0:
         warnings.simplefilter("ignore", GroenkansWarning)
     else:

@@ -338,6 +338,9 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
 
 def _read_parcels(path: str, layer: str | None, outline_geom: Any, source: str, report: ValidationReport) -> gpd.GeoDataFrame:
     parcels = readers.read_parcels(path, layer, bbox=tuple(outline_geom.bounds) if outline_geom is not None else None)
+    if outline_geom is not None and not len(parcels):
+        b = tuple(round(v) for v in outline_geom.bounds)
+        raise InputError(f"{source}: no parcel lies inside the park outline (bounds {b}); check the outline and the CRS.")
     parcels = check_crs(parcels, "parcels", source, report)
     parcels = clean_geometries(parcels, "parcels", source, report)
     if outline_geom is not None:

@@ -253,6 +253,8 @@ def check_raster(path: str | Path, key: str, parcels: gpd.GeoDataFrame, report: 
             src.read(1, window=((r0, src.height), (c0, src.width)))
         except RasterioIOError as exc:
             raise CorruptFileError(f"raster '{key}' ({path}): cannot be decoded ({exc}); the file is probably truncated.") from None
+        if src.nodata is None and len(parcels):
+            _check_undeclared_nodata(src, key, path, parcels)
     frac = raster_overlap(parcels, info["bounds"])
     info["overlap_frac"] = frac
     if len(parcels) and frac <= 0:
@@ -267,6 +269,51 @@ def check_raster(path: str | Path, key: str, parcels: gpd.GeoDataFrame, report: 
         warnings.warn(msg, GroenkansWarning, stacklevel=2)
         report.add(key, "partial_coverage", msg)
     return info
+
+
+#: Values that mark "no data" in Dutch and GDAL rasters when the file forgets to declare them.
+_SENTINELS = (-9999.0, -99999.0, -32768.0, -32767.0)
+#: Largest side (cells) of the decimated sample read to look for undeclared nodata.
+_SAMPLE_CELLS = 256
+
+
+def _check_undeclared_nodata(src: Any, key: str, path: str | Path, parcels: gpd.GeoDataFrame) -> None:
+    """Raise when a raster declares no nodata value but holds a typical nodata marker over the parcels.
+
+    Averaging -9999 or -3.4e38 into a parcel's PET or water depth would give
+    silently wrong scores, so this stops with the fix (``gdal_edit.py -a_nodata``).
+    Reads a decimated sample (at most 256 x 256 cells) of the window over the parcels.
+    """
+    from rasterio.windows import from_bounds
+
+    x0, y0, x1, y1 = (float(v) for v in parcels.total_bounds)
+    b = src.bounds
+    x0, y0, x1, y1 = max(x0, b.left), max(y0, b.bottom), min(x1, b.right), min(y1, b.top)
+    if x0 >= x1 or y0 >= y1:
+        return
+    win = from_bounds(x0, y0, x1, y1, src.transform).round_offsets().round_lengths()
+    h, w = max(int(win.height), 1), max(int(win.width), 1)
+    shape = (min(h, _SAMPLE_CELLS), min(w, _SAMPLE_CELLS))
+    try:
+        data = np.asarray(src.read(1, window=win, out_shape=shape, boundless=False), dtype="float64")
+    except (RasterioIOError, ValueError):  # decoded above; a failure here is left to zonal statistics
+        return
+    if not data.size:
+        return
+    found = [v for v in _SENTINELS if np.any(data == v)]
+    finite = data[np.isfinite(data)]
+    huge = finite[np.abs(finite) >= 1e30]
+    if huge.size:
+        found.append(float(huge[0]))
+    if found:
+        value = found[0]
+        share = float(np.mean(data == value))
+        shown = f"{value:g}"
+        raise CoverageError(
+            f"raster '{key}' ({path}) has no nodata value declared but {share:.0%} of its cells over the parcels are "
+            f"{shown}, a common nodata marker; averaging them would corrupt the scores. Declare it with "
+            f"`gdal_edit.py -a_nodata {shown} {path}` (or rasterio: dst.nodata = {shown}) and run again."
+        )
 
 
 def raster_overlap(parcels: gpd.GeoDataFrame, bounds: tuple[float, float, float, float]) -> float:

@@ -177,10 +177,12 @@ def _stats_for(values: np.ndarray, weights: np.ndarray, requested: list[tuple[st
         if not has:
             out[col] = 0.0 if name == "count" else math.nan
             continue
+        # Products summed with numpy's pairwise sum, not np.dot: BLAS may thread the dot product and change
+        # the summation order between processes, and results must be bit-identical however a batch ran.
         if name == "mean":
-            out[col] = float(np.dot(values, weights) / total)
+            out[col] = float((values * weights).sum() / total)
         elif name == "sum":
-            out[col] = float(np.dot(values, weights))
+            out[col] = float((values * weights).sum())
         elif name == "count":
             out[col] = total * cell_area
         elif name == "min":
@@ -188,8 +190,8 @@ def _stats_for(values: np.ndarray, weights: np.ndarray, requested: list[tuple[st
         elif name == "max":
             out[col] = float(values.max())
         elif name == "stdev":
-            mean = np.dot(values, weights) / total
-            out[col] = float(math.sqrt(max(np.dot((values - mean) ** 2, weights) / total, 0.0)))
+            mean = (values * weights).sum() / total
+            out[col] = float(math.sqrt(max(((values - mean) ** 2 * weights).sum() / total, 0.0)))
         elif name in ("quantile", "median"):
             q = 0.5 if name == "median" else arg
             if order is None:
