@@ -13,7 +13,7 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 
 def test_there_are_notebooks() -> None:
-    assert [p.stem for p in NOTEBOOKS][:4] == ["01_quickstart", "02_method_and_weights", "03_your_own_park", "04_what_if"]
+    assert [p.stem for p in NOTEBOOKS] == ["01_quickstart", "02_method_and_weights", "03_your_own_park", "04_what_if", "05_national_batch"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

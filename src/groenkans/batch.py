@@ -135,11 +135,22 @@ def _input_files(cfg: dict[str, Any]) -> list[str]:
         p = head if sep and not Path(value).exists() else value
         if Path(p).exists():
             paths.append(p)
-            if p.lower().endswith(".vrt"):  # the tiles behind a VRT are inputs too
-                tiles = Path(p).parent / "tiles"
-                if tiles.is_dir():
-                    paths.extend(str(t) for t in sorted(tiles.glob("*.tif")))
+            if p.lower().endswith(".vrt"):  # the tiles behind a VRT are inputs too, wherever they lie
+                paths.extend(_vrt_sources(Path(p)))
     return sorted(set(paths))
+
+
+def _vrt_sources(vrt: Path) -> list[str]:
+    """The source files a VRT mosaic reads (``relativeToVRT="1"`` resolved against the VRT's folder)."""
+    import xml.etree.ElementTree as ET
+
+    out = []
+    for el in ET.parse(vrt).getroot().iter("SourceFilename"):
+        name = (el.text or "").strip()
+        src = (vrt.parent / name).resolve() if el.get("relativeToVRT") == "1" else Path(name)
+        if name and not name.startswith("/vsi") and src.exists():  # a missing tile fails its parks, named there
+            out.append(str(src))
+    return out
 
 
 def _fingerprint(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -206,6 +217,28 @@ def score_one_park(park_id: str, name: str, outline_wkb: bytes, manifest: dict[s
     status.update(seconds=round(time.perf_counter() - t0, 3), peak_rss_mb=round(_peak_rss_mb(), 1))
     _atomic_json(status_path, status)
     return status
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: exit as soon as the batch process is gone, so a ``kill -9`` of the batch leaves no
+    orphaned worker that goes on committing parks while a resumed run scores them again."""
+    import threading
+
+    os.environ.setdefault("GDAL_CACHEMAX", "256")
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:  # portable fallback (macOS, Windows spawn)
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="groenkans-parent-watch").start()
 
 
 def _frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -280,7 +313,8 @@ def _run_tasks(tasks: list[tuple[Any, ...]], workers: int, scheduler: str | None
 
             cluster = None
             if scheduler == "local":
-                cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True, dashboard_address=None)
+                n = workers if workers > 1 else (os.cpu_count() or 2)
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
                 client = Client(cluster)
             else:
                 client = Client(scheduler)
@@ -300,7 +334,8 @@ def _run_tasks(tasks: list[tuple[Any, ...]], workers: int, scheduler: str | None
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor, as_completed as done
 
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                     initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
                 futures = [pool.submit(score_one_park, *t) for t in tasks]
                 for fut in done(futures):
                     status = fut.result()
@@ -383,7 +418,7 @@ def run_batch(config_path: str | Path, out_dir: str | Path, *, workers: int = 1,
     """
     t0 = time.perf_counter()
     cfg = read_batch_config(config_path)
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()  # workers (processes, Dask) get an absolute path
     fp = _fingerprint(cfg)
     _prepare_out(out, fp, restart)
     logs = out / "logs"
@@ -419,6 +454,12 @@ def run_batch(config_path: str | Path, out_dir: str | Path, *, workers: int = 1,
             else:
                 log.warning("park %s failed: %s", status["park_id"], status["error"])
         statuses = _statuses(out)
+        missing = [pid for pid in todo if pid not in statuses]
+        if missing:
+            raise BatchError(
+                f"{len(missing)} park(s) ran but left no result in {out} (e.g. {missing[0]}): with a Dask cluster the "
+                "output folder must be on storage the workers share with this machine"
+            )
         output = _assemble(out, parks, statuses, cfg)
         failed = pd.DataFrame(
             [{"park_id": p, "name": s.get("name"), "error": s.get("error")} for p, s in sorted(statuses.items()) if s.get("status") == "failed"],
