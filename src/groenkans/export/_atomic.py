@@ -26,6 +26,8 @@ def check_target(path: Path, *, overwrite: bool, inputs: Sequence[str | os.PathL
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
         raise OutputError(f"cannot write {path}: the folder {parent} does not exist")
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {path}: {parent} is a file, not a folder")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"cannot write {path}: no permission to write in {parent}")
 
