@@ -5,8 +5,8 @@
 # only where apt-get exists; never fails the test run.
 set -u
 need=()
-python3 -c "import qgis.core" 2>/dev/null || need+=(python3-qgis)
-/usr/bin/python3 -c "from osgeo import gdal" 2>/dev/null || need+=(python3-gdal)
+/usr/bin/python3 -c "import qgis.core" 2>/dev/null || need+=(python3-qgis)
+/usr/bin/python3 -c "from osgeo import gdal; import osgeo_utils" 2>/dev/null || need+=(python3-gdal)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "system-deps: not root or no apt-get; tests needing ${need[*]} will be skipped"

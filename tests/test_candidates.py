@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -64,10 +66,36 @@ def test_building_clearance_and_one_owner() -> None:
 
 def test_wadi_size_rule() -> None:
     small_sites = gk.Config.from_dict({"sites": {"min_area_m2": 10.0}})
-    assert not find_candidates(_park([box(0, 0, 5, 5)]), small_sites).iloc[0]["wadi"]  # 25 m² < 30 m²
+    small = find_candidates(_park([box(0, 0, 5, 5)]), small_sites).iloc[0]
+    assert not small["wadi"] and "wadi: too small (25 m²" in small["why_not"]  # 25 m² < 30 m²
     row = find_candidates(_park([box(0, 0, 10, 10)])).iloc[0]
     assert row["wadi"] and row["wadi_stores_m3"] == pytest.approx(100 * 0.3)
-    assert row["wadi_catchment_m2"] == pytest.approx(100 * 0.3 / 0.06)
+    assert row["wadi_catchment_m2"] == pytest.approx(0.0)  # nothing else paved on the parcel
+
+
+def _wadi_park(roof_width_m: float) -> Park:
+    """A 10 x 10 m yard, a roof 5 m east of it and a 200 m² driving lane 5 m north (not a site, but paved)."""
+    park = _park([box(0, 0, 10, 10)], buildings=[box(15, 0, 15 + roof_width_m, 20)])
+    lane = gpd.GeoDataFrame({"bgt_type": ["wegdeel"], "function": ["rijbaan lokale weg"],
+                             "fysiek_voorkomen": ["gesloten verharding"], "surface_class": ["gesloten_verhard"],
+                             "lokaal_id": ["lane"]}, geometry=[box(0, 15, 10, 35)], crs="EPSG:28992")
+    park.surfaces = gpd.GeoDataFrame(pd.concat([park.surfaces, lane], ignore_index=True), crs="EPSG:28992")
+    return park
+
+
+def test_wadi_must_hold_its_catchment() -> None:
+    # catchment 200 m² lane + 20 x 20 m roof = 600 m² -> 36 m³ > 100 m² x 0.3 m = 30 m³: too small a wadi
+    big = find_candidates(_wadi_park(20.0)).loc["P-A-1-S1"]
+    assert big["wadi_catchment_m2"] == pytest.approx(600.0)
+    assert big["wadi_need_m3"] == pytest.approx(36.0)
+    assert not big["wadi"] and "wadi: holds 30 m³ at 0.3 m, its 600 m² paved catchment needs 36 m³" in big["why_not"]
+    # a 10 x 20 m roof: 400 m² -> 24 m³ <= 30 m³
+    ok = find_candidates(_wadi_park(10.0)).loc["P-A-1-S1"]
+    assert ok["wadi_catchment_m2"] == pytest.approx(400.0) and ok["wadi"]
+    # the catchment stops at the parcel boundary: a parcel ending at x = 12 leaves the roof out
+    cut = _wadi_park(20.0)
+    cut.parcels = parcels_from_boxes({"P-A-1": (0, 0, 12, 100), "P-A-2": (12, 0, 200, 100)})
+    assert find_candidates(cut).loc["P-A-1-S1", "wadi_catchment_m2"] == pytest.approx(200.0)
 
 
 def test_no_surfaces_gives_an_empty_frame_with_columns() -> None:
@@ -77,29 +105,61 @@ def test_no_surfaces_gives_an_empty_frame_with_columns() -> None:
     assert len(sites) == 0 and {"tiny_forest", "wadi", "why_not"} <= set(sites.columns)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    park = gk.load_park(SAMPLES / "demo")
+@pytest.fixture(scope="module", params=["demo", "kanaalzone"])
+def demo(request):
+    park = gk.load_park(SAMPLES / request.param)
     parcels = gk.score_park(park)
     return park, parcels, gk.rank_candidates(park, parcels)
+
+
+def _wide(g, width_m: float) -> bool:
+    """At least ``width_m`` wide somewhere: the inward buffer by half the width is not empty."""
+    return not g.buffer(-width_m / 2 + 1e-6, join_style="mitre").is_empty
 
 
 def test_sample_sites_are_geometrically_sound(demo) -> None:
     park, _, sites = demo
     assert len(sites) > 10
+    assert sites.index.is_unique and sites.crs == "EPSG:28992"
     buildings = shapely.union_all(park.buildings.geometry.to_numpy())
-    cfg = gk.Config()
+    parcels_union = shapely.union_all(park.parcels.geometry.to_numpy())
+    sc = gk.Config().sites
     for sid, row in sites.iterrows():
         g = row.geometry
+        assert g.geom_type == "Polygon" and g.is_valid, sid
+        assert sid.startswith(f"{row['perceel_id']}-S"), sid
         assert shapely.area(shapely.intersection(g, buildings)) < 1e-6, sid
-        assert park.parcels.geometry.loc[row["perceel_id"]].buffer(1e-6).contains(g), sid
-        assert g.area >= cfg.sites.min_area_m2
+        if row["perceel_id"] == "openbaar":
+            assert shapely.area(shapely.intersection(g, parcels_union)) < 1e-3, sid
+        else:
+            assert park.parcels.geometry.loc[row["perceel_id"]].buffer(1e-6).contains(g), sid
+        assert g.area >= sc.min_area_m2 and row["area_m2"] == pytest.approx(g.area)
         if row["tiny_forest"]:
-            core = g.buffer(-cfg.sites.tiny_forest_min_width_m / 2)
-            assert not core.is_empty, sid  # 4 m wide somewhere
-            assert row["tiny_forest_area_m2"] >= cfg.sites.tiny_forest_min_area_private_m2 - 1e-6
+            half = sc.tiny_forest_min_width_m / 2
+            opened = g.buffer(-half, join_style="mitre").buffer(half, join_style="mitre").intersection(g)
+            assert opened.area >= sc.tiny_forest_min_area_private_m2 - 1e-6, sid  # 4 m wide everywhere on >= 100 m²
+            assert shapely.maximum_inscribed_circle(g).length >= math.sqrt(sc.tiny_forest_min_area_private_m2) / 2 - 0.1
+        if row["wadi"]:
+            assert g.area >= 30.0 and _wide(g, 2.0), sid
+            assert row["wadi_stores_m3"] >= row["wadi_need_m3"] - 1e-9, sid
+        if row["depave_green"]:
+            assert g.area >= sc.depave_min_area_m2 and _wide(g, 1.0), sid
+        if row["meeting_place"]:
+            assert g.area >= sc.meeting_place_min_area_m2 and _wide(g, 4.0), sid
+        for t in ("tiny_forest", "wadi", "depave_green", "meeting_place"):
+            assert (f"{t}:" in row["why_not"]) != bool(row[t]), (sid, t)
+    # dissolved: two sites of one owner never touch
+    for _, group in sites.groupby("perceel_id"):
+        geoms = group.geometry.to_numpy()
+        left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+        assert (left == right).all()
 
 
+def test_site_ids_are_stable(demo) -> None:
+    park, _, sites = demo
+    again = find_candidates(park)
+    assert sorted(again.index) == sorted(sites.index)
+    assert all(again.geometry.loc[i].equals(sites.geometry.loc[i]) for i in again.index)
 def test_top5_spread_apart(demo) -> None:
     _, _, sites = demo
     top = sites[sites["is_top"]].sort_values("top_rank")
@@ -113,10 +173,29 @@ def test_top5_spread_apart(demo) -> None:
     assert np.all(np.diff(sites["site_score"].to_numpy()) <= 1e-9)
 
 
-def test_park_summary(demo) -> None:
-    park, parcels, sites = demo
-    s = gk.park_summary(park, parcels, sites).iloc[0]
-    assert s["area_m2"] == pytest.approx(park.parcels.geometry.area.sum())
-    assert 0 < s["paved_frac"] < 1
-    assert s["n_sites"] == len(sites) and s["n_tiny_forest"] == int(sites["tiny_forest"].sum())
-    assert s["top5"].count("|") == 4
+def test_spread_top_skips_sites_too_close() -> None:
+    from groenkans.candidates import _spread_top
+
+    # in score order: A, B (10 m from A), C (60 m from A), D (30 m from C)
+    sites = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10), box(70, 0, 80, 10), box(110, 0, 120, 10)],
+                             index=["A", "B", "C", "D"], crs="EPSG:28992")
+    assert _spread_top(sites, 5, 50.0) == ["A", "C"]
+    assert _spread_top(sites, 5, 5.0) == ["A", "B", "C", "D"]
+    assert _spread_top(sites, 2, 5.0) == ["A", "B"]
+
+
+def test_rank_without_sites_is_an_empty_frame_with_all_columns() -> None:
+    park = _park([box(0, 0, 50, 50)], fysiek="groenvoorziening")  # green: no candidate
+    ranked = gk.rank_candidates(park)
+    assert len(ranked) == 0
+    assert {"site_score", "reason", "rank", "is_top", "top_rank", "tiny_forest", "why_not"} <= set(ranked.columns)
+
+
+def test_rank_on_a_hand_made_park() -> None:
+    park = _park([box(0, 0, 15, 15), box(20, 0, 35, 15), box(150, 80, 165, 95)])
+    ranked = gk.rank_candidates(park, top=2, min_distance_m=50.0)
+    assert list(ranked["rank"]) == [1, 2, 3]
+    top = ranked[ranked["is_top"]]
+    assert len(top) == 2 and list(top["top_rank"]) == [1, 2]
+    assert shapely.distance(*top.geometry.to_numpy()) >= 50.0
+    assert ranked["top_rank"].isna().sum() == 1

@@ -47,6 +47,7 @@ _LAZY = {
     "what_if": "groenkans.whatif",
     "Depave": "groenkans.whatif",
     "AddWadi": "groenkans.whatif",
+    "GreenRoof": "groenkans.whatif",
     "park_summary": "groenkans.summary",
     "to_geopackage": "groenkans.export",
     "read_metadata": "groenkans.export",
@@ -66,7 +67,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from groenkans.pipeline import score_park
     from groenkans.scoring import score_indicators
     from groenkans.summary import park_summary
-    from groenkans.whatif import AddWadi, Depave, what_if
+    from groenkans.whatif import AddWadi, Depave, GreenRoof, what_if
     from groenkans.zonal import zonal_stats
 
 

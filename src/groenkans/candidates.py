@@ -14,7 +14,9 @@
      of a square of area A;
    * ``wadi``: ≥ 30 m² and ≥ 2 m wide; where elevation or water depth is known,
      the site lies low (mean elevation at most the parcel's, or water collects there);
-     it stores ``area × wadi depth`` m³, enough for ``stores / 0.06 m`` m² of paving;
+     and it holds the design storage of its paved catchment: ``area × wadi depth``
+     ≥ ``0.06 m × (paving + roofs within sites.wadi_catchment_distance_m on the
+     same owner's land)``;
    * ``depave_green``: ≥ ``sites.depave_min_area_m2`` and ≥ 1 m wide;
    * ``meeting_place``: ≥ ``sites.meeting_place_min_area_m2``, ≥ 4 m wide and within
      walking distance of a building.
@@ -35,8 +37,9 @@ import pandas as pd
 import shapely
 
 from groenkans.config import Config
+from groenkans.indicators.landcover import overlay_areas
 from groenkans.park import Park
-from groenkans.schema import DRIVING_FUNCTIONS, PARCEL_ID
+from groenkans.schema import DRIVING_FUNCTIONS, PAVED_FRACTION, PARCEL_ID
 
 __all__ = ["find_candidates", "score_candidates", "rank_candidates", "SITE_TYPES", "PUBLIC_OWNER"]
 
@@ -51,7 +54,7 @@ MEETING_MIN_WIDTH_M = 4.0
 MEETING_MAX_DIST_BUILDING_M = 100.0
 
 _COLUMNS = ["perceel_id", "area_m2", "min_width_m", "compactness", "source_types", *SITE_TYPES, "why_not",
-            "tiny_forest_area_m2", "wadi_stores_m3", "wadi_catchment_m2"]
+            "tiny_forest_area_m2", "wadi_stores_m3", "wadi_catchment_m2", "wadi_need_m3"]
 
 
 def _empty_sites(crs: object) -> gpd.GeoDataFrame:
@@ -83,8 +86,21 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
 
     Examples
     --------
-    >>> park = gk.load_park("data/samples/demo")          # doctest: +SKIP
-    >>> find_candidates(park)[["area_m2", "tiny_forest", "wadi"]].head()  # doctest: +SKIP
+    A 15 x 15 m paved yard on a company parcel fits a Tiny Forest; a 3 m wide
+    strip of 300 m² does not:
+
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import box
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 200, 100)], crs="EPSG:28992",
+    ...                            index=pd.Index(["P1"], name="perceel_id"))
+    >>> yards = gpd.GeoDataFrame({"bgt_type": ["onbegroeidterreindeel"] * 2, "function": None,
+    ...                           "fysiek_voorkomen": "gesloten verharding", "surface_class": "gesloten_verhard"},
+    ...                          geometry=[box(10, 80, 25, 95), box(0, 0, 100, 3)], crs="EPSG:28992")
+    >>> sites = find_candidates(Park("example", parcels, surfaces=yards))
+    >>> sites["area_m2"].to_dict(), sites["tiny_forest"].to_dict()
+    ({'P1-S1': 225.0, 'P1-S2': 300.0}, {'P1-S1': True, 'P1-S2': False})
+    >>> sites.loc["P1-S2", "why_not"].split("; ")[0]
+    'tiny_forest: 0 m² at least 4 m wide (< 100 m²)'
     """
     cfg = config or Config()
     sc = cfg.sites
@@ -94,8 +110,7 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
         return _empty_sites(crs)
     geoms = src.geometry.to_numpy()
     if len(park.buildings):
-        blocked = shapely.union_all(shapely.buffer(park.buildings.geometry.to_numpy(), sc.building_clearance_m))
-        geoms = shapely.difference(geoms, blocked)
+        geoms = _subtract(geoms, shapely.buffer(park.buildings.geometry.to_numpy(), sc.building_clearance_m))
     pieces = gpd.GeoDataFrame({"bgt_type": src["bgt_type"].to_numpy()}, geometry=geoms, crs=crs)
     pieces = pieces[~pieces.geometry.is_empty & (pieces.geometry.area > 0.5)]
     parcels = park.parcels[[park.parcels.geometry.name]].reset_index()
@@ -125,6 +140,22 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     return _feasibility(park, sites, cfg)
 
 
+def _subtract(geoms: np.ndarray, cutters: np.ndarray) -> np.ndarray:
+    """``geoms`` minus ``cutters``, each geometry only against the cutters it meets (STRtree), not their union."""
+    out = np.array(geoms, dtype=object)
+    if not len(cutters) or not len(out):
+        return out
+    gi, ci = shapely.STRtree(cutters).query(out, predicate="intersects")
+    if not len(gi):
+        return out
+    order = np.argsort(gi, kind="stable")
+    gi, ci = gi[order], ci[order]
+    hit, start = np.unique(gi, return_index=True)
+    blockers = np.array([shapely.union_all(cutters[idx]) for idx in np.split(ci, start[1:])], dtype=object)
+    out[hit] = shapely.difference(out[hit], blockers)
+    return out
+
+
 def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
     sc = cfg.sites
     g = sites.geometry.to_numpy()
@@ -139,15 +170,25 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
     tf_area = shapely.area(opened)
     private = sites[PARCEL_ID].ne(PUBLIC_OWNER).to_numpy() & _is_private(park, sites)
     tf_min = np.where(private, sc.tiny_forest_min_area_private_m2, sc.tiny_forest_min_area_m2)
-    inscribed_r = shapely.length(shapely.maximum_inscribed_circle(g, tolerance=0.05))
+    # the inscribed circle only where the width rule passed (it is the slow part)
+    inscribed_r = np.zeros(len(g))
+    need_core = tf_area >= tf_min
+    if need_core.any():
+        inscribed_r[need_core] = shapely.length(shapely.maximum_inscribed_circle(g[need_core], tolerance=0.05))
     core_ok = inscribed_r >= np.sqrt(tf_min) / 2 - 1e-6
     sites["tiny_forest_area_m2"] = tf_area
     tiny = (tf_area >= tf_min) & core_ok
-    # wadi
+    # wadi: big and wide enough, low, and able to hold the design storage of its paved catchment
     low = _is_low(park, sites)
-    wadi = (area >= WADI_MIN_AREA_M2) & (sites["min_width_m"].to_numpy() >= WADI_MIN_WIDTH_M) & low
-    sites["wadi_stores_m3"] = area * sc.wadi_depth_m
-    sites["wadi_catchment_m2"] = sites["wadi_stores_m3"] / cfg.water.storage_rule_m
+    stores = area * sc.wadi_depth_m
+    catchment = _wadi_catchment_m2(park, sites, sc.wadi_catchment_distance_m)
+    need = catchment * cfg.water.storage_rule_m
+    wadi_size = (area >= WADI_MIN_AREA_M2) & (sites["min_width_m"].to_numpy() >= WADI_MIN_WIDTH_M)
+    holds = stores >= need - 1e-9
+    wadi = wadi_size & low & holds
+    sites["wadi_stores_m3"] = stores
+    sites["wadi_catchment_m2"] = catchment
+    sites["wadi_need_m3"] = need
     depave = (area >= sc.depave_min_area_m2) & (sites["min_width_m"].to_numpy() >= DEPAVE_MIN_WIDTH_M)
     if len(park.buildings):
         dist_b = shapely.STRtree(park.buildings.geometry.to_numpy()).query_nearest(g, return_distance=True, all_matches=False)
@@ -167,8 +208,12 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
             else:
                 reasons.append(f"tiny_forest: no compact {tf_min[i]:.0f} m² fits (widest {2 * inscribed_r[i]:.1f} m < {np.sqrt(tf_min[i]):.1f} m)")
         if not wadi[i]:
-            if area[i] < WADI_MIN_AREA_M2 or sites["min_width_m"].iat[i] < WADI_MIN_WIDTH_M:
-                reasons.append(f"wadi: too small ({area[i]:.0f} m², {sites['min_width_m'].iat[i]:.1f} m wide)")
+            if not wadi_size[i]:
+                reasons.append(f"wadi: too small ({area[i]:.0f} m², {sites['min_width_m'].iat[i]:.1f} m wide; "
+                               f"needs {WADI_MIN_AREA_M2:g} m², {WADI_MIN_WIDTH_M:g} m)")
+            elif not holds[i]:
+                reasons.append(f"wadi: holds {stores[i]:.0f} m³ at {sc.wadi_depth_m:g} m, its {catchment[i]:.0f} m² "
+                               f"paved catchment needs {need[i]:.0f} m³")
             else:
                 reasons.append("wadi: not a low spot")
         if not depave[i]:
@@ -183,6 +228,37 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
     return sites[[*_COLUMNS, "geometry"]]
 
 
+def _wadi_catchment_m2(park: Park, sites: gpd.GeoDataFrame, distance_m: float) -> np.ndarray:
+    """Paved m² (× PAVED_FRACTION) plus roof m² within ``distance_m`` of each site, on the site's own land.
+
+    Own land is the owner parcel, or the land outside all parcels for ``openbaar``
+    sites; the site itself is left out (it stops being paving when it becomes a wadi).
+    """
+    g = sites.geometry.to_numpy()
+    zone = shapely.buffer(g, distance_m)
+    owners = sites[PARCEL_ID].to_numpy()
+    pgeom = park.parcels.geometry
+    own = np.array([pgeom.loc[o] if o in pgeom.index else None for o in owners], dtype=object)
+    public = owners == PUBLIC_OWNER
+    if public.any() and len(pgeom):
+        zone[public] = _subtract(zone[public], pgeom.to_numpy())
+    has_own = ~public & np.array([o is not None for o in own])
+    zone[has_own] = shapely.intersection(zone[has_own], own[has_own].astype(object))
+    zone = shapely.difference(zone, g)
+    zones = gpd.GeoDataFrame(geometry=zone, index=sites.index, crs=sites.crs)
+    total = np.zeros(len(sites))
+    surf = park.surfaces
+    if len(surf):
+        frac = surf["surface_class"].map(PAVED_FRACTION).fillna(0.0)
+        paved = surf.loc[frac > 0].assign(_frac=frac[frac > 0].astype(str))
+        if len(paved):
+            by = overlay_areas(zones, paved, by="_frac")
+            total += sum(by[k].to_numpy() * float(k) for k in by.columns)
+    if len(park.buildings):
+        total += overlay_areas(zones, park.buildings)["area_m2"].to_numpy()
+    return total
+
+
 def _is_private(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     """Company parcels are private; parcels holding only roads, verges and water are public."""
     surf = park.surfaces
@@ -192,8 +268,6 @@ def _is_private(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     roadish = surf[surf["bgt_type"].isin(public_types) | surf["function"].isin(DRIVING_FUNCTIONS | {"voetpad", "fietspad"})]
     if not len(roadish):
         return np.ones(len(sites), dtype=bool)
-    from groenkans.indicators.landcover import overlay_areas
-
     share = overlay_areas(park.parcels, roadish)["area_m2"] / park.parcels.geometry.area
     public_parcels = set(share.index[share > 0.5])
     return ~sites[PARCEL_ID].isin(public_parcels).to_numpy()
@@ -260,8 +334,6 @@ def score_candidates(park: Park, sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFr
     out["heat_score"], out["water_score"], out["biodiversity_score"] = 100 * heat, 100 * water, 100 * bio
     if len(park.buildings):
         reach = shapely.buffer(out.geometry.to_numpy(), cfg.sites.walking_distance_m)
-        from groenkans.indicators.landcover import overlay_areas
-
         zones = gpd.GeoDataFrame(geometry=reach, index=out.index, crs=out.crs)
         out["people_reached_m2"] = overlay_areas(zones, park.buildings)["area_m2"].to_numpy()
     else:

@@ -91,11 +91,14 @@ class HeatConfig:
     cool_place_max_pet_degc: float = 38.0
     #: Guideline distance to the nearest cool place (HITTEBEST, 3-30-300).
     cool_place_distance_m: float = 300.0
+    #: Crown radius assumed per BGT tree point, m (groenkans choice: a young to middle-aged street tree;
+    #: BGT has no crown size). Crowns give shade and green cover.
+    tree_crown_radius_m: float = 3.0
 
     def __post_init__(self) -> None:
         _check(len(self.pet_classes_degc) >= 1, "heat.pet_classes_degc", "give at least one class bound")
         _check(list(self.pet_classes_degc) == sorted(self.pet_classes_degc), "heat.pet_classes_degc", "must increase")
-        for name in ("cool_place_min_area_m2", "cool_place_distance_m"):
+        for name in ("cool_place_min_area_m2", "cool_place_distance_m", "tree_crown_radius_m"):
             _finite_nonneg(getattr(self, name), f"heat.{name}")
 
 
@@ -111,6 +114,9 @@ class WaterConfig:
     nuisance_depth_m: float = 0.10
     #: Storage needed per m² of paving, m (Brabant water boards: 60 mm).
     storage_rule_m: float = 0.06
+    #: DEM sinks shallower than this are noise, not depressions, m (groenkans choice; of the order of
+    #: AHN's vertical accuracy).
+    depression_min_depth_m: float = 0.02
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -160,6 +166,9 @@ class SiteConfig:
     meeting_place_min_area_m2: float = 100.0
     #: Walking distance for the people reached by a site, m.
     walking_distance_m: float = 150.0
+    #: Wadi catchment: paving and roofs within this distance of the site (same owner) drain to it, m
+    #: (BGT-Inlooptool default surface -> drainage distance 40 m [INLOOP]).
+    wadi_catchment_distance_m: float = 40.0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

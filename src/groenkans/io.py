@@ -241,8 +241,9 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
         read_bbox = tuple(shapely.buffer(outline_geom, context_m).bounds)
 
     def label(key: str) -> str:
+        # the full path: messages say where, and the CLI/export refuse to write over any of these files
         path, layer = layers[key]
-        return f"{Path(path).name}, layer '{layer}'" if layer else Path(path).name
+        return f"{path}, layer '{layer}'" if layer else str(path)
 
     # parcels (BRK), or units derived after the BGT is read
     ppath, player = layers["parcels"]
@@ -258,7 +259,7 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
     surfaces = buildings = trees = None
     if "bgt" in layers:
         bpath, _ = layers["bgt"]
-        sources["bgt"] = Path(bpath).name
+        sources["bgt"] = str(bpath)
         bgt = readers.read_bgt(bpath, bbox=read_bbox)
         surfaces = bgt.surfaces
         buildings = bgt.buildings if bgt.buildings is not None and len(bgt.buildings) else None

@@ -1,15 +1,25 @@
-"""What if: depave and plant a site, or add a wadi, and see heat, water and nature before and after.
+"""What if: depave and plant a site, add a wadi or a green roof, and see heat, water and nature before and after.
 
-A change edits the park's BGT surfaces (the park itself is not modified): the
-changed area is cut out of the existing surfaces and added back as green
-(``begroeidterreindeel``, *groenvoorziening*). A wadi also stores water: its
-area × depth is subtracted from the parcel's runoff (``wadi_storage_m3``).
+A change edits the park's BGT surfaces (the park itself is not modified):
+
+* :class:`Depave`: the site is cut out of the existing surfaces and added back as
+  green (``begroeidterreindeel``, *groenvoorziening*), or with ``to="half_verhard"``
+  as green parking (grass pavers, *half verhard*: half paved, [INLOOP]);
+* :class:`AddWadi`: as ``Depave``, and the wadi stores water: its area × depth is
+  subtracted from the parcel's runoff (``wadi_storage_m3``);
+* :class:`GreenRoof`: the roof of a building (``pand_id``) or the roofed part of a
+  polygon retains ``storage_m`` of rain (default 0.03 m = 30 l/m², the low end of
+  30–100 l/m² for sedum roofs [GROENDAK]); it is credited against the parcel's
+  runoff like a wadi. Land cover is unchanged (a roof stays a roof).
+
 Both parks are then scored with the same configuration.
 
 Raster layers are not re-modelled: the PET and water-depth maps stay as they
 are, so the change shows in the land-cover parts of the indicators — paved and
 unshaded share, runoff and storage, green share, distance to green and cool
-places, stepping stones — and in the room for further greening.
+places, stepping stones — and in the room for further greening. A green roof
+changes only the runoff (its cooling at street level and its value for nature
+are not modelled).
 """
 
 from __future__ import annotations
@@ -27,26 +37,56 @@ from groenkans.config import Config
 from groenkans.errors import InputError
 from groenkans.park import Park
 
-__all__ = ["Depave", "AddWadi", "WhatIfResult", "what_if", "apply_changes"]
+__all__ = ["Depave", "AddWadi", "GreenRoof", "WhatIfResult", "what_if", "apply_changes"]
 
 _COMPARE = ["paved_m2", "paved_frac_open", "unshaded_paved_frac", "green_frac", "runoff_m3", "storage_need_m3",
             "dist_cool_place_m", "heat_need", "water_need", "biodiversity_need", "heat_score", "water_score",
             "biodiversity_score", "total_score", "rank"]
 
 
+_DEPAVE_TO = {"groen": ("begroeidterreindeel", "groenvoorziening"), "half_verhard": ("onbegroeidterreindeel", "half verhard")}
+
+
 @dataclass(frozen=True)
 class Depave:
-    """Depave ``site`` (a candidate ``site_id`` or a polygon in EPSG:28992) and plant it."""
+    """Depave ``site`` (a candidate ``site_id`` or a polygon in EPSG:28992).
+
+    ``to="groen"`` plants it; ``to="half_verhard"`` makes green parking (grass pavers).
+    """
 
     site: Any
+    to: str = "groen"
+
+    def __post_init__(self) -> None:
+        if self.to not in _DEPAVE_TO:
+            raise InputError(f"Depave: to={self.to!r} is not one of {sorted(_DEPAVE_TO)}")
 
 
 @dataclass(frozen=True)
 class AddWadi:
-    """Turn ``site`` into a vegetated wadi storing ``depth_m`` of water over its area."""
+    """Turn ``site`` into a vegetated wadi storing ``depth_m`` of water over its area (0.20-0.30 m [WADI-R])."""
 
     site: Any
     depth_m: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not (0.0 < self.depth_m <= 1.0):
+            raise InputError(f"AddWadi: depth_m={self.depth_m!r} must be in (0, 1] m; wadis hold 0.20-0.30 m")
+
+
+@dataclass(frozen=True)
+class GreenRoof:
+    """Green the roof of building ``building`` (a ``pand_id`` or a polygon: its roofed part), retaining ``storage_m``."""
+
+    building: Any
+    storage_m: float = 0.03
+
+    def __post_init__(self) -> None:
+        if not (0.0 < self.storage_m <= 0.2):
+            raise InputError(f"GreenRoof: storage_m={self.storage_m!r} must be in (0, 0.2] m; sedum roofs hold 0.03-0.10 m")
+
+
+Change = Depave | AddWadi | GreenRoof
 
 
 @dataclass
@@ -76,22 +116,52 @@ def _geometry(park: Park, site: Any, config: Config) -> Any:
     raise InputError(f"what_if: a change needs a site id or a polygon, got {site!r}")
 
 
-def apply_changes(park: Park, changes: Sequence[Depave | AddWadi] | Depave | AddWadi, config: Config | None = None) -> Park:
-    """Return a new park with the changes applied to its surfaces (the input park is unchanged)."""
+def _roof(park: Park, building: Any) -> Any:
+    b = park.buildings
+    if isinstance(building, str):
+        if building not in b.index:
+            raise InputError(f"what_if: no building {building!r} in the park; see park.buildings.index for the pand ids")
+        return b.geometry.loc[building]
+    if hasattr(building, "geom_type") and building.geom_type in ("Polygon", "MultiPolygon"):
+        roof = shapely.intersection(building, shapely.union_all(b.geometry.to_numpy())) if len(b) else shapely.Polygon()
+        if roof.is_empty or roof.area <= 0.01:
+            raise InputError("what_if: GreenRoof polygon covers no building; give a pand_id or a polygon over a roof")
+        return roof
+    raise InputError(f"what_if: GreenRoof needs a pand_id or a polygon, got {building!r}")
+
+
+def apply_changes(park: Park, changes: Sequence[Change] | Change, config: Config | None = None) -> Park:
+    """Return a new park with the changes applied to its surfaces (the input park is unchanged).
+
+    Examples
+    --------
+    >>> new = apply_changes(park, [Depave("NWG01-K-113-S1"), GreenRoof("0356100000012345")])  # doctest: +SKIP
+    """
     cfg = config or Config()
-    items = [changes] if isinstance(changes, (Depave, AddWadi)) else list(changes)
+    items = [changes] if isinstance(changes, (Depave, AddWadi, GreenRoof)) else list(changes)
     surfaces = park.surfaces.copy()
     if "wadi_storage_depth_m" not in surfaces.columns:
         surfaces["wadi_storage_depth_m"] = np.nan
     for ch in items:
+        if isinstance(ch, GreenRoof):
+            # a roof-level store: no land-cover class (the roof stays a roof), only storage credited against runoff
+            new = {"bgt_type": "whatif_groendak", "lokaal_id": f"whatif.{len(surfaces)}", "function": None,
+                   "fysiek_voorkomen": None, "surface_class": None, "wadi_storage_depth_m": ch.storage_m}
+            row = gpd.GeoDataFrame([new], geometry=[_roof(park, ch.building)], crs=surfaces.crs)
+            surfaces = gpd.GeoDataFrame(pd.concat([surfaces, row], ignore_index=True), geometry="geometry", crs=surfaces.crs)
+            continue
+        if not isinstance(ch, (Depave, AddWadi)):
+            raise InputError(f"what_if: unknown change {ch!r}; use Depave, AddWadi or GreenRoof")
         geom = _geometry(park, ch.site, cfg)
         if len(park.buildings):
             geom = shapely.difference(geom, shapely.union_all(park.buildings.geometry.to_numpy()))
         cut = shapely.difference(surfaces.geometry.to_numpy(), geom)
         surfaces = surfaces.assign(geometry=cut)
         surfaces = surfaces[~surfaces.geometry.is_empty & (surfaces.geometry.area > 0.01)]
-        new = {"bgt_type": "begroeidterreindeel", "lokaal_id": f"whatif.{len(surfaces)}", "function": None,
-               "fysiek_voorkomen": "groenvoorziening", "surface_class": "groen",
+        to = ch.to if isinstance(ch, Depave) else "groen"
+        bgt_type, fysiek = _DEPAVE_TO[to]
+        new = {"bgt_type": bgt_type, "lokaal_id": f"whatif.{len(surfaces)}", "function": None,
+               "fysiek_voorkomen": fysiek, "surface_class": to,
                "wadi_storage_depth_m": ch.depth_m if isinstance(ch, AddWadi) else np.nan}
         row = gpd.GeoDataFrame([new], geometry=[geom], crs=surfaces.crs)
         surfaces = gpd.GeoDataFrame(pd.concat([surfaces, row], ignore_index=True), geometry="geometry", crs=surfaces.crs)
@@ -110,8 +180,23 @@ def _park_figures(parcels: gpd.GeoDataFrame) -> dict[str, float]:
     }
 
 
-def what_if(park: Park, changes: Sequence[Depave | AddWadi] | Depave | AddWadi, config: Config | None = None) -> WhatIfResult:
+def what_if(park: Park, changes: Sequence[Change] | Change, config: Config | None = None) -> WhatIfResult:
     """Score the park before and after ``changes``.
+
+    Parameters
+    ----------
+    park : Park
+    changes : Depave, AddWadi, GreenRoof or a sequence of them
+        Applied in order (see :func:`apply_changes`).
+    config : Config, optional
+        Used for both scorings (the rank robustness analysis is switched off).
+
+    Returns
+    -------
+    WhatIfResult
+        ``parcels_before`` / ``parcels_after`` (:func:`groenkans.score_park`),
+        ``park_before`` / ``park_after`` (park totals and mean scores) and ``diff``
+        (changed parcels: ``<indicator>_before``, ``_after`` and ``_delta``).
 
     Examples
     --------

@@ -1,7 +1,9 @@
 """Open a GeoPackage in a real QGIS (headless) and report what a GIS user would see, as JSON.
 
 Run with the system Python that has python3-qgis:
-    QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_check.py OUT.gpkg PNG_DIR
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_check.py OUT.gpkg PNG_DIR [LAYER ...]
+
+Default layers: parcels, candidates, park.
 """
 
 import json
@@ -14,10 +16,11 @@ from qgis.PyQt.QtCore import QSize  # noqa: E402
 from qgis.PyQt.QtGui import QColor  # noqa: E402
 
 path, png_dir = sys.argv[1], sys.argv[2]
+names = sys.argv[3:] or ["parcels", "candidates", "park"]
 app = QgsApplication([], False)
 app.initQgis()
 report = {}
-for name in ("parcels", "candidates", "park"):
+for name in names:
     layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
     info = {"valid": layer.isValid()}
     if layer.isValid():
@@ -28,6 +31,8 @@ for name in ("parcels", "candidates", "park"):
             renderer=renderer.type(),
             attr=getattr(renderer, "classAttribute", lambda: None)(),
             labels=layer.labelsEnabled(),
+            label_field=layer.labeling().settings().fieldName if layer.labelsEnabled() else None,
+            classes=len(renderer.ranges()) if hasattr(renderer, "ranges") else None,
             alias_total=layer.attributeAlias(layer.fields().indexOf("total_score")) if layer.fields().indexOf("total_score") >= 0 else None,
         )
         settings = QgsMapSettings()

@@ -8,11 +8,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+from shapely.geometry import box
 
 import groenkans as gk
 
-from conftest import SAMPLES
+from export import _synth
 
 SYSTEM_PY = "/usr/bin/python3"
 HERE = Path(__file__).parent
@@ -24,25 +26,31 @@ def _system_has(module: str) -> bool:
     return subprocess.run([SYSTEM_PY, "-c", f"import {module}"], capture_output=True).returncode == 0
 
 
+def _export(out: Path, **kwargs) -> Path:
+    return gk.to_geopackage(_synth.parcels(), _synth.candidates(), out, park=_synth.park(),
+                            extra_layers={"cool_places": _synth.cool_places()}, metadata={"profile": "balanced"}, **kwargs)
+
+
 @pytest.fixture(scope="module")
-def demo_gpkg(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    park = gk.load_park(SAMPLES / "demo")
-    parcels = gk.score_park(park)
-    sites = gk.rank_candidates(park, parcels)
-    out = tmp_path_factory.mktemp("qgis") / "demo.gpkg"
-    gk.to_geopackage(parcels, sites, out, park=gk.park_summary(park, parcels, sites))
-    return out, {"parcels": len(parcels), "candidates": len(sites), "park": 1}
+def out_gpkg(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    """All layer kinds in a user's existing file: their own layer, then two exports (the second replacing the first)."""
+    out = tmp_path_factory.mktemp("qgis") / "test.gpkg"
+    gpd.GeoDataFrame({"note": ["mine"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:28992").to_file(
+        out, layer="my_layer", VERSION="1.2")  # the Debian (GDAL 3.6) validator predates 1.4 triggers
+    _export(out)
+    _export(out, overwrite=True)
+    return out, {"parcels": 6, "candidates": 3, "park": 1, "cool_places": 1, "my_layer": 1}
 
 
 @pytest.mark.qgis
 @pytest.mark.slow
-def test_qgis_opens_layers_with_default_styles(demo_gpkg, tmp_path: Path) -> None:
+def test_qgis_opens_layers_with_default_styles(out_gpkg, tmp_path: Path) -> None:
     if not _system_has("qgis.core"):
         pytest.skip("QGIS not installed: Debian's python3-qgis is needed (scripts/system-deps.sh installs it in CI)")
-    path, counts = demo_gpkg
+    path, counts = out_gpkg
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
     env.pop("PYTHONPATH", None)
-    res = subprocess.run([SYSTEM_PY, str(HERE / "qgis_check.py"), str(path), str(tmp_path)], capture_output=True, text=True,
+    res = subprocess.run([SYSTEM_PY, str(HERE / "qgis_check.py"), str(path), str(tmp_path), *counts], capture_output=True, text=True,
                          env=env, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     report = json.loads(res.stdout.strip().splitlines()[-1])
@@ -54,7 +62,9 @@ def test_qgis_opens_layers_with_default_styles(demo_gpkg, tmp_path: Path) -> Non
     assert report["parcels"]["distinct_colours"] > 3  # graduated colours, not one fill
     assert report["parcels"]["renderer"] == "graduatedSymbol" and report["parcels"]["attr"] == "total_score"
     assert report["candidates"]["renderer"] == "graduatedSymbol" and report["candidates"]["attr"] == "site_score"
-    assert report["candidates"]["labels"] is True
+    assert report["parcels"]["classes"] == 5 and report["candidates"]["classes"] == 5
+    assert report["candidates"]["labels"] is True and report["candidates"]["label_field"] == "top_rank"
+    assert report["park"]["renderer"] == "singleSymbol"
     assert report["parcels"]["alias_total"] == "Totale kans"
 
 
@@ -68,10 +78,12 @@ def _validator() -> list[str] | None:
 
 
 @pytest.mark.slow
-def test_validate_gpkg_passes(demo_gpkg) -> None:
+@pytest.mark.parametrize("kind", ["new file", "updated file"])
+def test_validate_gpkg_passes(out_gpkg, tmp_path: Path, kind: str) -> None:
     cmd = _validator()
     if cmd is None:
         pytest.skip("GDAL's validate_gpkg not found: Debian's python3-gdal is needed (scripts/system-deps.sh installs it in CI)")
-    path, _ = demo_gpkg
-    res = subprocess.run([*cmd, str(path)], capture_output=True, text=True, timeout=120)
+    path = _export(tmp_path / "new.gpkg") if kind == "new file" else out_gpkg[0]
+    # --extra: checks beyond the strict requirements; warnings count as failures
+    res = subprocess.run([*cmd, "--extra", "--warning-as-error", str(path)], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr

@@ -13,14 +13,15 @@ breaks one thing. ``Case.expect`` is the decided outcome:
 
 from __future__ import annotations
 
-import os
 import sqlite3
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import rasterio
 from rasterio.transform import from_origin
 from shapely.geometry import LineString, Point, Polygon, box
@@ -107,13 +108,21 @@ def write_park(
     water: bool = True,
     manifest_extra: str = "",
     paved: float = 0.5,
+    grid: tuple[int, int] = (2, 2),
+    depth: np.ndarray | None = None,
 ) -> Path:
-    """Write a valid little park to ``folder`` (``park.gpkg``, ``pet.tif``, ``waterdiepte.tif``, ``park.toml``)."""
+    """Write a valid little park to ``folder`` (``park.gpkg``, ``pet.tif``, ``waterdiepte.tif``, ``park.toml``).
+
+    ``grid`` is the parcel grid the BGT and rasters are laid over (the rasters get a 5 m margin:
+    ``(20 * ny + 10, 20 * nx + 10)`` cells of 1 m); ``pet`` and ``depth`` replace the default rasters.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     gpkg = folder / "park.gpkg"
     parcels = parcel_frame() if parcels is None else parcels
-    parcels.to_file(gpkg, layer="perceel", driver="GPKG")
-    ref = parcel_frame()  # the intended footprint in RD, whatever CRS the parcels file has
+    with warnings.catch_warnings():  # writing a CRS-less or odd layer on purpose
+        warnings.simplefilter("ignore")
+        parcels.to_file(gpkg, layer="perceel", driver="GPKG")
+    ref = parcel_frame(*grid)  # the intended footprint in RD, whatever CRS the parcels file has
     bx0, by0, bx1, by1 = (float(v) for v in ref.total_bounds)
     gpd.GeoDataFrame({"identificatie": ["0000100000000001"], "bouwjaar": [1990], "status": ["Pand in gebruik"],
                       "gebruiksdoel": ["industriefunctie"]},
@@ -127,8 +136,9 @@ def write_park(
     write_raster(folder / "pet.tif", pet, origin=pet_origin or (bx0 - 5, by1 + 5), nodata=pet_nodata, crs=pet_crs)
     rasters = 'pet = "pet.tif"\n'
     if water:
-        depth = np.zeros((h, w))
-        depth[h // 2:, : w // 2] = 0.25  # a puddle in the south-west
+        if depth is None:
+            depth = np.zeros((h, w))
+            depth[h // 2:, : w // 2] = 0.25  # a puddle in the south-west
         write_raster(folder / "waterdiepte.tif", depth, origin=(bx0 - 5, by1 + 5))
         rasters += 'water_depth = "waterdiepte.tif"\n'
     (folder / "park.toml").write_text(
@@ -137,6 +147,24 @@ def write_park(
         encoding="utf-8",
     )
     return folder
+
+
+def scored_frames(n: int, seed: int = 0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Scored-looking parcels (``n``, 10 m squares in rows of 500) and sites (n // 10), deterministic per seed."""
+    rng = np.random.default_rng(seed)
+    idx = pd.Index([f"TST01-A-{i}" for i in range(n)], name="perceel_id")
+    s = rng.uniform(0, 100, n).round(6)
+    parcels = gpd.GeoDataFrame(
+        {"area_m2": 100.0, "heat_score": s, "water_score": s[::-1].copy(), "biodiversity_score": s / 2,
+         "total_score": s, "rank": np.argsort(-s).argsort() + 1, "reason": "PET p90 40 °C"},
+        geometry=[box(10 * (i % 500), 10 * (i // 500), 10 * (i % 500) + 10, 10 * (i // 500) + 10) for i in range(n)],
+        index=idx, crs="EPSG:28992")
+    k = max(n // 10, 1)
+    sites = gpd.GeoDataFrame(
+        {"perceel_id": idx[:k], "area_m2": 25.0, "site_score": s[:k], "rank": np.arange(1, k + 1)},
+        geometry=[box(10 * (i % 500) + 2, 10 * (i // 500) + 2, 10 * (i % 500) + 7, 10 * (i // 500) + 7) for i in range(k)],
+        index=pd.Index([f"S{i}" for i in range(k)], name="site_id"), crs="EPSG:28992")
+    return parcels, sites
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -176,7 +204,9 @@ def _no_crs(d: Path) -> Path:
 
 def _shp_no_prj(d: Path) -> Path:
     write_park(d)
-    parcel_frame().to_file(d / "percelen.shp")
+    with warnings.catch_warnings():  # shapefile field names get truncated, as in real life
+        warnings.simplefilter("ignore")
+        parcel_frame().to_file(d / "percelen.shp")
     (d / "percelen.prj").unlink()
     text = (d / "park.toml").read_text().replace('parcels = "park.gpkg:perceel"', 'parcels = "percelen.shp"')
     (d / "park.toml").write_text(text)
@@ -404,5 +434,5 @@ def files_in(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-__all__ = ["CASES", "Case", "write_park", "parcel_frame", "write_raster", "bgt_layers", "lock_exclusively", "files_in",
+__all__ = ["CASES", "Case", "write_park", "scored_frames", "parcel_frame", "write_raster", "bgt_layers", "lock_exclusively", "files_in",
            "X0", "Y0", "SIDE_M", "RD"]

@@ -8,6 +8,7 @@ No case may end in a raw GDAL/shapely/Python exception.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import warnings
@@ -88,22 +89,31 @@ def test_repairs_are_exact(tmp_path: Path) -> None:
 
 
 def test_locked_geopackage_reads_or_says_locked(tmp_path: Path) -> None:
-    """QGIS holding a write lock: either the read waits/succeeds or a CorruptFileError says 'locked'; the file survives."""
+    """QGIS in the middle of an edit: it holds an exclusive lock with uncommitted changes (two parcels deleted).
+
+    groenkans must either read the last committed state (4 parcels) or stop with a CorruptFileError naming the
+    file; never see the half-done edit, never change the file.
+    """
     folder = write_park(tmp_path / "p")
     before = (folder / "park.gpkg").read_bytes()
     con = lock_exclusively(folder / "park.gpkg")
+    outcome = None
     try:
+        con.execute("DELETE FROM perceel WHERE perceelnummer > 2")  # uncommitted
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", GroenkansWarning)
             try:
                 park = gk.load_park(folder)
             except CorruptFileError as exc:
-                assert "park.gpkg" in str(exc) and "locked" in str(exc)
+                assert "park.gpkg" in str(exc) and "\n" not in str(exc)
+                outcome = "error"
             else:
-                assert len(park.parcels) == 4
+                assert len(park.parcels) == 4, "read a half-done edit"
+                outcome = "read"
     finally:
-        con.rollback() if con.in_transaction else None
+        con.execute("ROLLBACK")
         con.close()
+    assert outcome in {"error", "read"}
     assert (folder / "park.gpkg").read_bytes() == before
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GroenkansWarning)
@@ -184,3 +194,82 @@ def test_every_error_is_a_groenkans_error_and_a_builtin() -> None:
             if (isinstance(obj, type) and issubclass(obj, Exception) and not issubclass(obj, Warning)
                     and obj.__module__.startswith("groenkans")):
                 assert issubclass(obj, GroenkansError), f"{obj.__module__}.{obj.__name__}"
+
+
+# ------------------------------------------------------------------------------------------------- output paths
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    park_dir = write_park(tmp_path_factory.mktemp("scored") / "park")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GroenkansWarning)
+        park = gk.load_park(park_dir)
+        parcels = gk.score_park(park)
+    return park_dir, parcels
+
+
+def _unwritable(folder: Path) -> Path:
+    """A folder nobody may write in: chmod 500 as a user; as root (who ignores modes) a read-only tmpfs."""
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        return folder
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True)
+    if res.returncode != 0:
+        pytest.skip("cannot make an unwritable folder as root here")
+    return folder
+
+
+OUTPUT_CASES = ["output_equals_input", "output_exists_without_overwrite", "output_folder_missing",
+                "output_folder_unwritable", "output_parent_is_a_file",
+                "output_exists_not_a_geopackage"]
+
+
+@pytest.mark.parametrize("name", OUTPUT_CASES)
+def test_output_path_case(name: str, tmp_path: Path, scored, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    """Bad output paths: a named error, nothing changed, nothing left behind (API and CLI)."""
+    from groenkans.errors import CorruptFileError, OutputError, OutputExistsError
+
+    park_dir, parcels = scored
+    work = tmp_path / "work"
+    work.mkdir()
+    cli_args: list[str] | None = None
+    if name == "output_equals_input":
+        import shutil
+
+        park = work / "park"
+        shutil.copytree(park_dir, park)
+        out, expect, fragment = park / "park.gpkg", OutputError, "also an input"
+        inputs = [str(park / "park.gpkg")]
+        cli_args = ["score", str(park), str(out), "--overwrite"]
+    elif name == "output_exists_without_overwrite":
+        out, expect, fragment, inputs = work / "o.gpkg", OutputExistsError, "overwrite", []
+        gk.to_geopackage(parcels, None, out)
+        cli_args = ["score", str(park_dir), str(out)]
+    elif name == "output_folder_missing":
+        out, expect, fragment, inputs = work / "nope" / "o.gpkg", OutputError, "does not exist", []
+    elif name == "output_folder_unwritable":
+        out, expect, fragment, inputs = _unwritable(work / "ro") / "o.gpkg", OutputError, "o.gpkg", []
+        cli_args = ["score", str(park_dir), str(out)]
+    elif name == "output_parent_is_a_file":
+        (work / "a_file").write_text("x")
+        out, expect, fragment, inputs = work / "a_file" / "o.gpkg", OutputError, "a_file", []
+    else:  # output_exists_not_a_geopackage
+        out, expect, fragment, inputs = work / "o.gpkg", CorruptFileError, "o.gpkg", []
+        out.write_text("my thesis, not a GeoPackage\n")
+    before = files_in(tmp_path)
+    try:
+        with pytest.raises(expect) as info:
+            gk.to_geopackage(parcels, None, out, overwrite=name != "output_exists_without_overwrite", inputs=inputs)
+        assert fragment in str(info.value) and "\n" not in str(info.value)
+        assert files_in(tmp_path) == before  # nothing changed, no temp file left
+        if cli_args:
+            status = cli.main(["-q", *cli_args])
+            err = capsys.readouterr().err
+            assert status == 2 and err.startswith("groenkans: error: ") and "Traceback" not in err, err
+            assert len(err.strip().splitlines()) == 1
+            assert files_in(tmp_path) == before
+    finally:
+        if name == "output_folder_unwritable" and os.geteuid() == 0:
+            subprocess.run(["umount", "-l", str(out.parent)], check=False)

@@ -1,6 +1,7 @@
 """Export: the styled, documented GeoPackage, maps and the park report."""
 
 from groenkans.export.gpkg import read_metadata, to_geopackage
-from groenkans.export.maps import explore_park, plot_park, save_map, write_report
+from groenkans.export.maps import explore_park, plot_park, save_map
+from groenkans.export.report import write_report
 
 __all__ = ["to_geopackage", "read_metadata", "plot_park", "save_map", "explore_park", "write_report"]

@@ -47,6 +47,8 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "depave_green": ("Ontharden past", "Depaved green (geveltuin, groenstrook) fits", ""),
     "meeting_place": ("Ontmoetingsplek past", "A green meeting place fits", ""),
     "why_not": ("Waarom niet", "Which rule failed for each measure type that does not fit", ""),
+    "wadi_need_m3": ("Bergingsopgave wadi", "Storage the wadi's paved catchment needs (catchment × 0.06 m)", "m³"),
+    "wadi_catchment_m2": ("Afvoerend oppervlak wadi", "Paving and roofs within 40 m draining to the site", "m²"),
     "people_reached_m2": ("Bereik (vloeroppervlak)", "Building floor area within walking distance", "m²"),
     "greening_room_m2": ("Ruimte voor vergroening", "Paving outside driving lanes in the park", "m²"),
 }

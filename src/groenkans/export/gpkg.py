@@ -34,7 +34,7 @@ import pandas as pd
 import pyogrio
 
 from groenkans._version import __version__
-from groenkans.errors import CorruptFileError, OutputError, OutputExistsError
+from groenkans.errors import CorruptFileError, InputError, OutputError, OutputExistsError
 from groenkans.export._atomic import atomic_path, check_target
 from groenkans.export.columns import describe
 from groenkans.export.styles import style_for
@@ -211,10 +211,16 @@ def _ensure_extension(con: sqlite3.Connection, table: str | None, extension: str
         "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, "
         "definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"
     )
-    con.execute(
-        "INSERT OR IGNORE INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope) VALUES (?, NULL, ?, ?, 'read-write')",
-        (table, extension, definition),
-    )
+    # not INSERT OR IGNORE: column_name is NULL, and NULLs never clash in a UNIQUE constraint, so a second
+    # export would register the extension twice (validate_gpkg Req 141)
+    present = con.execute(
+        "SELECT 1 FROM gpkg_extensions WHERE table_name IS ? AND column_name IS NULL AND extension_name = ?", (table, extension)
+    ).fetchone()
+    if present is None:
+        con.execute(
+            "INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope) VALUES (?, NULL, ?, ?, 'read-write')",
+            (table, extension, definition),
+        )
 
 
 def _write_metadata(con: sqlite3.Connection, run: Mapping[str, Any]) -> None:
@@ -284,6 +290,8 @@ def _write_styles(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFrame
         if qml is None or geom_col is None:
             continue
         con.execute("DELETE FROM layer_styles WHERE f_table_name = ? AND styleName = ?", (name, f"groenkans {name}"))
+        # a user's own styles for this layer stay in the list, but ours becomes the one QGIS applies
+        con.execute("UPDATE layer_styles SET useAsDefault = 0 WHERE f_table_name = ?", (name,))
         con.execute(
             "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, styleQML, "
             "styleSLD, useAsDefault, description, owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, 'groenkans', '', ?)",
@@ -294,21 +302,44 @@ def _write_styles(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFrame
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Return the provenance groenkans stored in a GeoPackage (the latest run).
 
+    Parameters
+    ----------
+    path : str or Path
+        A GeoPackage written by :func:`to_geopackage`.
+
+    Returns
+    -------
+    dict
+        ``groenkans_version``, ``written_utc``, ``layers`` (feature counts), ``inputs`` (path, ``size_bytes``,
+        ``sha256``), ``write_seconds``, the pipeline's run info (``profile``, ``weights``, ...) and the caller's
+        ``metadata``.
+
+    Raises
+    ------
+    InputError
+        The file does not exist.
+    CorruptFileError
+        The file is not a GeoPackage or holds no groenkans metadata.
+
     Examples
     --------
     >>> gk.read_metadata("out/demo.gpkg")["groenkans_version"]   # doctest: +SKIP
     '0.1.0'
     """
     path = Path(path)
-    if not path.exists():
-        raise OutputError(f"{path} does not exist")
+    if not path.is_file():
+        raise InputError(f"{path} does not exist or is not a file; pass the GeoPackage written by to_geopackage")
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         row = con.execute(
             "SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ? ORDER BY id DESC LIMIT 1", (f"urn:groenkans:{METADATA_KEY}",)
         ).fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise CorruptFileError(f"{path}: no groenkans metadata could be read ({exc})") from None
+        row = None
     except sqlite3.DatabaseError as exc:
-        raise CorruptFileError(f"{path}: no groenkans metadata could be read ({exc})") from None
+        raise CorruptFileError(f"{path}: no groenkans metadata could be read ({exc}); is it a GeoPackage?") from None
     finally:
         con.close()
     if row is None:

@@ -1,10 +1,7 @@
-"""Maps people look at: a static map (PNG/SVG/PDF), an interactive map, a one-page park report."""
+"""Maps people look at: a static map (PNG/SVG/PDF) and an interactive map for notebooks."""
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import logging
 import os
 from pathlib import Path
@@ -17,20 +14,44 @@ matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 
+from groenkans.errors import OutputError  # noqa: E402
 from groenkans.export._atomic import atomic_path, check_target  # noqa: E402
 from groenkans.export.styles import SCORE_COLORS  # noqa: E402
 
-__all__ = ["plot_park", "save_map", "explore_park", "write_report"]
+__all__ = ["plot_park", "save_map", "explore_park"]
 
 log = logging.getLogger(__name__)
 
 _CMAP = ListedColormap([tuple(int(c) / 255 for c in rgb.split(",")) for rgb in SCORE_COLORS])
+_FORMATS = ("png", "svg", "pdf")
 _NORM = BoundaryNorm([0, 20, 40, 60, 80, 100], _CMAP.N)
 
 
 def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = None, *, column: str = "total_score",
-              title: str | None = None, ax: Any = None, top_only: bool = True) -> matplotlib.figure.Figure:
+              title: str | None = None, ax: Any = None, top_only: bool = True,
+              north_arrow: bool = False) -> matplotlib.figure.Figure:
     """Map of the parcels coloured by ``column`` (0–100) with the top sites, a legend and a scale bar.
+
+    Parameters
+    ----------
+    parcels : GeoDataFrame
+        Scored parcels in EPSG:28992 (metres, so the scale bar is true).
+    candidates : GeoDataFrame, optional
+        Candidate sites; drawn in green and numbered by ``top_rank``.
+    column : str
+        The 0–100 score to colour by, in the five 20-point classes of the QGIS style.
+    title : str, optional
+        Map title.
+    ax : matplotlib Axes, optional
+        Draw into this axes instead of a new figure.
+    top_only : bool
+        Only the spread top (``is_top``) of the candidates, not all of them.
+    north_arrow : bool
+        Draw a north arrow (up is north in EPSG:28992).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
 
     Examples
     --------
@@ -43,7 +64,9 @@ def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = N
     parcels.plot(ax=ax, column=column, cmap=_CMAP, norm=_NORM, edgecolor="#555555", linewidth=0.4)
     sm = plt.cm.ScalarMappable(cmap=_CMAP, norm=_NORM)
     cbar = fig.colorbar(sm, ax=ax, shrink=0.6, ticks=[0, 20, 40, 60, 80, 100])
-    cbar.set_label(f"{column.replace('_', ' ')} (0–100)")
+    from groenkans.export.columns import describe
+
+    cbar.set_label(f"{describe(column)[0]} (0–100)")
     if candidates is not None and len(candidates):
         shown = candidates[candidates["is_top"]] if top_only and "is_top" in candidates.columns else candidates
         if len(shown):
@@ -56,7 +79,7 @@ def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = N
             from matplotlib.patches import Patch
 
             ax.legend(handles=[Patch(facecolor="#2ca25f", edgecolor="#00441b", label="top candidate sites (numbered)")],
-                      loc="lower left", fontsize=9, framealpha=0.9)
+                      loc="upper left", bbox_to_anchor=(0.0, -0.01), fontsize=9, framealpha=0.9)
     try:
         from matplotlib_scalebar.scalebar import ScaleBar
 
@@ -66,19 +89,48 @@ def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = N
     ax.set_title(title or "groenkans: greening opportunity per parcel")
     ax.set_axis_off()
     ax.set_aspect("equal")
-    ax.text(0.01, 0.01, "EPSG:28992 · groenkans", transform=ax.transAxes, fontsize=7, color="#666666")
+    ax.text(1.0, -0.02, "EPSG:28992 · groenkans", transform=ax.transAxes, fontsize=7, color="#666666", ha="right", va="top")
+    if north_arrow:
+        ax.annotate("N", xy=(0.04, 0.97), xytext=(0.04, 0.85), xycoords="axes fraction", ha="center", va="center",
+                    fontsize=12, fontweight="bold", arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
     return fig
 
 
 def save_map(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None, path: str | os.PathLike[str], *,
              column: str = "total_score", title: str | None = None, overwrite: bool = False) -> Path:
-    """Write the map to PNG, SVG or PDF (by suffix), atomically; refuses to overwrite unless asked."""
+    """Write the map to PNG, SVG or PDF (by suffix), atomically; refuses to overwrite unless asked.
+
+    Parameters
+    ----------
+    parcels, candidates, column, title
+        As in :func:`plot_park`.
+    path : str or Path
+        ``.png``, ``.svg`` or ``.pdf``; written under a temporary name in the same folder and moved into place.
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputExistsError
+        The file exists and ``overwrite`` is false.
+
+    Examples
+    --------
+    >>> gk.save_map(parcels, sites, "out/park.png", title="Demo")   # doctest: +SKIP
+    """
     path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in _FORMATS:
+        raise OutputError(f"cannot write a map to {path}: the suffix must be one of .png, .svg, .pdf")
     check_target(path, overwrite=overwrite, what="map file")
     fig = plot_park(parcels, candidates, column=column, title=title)
     try:
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, bbox_inches="tight", format=path.suffix.lstrip(".").lower() or "png")
+            fig.savefig(tmp, bbox_inches="tight", format=fmt)
     finally:
         plt.close(fig)
     return path
@@ -86,7 +138,16 @@ def save_map(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None, pat
 
 def explore_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = None, *,
                  column: str = "total_score") -> Any:
-    """Interactive map for notebooks (folium); ``None`` with a log message when folium is missing."""
+    """Interactive map for notebooks (geopandas ``explore`` on folium); ``None`` with a log message when folium is missing.
+
+    Returns
+    -------
+    folium.Map or None
+
+    Examples
+    --------
+    >>> m = gk.explore_park(parcels, sites)   # doctest: +SKIP
+    """
     try:
         import folium  # noqa: F401
     except ImportError:
@@ -100,51 +161,3 @@ def explore_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None 
         keep = [c for c in ("area_m2", "site_score", "top_rank", "reason") if c in candidates.columns]
         candidates.reset_index()[["site_id", *keep, "geometry"]].explore(m=m, color="green", style_kwds={"weight": 2})
     return m
-
-
-def _png64(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", dpi=100)
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def write_report(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None, park_summary: gpd.GeoDataFrame,
-                 path: str | os.PathLike[str], *, title: str | None = None, overwrite: bool = False) -> Path:
-    """A self-contained one-page HTML report: map, key figures, the top sites with their reasons."""
-    path = Path(path)
-    check_target(path, overwrite=overwrite, what="report file")
-    s = park_summary.iloc[0]
-    name = html.escape(str(s.get("name", "")))
-    img = _png64(plot_park(parcels, candidates, title=title))
-    figures = [
-        ("Area", f"{s['area_m2'] / 1e4:.1f} ha"),
-        ("Paved", f"{s['paved_m2'] / 1e4:.1f} ha ({100 * s['paved_frac']:.0f} %)"),
-        ("Room for greening (paving outside driving lanes)", f"{s['greening_room_m2'] / 1e4:.1f} ha"),
-        ("Parcels", f"{int(s['n_parcels'])}"),
-        ("Candidate sites", f"{int(s['n_sites'])}: {int(s['n_tiny_forest'])} Tiny Forest, {int(s['n_wadi'])} wadi, "
-                            f"{int(s['n_meeting_place'])} meeting place, {int(s['n_depave_green'])} depaved green"),
-        ("Mean scores (heat / water / biodiversity / total)",
-         " / ".join(f"{s[f'mean_{k}_score']:.0f}" for k in ("heat", "water", "biodiversity", "total"))),
-    ]
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in figures)
-    top = ""
-    if candidates is not None and len(candidates) and "is_top" in candidates.columns:
-        items = "".join(
-            f"<li><b>{html.escape(str(sid))}</b> ({r['area_m2']:.0f} m², score {r['site_score']:.0f}): {html.escape(str(r['reason']))}</li>"
-            for sid, r in candidates[candidates["is_top"]].sort_values("top_rank").iterrows())
-        top = f"<h2>Top sites</h2><ol>{items}</ol>"
-    page = f"""<!DOCTYPE html>
-<html lang="nl"><head><meta charset="utf-8"><title>groenkans: {name}</title>
-<style>body{{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}}th{{text-align:left;padding-right:1em}}
-img{{max-width:100%}}li{{margin:.4em 0}}</style></head>
-<body><h1>{html.escape(title or f"groenkans: {name}")}</h1>
-<p>Where this business park should turn green first: every parcel scored for heat, water and biodiversity
-opportunity, and the candidate hotspot sites that physically fit.</p>
-<img alt="map of the park" src="data:image/png;base64,{img}">
-<h2>Key figures</h2><table>{rows}</table>{top}
-<p style="font-size:small;color:#666">Method: docs/methodology.md. Scores are relative opportunities, not designs;
-check cables, pipes, soil and permits on site.</p></body></html>"""
-    with atomic_path(path) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return path

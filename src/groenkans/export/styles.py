@@ -2,7 +2,8 @@
 
 ``parcels``: graduated fill on ``total_score`` in five classes of 20 points
 (yellow → dark red). ``candidates``: graduated on ``site_score`` with the spread
-top labelled by ``top_rank``. ``park``: an outline. Symbol properties are written
+top labelled by ``top_rank``. ``park``: a pale green fill with a dark green outline.
+Without the score column a layer falls back to one plain symbol (single renderer). Symbol properties are written
 both as ``<prop>`` (QGIS < 3.26) and ``<Option>`` maps (QGIS ≥ 3.26).
 """
 
@@ -41,9 +42,10 @@ def _graduated(attr: str, outline: str, width: str) -> str:
             '<mode name="equal"/></renderer-v2>')
 
 
-def _single(outline: str) -> str:
+def _single(outline: str, fill: str = "no") -> str:
+    """One symbol for every feature: an outline only (``fill="no"``) or a pale green fill (``"solid"``)."""
     return (f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0"><symbols>'
-            f'{_fill("0", "199,233,192", outline, "0.8", "no")}</symbols></renderer-v2>')
+            f'{_fill("0", "199,233,192", outline, "0.8", fill)}</symbols></renderer-v2>')
 
 
 def _aliases(gdf: gpd.GeoDataFrame) -> str:
@@ -68,15 +70,17 @@ def style_for(layer: str, gdf: gpd.GeoDataFrame) -> str | None:
     """QML for one output layer, or ``None`` when there is nothing to style."""
     cols = set(gdf.columns)
     labels = ""
-    if layer == "parcels" and "total_score" in cols:
-        renderer = _graduated("total_score", "90,90,90,255", "0.2")
-    elif layer == "candidates" and "site_score" in cols:
-        renderer = _graduated("site_score", "30,30,30,255", "0.5")
+    if layer == "parcels":
+        # without the score column (a partial run) fall back to one plain fill rather than a broken classification
+        renderer = (_graduated("total_score", "90,90,90,255", "0.2") if "total_score" in cols
+                    else _single("90,90,90,255", fill="solid"))
+    elif layer == "candidates":
+        renderer = (_graduated("site_score", "30,30,30,255", "0.5") if "site_score" in cols
+                    else _single("0,68,27,255", fill="solid"))
         if "top_rank" in cols:
             labels = _labels("top_rank")
     elif layer in ("park", "parks"):
-        renderer = _single("20,110,40,255")
-        renderer = renderer.replace('style" value="no"', 'style" value="solid"').replace('v="no"', 'v="solid"')
+        renderer = _single("20,110,40,255", fill="solid")
     else:
         return None
     return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
