@@ -23,9 +23,13 @@ def parks(draw: st.DrawFn) -> Park:
     n = draw(st.integers(2, 6))
     widths = [draw(st.floats(15, 80)) for _ in range(n)]
     depth = draw(st.floats(20, 60))
-    x, boxes, surf_rows = 0.0, {}, []
+    x, boxes, surf_rows, halls, tree_xy = 0.0, {}, [], [], []
     for i, w in enumerate(widths):
         boxes[f"P{i}"] = (x, 0.0, x + w, depth)
+        if draw(st.booleans()):  # a hall over part of the parcel (over the BGT surfaces: the hall wins)
+            halls.append(box(x + 2, 2, x + 2 + draw(st.floats(3, w - 4)), 2 + draw(st.floats(3, depth - 4))))
+        if draw(st.booleans()):
+            tree_xy.append((x + draw(st.floats(0, w)), draw(st.floats(0, depth))))
         cut = draw(st.floats(0.1, 0.9)) * depth
         for y0, y1 in ((0.0, cut), (cut, depth)):
             f = draw(st.sampled_from(FYSIEK))
@@ -38,7 +42,10 @@ def parks(draw: st.DrawFn) -> Park:
          "function": None, "fysiek_voorkomen": [f for _, f in surf_rows],
          "surface_class": [classify_fysiek(f) for _, f in surf_rows], "lokaal_id": [f"s{i}" for i in range(len(surf_rows))]},
         geometry=[g for g, _ in surf_rows], crs="EPSG:28992")
-    return Park("random", parcels, surfaces=surfaces)
+    buildings = gpd.GeoDataFrame({"bouwjaar": [1990] * len(halls)}, geometry=halls,
+                                 index=pd.Index([f"b{i}" for i in range(len(halls))], name="pand_id"), crs="EPSG:28992")
+    trees = gpd.GeoDataFrame(geometry=gpd.points_from_xy([p[0] for p in tree_xy], [p[1] for p in tree_xy]), crs="EPSG:28992")
+    return Park("random", parcels, surfaces=surfaces, buildings=buildings, trees=trees)
 
 
 SETTINGS = settings(max_examples=int(__import__('os').environ.get('GK_HYPOTHESIS_EXAMPLES', 25)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -47,10 +54,16 @@ SETTINGS = settings(max_examples=int(__import__('os').environ.get('GK_HYPOTHESIS
 @SETTINGS
 @given(parks())
 def test_scores_within_range_and_contributions_add_up(park: Park) -> None:
-    s = gk.score_park(park)
-    assert s[SCORES].notna().all().all()
-    assert ((s[SCORES] >= 0) & (s[SCORES] <= 100)).all().all()
-    np.testing.assert_allclose(s[["heat_contrib", "water_contrib", "biodiversity_contrib"]].sum(axis=1), s["total_score"], atol=1e-9)
+    for cfg in (gk.Config(), gk.Config.from_dict({"normalisation": "park", "profile": "water-first"})):
+        s = gk.score_park(park, cfg)
+        assert s[SCORES].notna().all().all()
+        assert ((s[SCORES] >= 0) & (s[SCORES] <= 100)).all().all()
+        parts = [f"{k}_{p}" for k in ("heat", "water", "biodiversity") for p in ("need", "room")]
+        assert ((s[parts] >= 0) & (s[parts] <= 1)).all().all()
+        assert (s["heat_contrib"] + s["water_contrib"] + s["biodiversity_contrib"] == s["total_score"]).all()
+        assert sorted(s["rank"]) == list(range(1, len(s) + 1))
+        assert s["p_top"].between(0, 1).all()
+        assert ((1 <= s["rank_lo"]) & (s["rank_lo"] <= s["rank_hi"]) & (s["rank_hi"] <= len(s))).all()
 
 
 @SETTINGS
@@ -68,7 +81,7 @@ def test_order_does_not_matter(park: Park, rnd) -> None:
 @given(parks())
 def test_crs_round_trip_changes_nothing(park: Park) -> None:
     a = gk.score_park(park, NO_MC)
-    there = {k: getattr(park, k).to_crs("EPSG:4326") for k in ("parcels", "surfaces")}
+    there = {k: getattr(park, k).to_crs("EPSG:4326") for k in ("parcels", "surfaces", "buildings", "trees")}
     back = park.replace(**{k: v.to_crs("EPSG:28992") for k, v in there.items()})
     b = gk.score_park(back, NO_MC)
     np.testing.assert_allclose(a[SCORES].to_numpy(), b[SCORES].to_numpy(), atol=1e-4)

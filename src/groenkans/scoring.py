@@ -14,11 +14,13 @@ For each opportunity *k* (heat, water, biodiversity):
 With ``normalisation = "park"`` need and room are first rescaled min–max over the
 park's parcels. The total is ``Σ w_k · k_score`` with the weights normalised to
 sum 1, and ``k_contrib = w_k · k_score``, so the contributions add up to the
-total. ``rank`` 1 is the best parcel (ties broken by parcel id).
+total. ``rank`` 1 is the best parcel (ties broken by parcel id). ``reason``
+names the three need parts that carry most of the total (``k_contrib · part /
+Σ parts``) with their values and units, then the room.
 
 Robustness: weights are drawn from a Dirichlet distribution centred on the
 profile (concentration ``1 / spread²``, seeded); ``p_top`` is the share of draws
-in which the parcel is in the top ``top_share`` of parcels, ``rank_lo`` and
+in which the parcel is in the top ``top_share`` of parcels (and has a total above 0), ``rank_lo`` and
 ``rank_hi`` the 5th and 95th percentile of its rank.
 """
 
@@ -33,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from groenkans.config import Config
-from groenkans.indicators import biodiversity_need, heat_need, water_need
+from groenkans.indicators import biodiversity_need_parts, heat_need_parts, water_need_parts
 
 __all__ = ["score_indicators", "robustness", "load_reference", "OPPORTUNITIES"]
 
@@ -47,11 +49,13 @@ def _reference_table() -> pd.DataFrame:
 
 
 def load_reference() -> pd.DataFrame:
-    """The national reference table: per need indicator the breakpoints ``lo`` → 0 and ``hi`` → 1, unit and source.
+    """The national reference table: per need indicator the breakpoints ``lo`` → 0 and ``hi`` → 1.
 
-    Shipped as ``groenkans/data/national_reference.csv``. Its breakpoints come from documented Dutch norms (PET
-    stress classes, the 5 cm / 30 cm water depths, 300 m to a cool place, 30 % canopy), not from a national data
-    sample, so they are the same for every park and scores of different parks are comparable.
+    Shipped as ``groenkans/data/national_reference.csv`` with columns ``lo``, ``hi``, ``unit``, ``basis``
+    (``norm``, ``share`` or ``groenkans choice``), ``meaning`` and ``source``. The breakpoints come from documented
+    Dutch norms where they exist (PET stress classes, the 5 cm / 30 cm water depths, 300 m to a cool place, 30 %
+    canopy), **not** from a national data sample; they are the same for every park, so scores of different parks
+    are comparable. How the table was made: ``docs/methodology.md`` §6.
 
     Examples
     --------
@@ -72,7 +76,9 @@ def _minmax(s: pd.Series) -> pd.Series:
     return (s - lo) / (hi - lo)
 
 
-def score_indicators(indicators: pd.DataFrame, config: Config, *, reference: pd.DataFrame | None = None) -> pd.DataFrame:
+def score_indicators(
+    indicators: pd.DataFrame, config: Config, *, reference: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Sub-scores, total, contributions, rank, reason and robustness per parcel.
 
     Parameters
@@ -87,15 +93,36 @@ def score_indicators(indicators: pd.DataFrame, config: Config, *, reference: pd.
     Returns
     -------
     DataFrame
-        Indexed like ``indicators``.
+        Indexed like ``indicators``: ``<k>_need``, ``<k>_room`` (0–1), ``<k>_score``
+        (0–100), ``<k>_contrib`` for k in heat, water, biodiversity; ``total_score``
+        (= the sum of the contributions), ``rank`` (1 = best, ties by id),
+        ``reason``; and ``p_top``, ``rank_lo``, ``rank_hi`` unless
+        ``config.robustness.samples`` is 0.
+
+    Examples
+    --------
+    >>> ind = pd.DataFrame({"depavable_m2": [500.0, 50.0], "onverhard_m2": 0.0, "groen_m2": 0.0, "unknown_m2": 0.0,
+    ...     "patch_room_m2": [500.0, 50.0], "open_m2": 800.0, "paved_frac_open": 0.6, "unshaded_paved_frac": 0.6,
+    ...     "cooling_capacity": 0.1, "heat_source": "pet", "pet_p90_degc": [44.0, 38.0], "dist_cool_place_m": 400.0,
+    ...     "runoff_mm": 40.0, "runoff_m3": 30.0, "water_source": "runoff_only", "green_frac": 0.05,
+    ...     "stepping_stone": 0.0, "dist_green_m": 300.0}, index=pd.Index(["A", "B"], name="perceel_id"))
+    >>> s = score_indicators(ind, Config.from_dict({"robustness": {"samples": 0}}))
+    >>> s["rank"].tolist(), bool((s[["heat_contrib", "water_contrib", "biodiversity_contrib"]].sum(axis=1)
+    ...                           == s["total_score"]).all())
+    ([1, 2], True)
+    >>> s.loc["A", "reason"]
+    '30 m³ runoff in the design storm, PET p90 44 °C, 5 % green, 500 m² of paving that could change'
     """
     ind = indicators
     ref = reference if reference is not None else _reference_table()
     out = pd.DataFrame(index=ind.index)
-    heat, pet_part = heat_need(ind, config, ref)
-    out["heat_need"] = heat
-    out["water_need"] = water_need(ind, config, ref)
-    out["biodiversity_need"] = biodiversity_need(ind, config, ref)
+    parts = {
+        "heat": heat_need_parts(ind, config, ref),
+        "water": water_need_parts(ind, config, ref),
+        "biodiversity": biodiversity_need_parts(ind, config, ref),
+    }
+    for k in OPPORTUNITIES:
+        out[f"{k}_need"] = parts[k].sum(axis=1).clip(0.0, 1.0)
     out["heat_room"] = _room(ind["depavable_m2"], ref)
     out["water_room"] = _room(ind["depavable_m2"] + ind["onverhard_m2"] + ind["groen_m2"], ref)
     out["biodiversity_room"] = _room(ind["patch_room_m2"], ref)
@@ -110,7 +137,7 @@ def score_indicators(indicators: pd.DataFrame, config: Config, *, reference: pd.
         out[f"{k}_contrib"] = w * out[f"{k}_score"]
     out["total_score"] = out["heat_contrib"] + out["water_contrib"] + out["biodiversity_contrib"]
     out["rank"] = _rank(out["total_score"])
-    out["reason"] = _reasons(ind, out, pet_part)
+    out["reason"] = _reasons(ind, out, parts)
     if config.robustness.samples > 0 and len(out):
         out = out.join(robustness(out, config))
     return out
@@ -149,9 +176,11 @@ def robustness(scores: pd.DataFrame, config: Config) -> pd.DataFrame:
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(1, n + 1)[:, None].repeat(rc.samples, axis=1), axis=0)
     k = max(1, math.ceil(rc.top_share * n))
+    # a parcel without any opportunity (all sub-scores 0) is never 'top', even when ties put it in the first k
+    top = (ranks <= k) & (totals > 0)
     return pd.DataFrame(
         {
-            "p_top": (ranks <= k).mean(axis=1),
+            "p_top": top.mean(axis=1),
             "rank_lo": np.percentile(ranks, 5, axis=1, method="lower").astype(int),
             "rank_hi": np.percentile(ranks, 95, axis=1, method="higher").astype(int),
         },
@@ -163,28 +192,74 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f} %"
 
 
-def _reasons(ind: pd.DataFrame, sc: pd.DataFrame, pet_part: pd.Series) -> pd.Series:
-    texts = []
-    for pid in ind.index:
-        r = ind.loc[pid]
-        facts: list[tuple[float, str]] = []
+def _fact(part: str, r: dict) -> str | None:
+    """The words for one need part of one parcel (``None`` when there is nothing to say)."""
+    if part == "pet":
         if r.get("heat_source") == "pet" and pd.notna(r.get("pet_p90_degc")):
-            facts.append((sc.at[pid, "heat_contrib"], f"PET p90 {r['pet_p90_degc']:.0f} °C"))
-        else:
-            facts.append((sc.at[pid, "heat_contrib"], f"cooling capacity {r['cooling_capacity']:.2f} (land-cover proxy)"))
-        if r["open_m2"] > 0:
-            facts.append((sc.at[pid, "heat_contrib"] * 0.9, f"{_pct(r['paved_frac_open'])} of open space paved"))
-        if r["dist_cool_place_m"] > 0:
-            facts.append((sc.at[pid, "heat_contrib"] * 0.5, f"{r['dist_cool_place_m']:.0f} m from a cool place"))
-        if pd.notna(r.get("wet_area_m2")) and r.get("wet_area_m2", 0) > 0:
-            facts.append((sc.at[pid, "water_contrib"], f"{r['wet_area_m2']:.0f} m² under water > 5 cm (max {r['water_depth_max_m']:.2f} m)"))
-        facts.append((sc.at[pid, "water_contrib"] * 0.8, f"{r['runoff_m3']:.0f} m³ runoff in the design storm"))
-        if r.get("stepping_stone", 0) > 0.05:
-            facts.append((sc.at[pid, "biodiversity_contrib"], f"stepping stone between green patches ({r['stepping_stone']:.2f})"))
-        if "dist_nature_m" in r.index and pd.notna(r["dist_nature_m"]):
-            facts.append((sc.at[pid, "biodiversity_contrib"] * 0.8, f"{r['dist_nature_m']:.0f} m from the nature network"))
-        facts.append((sc.at[pid, "biodiversity_contrib"] * 0.7, f"{_pct(r['green_frac'])} green"))
-        facts.sort(key=lambda f: -f[0])
+            return f"PET p90 {r['pet_p90_degc']:.0f} °C"
+        return f"cooling capacity {r['cooling_capacity']:.2f} (land-cover proxy)"
+    if part == "unshaded_paved":
+        return f"{_pct(r['paved_frac_open'])} of open space paved" if r.get("open_m2", 1.0) > 0 else None
+    if part == "cool_place":
+        return f"{r['dist_cool_place_m']:.0f} m from a cool place"
+    if part == "wet":
+        return f"{r['wet_area_m2']:.0f} m² under water > 5 cm" if pd.notna(r.get("wet_area_m2")) else None
+    if part == "deep":
+        return f"water up to {r['water_depth_max_m']:.2f} m deep" if pd.notna(r.get("water_depth_max_m")) else None
+    if part == "runoff":
+        return f"{r['runoff_m3']:.0f} m³ runoff in the design storm"
+    if part == "green_deficit":
+        return f"{_pct(r['green_frac'])} green"
+    if part == "stepping_stone":
+        return f"stepping stone between green patches ({r['stepping_stone']:.2f})"
+    if part == "near_nature":
+        if pd.notna(r.get("dist_nature_m")):
+            return f"{r['dist_nature_m']:.0f} m from the nature network"
+        return f"{r['dist_green_m']:.0f} m from green of useful size"
+    return None  # pragma: no cover
+
+
+def _reasons(ind: pd.DataFrame, sc: pd.DataFrame, parts: dict[str, pd.DataFrame]) -> pd.Series:
+    """Per parcel the three facts that carry most of its total, then the room.
+
+    Each need part's share of the total is ``k_contrib · part / Σ parts`` (the
+    need parts of :mod:`groenkans.indicators` add up to the need), so the facts
+    come in the order of what they add to the score; parcels without room are
+    described by their largest need parts.
+    """
+    shares = []
+    for k in OPPORTUNITIES:
+        p = parts[k]
+        total = p.sum(axis=1)
+        scale = (sc[f"{k}_contrib"] / total.where(total > 0)).fillna(0.0)
+        shares.append(p.mul(scale, axis=0).add_prefix(f"{k}:"))
+        shares.append(p.mul(1e-9, axis=0).add_prefix(f"{k}:need:"))  # tie-break when nothing contributes
+    table = pd.concat(shares, axis=1)
+    # sum the share of each part over its two columns (contribution + tie-break) once, vectorised
+    keys = [f"{str(c).split(':', 1)[0]}:{str(c).rsplit(':', 1)[-1]}" for c in table.columns]
+    value = table.T.groupby(keys, sort=False).sum().T
+    names = [k.split(":", 1)[1] for k in value.columns]
+    order = np.argsort(-value.to_numpy(), axis=1, kind="stable")
+    vals = value.to_numpy()
+    records = ind.to_dict("records")
+    water_contrib = sc["water_contrib"].to_numpy()
+    texts = []
+    for i in range(len(ind)):
+        r = records[i]
+        facts = []
+        for j in order[i]:
+            if vals[i, j] <= 0 or len(facts) == 3:
+                break
+            text = _fact(names[j], r)
+            if text:
+                facts.append(text)
         room = f"{r['depavable_m2']:,.0f} m² of paving that could change".replace(",", " ")
-        texts.append(", ".join([f for _, f in facts[:3]] + [room]))
+        extra = []
+        ground = float(r.get("onverhard_m2", 0.0) + r.get("groen_m2", 0.0))
+        if water_contrib[i] > 0 and ground >= 1.0 and ground > r["depavable_m2"]:  # the room is mainly unpaved
+            extra.append(f"{ground:,.0f} m² of unpaved ground that could hold water".replace(",", " "))
+        unknown = float(r.get("unknown_m2", 0.0) or 0.0)
+        if r["open_m2"] > 0 and unknown > 0.5 * r["open_m2"]:
+            extra.append(f"land cover unknown on {_pct(unknown / r['open_m2'])} of open space (no BGT surface)")
+        texts.append(", ".join(facts + [room] + extra))
     return pd.Series(texts, index=ind.index, dtype=object)

@@ -11,13 +11,23 @@ from __future__ import annotations
 import pandas as pd
 
 from groenkans.config import Config
-from groenkans.indicators.biodiversity import biodiversity_indicators, biodiversity_need
-from groenkans.indicators.heat import heat_indicators, heat_need, heat_requests
+from groenkans.indicators.biodiversity import biodiversity_indicators, biodiversity_need, biodiversity_need_parts
+from groenkans.indicators.heat import heat_indicators, heat_need, heat_need_parts, heat_requests
 from groenkans.indicators.landcover import land_cover
-from groenkans.indicators.water import water_indicators, water_need, water_requests
+from groenkans.indicators.water import water_indicators, water_need, water_need_parts, water_requests
 from groenkans.park import Park
 
-__all__ = ["zonal_requests", "compute_indicators", "land_cover", "heat_need", "water_need", "biodiversity_need"]
+__all__ = [
+    "zonal_requests",
+    "compute_indicators",
+    "land_cover",
+    "heat_need",
+    "water_need",
+    "biodiversity_need",
+    "heat_need_parts",
+    "water_need_parts",
+    "biodiversity_need_parts",
+]
 
 
 def zonal_requests(park: Park, config: Config) -> dict[str, list[str]]:
@@ -46,8 +56,29 @@ def compute_indicators(park: Park, zonal: pd.DataFrame, config: Config, *, progr
     config : Config
     progress : bool
         Unused for now; the stages are quick.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``perceel_id``: the land cover of :func:`land_cover`, then the
+        heat, water and biodiversity indicators (units in the names; formulas in
+        ``docs/methodology.md``), with ``heat_source`` and ``water_source`` saying
+        per parcel whether a raster or a proxy was used.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import box
+    >>> from groenkans import Config, Park
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], index=pd.Index(["P"], name="perceel_id"),
+    ...                            crs="EPSG:28992")
+    >>> paving = gpd.GeoDataFrame({"surface_class": ["gesloten_verhard"]}, geometry=[box(0, 0, 10, 5)], crs="EPSG:28992")
+    >>> park = Park("x", parcels, surfaces=paving)
+    >>> ind = compute_indicators(park, pd.DataFrame(index=parcels.index), Config())
+    >>> ind.loc["P", ["paved_frac_open", "runoff_m3"]].astype(float).tolist(), ind.loc["P", "heat_source"]
+    ([0.5, 3.475], 'landcover_proxy')
     """
-    lc = land_cover(park)
+    lc = land_cover(park, config)
     parts = [
         lc,
         heat_indicators(park, zonal, lc, config),

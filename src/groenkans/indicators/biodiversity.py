@@ -20,7 +20,7 @@ from groenkans.config import Config
 from groenkans.indicators._distance import nearest_distance, patches, stepping_stone
 from groenkans.park import Park
 
-__all__ = ["biodiversity_indicators", "biodiversity_need"]
+__all__ = ["biodiversity_indicators", "biodiversity_need", "biodiversity_need_parts", "BIODIVERSITY_NEED_WEIGHTS"]
 
 
 def biodiversity_indicators(park: Park, lc: pd.DataFrame, config: Config) -> pd.DataFrame:
@@ -43,18 +43,48 @@ def biodiversity_indicators(park: Park, lc: pd.DataFrame, config: Config) -> pd.
     return out
 
 
-def biodiversity_need(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.Series:
-    """Biodiversity value of greening the parcel (0–1).
+#: Weights of the parts of the biodiversity need: green deficit, stepping stone, nearness to nature.
+BIODIVERSITY_NEED_WEIGHTS = {"green_deficit": 0.4, "stepping_stone": 0.3, "near_nature": 0.3}
 
-    ``0.4·green deficit + 0.3·stepping stone + 0.3·nearness to nature``, with the
-    green deficit ``clip(1 − green_frac / 0.30)`` (the 30 % canopy of 3-30-300)
-    and nearness ``1 − clip(distance to nature / 500 m)`` (habitat-quality style
-    linear decay; a new patch near the network adds more). Without a nature layer
-    the distance to useful green stands in for it.
+
+def biodiversity_need_parts(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.DataFrame:
+    """The weighted parts of the biodiversity need (columns sum to the need).
+
+    ``green_deficit = 0.4 · (1 − clip(green_frac / 0.30))`` (the 30 % canopy of
+    3-30-300), ``stepping_stone = 0.3 · stepping_stone``, ``near_nature = 0.3 ·
+    (1 − clip(distance to nature / 500 m))`` (a linear decay as in InVEST Habitat
+    Quality; a new patch near the network adds more). Without a nature layer the
+    distance to useful green stands in.
+
+    Examples
+    --------
+    >>> from groenkans.scoring import load_reference
+    >>> ind = pd.DataFrame({"green_frac": [0.15], "stepping_stone": [0.5], "dist_nature_m": [250.0]})
+    >>> biodiversity_need_parts(ind, Config(), load_reference()).round(3).to_dict("records")
+    [{'green_deficit': 0.2, 'stepping_stone': 0.15, 'near_nature': 0.15}]
     """
     from groenkans.indicators.heat import _scale
 
-    deficit = 1.0 - _scale(ind["green_frac"], ref, "green_frac")
+    w = BIODIVERSITY_NEED_WEIGHTS
     dist = ind["dist_nature_m"] if "dist_nature_m" in ind.columns else ind["dist_green_m"]
-    near = 1.0 - _scale(dist, ref, "dist_nature_m")
-    return (0.4 * deficit + 0.3 * ind["stepping_stone"] + 0.3 * near).clip(0.0, 1.0)
+    return pd.DataFrame(
+        {
+            "green_deficit": w["green_deficit"] * (1.0 - _scale(ind["green_frac"], ref, "green_frac")),
+            "stepping_stone": w["stepping_stone"] * ind["stepping_stone"],
+            "near_nature": w["near_nature"] * (1.0 - _scale(dist, ref, "dist_nature_m")),
+        },
+        index=ind.index,
+    )
+
+
+def biodiversity_need(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.Series:
+    """Biodiversity value of greening the parcel (0–1): the sum of :func:`biodiversity_need_parts`, clipped.
+
+    Examples
+    --------
+    >>> from groenkans.scoring import load_reference
+    >>> ind = pd.DataFrame({"green_frac": [0.5], "stepping_stone": [0.0], "dist_green_m": [800.0]})
+    >>> float(biodiversity_need(ind, Config(), load_reference()).iloc[0])
+    0.0
+    """
+    return biodiversity_need_parts(ind, config, ref).sum(axis=1).clip(0.0, 1.0)

@@ -25,7 +25,7 @@ from groenkans.config import Config
 from groenkans.indicators._distance import nearest_distance, patches
 from groenkans.park import Park
 
-__all__ = ["heat_requests", "heat_indicators", "CC_TABLE", "heat_need"]
+__all__ = ["heat_requests", "heat_indicators", "CC_TABLE", "heat_need", "heat_need_parts", "HEAT_NEED_WEIGHTS"]
 
 #: Per land-cover class: (shade, albedo, kc). shade = share under canopy ≥ 2 m; albedo after
 #: typical values for the surface; kc = crop coefficient (ETI = kc · ET0 / ETmax with one ET0,
@@ -90,7 +90,8 @@ def heat_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: C
         from groenkans.zonal import zonal_stats
         import geopandas as gpd
 
-        cz = zonal_stats(gpd.GeoDataFrame(geometry=cool, crs=park.parcels.crs), {"pet": park.rasters["pet"]}, stats=["mean"])
+        places = gpd.GeoDataFrame(geometry=cool, crs=park.parcels.crs)
+        cz = zonal_stats(places, {"pet": park.rasters["pet"]}, stats=["mean"])
         keep = ~(cz["pet_mean"] > hc.cool_place_max_pet_degc).to_numpy()  # unknown PET keeps the place
         cool = cool[keep]
     far = 10 * hc.cool_place_distance_m
@@ -106,18 +107,51 @@ def _scale(values: pd.Series, ref: pd.DataFrame, key: str) -> pd.Series:
     return ((values - lo) / (hi - lo)).clip(0.0, 1.0)
 
 
-def heat_need(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Heat need (0–1) and its PET/proxy part.
+#: Weights of the parts of the heat need: PET (or the proxy), unshaded paving, distance to a cool place.
+HEAT_NEED_WEIGHTS = {"pet": 0.6, "unshaded_paved": 0.2, "cool_place": 0.2}
 
-    ``pet_part = clip((PET p90 − 29) / (41 − 29))`` — from the start of moderate
-    to the start of extreme heat stress; where PET is missing,
-    ``pet_part = 1 − cooling_capacity``. Need = 0.6·pet_part + 0.2·unshaded paved
-    share + 0.2·clip(distance to a cool place / 300 m).
+
+def heat_need_parts(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.DataFrame:
+    """The weighted parts of the heat need (columns sum to the need before clipping).
+
+    ``pet = 0.6 · clip((PET p90 − 29) / (41 − 29))`` — from the start of moderate
+    to the start of extreme heat stress; where PET is missing ``0.6 · (1 −
+    cooling_capacity)``; ``unshaded_paved = 0.2 · unshaded paved share``;
+    ``cool_place = 0.2 · clip(distance to a cool place / 300 m)``. Breakpoints
+    come from ``ref`` (:func:`groenkans.scoring.load_reference`).
+
+    Examples
+    --------
+    >>> from groenkans.scoring import load_reference
+    >>> ind = pd.DataFrame({"cooling_capacity": [0.2], "heat_source": ["pet"], "pet_p90_degc": [35.0],
+    ...                     "unshaded_paved_frac": [0.5], "dist_cool_place_m": [600.0]})
+    >>> heat_need_parts(ind, Config(), load_reference()).round(3).to_dict("records")
+    [{'pet': 0.3, 'unshaded_paved': 0.1, 'cool_place': 0.2}]
     """
     pet_part = 1.0 - ind["cooling_capacity"]
     if "pet_p90_degc" in ind.columns:
         from_pet = _scale(ind["pet_p90_degc"], ref, "pet_p90_degc")
-        pet_part = from_pet.where(ind["heat_source"].eq("pet"), pet_part)
-    dist_part = _scale(ind["dist_cool_place_m"], ref, "dist_cool_place_m")
-    need = 0.6 * pet_part + 0.2 * ind["unshaded_paved_frac"] + 0.2 * dist_part
-    return need.clip(0.0, 1.0), pet_part
+        pet_part = from_pet.where(ind["heat_source"].eq("pet") & from_pet.notna(), pet_part)
+    w = HEAT_NEED_WEIGHTS
+    return pd.DataFrame(
+        {
+            "pet": w["pet"] * pet_part,
+            "unshaded_paved": w["unshaded_paved"] * ind["unshaded_paved_frac"],
+            "cool_place": w["cool_place"] * _scale(ind["dist_cool_place_m"], ref, "dist_cool_place_m"),
+        },
+        index=ind.index,
+    )
+
+
+def heat_need(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.Series:
+    """Heat need (0–1): the sum of :func:`heat_need_parts`, clipped to 0–1.
+
+    Examples
+    --------
+    >>> from groenkans.scoring import load_reference
+    >>> ind = pd.DataFrame({"cooling_capacity": [0.2], "heat_source": ["pet"], "pet_p90_degc": [44.0],
+    ...                     "unshaded_paved_frac": [1.0], "dist_cool_place_m": [420.0]})
+    >>> float(heat_need(ind, Config(), load_reference()).iloc[0])
+    1.0
+    """
+    return heat_need_parts(ind, config, ref).sum(axis=1).clip(0.0, 1.0)
