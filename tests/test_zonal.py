@@ -169,3 +169,82 @@ def test_agrees_with_exactextract(tmp_path: Path) -> None:
         k = int(np.searchsorted(v, theirs.loc[pid, "quantile_90"], side="right"))
         allowed = v[max(k - 2, 0): k + 2]  # the pixel values bracketing theirs, and one more each side
         assert np.isclose(ours.loc[pid, "r_p90"], allowed, rtol=0, atol=1e-4).any(), pid
+
+
+def test_median_stdev_full_cover(nine: Path) -> None:
+    z = zonal_stats(parcels_from_boxes({"A": (0, 0, 3, 3)}), {"r": nine}, stats=["median", "stdev", "quantile(0.1)", "sum"])
+    assert z.loc["A", "r_median"] == 5.0
+    assert z.loc["A", "r_p10"] == 1.0  # cumulative coverage reaches 0.9 of 9 cells at the first cell
+    assert z.loc["A", "r_stdev"] == pytest.approx(np.sqrt(60 / 9))  # population stdev of 1..9
+    assert z.loc["A", "r_sum"] == pytest.approx(45.0)
+
+
+def test_ahn_float32_max_nodata(tmp_path: Path) -> None:
+    f32max = float(np.finfo("float32").max)  # AHN's nodata, 3.4028234663852886e+38
+    data = NINE.copy()
+    data[2, :] = f32max
+    path = write_raster(tmp_path / "ahn.tif", data, origin=(0, 3), nodata=f32max)
+    z = zonal_stats(parcels_from_boxes({"A": (0, 0, 3, 3)}), {"ahn": path}, stats=["max", "mean"])
+    assert z.loc["A", "ahn_max"] == 6.0
+    assert z.loc["A", "ahn_mean"] == pytest.approx(21 / 6)
+    assert z.loc["A", "ahn_nodata_frac"] == pytest.approx(1 / 3)
+
+
+def test_empty_frame_and_empty_geometries(nine: Path) -> None:
+    empty = parcels_from_boxes({}).iloc[:0]
+    z = zonal_stats(empty, {"r": nine}, stats=["mean", "quantile(0.9)"])
+    assert list(z.columns) == ["r_mean", "r_p90", "r_nodata_frac"] and len(z) == 0 and z.index.name == "perceel_id"
+    gdf = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1), None, Polygon()], index=pd.Index(["a", "none", "empty"], name="perceel_id"),
+                           crs="EPSG:28992")
+    z = zonal_stats(gdf, {"r": nine}, stats=["mean", "count"])
+    assert z.loc["a", "r_mean"] == 7.0
+    assert np.isnan(z.loc["none", "r_mean"]) and z.loc["none", "r_nodata_frac"] == 1.0 and z.loc["empty", "r_count"] == 0.0
+
+
+def test_open_dataset_and_raster_coverage(nine: Path) -> None:
+    import rasterio
+
+    from groenkans.zonal import raster_coverage
+
+    gdf = parcels_from_boxes({"in": (0, 0, 3, 3), "half": (2, 0, 4, 3)})
+    with rasterio.open(nine) as ds:
+        z = zonal_stats(gdf, {"r": ds}, stats=["mean"])
+        assert not ds.closed  # a dataset the caller opened stays open
+    pd.testing.assert_frame_equal(z, zonal_stats(gdf, {"r": nine}, stats=["mean"]))
+    cov = raster_coverage(gdf, nine)
+    assert cov["in"] == pytest.approx(1.0) and cov["half"] == pytest.approx(0.5)
+
+
+def test_windows_and_threads_give_identical_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many small windows over two threads: the same numbers, bit for bit, as one window in one thread."""
+    import groenkans.zonal as zonal
+
+    rng = np.random.default_rng(1)
+    a = write_raster(tmp_path / "a.tif", rng.normal(30, 3, (50, 60)), origin=(0, 50))
+    b = write_raster(tmp_path / "b.tif", rng.normal(0.1, 0.05, (100, 120)), origin=(0, 50), res=0.5)
+    polys = _random_polygons(rng, 80, 50)
+    gdf = gpd.GeoDataFrame(geometry=polys, index=pd.Index(range(len(polys)), name="perceel_id"), crs="EPSG:28992")
+    stats = ["mean", "sum", "count", "quantile(0.5)", "frac_above(0.1)", "stdev"]
+    one = zonal_stats(gdf, {"a": a, "b": b}, stats=stats, threads=1)
+    monkeypatch.setattr(zonal, "_CHUNK_CELLS", 7)
+    many = zonal_stats(gdf, {"a": a, "b": b}, stats=stats, threads=2)
+    pd.testing.assert_frame_equal(one, many, check_exact=True)
+    assert one["a_count"].notna().all() and (one["a_count"] > 0).sum() > 50
+
+
+def test_large_parcels_read_in_tiles_sum_up_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parcel wider than a block is read in small tiles; tile sums equal one-window sums."""
+    import groenkans.zonal as zonal
+
+    rng = np.random.default_rng(2)
+    a = write_raster(tmp_path / "a.tif", rng.normal(30, 3, (50, 60)), origin=(0, 50))
+    polys = _random_polygons(rng, 40, 50)
+    gdf = gpd.GeoDataFrame(geometry=polys, index=pd.Index(range(len(polys)), name="perceel_id"), crs="EPSG:28992")
+    stats = ["mean", "sum", "count", "min", "max", "stdev", "frac_below(30)"]
+    one = zonal_stats(gdf, {"a": a}, stats=stats, threads=1)
+    monkeypatch.setattr(zonal, "_CHUNK_CELLS", 6)
+    monkeypatch.setattr(zonal, "_STREAM_CELLS", 3)  # streamed in 3 x 3-cell tiles: most parcels span several
+    tiled = zonal_stats(gdf, {"a": a}, stats=stats, threads=2)
+    pd.testing.assert_frame_equal(one, tiled, check_exact=False, rtol=1e-9)
+    with_q = zonal_stats(gdf, {"a": a}, stats=[*stats, "quantile(0.5)"], threads=2)  # quantiles: whole-parcel windows
+    pd.testing.assert_frame_equal(one, with_q[one.columns], check_exact=False, rtol=1e-9)
