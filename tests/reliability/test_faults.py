@@ -116,8 +116,6 @@ def test_export_killed_at_random_moments(tmp_path: Path) -> None:
     assert outcomes["old_intact"] >= 1, "no kill landed mid-write; raise n"
 
 
-@pytest.mark.xfail(strict=True, reason="export/_atomic.py (export owner): temp files of a killed writer "
-                   "(.result.gpkg.XXXX.gpkg) are never cleaned up, not even by the next successful export")
 def test_export_resume_leaves_no_temp_files_of_a_killed_writer(tmp_path: Path) -> None:
     path = tmp_path / "result.gpkg"
     gk.to_geopackage(*_frames(50, seed=99), path)

@@ -35,7 +35,9 @@ def check_target(path: Path, *, overwrite: bool, inputs: Sequence[str | os.PathL
 @contextlib.contextmanager
 def atomic_path(path: Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it into place only when the block succeeds."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix, dir=path.parent)
+    _remove_orphans(path, suffix or path.suffix)
+    # The writer's PID is in the name, so a later write can tell the temp file of a killed writer from a live one.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=suffix or path.suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()
@@ -50,6 +52,28 @@ def atomic_path(path: Path, suffix: str | None = None) -> Iterator[Path]:
     except BaseException:
         _cleanup(tmp_path)
         raise
+
+
+def _remove_orphans(path: Path, suffix: str) -> None:
+    """Remove temp files next to ``path`` left by writers that were killed (their process no longer exists)."""
+    for tmp in path.parent.glob(f".{path.name}.*{suffix}"):
+        parts = tmp.name[len(path.name) + 2:].split(".", 1)
+        if not parts[0].isdigit():
+            continue
+        pid = int(parts[0])
+        if pid == os.getpid() or _alive(pid):
+            continue
+        _cleanup(tmp)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _cleanup(tmp: Path) -> None:

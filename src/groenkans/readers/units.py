@@ -83,7 +83,7 @@ def make_units(
     >>> b = gpd.GeoDataFrame(geometry=[box(10, 10, 30, 30), box(60, 10, 80, 30)], crs="EPSG:28992")
     >>> u = make_units(box(0, 0, 90, 40), b, limit_m=10)
     >>> u["unit_kind"].value_counts().to_dict(), round(u.area.sum())
-    ({'tessellation': 2, 'grid': 1}, 3600)
+    ({'grid': 7, 'tessellation': 2}, 3600)
     """
     if isinstance(outline, (gpd.GeoDataFrame, gpd.GeoSeries)):
         crs = outline.crs or CRS
