@@ -543,52 +543,10 @@ def make_country(out_dir: str | Path, *, parks: int = 50, seed: int = 0, park_si
 
 
 def write_vrt(tiles: Sequence[str | Path], out_vrt: str | Path) -> Path:
-    """Write a VRT mosaic of single-band GeoTIFF tiles on one resolution (no tile is loaded).
+    """Write a VRT mosaic of the tiles (see :func:`groenkans.readers.mosaic_rasters`)."""
+    from groenkans.readers.rasters import mosaic_rasters
 
-    Each tile's own nodata value is declared on its source; the mosaic uses the
-    first tile's nodata.
-    """
-    out_vrt = Path(out_vrt)
-    infos = []
-    for t in tiles:
-        with rasterio.open(t) as src:
-            infos.append((Path(t), src.bounds, src.res, src.width, src.height, src.nodata, src.dtypes[0], src.crs, src.block_shapes[0]))
-    if not infos:
-        raise ValueError("write_vrt needs at least one tile")
-    res = infos[0][2]
-    minx = min(i[1].left for i in infos)
-    maxx = max(i[1].right for i in infos)
-    miny = min(i[1].bottom for i in infos)
-    maxy = max(i[1].top for i in infos)
-    width = int(round((maxx - minx) / res[0]))
-    height = int(round((maxy - miny) / res[1]))
-    nodata = infos[0][5]
-    dtype = {"float32": "Float32", "float64": "Float64", "uint8": "Byte", "int16": "Int16", "int32": "Int32"}[infos[0][6]]
-    srs = infos[0][7].to_wkt()
-    parts = [f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">',
-             f"  <SRS>{_xml_escape(srs)}</SRS>",
-             f"  <GeoTransform>{minx!r}, {res[0]!r}, 0.0, {maxy!r}, 0.0, {-res[1]!r}</GeoTransform>",
-             f'  <VRTRasterBand dataType="{dtype}" band="1">',
-             f"    <NoDataValue>{nodata!r}</NoDataValue>" if nodata is not None else ""]
-    for path, b, r, w, h, nd, _dt, _crs, block in infos:
-        xoff = int(round((b.left - minx) / res[0]))
-        yoff = int(round((maxy - b.top) / res[1]))
-        rel = path.relative_to(out_vrt.parent) if path.is_relative_to(out_vrt.parent) else path
-        parts += ["    <ComplexSource>",
-                  f'      <SourceFilename relativeToVRT="{int(not rel.is_absolute())}">{_xml_escape(str(rel))}</SourceFilename>',
-                  "      <SourceBand>1</SourceBand>",
-                  f'      <SourceProperties RasterXSize="{w}" RasterYSize="{h}" DataType="{dtype}" BlockXSize="{block[1]}" BlockYSize="{block[0]}" />',
-                  f'      <SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}" />',
-                  f'      <DstRect xOff="{xoff}" yOff="{yoff}" xSize="{w}" ySize="{h}" />',
-                  f"      <NODATA>{nd!r}</NODATA>" if nd is not None else "",
-                  "    </ComplexSource>"]
-    parts += ["  </VRTRasterBand>", "</VRTDataset>", ""]
-    out_vrt.write_text("\n".join(p for p in parts if p), encoding="utf-8")
-    return out_vrt
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return Path(mosaic_rasters(list(tiles), out_vrt))
 
 
 def regenerate(root: str | Path = Path("data") / "samples") -> list[Path]:

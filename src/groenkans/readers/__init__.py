@@ -7,6 +7,7 @@ listing what it found and expected when a layer is not what it should be.
 
 from groenkans.readers.bgt import BGTLayers, read_bgt
 from groenkans.readers.layers import read_buildings, read_nature, read_outline, read_parcels, read_trees
+from groenkans.readers.rasters import mosaic_rasters
 from groenkans.readers.units import make_units
 
-__all__ = ["make_units", "BGTLayers", "read_bgt", "read_buildings", "read_nature", "read_outline", "read_parcels", "read_trees"]
+__all__ = ["mosaic_rasters", "make_units", "BGTLayers", "read_bgt", "read_buildings", "read_nature", "read_outline", "read_parcels", "read_trees"]
