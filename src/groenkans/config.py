@@ -245,6 +245,10 @@ class Config:
                 data = tomllib.load(fh)
         except FileNotFoundError as exc:
             raise ConfigError(f"config file {path} does not exist") from exc
+        except IsADirectoryError as exc:
+            raise ConfigError(f"config file {path} is a folder; give the path of a .toml file") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
         # A park manifest may carry its config under [config]; accept both.
