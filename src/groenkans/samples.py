@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from collections.abc import Sequence
@@ -42,7 +43,7 @@ from rasterio.transform import from_origin
 from scipy.ndimage import gaussian_filter
 from shapely.geometry import box
 
-from groenkans.errors import OutputExistsError
+from groenkans.errors import OutputError, OutputExistsError
 from groenkans.schema import CRS
 
 __all__ = ["make_park", "make_parks", "make_country", "regenerate", "SAMPLE_PARKS", "AHN_NODATA"]
@@ -61,10 +62,22 @@ SAMPLE_PARKS: dict[str, dict[str, Any]] = {
                    "canal": True},
 }
 
+_BGT_ATTRS = {
+    "wegdeel": ("function", "surfaceMaterial"),
+    "ondersteunendwegdeel": ("function", "surfaceMaterial"),
+    "onbegroeidterreindeel": ("bgt-fysiekVoorkomen", "plus-fysiekVoorkomen"),
+    "begroeidterreindeel": ("class",),
+    "waterdeel": ("class",),
+}
+_TALUD = {"wegdeel": "wegdeelOpTalud", "ondersteunendwegdeel": "ondersteunendWegdeelOpTalud",
+          "onbegroeidterreindeel": "onbegroeidTerreindeelOpTalud", "begroeidterreindeel": "begroeidTerreindeelOpTalud"}
 _ROAD_W = 20.0  # corridor: 7 m lane, 2 x 2 m sidewalk, 2 x 4.5 m verge
 _LANE_HALF = 3.5
 _WALK_HALF = 5.5
 _CLASS_CODE = {"gesloten_verhard": 1, "open_verhard": 2, "half_verhard": 3, "erf": 4, "onverhard": 5, "groen": 6, "water": 7, "dak": 8}
+#: AKR code -> kadastrale gemeente name (the committed parks use Nieuwegein's).
+_KADASTRALE_GEMEENTE = {"NWG01": "Nieuwegein"}
+_HOLLOW_REACH_M = 80.0  # a hollow (sigma 7 m) is computed only this far from its centre
 _PET_BY_CODE = {1: 44.5, 2: 43.0, 3: 41.5, 4: 42.5, 5: 40.5, 6: 35.5, 7: 31.0, 8: 38.0}
 
 
@@ -79,6 +92,7 @@ class _Layers:
     trees: list[Any] = field(default_factory=list)
     outline: Any = None
     nature: Any = None
+    company_area_m2: float = 0.0  # IBIS HA_NETTO: the plots given out to companies
 
 
 class _Ids:
@@ -174,8 +188,9 @@ def _layout(width_m: float, height_m: float, origin: tuple[float, float], rng: n
         area = float(geom.area)
         registered = int(round(area)) + (int(rng.integers(-3, 4)) if rng.random() < 0.2 else 0)
         layers.perceel.append({
-            "identificatie_lokaal_id": f"{700500000000 + rin * 1000 + pn[0]}",
-            "akr_kadastrale_gemeente_code_waarde": akr, "kadastrale_gemeente_waarde": name.capitalize(),
+            "identificatie_lokaal_id": f"{rin % 100000:05d}{pn[0] % 100000:05d}0000",  # 14 digits like BRK's
+            "akr_kadastrale_gemeente_code_waarde": akr,
+            "kadastrale_gemeente_waarde": _KADASTRALE_GEMEENTE.get(akr, name.capitalize()),
             "sectie": "K", "perceelnummer": pn[0], "kadastrale_grootte_waarde": registered, "geometry": geom,
         })
 
@@ -204,9 +219,8 @@ def _layout(width_m: float, height_m: float, origin: tuple[float, float], rng: n
                     p = shapely.Point(rng.uniform(x0 + 3, x1 - 3), rng.uniform(y0 + 3, y1 - 3))
                     layers.trees.append(p)
                 continue
+            layers.company_area_m2 += float(plot.area)
             _fill_plot(layers, ids, plot, rect, cy, rng, pand_n, gem)
-    if not green_block_done:  # make sure a cool place exists: the widest verge piece gets trees
-        pass
     # a nature-network patch just east of the park
     layers.nature = box(ox + width_m + 40, oy + 0.2 * height_m, ox + width_m + 240, oy + 0.8 * height_m)
     return layers
@@ -278,28 +292,96 @@ def _fill_plot(layers: _Layers, ids: _Ids, plot: Any, rect: tuple, street_y: flo
     _bgt(layers, ids, "onbegroeidterreindeel", yard, **{"bgt-fysiekVoorkomen": material, "plus-fysiekVoorkomen": None})
 
 
+def _digest(key: str) -> int:
+    """A stable 64-bit number from ``key`` (for ids and dates that must not draw from the park's rng)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+
+
+def _registration_columns(keys: Sequence[str], first_year: int = 2008) -> dict[str, Any]:
+    """``gml_id`` and registration dates derived from object keys, as in a BGT/BRK download."""
+    h = np.array([_digest(k) for k in keys], dtype="uint64")
+    start = np.datetime64(f"{first_year}-01-01T00:00:00", "ms")
+    created = start + (h % np.uint64(365 * 6)).astype("int64").astype("timedelta64[D]")
+    registered = created + ((h >> np.uint64(16)) % np.uint64(86_400)).astype("int64").astype("timedelta64[s]")
+    published = registered + ((h >> np.uint64(40)) % np.uint64(30) + np.uint64(1)).astype("int64").astype("timedelta64[D]")
+    return {
+        "gml_id": [f"A{hashlib.sha256(k.encode()).hexdigest()[:32].upper()}" for k in keys],
+        "creationDate": created.astype("datetime64[D]").astype("datetime64[ms]"),
+        "tijdstipRegistratie": registered.astype("datetime64[ms]"),
+        "LV-publicatiedatum": published.astype("datetime64[ms]"),
+    }
+
+
+def _bgt_frame(rows: list[dict[str, Any]], kind: str) -> gpd.GeoDataFrame:
+    """BGT rows -> a layer with the real extract's columns (``bgt_laagraven_nieuwegein_2015.gpkg``)."""
+    base = ("lokaalID", "bronhouder", "bgt-status", "relatieveHoogteligging", "eindRegistratie", *_BGT_ATTRS[kind])
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS) if rows else gpd.GeoDataFrame(
+        {c: [] for c in base}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    reg = _registration_columns([str(v) for v in gdf["lokaalID"]] if len(gdf) else [])
+    cols: dict[str, Any] = {
+        "gml_id": reg["gml_id"], "creationDate": reg["creationDate"], "namespace": "NL.IMGeo",
+        "lokaalID": gdf["lokaalID"].to_numpy(), "relatieveHoogteligging": gdf["relatieveHoogteligging"].to_numpy(),
+        "LV-publicatiedatum": reg["LV-publicatiedatum"], "inOnderzoek": False,
+        "tijdstipRegistratie": reg["tijdstipRegistratie"], "eindRegistratie": gdf["eindRegistratie"].to_numpy(),
+        "bgt-status": gdf["bgt-status"].to_numpy(), "plus-status": "geenWaarde", "bronhouder": gdf["bronhouder"].to_numpy(),
+    }
+    for c in _BGT_ATTRS[kind]:
+        cols[c] = gdf[c].to_numpy() if c in gdf else [None] * len(gdf)
+    if kind in _TALUD:
+        cols[_TALUD[kind]] = False
+    out = gpd.GeoDataFrame(cols, geometry=gdf.geometry.to_numpy(), crs=CRS)
+    out["relatieveHoogteligging"] = out["relatieveHoogteligging"].astype("int32")
+    out["inOnderzoek"] = out["inOnderzoek"].astype(bool)
+    return out
+
+
 def _frames(layers: _Layers, rin: int, name: str, gem_code: str) -> dict[str, gpd.GeoDataFrame]:
     out: dict[str, gpd.GeoDataFrame] = {}
-    out["perceel"] = gpd.GeoDataFrame(layers.perceel, geometry="geometry", crs=CRS)
+    perceel = gpd.GeoDataFrame(layers.perceel, geometry="geometry", crs=CRS)
+    reg = _registration_columns(list(perceel["identificatie_lokaal_id"]), first_year=1975)
+    perceel.insert(0, "gml_id", "NL.IMKAD.KadastraalObject." + perceel["identificatie_lokaal_id"])
+    perceel.insert(2, "begin_geldigheid", reg["tijdstipRegistratie"])
+    perceel.insert(3, "tijdstip_registratie", reg["tijdstipRegistratie"])
+    perceel.insert(4, "volgnummer", np.zeros(len(perceel), dtype="int32"))
+    perceel.insert(5, "status_historie_code", "G")
+    perceel.insert(6, "status_historie_waarde", "Geldig")
+    perceel["soort_grootte_code"] = np.ones(len(perceel), dtype="int32")
+    perceel["soort_grootte_waarde"] = "Vastgesteld"
+    out["perceel"] = perceel
     pand = gpd.GeoDataFrame(layers.pand, geometry="geometry", crs=CRS)
     # unique 16-digit BAG ids
     pand["identificatie"] = [f"{gem_code}10{rin % 100000:05d}{i:05d}" for i in range(1, len(pand) + 1)]
+    # BAG GeoPackage extras: one or two units (verblijfsobjecten) sharing most of the footprint
+    h = np.array([_digest(i) for i in pand["identificatie"]], dtype="uint64")
+    n_vbo = (h % np.uint64(3) == 0).astype("int32") + 1
+    floor_m2 = np.round(pand.geometry.area.to_numpy() * 0.92).astype("int64")
+    pand["oppervlakte_min"] = np.where(n_vbo == 1, floor_m2, np.round(floor_m2 * 0.15)).astype("int64")
+    pand["oppervlakte_max"] = np.where(n_vbo == 1, floor_m2, np.round(floor_m2 * 0.85)).astype("int64")
+    pand["aantal_verblijfsobjecten"] = n_vbo
     out["pand"] = pand
     buildings = shapely.union_all(pand.geometry.to_numpy()) if len(pand) else shapely.Polygon()
     for kind, rows in layers.bgt.items():
+        if not rows:
+            out[kind] = _bgt_frame([], kind)
+            continue
         gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
         if kind == "onbegroeidterreindeel" and len(gdf):
             gdf["geometry"] = shapely.difference(gdf.geometry.to_numpy(), buildings)
             gdf = gdf[~gdf.geometry.is_empty & (gdf.geometry.area > 0.5)]
-        out[kind] = gdf.reset_index(drop=True)
-    trees = gpd.GeoDataFrame({"geometry": layers.trees}, crs=CRS)
-    trees.insert(0, "plus-type", "boom")
-    trees.insert(0, "lokaalID", [f"G{gem_code}.boom{rin:03d}{i:06d}" for i in range(len(trees))])
-    out["vegetatieobject"] = trees
+        out[kind] = _bgt_frame(gdf.to_dict("records") if len(gdf) else [], kind)
+    tree_ids = [f"G{gem_code}.boom{rin:03d}{i:06d}" for i in range(len(layers.trees))]
+    reg = _registration_columns(tree_ids)
+    out["vegetatieobject"] = gpd.GeoDataFrame(
+        {"gml_id": reg["gml_id"], "creationDate": reg["creationDate"], "namespace": "NL.IMGeo", "lokaalID": tree_ids,
+         "LV-publicatiedatum": reg["LV-publicatiedatum"], "relatieveHoogteligging": np.zeros(len(tree_ids), dtype="int32"),
+         "inOnderzoek": np.zeros(len(tree_ids), dtype=bool), "tijdstipRegistratie": reg["tijdstipRegistratie"],
+         "bgt-status": "bestaand", "plus-status": "geenWaarde", "bronhouder": f"G{gem_code}", "class": "niet-bgt",
+         "plus-type": "boom"},
+        geometry=gpd.GeoSeries(layers.trees, crs=CRS), crs=CRS)
     area_ha = layers.outline.area / 1e4
     out["bedrijventerrein"] = gpd.GeoDataFrame(
         {"RIN_NUMMER": [rin], "PLAN_NAAM": [name.capitalize()], "GEM_CODES": [f"GM{gem_code}"],
-         "HA_BRUTO": [round(area_ha, 2)], "HA_NETTO": [round(area_ha * 0.78, 2)], "WLOC_TYPE": ["B bedrijventerrein"]},
+         "HA_BRUTO": [round(area_ha, 2)], "HA_NETTO": [round(layers.company_area_m2 / 1e4, 2)], "WLOC_TYPE": ["B bedrijventerrein"]},
         geometry=[layers.outline], crs=CRS)
     out["natuurnetwerk"] = gpd.GeoDataFrame({"localId": [f"NNN.{rin}"], "naam": [f"Natuurnetwerk bij {name.capitalize()}"]},
                                             geometry=[layers.nature], crs=CRS)
@@ -308,6 +390,18 @@ def _frames(layers: _Layers, rin: int, name: str, gem_code: str) -> dict[str, gp
 
 def _rasters(frames: dict[str, gpd.GeoDataFrame], bounds: tuple[float, float, float, float], rng: np.random.Generator,
              low_corner: int, extra: int) -> dict[str, tuple[np.ndarray, Any, float]]:
+    """The 1 m rasters, consistent with the vectors; returns key -> (array, transform, nodata).
+
+    * land cover: the BGT classes and roofs burnt in (unmapped cells count as green);
+    * elevation (m NAP): 0.8 m + a slope of 0.6 m west-east and 0.25 m south-north, minus a
+      0.55 m Gaussian dip at the low corner, minus 0.16 m puddle hollows (sigma 7 m) on paving,
+      plus ~2 cm smooth micro relief; buildings are not in it (a DTM); AHN's nodata on water and
+      under ~30 % of the buildings;
+    * water depth (m): the low corner's basin filled to 0.32 m above its lowest point, plus 90 %
+      of each hollow's depth on paving, 0 on water, values < 0.05 m set to 0;
+    * PET (°C): a value per land-cover class (closed paving 44.5 ... green 35.5, water 31),
+      7 °C less within 4 m of a tree, Gaussian blur (sigma 2.5 m) and ±1.5 °C smooth noise.
+    """
     x0, y0, x1, y1 = bounds
     x0, y0, x1, y1 = np.floor(x0 - 20), np.floor(y0 - 20), np.ceil(x1 + 20), np.ceil(y1 + 20)
     w, h = int(x1 - x0), int(y1 - y0)
@@ -336,7 +430,11 @@ def _rasters(frames: dict[str, gpd.GeoDataFrame], bounds: tuple[float, float, fl
     hollows = np.zeros((h, w), dtype="float32")
     for _ in range(max(2, int(w * h / 60000))):
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-        hollows += 0.16 * np.exp(-(((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * 7.0**2)))
+        # only within _HOLLOW_REACH_M: beyond it a hollow adds < 1e-20 m, nothing in float32
+        c0, c1 = max(0, int(cx - _HOLLOW_REACH_M)), min(w, int(cx + _HOLLOW_REACH_M) + 1)
+        r0, r1 = max(0, int(cy - _HOLLOW_REACH_M)), min(h, int(cy + _HOLLOW_REACH_M) + 1)
+        wx, wy = xx[r0:r1, c0:c1], yy[r0:r1, c0:c1]
+        hollows[r0:r1, c0:c1] += 0.16 * np.exp(-(((wx - cx) ** 2 + (wy - cy) ** 2) / (2 * 7.0**2)))
     hollows *= paved
     slope = 0.6 * (xx / w) + 0.25 * (1 - yy / h)
     dem = (0.8 + slope - dip + micro - hollows).astype("float32")
@@ -347,7 +445,10 @@ def _rasters(frames: dict[str, gpd.GeoDataFrame], bounds: tuple[float, float, fl
     depth = np.where(lc == _CLASS_CODE["water"], 0.0, depth)
     depth = np.round(np.where(depth < 0.05, 0.0, depth), 2).astype("float32")
     # PET: land-cover heat, tree shade, smoothed
-    pet = np.vectorize(_PET_BY_CODE.get, otypes=["float32"])(lc)
+    pet_lut = np.zeros(256, dtype="float32")
+    for code, value in _PET_BY_CODE.items():
+        pet_lut[code] = value
+    pet = pet_lut[lc]
     trees = frames["vegetatieobject"]
     if len(trees):
         crowns = rasterize(((g.buffer(4.0), 1) for g in trees.geometry), out_shape=(h, w), transform=transform, fill=0, dtype="uint8")
@@ -373,7 +474,7 @@ def _rasters(frames: dict[str, gpd.GeoDataFrame], bounds: tuple[float, float, fl
 def _write_raster(path: Path, data: np.ndarray, transform: Any, nodata: float) -> None:
     profile = {"driver": "GTiff", "height": data.shape[0], "width": data.shape[1], "count": 1, "dtype": "float32",
                "crs": CRS, "transform": transform, "nodata": nodata, "tiled": True, "blockxsize": 256, "blockysize": 256,
-               "compress": "deflate", "predictor": 3, "zlevel": 9}
+               "compress": "deflate", "predictor": 2, "zlevel": 6}
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data, 1)
 
@@ -395,6 +496,8 @@ elevation = "ahn.tif"
 
 
 def _prepare(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir} is a file, not a folder; choose a folder path for the sample park")
     if out_dir.exists() and any(out_dir.iterdir()):
         if not overwrite:
             raise OutputExistsError(f"{out_dir} exists and is not empty; pass overwrite=True (CLI: --overwrite) to replace it")
@@ -456,6 +559,19 @@ def make_park(
     ------
     OutputExistsError
         ``out_dir`` exists, is not empty and ``overwrite`` is false.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, pyogrio
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> folder = make_park(tmp / "p", width_m=300, height_m=250, seed=4, rasters=False)
+    >>> [name for name, _ in pyogrio.list_layers(folder / "park.gpkg")][:3]
+    ['perceel', 'pand', 'wegdeel']
+    >>> make_park(tmp / "p", rasters=False)
+    Traceback (most recent call last):
+    ...
+    groenkans.errors.OutputExistsError: ... exists and is not empty; pass overwrite=True (CLI: --overwrite) to replace it
+    >>> import shutil; shutil.rmtree(tmp)
     """
     out = Path(out_dir)
     _prepare(out, overwrite)
@@ -478,7 +594,39 @@ def make_park(
 
 
 def make_parks(out_dir: str | Path, *, parks: int = 1, seed: int = 0, overwrite: bool = False, **kw: Any) -> list[Path]:
-    """Write ``parks`` sample parks of varying size and shape, each in its own folder ``park_NNN``."""
+    """Write ``parks`` sample parks of varying size and shape, each in its own folder ``park_NNN``.
+
+    Sizes are drawn from 300-900 m by 250-600 m, about 30 % lie along a canal, and
+    park ``i`` has its lower-left corner at x = 120,000 + 3,000·i m, so parks never
+    touch. Used by ``groenkans sample --parks N --seed S OUT``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Parent folder; park ``i`` goes to ``out_dir/park_{i:03d}`` (from 001).
+    parks : int
+        Number of parks.
+    seed : int
+        Seed of the whole set; park ``i`` uses seed ``1000·seed + i``.
+    overwrite : bool
+        Replace existing non-empty park folders.
+    **kw
+        Passed on to :func:`make_park` (e.g. ``rasters=False``, ``extra_rasters=1``).
+
+    Returns
+    -------
+    list of Path
+        The park folders, in order.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> paths = make_parks(tmp, parks=2, seed=7, rasters=False)
+    >>> [p.name for p in paths]
+    ['park_001', 'park_002']
+    >>> shutil.rmtree(tmp)
+    """
     rng = np.random.default_rng(seed)
     paths = []
     for i in range(parks):
@@ -498,7 +646,42 @@ def make_country(out_dir: str | Path, *, parks: int = 50, seed: int = 0, park_si
     with ``RIN_NUMMER``), ``national.gpkg`` (``perceel``, ``pand``, the BGT layers,
     ``vegetatieobject``, ``natuurnetwerk`` for all parks), one GeoTIFF tile per
     park and raster under ``tiles/``, a VRT mosaic per raster (``pet.vrt``,
-    ``waterdiepte.vrt``, ``ahn.vrt``) and ``country.toml`` describing them.
+    ``waterdiepte.vrt``, ``ahn.vrt``, written by
+    :func:`groenkans.readers.mosaic_rasters`; no ``gdalbuildvrt`` binary needed)
+    and ``country.toml`` describing them. Parks sit on a square grid
+    ``spacing_m`` apart from (100,000, 400,000); ids (RIN, BRK lokaal id, BAG id)
+    carry the park's RIN number so they are unique nationally.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write; must be empty or absent unless ``overwrite``.
+    parks : int
+        Number of parks (RIN_NUMMER 20001, 20002, ...).
+    seed : int
+        Seed of the whole country: the same seed gives the same layers and tiles.
+    park_size_m : sequence of two floats
+        Range of park width and height, m (each drawn uniformly).
+    overwrite : bool
+        Replace an existing non-empty folder.
+    spacing_m : float
+        Distance between park origins, m; keep it above the largest size + 300 m.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``out_dir`` exists, is not empty and ``overwrite`` is false.
+
+    Examples
+    --------
+    >>> country = make_country(tmp / "nl", parks=3, seed=0, park_size_m=(200, 300))  # doctest: +SKIP
+    >>> sorted(p.name for p in country.glob("*.vrt"))                                  # doctest: +SKIP
+    ['ahn.vrt', 'pet.vrt', 'waterdiepte.vrt']
     """
     out = Path(out_dir)
     _prepare(out, overwrite)
@@ -514,12 +697,7 @@ def make_country(out_dir: str | Path, *, parks: int = 50, seed: int = 0, park_si
         pseed = int(rng.integers(0, 2**31))
         frames, prng = _park_frames(name=f"park {rin}", width_m=w, height_m=h, seed=pseed, origin=origin,
                                     canal=bool(rng.random() < 0.25), rin=rin, akr=f"C{i // 100:02d}{i % 100:02d}"[:5], gem="0999")
-        for layer, gdf in frames.items():
-            gdf = gdf.copy()
-            if layer == "pand":
-                gdf["identificatie"] = [f"0999{rin % 1000000:06d}{j:06d}" for j in range(1, len(gdf) + 1)]
-            if layer in ("perceel",):
-                gdf["identificatie_lokaal_id"] = [f"{rin:06d}{j:06d}" for j in range(len(gdf))]
+        for layer, gdf in frames.items():  # ids carry the RIN number, so they stay unique nationally
             per_layer.setdefault(layer, []).append(gdf)
         grids = _rasters(frames, tuple(frames["bedrijventerrein"].total_bounds), prng, low_corner=i % 4, extra=0)
         for key, (data, transform, nodata) in grids.items():
@@ -543,14 +721,40 @@ def make_country(out_dir: str | Path, *, parks: int = 50, seed: int = 0, park_si
 
 
 def write_vrt(tiles: Sequence[str | Path], out_vrt: str | Path) -> Path:
-    """Write a VRT mosaic of the tiles (see :func:`groenkans.readers.mosaic_rasters`)."""
+    """Write a VRT mosaic of the tiles (see :func:`groenkans.readers.mosaic_rasters`).
+
+    Examples
+    --------
+    >>> write_vrt(sorted((country / "tiles").glob("pet_*.tif")), country / "pet.vrt")  # doctest: +SKIP
+    PosixPath('.../pet.vrt')
+    """
     from groenkans.readers.rasters import mosaic_rasters
 
     return Path(mosaic_rasters(list(tiles), out_vrt))
 
 
-def regenerate(root: str | Path = Path("data") / "samples") -> list[Path]:
-    """Rewrite the committed sample parks under ``root`` (``python -m groenkans.samples``)."""
+def regenerate(root: str | Path | None = None) -> list[Path]:
+    """Rewrite the committed sample parks (``python -m groenkans.samples``).
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        Folder holding the parks; default the repository's ``data/samples``
+        (next to ``src/``), else ``./data/samples``.
+
+    Returns
+    -------
+    list of Path
+        The rewritten park folders (``demo``, ``kanaalzone``).
+
+    Examples
+    --------
+    >>> regenerate(tmp / "samples")  # doctest: +SKIP
+    [PosixPath('.../demo'), PosixPath('.../kanaalzone')]
+    """
+    if root is None:
+        repo = Path(__file__).resolve().parents[2]
+        root = repo / "data" / "samples" if (repo / "pyproject.toml").exists() else Path("data") / "samples"
     return [make_park(Path(root) / name, overwrite=True, **kw) for name, kw in SAMPLE_PARKS.items()]
 
 
