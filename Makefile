@@ -21,9 +21,9 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/groenkans demo --out out --overwrite
 
-## Run the whole test suite (system packages some tests need are installed first where possible)
+## Run the whole test suite. Installs Python packages only; tests that need system packages (QGIS, GDAL
+## utilities, Chromium) skip with the reason. `bash scripts/system-deps.sh` (as root) installs those; CI does.
 test: $(STAMP)
-	bash scripts/system-deps.sh
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## The quick tests only (skips those marked slow)
