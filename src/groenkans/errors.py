@@ -27,6 +27,7 @@ __all__ = [
     "CorruptFileError",
     "OutputExistsError",
     "OutputError",
+    "OutputIsInputError",
     "BatchError",
     "GroenkansWarning",
 ]
@@ -70,6 +71,10 @@ class OutputExistsError(GroenkansError, FileExistsError):
 
 class OutputError(GroenkansError, OSError):
     """An output cannot be written (no permission, disk full, same path as an input)."""
+
+
+class OutputIsInputError(OutputError):
+    """An output path is (or resolves to, or lies inside) a file the park was loaded from."""
 
 
 class BatchError(GroenkansError, RuntimeError):

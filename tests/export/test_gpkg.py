@@ -113,7 +113,7 @@ def test_other_layers_survive_and_overwrite_needs_consent(tmp_path: Path) -> Non
 def test_output_equal_to_input_and_bad_folder(tmp_path: Path) -> None:
     path = tmp_path / "in.gpkg"
     _parcels().to_file(path, layer="perceel")
-    with pytest.raises(OutputError, match="is also an input"):
+    with pytest.raises(OutputError, match="it is the input"):
         gk.to_geopackage(_parcels(), None, path, inputs=[path])
     with pytest.raises(OutputError, match="does not exist"):
         gk.to_geopackage(_parcels(), None, tmp_path / "missing" / "o.gpkg")

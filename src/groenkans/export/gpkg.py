@@ -35,7 +35,7 @@ import pyogrio
 
 from groenkans._version import __version__
 from groenkans.errors import CorruptFileError, InputError, OutputError, OutputExistsError
-from groenkans.export._atomic import atomic_path, check_target
+from groenkans.export._atomic import atomic_path, check_target, inputs_of
 from groenkans.export.columns import describe
 from groenkans.export.styles import style_for
 
@@ -124,7 +124,8 @@ def to_geopackage(
     metadata : mapping, optional
         Extra provenance stored with the run (e.g. ``{"config": cfg.to_dict()}``).
     inputs : sequence of paths
-        Input files, recorded with size and SHA-256; the output may not be one of them.
+        Input files, recorded with size and SHA-256; the output may not be one of them. The files the parcels
+        were scored from (``parcels.attrs["groenkans"]["sources"]``) are refused as outputs in any case.
     styles : bool
         Store default QGIS styles and Dutch field aliases.
 
@@ -136,8 +137,10 @@ def to_geopackage(
     ------
     OutputExistsError
         A layer exists already and ``overwrite`` is false.
+    OutputIsInputError
+        The path is (or resolves to) a file the park was loaded from; ``overwrite`` does not change this.
     OutputError
-        The path is an input, the folder is missing or not writable, or writing failed.
+        The folder is missing or not writable, or writing failed.
 
     Examples
     --------
@@ -152,7 +155,8 @@ def to_geopackage(
     for name, gdf in (extra_layers or {}).items():
         layers[_check_name(name)] = (gdf, None)
     existing: list[str] = []
-    check_target(path, overwrite=True, inputs=inputs, what="GeoPackage")
+    # the files the parcels were scored from are inputs too, whether or not the caller lists them
+    check_target(path, overwrite=True, inputs=[*map(str, inputs), *inputs_of(parcels, candidates, park)], what="GeoPackage")
     if path.exists():
         try:
             existing = [str(r[0]) for r in pyogrio.list_layers(path)]

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 
 from groenkans.errors import OutputError  # noqa: E402
-from groenkans.export._atomic import atomic_path, check_target  # noqa: E402
+from groenkans.export._atomic import atomic_path, check_target, inputs_of  # noqa: E402
 from groenkans.export.styles import SCORE_COLORS  # noqa: E402
 
 __all__ = ["plot_park", "save_map", "explore_park"]
@@ -126,7 +126,7 @@ def save_map(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None, pat
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in _FORMATS:
         raise OutputError(f"cannot write a map to {path}: the suffix must be one of .png, .svg, .pdf")
-    check_target(path, overwrite=overwrite, what="map file")
+    check_target(path, overwrite=overwrite, inputs=inputs_of(parcels, candidates), what="map file")
     fig = plot_park(parcels, candidates, column=column, title=title)
     try:
         with atomic_path(path) as tmp:

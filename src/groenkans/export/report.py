@@ -14,7 +14,7 @@ from typing import Any
 import geopandas as gpd
 import matplotlib.pyplot as plt
 
-from groenkans.export._atomic import atomic_path, check_target
+from groenkans.export._atomic import atomic_path, check_target, inputs_of
 from groenkans.export.maps import plot_park
 
 __all__ = ["write_report"]
@@ -99,6 +99,8 @@ def write_report(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None,
 
     Raises
     ------
+    OutputIsInputError
+        The path is (or resolves to) a file the parcels were scored from, with or without ``overwrite``.
     OutputExistsError
         The file exists and ``overwrite`` is false.
 
@@ -107,7 +109,7 @@ def write_report(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None,
     >>> gk.write_report(parcels, sites, summary, "out/park.html")   # doctest: +SKIP
     """
     path = Path(path)
-    check_target(path, overwrite=overwrite, what="report file")
+    check_target(path, overwrite=overwrite, inputs=inputs_of(parcels, candidates, park_summary), what="report file")
     s = park_summary.iloc[0]
     name = str(s["name"]) if "name" in s.index else path.stem
     page_title = title or f"groenkans: {name}"
