@@ -38,11 +38,12 @@ import shapely
 
 from groenkans import readers
 from groenkans.errors import ConfigError, InputError, SchemaError
+from groenkans.messages import message, resolve_language
 from groenkans.park import Park, ValidationReport
 from groenkans.schema import BUILDING_ID, CRS, PARCEL_ID
 from groenkans.validate import check_crs, check_raster, check_unique_ids, clean_geometries
 
-__all__ = ["load_park", "read_manifest", "MANIFEST_NAME"]
+__all__ = ["load_park", "read_manifest", "loading_report", "MANIFEST_NAME"]
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,24 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         Unknown sections or keys, or invalid TOML.
     """
     path = Path(path)
+    if path.is_dir():
+        inner = path / MANIFEST_NAME
+        hint = f"pass the park folder {path.parent} or the file {inner}" if not inner.exists() else f"pass {inner}"
+        raise InputError(f"park manifest {path} is a folder, not a file; {hint}.")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"park manifest {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except PermissionError as exc:
+        raise InputError(f"park manifest {path} cannot be read: no permission ({exc.strerror}). Check its permissions.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"park manifest {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8 and run again."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"park manifest {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"park manifest {path} cannot be read ({exc.strerror or exc}); check the path.") from None
     return _resolve_manifest(data, path.parent, str(path))
 
 
@@ -137,16 +150,15 @@ def _by_convention(folder: Path) -> dict[str, Any]:
             f"{folder}: no {MANIFEST_NAME} and no GeoPackage found. Add a {MANIFEST_NAME} manifest naming the layers "
             "(see groenkans.io) or put the layers in one GeoPackage."
         )
-    import pyogrio
-
     layers: dict[str, tuple[str, str | None]] = {}
     for gpkg in gpkgs:
-        names = {row[0] for row in pyogrio.list_layers(gpkg)}
+        names = set(readers.list_layers(gpkg))
         for key, layer in (("parcels", "perceel"), ("buildings", "pand"), ("trees", "vegetatieobject"),
                            ("outline", "bedrijventerrein"), ("nature", "natuurnetwerk")):
             if layer in names and key not in layers:
                 layers[key] = (str(gpkg), layer)
-        if {"wegdeel", "onbegroeidterreindeel", "begroeidterreindeel"} & names and "bgt" not in layers:
+        bgt_types = {readers.bgt_object_type(n) for n in names}
+        if {"wegdeel", "onbegroeidterreindeel", "begroeidterreindeel"} & bgt_types and "bgt" not in layers:
             layers["bgt"] = (str(gpkg), None)
     rasters = {}
     for key, names in _RASTER_CONVENTION.items():
@@ -209,6 +221,9 @@ def load_park(
         manifest = _resolve_manifest(source, Path.cwd(), "manifest")
     else:
         path = Path(source)
+        if path.is_dir() and path.suffix.lower() == ".toml":
+            raise InputError(f"{path} is a folder, not a {MANIFEST_NAME} file. Pass the park folder {path.parent}, or the "
+                             f"manifest file itself.")
         if path.is_dir():
             mpath = path / MANIFEST_NAME
             manifest = read_manifest(mpath) if mpath.exists() else _by_convention(path)
@@ -261,15 +276,26 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
         bpath, _ = layers["bgt"]
         sources["bgt"] = str(bpath)
         bgt = readers.read_bgt(bpath, bbox=read_bbox)
+        _note_bgt(bgt, report, sources)
+        if not len(bgt.surfaces) and read_bbox is None:
+            raise SchemaError(
+                f"{bpath}: no BGT surface found (no wegdeel, onbegroeidterreindeel, begroeidterreindeel, waterdeel, "
+                f"...). Layers or files seen: {_seen(bgt)}. Point [layers] bgt at the BGT download (zip, folder or "
+                "GeoPackage) that holds the surface object types."
+            )
         surfaces = bgt.surfaces
         buildings = bgt.buildings if bgt.buildings is not None and len(bgt.buildings) else None
         trees = bgt.trees
-    else:
-        report.add("surfaces", "missing", "no BGT given: paved share, green and candidate sites cannot be derived")
     if "buildings" in layers:
         path, layer = layers["buildings"]
         sources["buildings"] = label("buildings")
         buildings = readers.read_buildings(path, layer, bbox=read_bbox)
+        if not len(buildings) and read_bbox is None:
+            raise SchemaError(
+                f"{sources['buildings']}: no building footprint in it (after dropping demolished, planned and historic "
+                f"ones and label points). Layers seen: {_layers_seen(path)}. Name the layer with the BAG pand "
+                "polygons ('file.gpkg:pand')."
+            )
     if "trees" in layers:
         path, layer = layers["trees"]
         sources["trees"] = label("trees")
@@ -320,6 +346,8 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
         if check_rasters:
             check_raster(rpath, key, parcels, report)
 
+    _note_layers(report, sources, parcels, buildings, surfaces, trees, outline_gdf, nature, rasters,
+                 bgt_given="bgt" in layers)
     park = Park(
         name=name or manifest["name"],
         parcels=parcels,
@@ -334,11 +362,128 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
         park_id=park_id or (str(manifest["park_id"]) if manifest.get("park_id") is not None else None),
     )
     log.info("loaded %r", park)
+    for line in loading_report(park):
+        log.info("%s", line)
     return park
+
+
+_KIND_LEVEL = {"read": "read", "missing": "missing", "bgt_empty": "read", "bgt_ignored": "read", "bgt_type": "read"}
+
+
+def _add(report: ValidationReport, canonical: str, kind: str, key: str, count: int = 0, **fields: Any) -> None:
+    """Record one loading finding with its catalogue key and fields, so it can be shown in either language."""
+    fields = {"count": count, **fields}
+    report.loaded.append({"layer": canonical, "kind": kind, "count": count, "message": message(key, **fields),
+                          "key": key, "fields": fields})
+
+
+def loading_report(park: Park, lang: str | None = None) -> list[str]:
+    """What loading read, skipped and missed, one line each, in Dutch (default) or English.
+
+    Parameters
+    ----------
+    park : Park
+        A park from :func:`load_park`.
+    lang : {"nl", "en"}, optional
+        Language; default ``$GROENKANS_LANG`` or Dutch.
+
+    Returns
+    -------
+    list of str
+        First the layers read (file, feature counts), then what is missing and what that means for the scores.
+
+    Examples
+    --------
+    >>> import groenkans as gk
+    >>> park = gk.load_park("data/samples/demo")                      # doctest: +SKIP
+    >>> print("\n".join(gk.io.loading_report(park, lang="en")))     # doctest: +SKIP
+    parcels: 61 features read from data/samples/demo/park.gpkg, layer 'perceel'
+    ...
+    """
+    lang = resolve_language(lang)
+    read, missing = [], []
+    for issue in getattr(park.report, "loaded", []):
+        key = issue["key"]
+        text = message(key, lang, **issue["fields"])
+        (missing if issue["kind"] == "missing" else read).append(text)
+    return read + missing
+
+
+def _note_bgt(bgt: Any, report: ValidationReport, sources: dict[str, str]) -> None:
+    ignored = []
+    for rec in bgt.inventory:
+        if rec.status == "read":
+            sources[f"bgt:{rec.object_type}"] = rec.path if rec.layer is None else f"{rec.path}, layer '{rec.layer}'"
+            _add(report, "surfaces" if rec.object_type not in ("pand", "vegetatieobject") else
+                 ("buildings" if rec.object_type == "pand" else "trees"), "bgt_type", "loading.bgt_type", count=rec.kept,
+                 otype=rec.object_type, kept=rec.kept, features=rec.features, source=rec.source, history=rec.history,
+                 planned=rec.planned, non_area=rec.non_area)
+        elif rec.status == "empty":
+            _add(report, "surfaces", "bgt_empty", "loading.bgt_empty", otype=rec.object_type, source=rec.source)
+        elif rec.object_type is not None:
+            _add(report, "surfaces", "bgt_ignored", "loading.bgt_duplicate", otype=rec.object_type, source=rec.source)
+        else:
+            ignored.append(Path(rec.layer or rec.source).name)
+    if ignored:
+        shown = ", ".join(ignored[:12]) + (f" (+{len(ignored) - 12})" if len(ignored) > 12 else "")
+        _add(report, "surfaces", "bgt_ignored", "loading.bgt_ignored", count=len(ignored), names=shown)
+    found = {r.object_type for r in bgt.inventory if r.status == "read" and r.kept}
+    from groenkans.schema import BGT_SURFACE_LAYERS
+
+    if found & set(BGT_SURFACE_LAYERS):  # some surfaces: say which types are missing and what that costs
+        for otype in BGT_SURFACE_LAYERS:
+            if otype not in found:
+                _add(report, "surfaces", "missing", f"loading.missing.bgt.{otype}")
+
+
+def _seen(bgt: Any) -> str:
+    names = [Path(r.layer or r.source).name + (" (empty)" if r.status == "empty" else "") for r in bgt.inventory]
+    return ", ".join(names) or "none"
+
+
+def _layers_seen(path: str) -> str:
+    try:
+        return ", ".join(readers.list_layers(path)) or "none"
+    except Exception:  # only for a message; the read itself succeeded
+        return "unknown"
+
+
+def _note_layers(report: ValidationReport, sources: dict[str, str], parcels: Any, buildings: Any, surfaces: Any,
+                 trees: Any, outline: Any, nature: Any, rasters: dict[str, str], *, bgt_given: bool) -> None:
+    """Record, per canonical layer, how many features were read from where, and what is missing."""
+    def n(g: Any) -> int:
+        return 0 if g is None else len(g)
+
+    for layer, gdf, src_key in (("parcels", parcels, "parcels"), ("buildings", buildings, "buildings"),
+                                ("surfaces", surfaces, "bgt"), ("trees", trees, "trees"), ("outline", outline, "outline"),
+                                ("nature", nature, "nature")):
+        src = sources.get(src_key) or (sources.get("bgt") if layer in ("buildings", "trees") else None)
+        if n(gdf) and src:
+            _add(report, layer, "read", "loading.read", count=n(gdf), layer=layer, source=src)
+    if not n(buildings):
+        _add(report, "buildings", "missing", "loading.missing.buildings")
+    if not n(surfaces) and not bgt_given:
+        _add(report, "surfaces", "missing", "loading.missing.surfaces")
+    if not n(trees):
+        _add(report, "trees", "missing", "loading.missing.trees")
+    if not n(outline):
+        _add(report, "outline", "missing", "loading.missing.outline")
+    if not n(nature):
+        _add(report, "nature", "missing", "loading.missing.nature")
+    for key in ("pet", "water_depth", "elevation"):
+        if key in rasters:
+            _add(report, key, "read", "loading.raster", layer=key, source=rasters[key])
+        else:
+            _add(report, key, "missing", f"loading.missing.raster.{key}")
 
 
 def _read_parcels(path: str, layer: str | None, outline_geom: Any, source: str, report: ValidationReport) -> gpd.GeoDataFrame:
     parcels = readers.read_parcels(path, layer, bbox=tuple(outline_geom.bounds) if outline_geom is not None else None)
+    if outline_geom is None and not len(parcels):
+        raise SchemaError(
+            f"{source}: no parcel in it (after dropping historic rows). Layers seen: {_layers_seen(path)}. Name the "
+            "layer with the BRK perceel polygons ('file.gpkg:perceel'), or use parcels = \"tessellation\"."
+        )
     if outline_geom is not None and not len(parcels):
         b = tuple(round(v) for v in outline_geom.bounds)
         raise InputError(f"{source}: no parcel lies inside the park outline (bounds {b}); check the outline and the CRS.")

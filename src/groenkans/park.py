@@ -32,6 +32,10 @@ class ValidationReport:
     """
 
     issues: list[dict[str, Any]] = field(default_factory=list)
+    #: What loading read (layer, file, feature counts) and found missing, one dict each with ``layer``, ``kind``
+    #: (``"read"``, ``"missing"``, ``"bgt_type"``, ``"bgt_empty"``, ``"bgt_ignored"``), ``count``, ``message``,
+    #: ``key`` and ``fields`` (catalogue key and values; see :func:`groenkans.io.loading_report`).
+    loaded: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, layer: str, kind: str, message: str, count: int = 0, ids: list[Any] | None = None) -> None:
         """Record one finding."""

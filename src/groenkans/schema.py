@@ -138,6 +138,34 @@ FYSIEK_TO_CLASS: Final = {
     "greppel, droge sloot": "water",
 }
 
+# IMGeo-plus fysiek voorkomen (``plus-fysiekVoorkomen...``: finer than the BGT value) -> groenkans surface class.
+# Used only where the BGT value is missing ("waardeOnbekend", empty). Spelling as in the IMGeo 2.1.1 catalogue.
+PLUS_FYSIEK_TO_CLASS: Final = {
+    "asfalt": "gesloten_verhard",
+    "cementbeton": "gesloten_verhard",
+    "beton element": "open_verhard",
+    "betonstraatstenen": "open_verhard",
+    "gebakken klinkers": "open_verhard",
+    "tegels": "open_verhard",
+    "sierbestrating": "open_verhard",
+    "natuursteen": "open_verhard",
+    "grasklinkers": "half_verhard",
+    "grasbetontegels": "half_verhard",
+    "grind": "half_verhard",
+    "schelpen": "half_verhard",
+    "puin": "half_verhard",
+    "gravel": "half_verhard",
+    "zand": "onverhard",
+    "gras- en kruidachtigen": "groen",
+    "bosplantsoen": "groen",
+    "heesters": "groen",
+    "bodembedekkers": "groen",
+    "planten": "groen",
+    "struikrozen": "groen",
+    "wilgen": "groen",
+    "riet": "groen",
+}
+
 # Paved fraction per class. BGT-Inlooptool assumes 50 % paved for erf and
 # half verhard (nens/bgt-inlooptool core/defaults.py; domain.md 2.5).
 PAVED_FRACTION: Final = {
@@ -192,3 +220,16 @@ def classify_fysiek(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     return FYSIEK_TO_CLASS.get(value.strip().lower())
+
+
+def classify_plus_fysiek(value: object) -> str | None:
+    """Map an IMGeo-plus *fysiek voorkomen* value (e.g. ``"asfalt"``) to a surface class, or ``None``.
+
+    Examples
+    --------
+    >>> classify_plus_fysiek("Gebakken klinkers"), classify_plus_fysiek("waardeOnbekend")
+    ('open_verhard', None)
+    """
+    if not isinstance(value, str):
+        return None
+    return PLUS_FYSIEK_TO_CLASS.get(value.strip().lower())

@@ -5,9 +5,10 @@ only ``bbox`` when given, and raises :class:`~groenkans.errors.SchemaError`
 listing what it found and expected when a layer is not what it should be.
 """
 
-from groenkans.readers.bgt import BGTLayers, read_bgt
+from groenkans.readers._common import list_layers
+from groenkans.readers.bgt import BGTLayers, LayerRead, bgt_object_type, read_bgt
 from groenkans.readers.layers import read_buildings, read_nature, read_outline, read_parcels, read_trees
 from groenkans.readers.rasters import mosaic_rasters
 from groenkans.readers.units import make_units
 
-__all__ = ["mosaic_rasters", "make_units", "BGTLayers", "read_bgt", "read_buildings", "read_nature", "read_outline", "read_parcels", "read_trees"]
+__all__ = ["mosaic_rasters", "make_units", "BGTLayers", "LayerRead", "bgt_object_type", "list_layers", "read_bgt", "read_buildings", "read_nature", "read_outline", "read_parcels", "read_trees"]

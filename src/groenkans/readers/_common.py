@@ -29,13 +29,49 @@ def list_layers(path: str | Path) -> list[str]:
     """Layer names of an OGR source, with a named error when it cannot be opened."""
     if not exists(path):
         raise InputError(f"{path} does not exist. Check the path (relative paths in a park.toml are relative to it).")
+    check_openable(path)
     try:
         return [str(row[0]) for row in pyogrio.list_layers(str(path))]
     except (DataSourceError, DataLayerError, OSError) as exc:
         raise CorruptFileError(
-            f"{path} cannot be opened as a vector data source ({_short(exc)}). The file may be truncated, locked by another "
-            "program, or not a GeoPackage/GML/shapefile."
+            f"{path} cannot be opened as a vector data source. GDAL said: {_short(exc)}. {_advice(path, exc)}"
         ) from None
+
+
+def check_openable(path: str | Path) -> None:
+    """Raise a named error when ``path`` is a folder or cannot be opened for reading (permissions, lock)."""
+    p = str(path)
+    if p.startswith("/vsi"):
+        return
+    q = Path(p)
+    if q.is_dir():
+        raise InputError(f"{q} is a folder, not a file. Name the file inside it (e.g. {q / 'park.gpkg'}).")
+    try:
+        with open(q, "rb") as fh:
+            fh.read(1)
+    except PermissionError as exc:
+        raise CorruptFileError(f"{q} cannot be opened: no permission to read it ({exc.strerror}). Check the file's "
+                               "permissions, or close the program that has it locked.") from None
+    except OSError as exc:
+        raise CorruptFileError(f"{q} cannot be opened ({exc.strerror or exc}). Check the path and the disk.") from None
+
+
+def _advice(path: str | Path, exc: BaseException) -> str:
+    """What to try, from what GDAL said (never guess 'truncated' when GDAL did not say so)."""
+    text = str(exc).lower()
+    if any(k in text for k in ("truncat", "unexpected end", "premature end", "no element found", "eof", "short read",
+                               "not a zip", "end-of-central-directory")):
+        return "The file looks truncated (an interrupted download?): download it again."
+    if "database is locked" in text or "permission denied" in text or "locked" in text:
+        return "The file is locked or not readable: close the program that has it open, or copy it and read the copy."
+    if "not recognized as" in text or "not a supported" in text or "unsupported" in text:
+        return ("GDAL does not recognise the format: check that it is a GeoPackage, GML, shapefile or another vector "
+                "format, and that the extension matches the content.")
+    if "geometry" in text and ("parsed" in text or "not supported" in text):
+        return ("A geometry in it is not what GDAL expected for this layer. If this is a BGT or BRK download, keep the "
+                "original file name (bgt_*.gml, kadastralekaart_*.gml) so groenkans can apply its reading template, "
+                "or convert it with ogr2ogr and name the polygon layer.")
+    return "Check that the file opens in QGIS or with ogrinfo; if it does not, download it again."
 
 
 def read_layer(path: str | Path, layer: str | None, *, bbox: BBox | None = None, what: str = "layer",
@@ -48,14 +84,44 @@ def read_layer(path: str | Path, layer: str | None, *, bbox: BBox | None = None,
         )
     try:
         gdf = pyogrio.read_dataframe(str(path), layer=layer, bbox=bbox, **open_options)
-    except (DataSourceError, DataLayerError, OSError) as exc:
-        raise CorruptFileError(f"{path} (layer {layer!r}) cannot be read ({_short(exc)}); the file may be truncated or locked.") from None
+    except (DataSourceError, DataLayerError, OSError, IndexError, ValueError) as exc:
+        lay = f", layer '{layer}'" if layer else ""
+        raise CorruptFileError(
+            f"{_display(path)}{lay} cannot be read for the {what}. GDAL said: {_short(exc)}. {_advice(path, exc)}"
+        ) from None
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise SchemaError(f"{Path(str(path)).name}, layer {layer!r}: has no geometry column; expected a spatial layer for the {what}.")
     return gdf
 
 
 _GFS = Path(__file__).parent / "gfs"
+
+#: GML file stem -> the GFS template that reads it. One template per object type serves both namings of the BGT
+#: download (CityGML / IMGeo 2.1.1 ``bgt_wegdeel.gml`` and GML-light ``bgt_trafficarea.gml``): both use the same
+#: feature elements (``TrafficArea``, ``PlantCover``, ``imgeo:OnbegroeidTerreindeel``, ``BuildingPart``, ...).
+GML_TEMPLATES: dict[str, str] = {
+    "bgt_wegdeel": "bgt_trafficarea",
+    "bgt_trafficarea": "bgt_trafficarea",
+    "bgt_ondersteunendwegdeel": "bgt_auxiliarytrafficarea",
+    "bgt_auxiliarytrafficarea": "bgt_auxiliarytrafficarea",
+    "bgt_begroeidterreindeel": "bgt_plantcover",
+    "bgt_plantcover": "bgt_plantcover",
+    "bgt_onbegroeidterreindeel": "bgt_onbegroeidterreindeel",
+    "bgt_waterdeel": "bgt_waterdeel",
+    "bgt_ondersteunendwaterdeel": "bgt_ondersteunendwaterdeel",
+    "bgt_pand": "bgt_buildingpart",
+    "bgt_buildingpart": "bgt_buildingpart",
+    "bgt_vegetatieobject": "bgt_solitaryvegetationobject",
+    "bgt_solitaryvegetationobject": "bgt_solitaryvegetationobject",
+    "kadastralekaart_perceel": "kadastralekaart_perceel",
+    "kadastralekaart_pand": "kadastralekaart_pand",
+}
+
+
+def gml_template(stem: str) -> Path | None:
+    """The shipped GFS template for a GML file stem (either BGT naming), or None."""
+    name = GML_TEMPLATES.get(stem.lower())
+    return _GFS / f"{name}.gfs" if name else None
 
 
 def gml_options(path: str | Path) -> dict[str, str]:
@@ -64,15 +130,45 @@ def gml_options(path: str | Path) -> dict[str, str]:
     if p.suffix.lower() not in (".gml", ".xml"):
         return {}
     options = {"WRITE_GFS": "NO"}  # never leave a .gfs in the user's download folder
-    gfs = _GFS / f"{p.stem.lower()}.gfs"
-    if gfs.exists():
+    gfs = gml_template(p.stem)
+    if gfs is not None and gfs.exists():
         options["GFS_TEMPLATE"] = str(gfs)
     return options
 
 
+#: Bytes read from the start of a GML file to decide whether it holds any feature.
+_HEAD_BYTES = 65536
+
+
+def gml_is_empty(head: bytes, size: int) -> bool:
+    """Whether a GML file (its first bytes and total size) holds no feature at all.
+
+    PDOK ships every requested object type, also those without objects in the area: a file of a few hundred
+    bytes with only ``<CityModel ...></CityModel>``. Such a file is skipped, not an error.
+
+    Examples
+    --------
+    >>> gml_is_empty(b'<CityModel xmlns="http://www.opengis.net/citygml/2.0"></CityModel>', 70)
+    True
+    >>> gml_is_empty(b'<CityModel><cityObjectMember><TrafficArea/></cityObjectMember></CityModel>', 80)
+    False
+    """
+    if size > len(head):
+        return False
+    return not any(tag in head for tag in (b"Member>", b"Member ", b"member>", b"member "))
+
+
+def _display(path: str | Path) -> str:
+    """A path as the user knows it: the member inside a zip, not GDAL's /vsizip/ prefix."""
+    p = str(path)
+    if p.startswith("/vsizip/"):
+        return p[len("/vsizip/"):]
+    return p
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
+    return text[:300]
 
 
 def first_column(gdf: pd.DataFrame, candidates: Sequence[str]) -> str | None:
