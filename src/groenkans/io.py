@@ -341,7 +341,10 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
                    count=len(parcels))
 
     rasters = dict(manifest["rasters"])
-    for key, rpath in rasters.items():
+    for key, rpath in list(rasters.items()):
+        if not str(rpath).startswith("/vsi") and Path(rpath).is_dir():  # a folder of tiles (AHN kaartbladen)
+            rpath = rasters[key] = readers.mosaic_rasters(rpath)
+            log.info("raster '%s': tiles in %s combined into %s (nothing loaded)", key, manifest["rasters"][key], rpath)
         sources[f"raster:{key}"] = rpath
         if check_rasters:
             check_raster(rpath, key, parcels, report)

@@ -25,7 +25,7 @@ from groenkans.errors import CorruptFileError, CoverageError, CRSError, Geometry
 from groenkans.park import ValidationReport
 from groenkans.schema import CRS
 
-__all__ = ["check_crs", "clean_geometries", "check_unique_ids", "check_raster", "raster_overlap", "where"]
+__all__ = ["check_crs", "clean_geometries", "check_unique_ids", "check_raster", "is_rd_new", "raster_overlap", "where"]
 
 log = logging.getLogger(__name__)
 
@@ -199,11 +199,36 @@ def check_unique_ids(gdf: gpd.GeoDataFrame, layer: str, source: str | None = Non
         )
 
 
+def is_rd_new(crs: Any) -> bool:
+    """Whether ``crs`` is RD New horizontally: EPSG:28992, or a compound CRS with RD New as its horizontal part.
+
+    AHN products may be labelled EPSG:7415 (Amersfoort / RD New + NAP height): the same x and y as EPSG:28992, with
+    heights in m NAP, so they are used as they are.
+
+    Examples
+    --------
+    >>> is_rd_new("EPSG:28992"), is_rd_new("EPSG:7415"), is_rd_new("EPSG:4326")
+    (True, True, False)
+    """
+    try:
+        c = ProjCRS.from_user_input(crs)
+    except Exception:  # noqa: BLE001 - pyproj raises several types for an unknown definition
+        return False
+    if c.is_compound and c.sub_crs_list:
+        c = c.sub_crs_list[0]
+    return bool(c.equals(_TARGET) or c.to_epsg() == 28992)
+
+
 def _open(path: str | Path, key: str) -> Any:
+    p = str(path)
+    if not p.startswith("/vsi") and Path(p).is_dir():
+        raise InputError(f"raster '{key}': {p} is a folder. Name a GeoTIFF or VRT, or the folder of tiles in a park.toml "
+                         "(load_park mosaics it), or combine them with groenkans.readers.mosaic_rasters.")
     try:
         return rasterio.open(path)
+    except PermissionError as exc:
+        raise CorruptFileError(f"raster '{key}': {p} cannot be opened: no permission ({exc.strerror}).") from None
     except RasterioIOError as exc:
-        p = str(path)
         if not (p.startswith("/vsi") or Path(p).exists()):
             raise InputError(f"raster '{key}': {p} does not exist. Check the path in the park manifest.") from None
         raise CorruptFileError(
@@ -233,10 +258,10 @@ def check_raster(path: str | Path, key: str, parcels: gpd.GeoDataFrame, report: 
                 f"raster '{key}' ({path}): no CRS. If it is in RD New, assign it with "
                 f"`gdal_edit.py -a_srs EPSG:28992 {path}`."
             )
-        if not ProjCRS.from_user_input(src.crs.to_wkt()).equals(_TARGET) and src.crs.to_epsg() != 28992:
+        if not is_rd_new(src.crs.to_wkt()):
             raise CRSError(
-                f"raster '{key}' ({path}): CRS is {src.crs.to_string()}, not {CRS}. Reproject it, e.g. "
-                f"`gdalwarp -t_srs EPSG:28992 -tr 1 1 {path} {Path(str(path)).stem}_rd.tif`."
+                f"raster '{key}' ({path}): CRS is {src.crs.to_string()}, not {CRS} (nor RD New + NAP height, "
+                f"EPSG:7415). Reproject it, e.g. `gdalwarp -t_srs EPSG:28992 -tr 1 1 {path} {Path(str(path)).stem}_rd.tif`."
             )
         info = {
             "crs": src.crs.to_string(),

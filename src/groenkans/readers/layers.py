@@ -15,6 +15,10 @@ from groenkans.errors import GroenkansWarning, SchemaError
 from groenkans.readers._common import BBox, as_str, drop_history, first_column, gml_options, list_layers, read_layer
 from groenkans.schema import BAG_LAYER, BRK_LAYER, BUILDING_ID, IBIS_LAYER, NATURE_LAYER, PARCEL_ID, TREE_LAYER
 
+#: BAG pand statuses that are not standing buildings (regex, lower case): demolished, never built, wrongly
+#: registered, and planned (a permit but no construction yet). "Bouw gestart" and "Verbouwing pand" are kept.
+BAG_STATUS_EXCLUDED = "gesloopt|niet gerealiseerd|ten onrechte opgevoerd|bouwvergunning verleend"
+
 __all__ = ["read_parcels", "read_buildings", "read_outline", "read_nature", "read_trees"]
 
 log = logging.getLogger(__name__)
@@ -86,7 +90,9 @@ def read_buildings(path: str | Path, layer: str | None = None, *, bbox: BBox | N
         )
     status_col = first_column(gdf, ("status", "pandstatus"))
     if status_col is not None:
-        gone = as_str(gdf[status_col]).str.lower().str.contains("gesloopt|niet gerealiseerd", na=False).to_numpy()
+        gone = as_str(gdf[status_col]).str.lower().str.contains(BAG_STATUS_EXCLUDED, na=False).to_numpy()
+        if gone.any():
+            log.info("%s: %d buildings demolished, planned or never built dropped", where, int(gone.sum()))
         gdf = gdf.loc[~gone]
     year_col = first_column(gdf, ("bouwjaar", "oorspronkelijkBouwjaar"))
     out = gpd.GeoDataFrame(

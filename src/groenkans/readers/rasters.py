@@ -25,6 +25,12 @@ _GDAL_TYPES = {"float32": "Float32", "float64": "Float64", "uint8": "Byte", "uin
                "uint32": "UInt32", "int32": "Int32"}
 
 
+def _horizontal(wkt: str) -> ProjCRS:
+    """The horizontal CRS: AHN tiles labelled EPSG:7415 (RD New + NAP) and EPSG:28992 share x and y."""
+    c = ProjCRS.from_user_input(wkt)
+    return c.sub_crs_list[0] if c.is_compound and c.sub_crs_list else c
+
+
 def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
@@ -88,9 +94,9 @@ def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
     first = infos[0]
     if first[7] is None:
         raise CRSError(f"raster tile {first[0]}: no CRS; assign it (gdal_edit.py -a_srs EPSG:28992 {first[0]})")
-    crs0 = ProjCRS.from_user_input(first[7].to_wkt())
+    crs0 = _horizontal(first[7].to_wkt())
     for path, _b, res, *_rest, crs, _block, transform in [(i[0], i[1], i[2], i[7], i[8], i[9]) for i in infos]:
-        if crs is None or not ProjCRS.from_user_input(crs.to_wkt()).equals(crs0):
+        if crs is None or not _horizontal(crs.to_wkt()).equals(crs0):
             raise CRSError(f"raster tile {path}: CRS {crs.to_string() if crs else 'missing'} differs from "
                            f"{first[7].to_string()} of {first[0].name}; reproject it first (gdalwarp)")
         if res != first[2] or transform.b != 0 or transform.d != 0:
