@@ -209,6 +209,8 @@ class Config:
     biodiversity: BiodiversityConfig = field(default_factory=BiodiversityConfig)
     sites: SiteConfig = field(default_factory=SiteConfig)
     robustness: RobustnessConfig = field(default_factory=RobustnessConfig)
+    #: Business-case table (CSV with sources, see docs/business-case.md); empty: the shipped one.
+    business_case_table: str = ""
 
     def __post_init__(self) -> None:
         _check(self.normalisation in ("park", "national"), "normalisation", "must be 'park' or 'national'")

@@ -25,7 +25,7 @@ def _sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - fixture tuple
+def scored(tmp_path_factory: pytest.TempPathFactory):
     park_dir = tmp_path_factory.mktemp("guard") / "park"
     shutil.copytree(DEMO, park_dir)
     park = gk.load_park(park_dir)
@@ -35,7 +35,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - fixture 
     return park_dir, park, parcels, sites, summary
 
 
-def test_report_onto_an_input_raster_is_refused_even_with_overwrite(scored) -> None:  # noqa: ANN001
+def test_report_onto_an_input_raster_is_refused_even_with_overwrite(scored) -> None:
     park_dir, _, parcels, sites, summary = scored
     pet = park_dir / "pet.tif"
     before = _sha(pet)
@@ -48,7 +48,7 @@ def test_report_onto_an_input_raster_is_refused_even_with_overwrite(scored) -> N
     assert not [p for p in park_dir.iterdir() if p.name.startswith(".pet.tif")]  # no temp file left behind
 
 
-def test_geopackage_into_the_input_geopackage_is_refused(scored) -> None:  # noqa: ANN001
+def test_geopackage_into_the_input_geopackage_is_refused(scored) -> None:
     park_dir, _, parcels, sites, summary = scored
     gpkg = park_dir / "park.gpkg"
     before = _sha(gpkg)
@@ -58,7 +58,7 @@ def test_geopackage_into_the_input_geopackage_is_refused(scored) -> None:  # noq
     assert _sha(gpkg) == before
 
 
-def test_symlink_to_an_input_is_refused(scored, tmp_path: Path) -> None:  # noqa: ANN001
+def test_symlink_to_an_input_is_refused(scored, tmp_path: Path) -> None:
     park_dir, _, parcels, sites, summary = scored
     pet = park_dir / "pet.tif"
     before = _sha(pet)
@@ -75,7 +75,7 @@ def test_symlink_to_an_input_is_refused(scored, tmp_path: Path) -> None:  # noqa
     assert link.is_symlink() and gpkg_link.is_symlink()
 
 
-def test_dotdot_and_hard_link_to_an_input_are_refused(scored, tmp_path: Path) -> None:  # noqa: ANN001
+def test_dotdot_and_hard_link_to_an_input_are_refused(scored, tmp_path: Path) -> None:
     park_dir, _, parcels, sites, summary = scored
     (park_dir / "sub").mkdir(exist_ok=True)
     dotdot = park_dir / "sub" / ".." / "waterdiepte.tif"
@@ -90,13 +90,13 @@ def test_dotdot_and_hard_link_to_an_input_are_refused(scored, tmp_path: Path) ->
     assert _sha(park_dir / "waterdiepte.tif") == before
 
 
-def test_output_inside_an_input_file_is_refused(scored) -> None:  # noqa: ANN001
+def test_output_inside_an_input_file_is_refused(scored) -> None:
     park_dir, _, parcels, sites, summary = scored
     with pytest.raises(OutputIsInputError, match="inside the input"):
         gk.write_report(parcels, sites, summary, park_dir / "park.gpkg" / "r.html", overwrite=True)
 
 
-def test_ordinary_outputs_next_to_the_inputs_still_work(scored) -> None:  # noqa: ANN001
+def test_ordinary_outputs_next_to_the_inputs_still_work(scored) -> None:
     park_dir, _, parcels, sites, summary = scored
     out = gk.write_report(parcels, sites, summary, park_dir / "report.html")
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
@@ -104,7 +104,7 @@ def test_ordinary_outputs_next_to_the_inputs_still_work(scored) -> None:  # noqa
 
 
 def test_cli_report_onto_input_fails_and_keeps_the_input(scored, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
     from groenkans.cli import main
 
     park_dir = scored[0]

@@ -4,4 +4,4 @@ from groenkans.export.gpkg import read_metadata, to_geopackage
 from groenkans.export.maps import explore_park, plot_park, save_map
 from groenkans.export.report import write_report
 
-__all__ = ["to_geopackage", "read_metadata", "plot_park", "save_map", "explore_park", "write_report"]
+__all__ = ["explore_park", "plot_park", "read_metadata", "save_map", "to_geopackage", "write_report"]

@@ -39,7 +39,7 @@ from groenkans.export._atomic import atomic_path, check_target, inputs_of
 from groenkans.export.columns import describe
 from groenkans.export.styles import style_for
 
-__all__ = ["to_geopackage", "read_metadata", "METADATA_KEY"]
+__all__ = ["METADATA_KEY", "read_metadata", "to_geopackage"]
 
 METADATA_KEY = "GROENKANS_RUN"
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -53,9 +53,7 @@ def _check_name(name: str) -> str:
 
 def _prepare(gdf: gpd.GeoDataFrame, index_name: str | None) -> gpd.GeoDataFrame:
     out = gdf.copy()
-    if index_name and out.index.name == index_name:
-        out = out.reset_index()
-    elif out.index.name and out.index.name not in out.columns:
+    if index_name and out.index.name == index_name or out.index.name and out.index.name not in out.columns:
         out = out.reset_index()
     else:
         out = out.reset_index(drop=True)
@@ -170,7 +168,7 @@ def to_geopackage(
             )
     run = {
         "groenkans_version": __version__,
-        "written_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "written_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "layers": {n: len(g) for n, (g, _) in layers.items()},
         "inputs": _inputs_info(inputs),
         **dict(parcels.attrs.get("groenkans", {})),
@@ -287,7 +285,7 @@ def _write_styles(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFrame
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
         "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
     )
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # GeoPackage DATETIME, UTC
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # GeoPackage DATETIME, UTC
     for name, gdf in layers.items():
         geom_col = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)).fetchone()
         qml = style_for(name, gdf)

@@ -11,14 +11,14 @@ import geopandas as gpd
 import matplotlib
 
 matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.colors import BoundaryNorm, ListedColormap
 
-from groenkans.errors import OutputError  # noqa: E402
-from groenkans.export._atomic import atomic_path, check_target, inputs_of  # noqa: E402
-from groenkans.export.styles import SCORE_COLORS  # noqa: E402
+from groenkans.errors import OutputError
+from groenkans.export._atomic import atomic_path, check_target, inputs_of
+from groenkans.export.styles import SCORE_COLORS
 
-__all__ = ["plot_park", "save_map", "explore_park"]
+__all__ = ["explore_park", "plot_park", "save_map"]
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,12 @@ both as ``<prop>`` (QGIS < 3.26) and ``<Option>`` maps (QGIS ≥ 3.26).
 
 from __future__ import annotations
 
+import itertools
 from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
 
-__all__ = ["style_for", "SCORE_COLORS"]
+__all__ = ["SCORE_COLORS", "style_for"]
 
 SCORE_COLORS = ("255,255,178", "254,204,92", "253,141,60", "240,59,32", "189,0,38")
 _BREAKS = (0, 20, 40, 60, 80, 100)
@@ -34,7 +35,7 @@ def _fill(name: str, color: str, outline: str = "90,90,90,255", width: str = "0.
 
 def _graduated(attr: str, outline: str, width: str) -> str:
     ranges, symbols = [], []
-    for i, (lo, hi) in enumerate(zip(_BREAKS[:-1], _BREAKS[1:], strict=True)):
+    for i, (lo, hi) in enumerate(itertools.pairwise(_BREAKS)):
         ranges.append(f'<range lower="{lo:.1f}" upper="{hi:.1f}" symbol="{i}" label="{lo} - {hi}" render="true"/>')
         symbols.append(_fill(str(i), SCORE_COLORS[i], outline, width))
     return (f'<renderer-v2 type="graduatedSymbol" attr="{attr}" graduatedMethod="GraduatedColor" symbollevels="0" '

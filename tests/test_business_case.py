@@ -1,0 +1,144 @@
+"""Business case per site, on hand-made sites whose every figure is worked out here from the table's rows."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+import groenkans as gk
+from groenkans.business_case import business_case, load_table
+from groenkans.errors import ConfigError
+from groenkans.park import Park
+
+TABLE = Path(__file__).resolve().parents[1] / "src" / "groenkans" / "data" / "business_case.csv"
+CRS = "EPSG:28992"
+STORM = 70.0
+# NWRW flat surfaces over the 2 h storm: closed paving stores 0.5 mm and infiltrates nothing; unpaved ground
+# stores 4 mm and infiltrates (Horton, fb 5, fe 1 mm/h, ka 3/h) 1·2 + (5 − 1)·(1 − e^−6)/3 mm.
+R_CLOSED = STORM - 0.5
+R_UNPAVED = STORM - 4.0 - (1.0 * 2.0 + 4.0 * (1.0 - math.exp(-6.0)) / 3.0)
+
+
+def _rows() -> dict[tuple[str, str], dict[str, str]]:
+    with TABLE.open(encoding="utf-8") as fh:
+        return {(r["key"], r["kind"]): r for r in csv.DictReader(fh)}
+
+
+def _site(geom, **cols) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({k: [v] for k, v in cols.items()}, geometry=[geom], crs=CRS,
+                            index=pd.Index(["S1"], name="site_id"))
+
+
+def test_200_m2_depaved_tiny_forest() -> None:
+    rows = _rows()
+    bc = business_case(_site(box(0, 0, 20, 10), tiny_forest=True, wadi=False)).loc["S1"]
+    assert bc["bc_measure"] == "tiny_forest"
+    assert bc["depave_m2"] == pytest.approx(200.0)
+    assert bc["new_green_m2"] == pytest.approx(200.0)
+    assert bc["trees_planted"] == round(200 * float(rows[("trees_per_m2", "density")]["low"]))
+    assert bc["water_stored_m3"] == pytest.approx(200 * (STORM - R_UNPAVED) / 1000)
+    assert bc["runoff_avoided_m3"] == pytest.approx(200 * (R_CLOSED - R_UNPAVED) / 1000)
+    tf = rows[("tiny_forest", "cost")]
+    assert bc["cost_low_eur"] == pytest.approx(200 * float(tf["low"]))
+    assert bc["cost_high_eur"] == pytest.approx(200 * float(tf["high"]))
+    # the shipped table has no sound figure for breaking out paving: said, not invented
+    assert ("depave", "cost") not in rows and bc["cost_excludes"] == "depave"
+    co2 = rows[("co2", "benefit")]
+    assert (bc["co2_low_kg_yr"], bc["co2_high_kg_yr"]) == pytest.approx((200 * float(co2["low"]), 200 * float(co2["high"])))
+    # cooling capacity (InVEST UCM: 0.6 shade + 0.2 albedo + 0.2 ETI): closed paving in sun = 0.2·0.10;
+    # a forest = green (0.6·0.1 + 0.2·0.2 + 0.2·1) plus full crown shade 0.6
+    assert bc["cooling_before"] == pytest.approx(0.02)
+    assert bc["cooling_after"] == pytest.approx(0.90)
+    assert bool(bc["paved_assumed"])
+
+
+def test_paved_share_from_the_park_surfaces() -> None:
+    site = _site(box(0, 0, 20, 10), tiny_forest=True)
+    surfaces = gpd.GeoDataFrame({"surface_class": ["gesloten_verhard", "groen"], "bgt_type": ["wegdeel", "begroeidterreindeel"]},
+                                geometry=[box(0, 0, 10, 10), box(10, 0, 30, 10)], crs=CRS)
+    parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 30, 10)], crs=CRS, index=pd.Index(["P"], name="perceel_id"))
+    park = Park(name="t", parcels=parcels, surfaces=surfaces)
+    bc = business_case(site, park=park).loc["S1"]
+    assert bc["depave_m2"] == pytest.approx(100.0)  # only the paved half
+    assert bc["runoff_avoided_m3"] == pytest.approx(100 * (R_CLOSED - R_UNPAVED) / 1000)
+    assert not bool(bc["paved_assumed"])
+
+
+def test_wadi_catches_its_catchment_up_to_its_storage() -> None:
+    rows = _rows()
+    cfg = gk.Config()
+    site = _site(box(0, 0, 10, 5), tiny_forest=False, wadi=True, wadi_catchment_m2=1000.0)
+    bc = business_case(site, cfg).loc["S1"]
+    stored = 50 * cfg.sites.wadi_depth_m
+    assert bc["bc_measure"] == "wadi"
+    assert bc["water_stored_m3"] == pytest.approx(stored)
+    own = 50 * (R_CLOSED - R_UNPAVED) / 1000
+    assert bc["runoff_avoided_m3"] == pytest.approx(own + min(stored, 1000 * R_CLOSED / 1000))
+    w = rows[("wadi", "cost")]
+    assert (bc["cost_low_eur"], bc["cost_high_eur"]) == pytest.approx((50 * float(w["low"]), 50 * float(w["high"])))
+    up = rows[("wadi", "maintenance")]
+    assert bc["upkeep_high_eur_yr"] == pytest.approx(50 * float(up["high"]))
+    assert bc["trees_planted"] == 0
+
+
+def test_wadi_first_when_water_is_the_strongest_opportunity() -> None:
+    site = _site(box(0, 0, 20, 20), tiny_forest=True, wadi=True, heat_score=40.0, water_score=90.0,
+                 biodiversity_score=50.0)
+    assert business_case(site).loc["S1", "bc_measure"] == "wadi"
+    site["water_score"] = 10.0
+    assert business_case(site).loc["S1", "bc_measure"] == "tiny_forest"
+
+
+def test_own_table_by_argument_and_by_config(tmp_path: Path) -> None:
+    with TABLE.open(encoding="utf-8") as fh:
+        text = fh.read()
+    own = tmp_path / "own.csv"
+    own.write_text(text + "depave,cost,all,EUR/m2,10,20,my contractor's quote,,2026-11,\n", encoding="utf-8")
+    rows = _rows()
+    site = _site(box(0, 0, 20, 10), tiny_forest=True)
+    tf = rows[("tiny_forest", "cost")]
+    for bc in (business_case(site, table=own).loc["S1"],
+               business_case(site, gk.Config.from_dict({"business_case_table": str(own)})).loc["S1"]):
+        assert bc["cost_low_eur"] == pytest.approx(200 * 10 + 200 * float(tf["low"]))
+        assert bc["cost_high_eur"] == pytest.approx(200 * 20 + 200 * float(tf["high"]))
+        assert bc["cost_excludes"] == ""
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    (lambda r: r.update(source=""), "no source"),
+    (lambda r: r.update(low="90", high="10"), "low 90.0 > high 10.0"),
+    (lambda r: r.update(low="veel"), "not a number"),
+])
+def test_bad_tables_are_refused(tmp_path: Path, edit, match: str) -> None:
+    with TABLE.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    edit(rows[0])
+    path = tmp_path / "t.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    with pytest.raises(ConfigError, match=match):
+        load_table(path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_table(tmp_path / "missing.csv")
+
+
+def test_every_shipped_figure_has_source_date_and_is_in_the_docs() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "business-case.md").read_text(encoding="utf-8")
+    for (key, kind), row in _rows().items():
+        assert row["source"].strip() and row["date"].strip(), (key, kind)
+        assert f"`{key}`" in docs and row["url"] in docs, (key, kind)
+
+
+def test_input_sites_are_not_modified() -> None:
+    site = _site(box(0, 0, 20, 10), tiny_forest=True)
+    before = site.copy()
+    business_case(site)
+    pd.testing.assert_frame_equal(site, before)
