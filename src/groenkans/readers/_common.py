@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,29 @@ def gml_is_empty(head: bytes, size: int) -> bool:
     if size > len(head):
         return False
     return not any(tag in head for tag in (b"Member>", b"Member ", b"member>", b"member "))
+
+
+_ROOT = re.compile(rb"<(?![?!])([A-Za-z_][\w.:-]*)")
+
+
+def gml_is_complete(head: bytes, tail: bytes) -> bool:
+    """Whether a GML file ends with the closing tag of its root element (a cut-off download does not).
+
+    GDAL reads a GML file cut off halfway without complaint and returns the features before the cut; this check
+    catches that case.
+
+    Examples
+    --------
+    >>> gml_is_complete(b'<?xml version="1.0"?><CityModel><x/>', b'<x/></CityModel>\n')
+    True
+    >>> gml_is_complete(b'<?xml version="1.0"?><CityModel><x/>', b'<cityObjectMember><TrafficA')
+    False
+    """
+    m = _ROOT.search(head)
+    if m is None:
+        return False
+    root = m.group(1)
+    return tail.rstrip().endswith(b"</" + root + b">")
 
 
 def _display(path: str | Path) -> str:

@@ -34,6 +34,7 @@ from groenkans.errors import CorruptFileError, InputError, SchemaError
 from groenkans.readers._common import (
     _HEAD_BYTES,
     BBox,
+    gml_is_complete,
     as_str,
     check_openable,
     drop_history,
@@ -160,6 +161,10 @@ def _zip_sources(p: Path) -> list[_Source]:
                     continue
                 with zf.open(info) as fh:
                     head = fh.read(_HEAD_BYTES)
+                    if info.file_size > _HEAD_BYTES:
+                        fh.seek(info.file_size - 512)
+                    tail = fh.read()[-512:] if info.file_size > _HEAD_BYTES else head[-512:]
+                _check_complete(head, tail, f"{p}/{m}")
                 stem = Path(m).stem
                 out.append(_Source(stem, f"/vsizip/{p.resolve()}/{m}", None, gml_options(f"{stem}.gml"), f"{p.name}/{m}",
                                    gml_is_empty(head, info.file_size)))
@@ -176,9 +181,20 @@ def _gml_source(f: Path) -> _Source:
         size = f.stat().st_size
         with open(f, "rb") as fh:
             head = fh.read(_HEAD_BYTES)
+            fh.seek(max(size - 512, 0))
+            tail = fh.read()
     except OSError as exc:
         raise CorruptFileError(f"{f} cannot be read ({exc.strerror or exc}); check the file and its permissions.") from None
+    _check_complete(head, tail, str(f))
     return _Source(f.stem, str(f), None, gml_options(f), str(f), gml_is_empty(head, size))
+
+
+def _check_complete(head: bytes, tail: bytes, label: str) -> None:
+    if not gml_is_complete(head, tail):
+        raise CorruptFileError(
+            f"{label} is cut off: it does not end with the closing tag of its root element, so GDAL would read only the "
+            "objects before the cut. The download was interrupted or the file truncated: download it again."
+        )
 
 
 def _db_sources(f: Path, by_file: bool) -> list[_Source]:
