@@ -142,3 +142,165 @@ def test_outline_cuts_one_park_out(tmp_path: Path) -> None:
     park = gk.load_park(folder, outline=box(-1, -1, 21, 21), park_id="42")
     assert list(park.parcels.index) == ["TST01-A-1"]
     assert park.park_id == "42"
+
+
+# --- what was read, what is missing (issue 14 item 3) --------------------------------------------------------------
+def test_load_says_what_was_read_and_from_where(tmp_path: Path) -> None:
+    folder = _tiny_park(tmp_path / "p")
+    park = gk.load_park(folder)
+    lines = gk.io.loading_report(park, lang="en")
+    gpkg = str(folder / "park.gpkg")
+    assert f"parcels: 2 features read from {gpkg}, layer 'perceel'" in lines
+    assert f"buildings: 1 features read from {gpkg}, layer 'pand'" in lines
+    assert any(line.startswith("BGT wegdeel: 1 of 1 features used from") for line in lines)
+    assert "raster pet: " + str(folder / "pet.tif") in lines
+    # what is missing, with what it means for the scores
+    assert "no water-depth map: the water score uses runoff only" in lines
+    assert any(line.startswith("no BGT waterdeel:") for line in lines)
+    nl = gk.io.loading_report(park)
+    assert any(line.startswith("geen waterdieptekaart") for line in nl)
+    assert park.sources["bgt:wegdeel"] == f"{gpkg}, layer 'wegdeel'"
+
+
+def test_load_logs_what_was_read(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    folder = _tiny_park(tmp_path / "p")
+    with caplog.at_level("INFO", logger="groenkans.io"):
+        gk.load_park(folder)
+    text = caplog.text
+    assert "perceel" in text and "geen waterdieptekaart" in text
+
+
+def test_only_wegdeel_given_names_the_missing_layers(tmp_path: Path) -> None:
+    # issue 14: "only bgt_wegdeel.gml given: runs without a word about the missing layers"
+    import zipfile
+
+    from conftest import REAL
+
+    with zipfile.ZipFile(REAL / "hilversum-bgt-citygml" / "bgt_citygml_hilversum_2020.zip") as zf:
+        zf.extract("bgt_wegdeel.gml", tmp_path)
+    (tmp_path / "park.toml").write_text('[layers]\nparcels = "grid"\nbgt = "bgt_wegdeel.gml"\n')
+    park = gk.load_park(tmp_path)
+    missing = [e["key"] for e in park.report.loaded if e["kind"] == "missing"]
+    assert "loading.missing.buildings" in missing
+    assert {"loading.missing.bgt.begroeidterreindeel", "loading.missing.bgt.onbegroeidterreindeel"} <= set(missing)
+    assert "loading.missing.bgt.wegdeel" not in missing
+    assert "no buildings found: floor area and roofs are 0" in " ".join(gk.io.loading_report(park, lang="en"))
+
+
+def test_bgt_without_surfaces_is_an_error_naming_file_and_layers(tmp_path: Path) -> None:
+    folder = _tiny_park(tmp_path / "p")
+    gpd.GeoDataFrame({"x": [1]}, geometry=[box(0, 0, 1, 1)], crs=28992).to_file(folder / "other.gpkg", layer="paal")
+    (folder / "park.toml").write_text('[layers]\nparcels = "park.gpkg:perceel"\nbgt = "other.gpkg"\n')
+    with pytest.raises(gk.SchemaError, match=r"other\.gpkg.*paal"):
+        gk.load_park(folder)
+
+
+def test_bgt_geopackage_with_citygml_names_gives_buildings(tmp_path: Path) -> None:
+    # issue 14: layers 'trafficarea', 'plantcover', 'buildingpart' loaded silently without them (0 buildings)
+    folder = _tiny_park(tmp_path / "p")
+    src = folder / "park.gpkg"
+    dst = folder / "bgt_citygml.gpkg"
+    for dutch, english in (("wegdeel", "trafficarea"), ("begroeidterreindeel", "plantcover"), ("pand", "buildingpart"),
+                           ("onbegroeidterreindeel", "onbegroeidterreindeel")):
+        gpd.read_file(src, layer=dutch).to_file(dst, layer=english)
+    (folder / "park.toml").write_text('[layers]\nparcels = "park.gpkg:perceel"\nbgt = "bgt_citygml.gpkg"\n')
+    park = gk.load_park(folder)
+    assert len(park.buildings) == 1 and park.buildings.area.sum() == pytest.approx(100.0)
+    assert set(park.surfaces["bgt_type"]) == {"wegdeel", "begroeidterreindeel", "onbegroeidterreindeel"}
+
+
+def test_buildings_file_without_buildings_is_an_error(tmp_path: Path) -> None:
+    folder = _tiny_park(tmp_path / "p")
+    gpd.GeoDataFrame({"identificatie": ["0000100000000009"], "status": ["Pand gesloopt"]}, geometry=[box(0, 0, 5, 5)],
+                     crs=28992).to_file(folder / "bag.gpkg", layer="pand")
+    (folder / "park.toml").write_text('[layers]\nparcels = "park.gpkg:perceel"\nbuildings = "bag.gpkg:pand"\n')
+    with pytest.raises(gk.SchemaError, match=r"bag\.gpkg.*no building footprint.*Layers seen: pand"):
+        gk.load_park(folder)
+
+
+def test_bag_status_demolished_and_planned_dropped(tmp_path: Path) -> None:
+    statuses = ["Pand in gebruik", "Pand gesloopt", "Bouwvergunning verleend", "Niet gerealiseerd pand", "Bouw gestart",
+                "Verbouwing pand"]
+    gpd.GeoDataFrame({"identificatie": [f"00001000000000{i:02d}" for i in range(6)], "bouwjaar": [2000] * 6,
+                      "status": statuses},
+                     geometry=[box(10 * i, 0, 10 * i + 5, 5) for i in range(6)], crs=28992).to_file(
+        tmp_path / "bag.gpkg", layer="pand")
+    b = gk.readers.read_buildings(tmp_path / "bag.gpkg")
+    assert sorted(b["status"]) == ["Bouw gestart", "Pand in gebruik", "Verbouwing pand"]
+
+
+def test_parcels_layer_without_parcels_is_an_error(tmp_path: Path) -> None:
+    folder = _tiny_park(tmp_path / "p")
+    p = gpd.read_file(folder / "park.gpkg", layer="perceel")
+    p["eindRegistratie"] = "2020-01-01"  # every row historic
+    p.to_file(folder / "old.gpkg", layer="perceel")
+    (folder / "park.toml").write_text('[layers]\nparcels = "old.gpkg:perceel"\n')
+    with pytest.raises(gk.SchemaError, match=r"old\.gpkg.*no parcel.*Layers seen: perceel"):
+        gk.load_park(folder)
+
+
+# --- files that are not what they should be (issue 15 item 7; issue 14 item 4) ---------------------------------------
+def test_manifest_path_that_is_a_folder(tmp_path: Path) -> None:
+    folder = _tiny_park(tmp_path / "p")
+    odd = tmp_path / "q" / "park.toml"
+    odd.mkdir(parents=True)
+    with pytest.raises(InputError, match="is a folder"):
+        gk.load_park(str(odd) + "/")
+    with pytest.raises(InputError, match="is a folder"):
+        read_manifest(odd)
+    assert gk.load_park(folder / "park.toml").name == "Tiny"
+
+
+def test_manifest_in_latin1_is_a_config_error(tmp_path: Path) -> None:
+    f = tmp_path / "park.toml"
+    f.write_bytes('name = "Bedrijventerrein Zuidoost café"\n'.encode("latin-1"))  # é is byte 0xE9, not UTF-8
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        read_manifest(f)
+
+
+def test_layer_path_that_is_a_folder_is_named(tmp_path: Path) -> None:
+    folder = _tiny_park(tmp_path / "p")
+    (folder / "brk.gpkg").mkdir()
+    (folder / "park.toml").write_text('[layers]\nparcels = "brk.gpkg:perceel"\n')
+    with pytest.raises(InputError, match=r"brk\.gpkg is a folder"):
+        gk.load_park(folder)
+
+
+def test_unreadable_geopackage_names_file_and_gdal(tmp_path: Path) -> None:
+    folder = _tiny_park(tmp_path / "p")
+    (folder / "brk.gpkg").write_bytes(b"this is not a GeoPackage at all" * 10)
+    (folder / "park.toml").write_text('[layers]\nparcels = "brk.gpkg:perceel"\n')
+    with pytest.raises(gk.CorruptFileError) as err:
+        gk.load_park(folder)
+    msg = str(err.value)
+    assert "brk.gpkg" in msg and "GDAL said" in msg and "locked" not in msg
+
+
+# --- AHN as delivered (issue 14 item 2) ------------------------------------------------------------------------------
+def test_ahn_labelled_7415_is_accepted_and_4326_refused(tmp_path: Path) -> None:
+    folder = _tiny_park(tmp_path / "p")
+    write_raster(folder / "ahn.tif", np.full((30, 50), 1.5), origin=(-5, 25), crs="EPSG:7415")
+    (folder / "park.toml").write_text('[layers]\nparcels = "park.gpkg:perceel"\n[rasters]\nelevation = "ahn.tif"\n')
+    park = gk.load_park(folder)
+    assert park.rasters["elevation"] == str(folder / "ahn.tif")
+    write_raster(folder / "ahn.tif", np.full((30, 50), 1.5), origin=(4.0, 52.0), res=0.0001, crs="EPSG:4326")
+    with pytest.raises(CRSError, match="EPSG:7415"):
+        gk.load_park(folder)
+
+
+def test_folder_of_ahn_tiles_is_mosaicked(tmp_path: Path) -> None:
+    import rasterio
+
+    folder = _tiny_park(tmp_path / "p")
+    tiles = folder / "ahn_tiles"
+    tiles.mkdir()
+    write_raster(tiles / "M_01.tif", np.full((30, 25), 1.0), origin=(-5, 25), crs="EPSG:7415")
+    write_raster(tiles / "M_02.tif", np.full((30, 25), 2.0), origin=(20, 25), crs="EPSG:28992")
+    (folder / "park.toml").write_text('[layers]\nparcels = "park.gpkg:perceel"\n[rasters]\nelevation = "ahn_tiles"\n')
+    park = gk.load_park(folder)
+    vrt = park.rasters["elevation"]
+    assert vrt.endswith(".vrt")
+    with rasterio.open(vrt) as src:
+        data = src.read(1)
+        assert src.width == 50 and src.height == 30
+    assert (data[:, :25] == 1.0).all() and (data[:, 25:] == 2.0).all()
