@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -58,8 +58,22 @@ def test_serial_run_scores_every_park(serial, country: Path) -> None:
         assert park["top5"].count("|") + 1 == tops[park["park_id"]]
     parcels = pyogrio.read_dataframe(serial.output, layer="parcels")
     assert parcels["park_id"].nunique() == 4 and parcels["perceel_id"].is_unique
-    logs = list((serial.out_dir / "logs").glob("batch-*.log"))
-    assert logs and "park 20001" in logs[0].read_text()
+    assert not (serial.out_dir / "logs").exists(), "the API adds no log handler; the CLI writes the log file"
+
+
+def test_parks_layer_has_one_ranking_by_area_weighted_score(serial) -> None:
+    """national_rank orders parks by park_score, the area-weighted mean total score of their parcels, worked out
+    here from the parcels layer; the plain parcel means are named as supporting figures."""
+    parcels = pyogrio.read_dataframe(serial.output, layer="parcels")
+    weighted = (parcels["total_score"] * parcels["area_m2"]).groupby(parcels["park_id"]).sum()
+    expected = weighted / parcels.groupby("park_id")["area_m2"].sum()
+    parks = pyogrio.read_dataframe(serial.output, layer="parks").set_index("park_id")
+    assert list(parks.columns[:3]) == ["name", "national_rank", "park_score"]
+    assert parks["park_score"].to_numpy() == pytest.approx(expected.loc[parks.index].to_numpy(), rel=1e-12)
+    assert list(parks.sort_values("national_rank").index) == list(expected.sort_values(ascending=False).index)
+    assert "mean_total_score" not in parks.columns
+    plain = parcels.groupby("park_id")["total_score"].mean()
+    assert parks["parcel_mean_total_score_unweighted"].to_numpy() == pytest.approx(plain.loc[parks.index].to_numpy())
 
 
 def test_each_park_equals_scoring_it_alone(serial, country: Path) -> None:
@@ -82,8 +96,30 @@ def test_resume_does_nothing_twice_and_changed_input_is_refused(serial, country:
     changed_cfg = changed.read_text().replace('"parks.gpkg"', f'"{country}/parks.gpkg"').replace('"national.gpkg', f'"{country}/national.gpkg')
     changed_cfg = changed_cfg.replace('"pet.vrt"', f'"{country}/pet.vrt"').replace('"waterdiepte.vrt"', f'"{country}/waterdiepte.vrt"').replace('"ahn.vrt"', f'"{country}/ahn.vrt"')
     changed.write_text(changed_cfg)
-    with pytest.raises(gk.BatchError, match="another batch.*--restart"):
+    with pytest.raises(gk.BatchError, match=r"another batch: the \[config\] \(.*profile.*\) changed since.*--restart"):
         gk.run_batch(changed, serial.out_dir, progress=False)
+
+
+def test_resumed_run_reports_its_real_peak_memory(serial, country: Path) -> None:
+    import psutil
+
+    again = gk.run_batch(country / "country.toml", serial.out_dir, progress=False)
+    rss_now = psutil.Process().memory_info().rss / 2**20  # the OS's figure: the peak cannot be below it
+    assert again.n_this_run == 0 and again.peak_rss_mb_batch >= rss_now > 50
+    assert "no park scored in this run" in str(again) and f"batch process {again.peak_rss_mb_batch:.0f} MB" in str(again)
+
+
+def test_changed_input_file_is_named(country: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "c"
+    shutil.copytree(country, copy)
+    first = gk.run_batch(copy / "country.toml", tmp_path / "out", limit=1, progress=False)
+    assert first.n_done == 1
+    st = (copy / "parks.gpkg").stat()
+    os.utime(copy / "parks.gpkg", ns=(st.st_atime_ns, st.st_mtime_ns + 5 * 10**9))
+    with pytest.raises(gk.BatchError, match=rf"input file {re.escape(str((copy / 'parks.gpkg').resolve()))} \(modification time changed\)"):
+        gk.run_batch(copy / "country.toml", tmp_path / "out", progress=False)
 
 
 def test_broken_park_is_recorded_and_the_rest_finish(country: Path, tmp_path: Path) -> None:
@@ -100,12 +136,80 @@ def test_broken_park_is_recorded_and_the_rest_finish(country: Path, tmp_path: Pa
     assert (result.n_done, result.n_failed) == (3, 1)
     bad = str(parks["RIN_NUMMER"].iloc[2])
     assert list(result.failed.index) == [bad] and "no parcel lies inside the park outline" in result.failed.at[bad, "error"]
-    assert json.loads((tmp_path / "out" / "parks" / f"{bad}.json").read_text())["status"] == "failed"
+    assert gk.batch.read_results(tmp_path / "out")[bad]["status"] == "failed"
     again = gk.run_batch(broken / "country.toml", tmp_path / "out", retry_failed=True, progress=False)
     assert again.n_failed == 1 and again.n_skipped == 3
     res = subprocess.run([sys.executable, "-m", "groenkans", "-q", "batch", str(broken / "country.toml"), str(tmp_path / "out")],
                          capture_output=True, text=True)
     assert res.returncode == 1 and f"failed {bad}" in res.stdout
+    logs = list((tmp_path / "out" / "logs").glob("batch-*.log"))  # the CLI writes the run's log file
+    assert logs and "batch " in logs[0].read_text()
+
+
+def _with_parks(country: Path, folder: Path, parks: gpd.GeoDataFrame) -> Path:
+    folder.mkdir()
+    parks.to_file(folder / "parks.gpkg", layer="bedrijventerrein")
+    text = (country / "country.toml").read_text().replace('path = "parks.gpkg"', f'path = "{folder / "parks.gpkg"}"')
+    for name in ("national.gpkg", "pet.vrt", "waterdiepte.vrt", "ahn.vrt"):
+        text = text.replace(f'"{name}', f'"{country / name}')
+    (folder / "country.toml").write_text(text)
+    return folder / "country.toml"
+
+
+def test_park_with_empty_outline_is_failed_counted_and_sets_exit_status(country: Path, tmp_path: Path) -> None:
+    """A park whose outline is empty (or missing) cannot even be set up: it is recorded as failed with its reason,
+    counted, and the CLI exits 1 unless --tolerate-failures."""
+    from shapely.geometry import Polygon
+
+    parks = gpd.read_file(country / "parks.gpkg", layer="bedrijventerrein")
+    extra = parks.iloc[[0, 0]].copy()
+    extra["RIN_NUMMER"] = [29998, 29999]
+    extra["PLAN_NAAM"] = ["leeg", "zonder geometrie"]
+    extra = extra.set_geometry([Polygon(), None])
+    toml = _with_parks(country, tmp_path / "c", pd.concat([parks, extra], ignore_index=True))
+    assert len(pyogrio.read_dataframe(toml.parent / "parks.gpkg")) == 6  # both rows are in the layer
+    result = gk.run_batch(toml, tmp_path / "out", progress=False)
+    assert (result.n_parks, result.n_done, result.n_failed, result.n_pending) == (6, 4, 2, 0)
+    assert "empty outline" in result.failed.at["29998", "error"] and "no geometry" in result.failed.at["29999", "error"]
+    statuses = gk.batch.read_results(tmp_path / "out")
+    assert {p: s["status"] for p, s in statuses.items() if p.startswith("2999")} == {"29998": "failed", "29999": "failed"}
+    assert "4 of 6 parks scored" in str(result) and "2 failed" in str(result)
+    cmd = [sys.executable, "-m", "groenkans", "-q", "batch", str(toml), str(tmp_path / "out")]
+    assert subprocess.run(cmd, capture_output=True, text=True).returncode == 1
+    tolerant = subprocess.run([*cmd, "--tolerate-failures"], capture_output=True, text=True)
+    assert tolerant.returncode == 0 and "failed 29998 (leeg)" in tolerant.stdout
+
+
+def test_cut_off_record_of_a_killed_run_is_discarded(serial, country: Path, tmp_path: Path) -> None:
+    """The commit log after a kill mid-write: the unfinished record is cut off, the park redone, output identical."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(serial.out_dir, out)
+    log = out / gk.batch.RESULTS_NAME
+    data = log.read_bytes()
+    last = data.rfind(b"GKR1")
+    log.write_bytes(data[: last + (len(data) - last) // 2])  # the last park's record, half written
+    assert len(gk.batch.read_results(out)) == 3
+    resumed = gk.run_batch(country / "country.toml", out, progress=False)
+    assert (resumed.n_skipped, resumed.n_this_run, resumed.n_done) == (3, 1, 4)
+    assert log.stat().st_size == len(data)
+    _assert_same(serial.output, resumed.output)
+
+
+def test_grouped_parks_identical_to_one_by_one(tmp_path: Path) -> None:
+    """Neighbouring parks read as one window and cut per park give the same output as one read per park."""
+    near = make_country(tmp_path / "near", parks=4, seed=5, park_size_m=(200, 260), spacing_m=600.0)
+    windows = {}
+    for _, row in gpd.read_file(near / "parks.gpkg", layer="bedrijventerrein").iterrows():
+        windows[str(row["RIN_NUMMER"])] = row.geometry.buffer(500).bounds
+    assert [sorted(g) for g in gk.batch.group_parks(windows, 4)] == [sorted(windows)], "the four parks' windows overlap: one group"
+    one = gk.run_batch(near / "country.toml", tmp_path / "one", group_size=1, progress=False)
+    grouped = gk.run_batch(near / "country.toml", tmp_path / "grouped", group_size=4, workers=1, progress=False)
+    assert {s["group_size"] for s in gk.batch.read_results(tmp_path / "grouped").values()} == {4}
+    assert {s["group_size"] for s in gk.batch.read_results(tmp_path / "one").values()} == {1}
+    assert one.n_done == grouped.n_done == 4
+    _assert_same(one.output, grouped.output)
 
 
 @pytest.mark.slow
@@ -129,13 +233,12 @@ def test_kill_9_and_resume_gives_identical_output(serial, country: Path, tmp_pat
     proc = subprocess.Popen([sys.executable, "-m", "groenkans", "-q", "batch", str(country / "country.toml"), str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list((out / "parks").glob("*.json"))) < 2:
+    while time.time() < deadline and len(gk.batch.read_results(out)) < 2:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    committed = len(list((out / "parks").glob("[0-9]*.json")))
+    committed = len(gk.batch.read_results(out))
     assert 2 <= committed < 4, "the kill should land mid-run"
     resumed = gk.run_batch(country / "country.toml", out, progress=False)
     assert resumed.n_skipped == committed and resumed.n_done == 4
-    assert not list((out / "parks").glob(".tmp-*"))
     _assert_same(serial.output, resumed.output)
