@@ -29,6 +29,7 @@ __all__ = [
     "OutputError",
     "OutputIsInputError",
     "BatchError",
+    "FetchError",
     "GroenkansWarning",
 ]
 
@@ -79,6 +80,10 @@ class OutputIsInputError(OutputError):
 
 class BatchError(GroenkansError, RuntimeError):
     """A batch run cannot start or continue (changed config/inputs, bad state)."""
+
+
+class FetchError(GroenkansError, ConnectionError):
+    """A download from a public service failed (service unreachable, job failed, timed out, unexpected answer)."""
 
 
 class GroenkansWarning(UserWarning):
