@@ -140,7 +140,7 @@ def test_broken_park_is_recorded_and_the_rest_finish(country: Path, tmp_path: Pa
     again = gk.run_batch(broken / "country.toml", tmp_path / "out", retry_failed=True, progress=False)
     assert again.n_failed == 1 and again.n_skipped == 3
     res = subprocess.run([sys.executable, "-m", "groenkans", "-q", "batch", str(broken / "country.toml"), str(tmp_path / "out")],
-                         capture_output=True, text=True)
+                         check=False, capture_output=True, text=True)
     assert res.returncode == 1 and f"failed {bad}" in res.stdout
     logs = list((tmp_path / "out" / "logs").glob("batch-*.log"))  # the CLI writes the run's log file
     assert logs and "batch " in logs[0].read_text()
@@ -175,8 +175,8 @@ def test_park_with_empty_outline_is_failed_counted_and_sets_exit_status(country:
     assert {p: s["status"] for p, s in statuses.items() if p.startswith("2999")} == {"29998": "failed", "29999": "failed"}
     assert "4 of 6 parks scored" in str(result) and "2 failed" in str(result)
     cmd = [sys.executable, "-m", "groenkans", "-q", "batch", str(toml), str(tmp_path / "out")]
-    assert subprocess.run(cmd, capture_output=True, text=True).returncode == 1
-    tolerant = subprocess.run([*cmd, "--tolerate-failures"], capture_output=True, text=True)
+    assert subprocess.run(cmd, check=False, capture_output=True, text=True).returncode == 1
+    tolerant = subprocess.run([*cmd, "--tolerate-failures"], check=False, capture_output=True, text=True)
     assert tolerant.returncode == 0 and "failed 29998 (leeg)" in tolerant.stdout
 
 
