@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
+from conftest import write_raster
 from shapely.geometry import box
 
 import groenkans as gk
 from groenkans.errors import ConfigError, CoverageError, CRSError, InputError
 from groenkans.io import read_manifest
-
-from conftest import write_raster
 
 
 def _tiny_park(folder: Path, *, parcels_crs: str | None = "EPSG:28992", manifest: str | None = None) -> Path:

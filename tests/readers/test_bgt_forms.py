@@ -18,11 +18,10 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
+from conftest import REAL
 
 from groenkans.errors import CorruptFileError, SchemaError
 from groenkans.readers import bgt_object_type, read_bgt
-
-from conftest import REAL
 
 CITYGML_ZIP = REAL / "hilversum-bgt-citygml" / "bgt_citygml_hilversum_2020.zip"
 LIGHT_ZIP = REAL / "nieuwegein-laagraven-bgt" / "bgt_ng_pbp_gml.zip"
@@ -47,7 +46,7 @@ def _arc_points(p: np.ndarray, n: int = 64) -> np.ndarray:
     d = 2 * (ax * (by - cy) + bx * (cy - ay) + cx * (ay - by))
     ux = ((ax**2 + ay**2) * (by - cy) + (bx**2 + by**2) * (cy - ay) + (cx**2 + cy**2) * (ay - by)) / d
     uy = ((ax**2 + ay**2) * (cx - bx) + (bx**2 + by**2) * (ax - cx) + (cx**2 + cy**2) * (bx - ax)) / d
-    a0, a1, a2 = (math.atan2(y - uy, x - ux) for x, y in p)
+    a0, _a1, a2 = (math.atan2(y - uy, x - ux) for x, y in p)
     ccw = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax) > 0  # turning direction of start -> mid -> end
     if ccw:
         while a2 <= a0:
