@@ -115,3 +115,21 @@ def test_truncated_and_missing_raster(tmp_path: Path) -> None:
         check_raster(junk, "pet", parcels)
     with pytest.raises(InputError, match="does not exist"):
         check_raster(tmp_path / "nope.tif", "pet", parcels)
+
+
+def test_rd_new_with_nap_height_is_rd_new() -> None:
+    from pyproj import CRS as ProjCRS
+
+    from groenkans.validate import is_rd_new
+
+    assert is_rd_new("EPSG:7415") and is_rd_new("EPSG:28992")
+    assert not is_rd_new("EPSG:4326") and not is_rd_new("EPSG:3857")
+    compound_other = ProjCRS.from_user_input("EPSG:25831+5709")  # UTM 31N + NAP: NAP heights, other x/y
+    assert not is_rd_new(compound_other.to_wkt())
+
+
+def test_check_raster_accepts_7415(tmp_path: Path) -> None:
+    p = write_raster(tmp_path / "ahn.tif", np.full((10, 10), 1.0), origin=(0, 10), crs="EPSG:7415")
+    parcels = gpd.GeoDataFrame(geometry=[box(1, 1, 9, 9)], crs="EPSG:28992")
+    info = check_raster(p, "elevation", parcels)
+    assert info["overlap_frac"] == 1.0

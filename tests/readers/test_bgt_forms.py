@@ -295,3 +295,46 @@ def test_folder_without_bgt_lists_what_it_saw(tmp_path: Path) -> None:
     shutil.copy(REAL / "otterlo-brk-bgt" / "kadastralekaart_perceel.gml", tmp_path / "kadastralekaart_perceel.gml")
     with pytest.raises(SchemaError, match="kadastralekaart_perceel"):
         read_bgt(tmp_path)
+
+
+def test_folder_with_gdal_written_gfs_files_reads_alike(tmp_path: Path, citygml) -> None:
+    # issue 14: a folder where GDAL had written its own .gfs files ("Did not get at least 3 values ...")
+    names = ("bgt_begroeidterreindeel.gml", "bgt_wegdeel.gml", "bgt_pand.gml")
+    with zipfile.ZipFile(CITYGML_ZIP) as zf:
+        for n in names:
+            zf.extract(n, tmp_path)
+    for n in names:  # let GDAL auto-detect each file, as QGIS or ogrinfo would, leaving its .gfs behind
+        try:
+            pyogrio.read_info(tmp_path / n)
+        except Exception:  # noqa: BLE001 - GDAL fails on begroeidterreindeel, which is the point
+            pass
+    assert len(list(tmp_path.glob("*.gfs"))) == 3
+    got = read_bgt(tmp_path)
+    s, ref = got.surfaces, citygml.surfaces
+    for t in ("begroeidterreindeel", "wegdeel"):
+        assert float(s[s.bgt_type == t].area.sum()) == pytest.approx(float(ref[ref.bgt_type == t].area.sum()), rel=1e-12)
+    assert len(got.buildings) == 77
+
+
+def test_brk_as_gml_and_as_geopackage_give_the_same_parcels(tmp_path: Path) -> None:
+    from groenkans.readers import read_parcels
+    from groenkans.readers._common import gml_options
+
+    gml = REAL / "otterlo-brk-bgt" / "kadastralekaart_perceel.gml"
+    shutil.copy(gml, tmp_path / gml.name)
+    raw = pyogrio.read_dataframe(tmp_path / gml.name, **gml_options(gml))
+    raw.drop(columns=["gml_id"]).to_file(tmp_path / "kadastralekaart.gpkg", layer="perceel")  # PDOK GeoPackage layer
+    a = read_parcels(tmp_path / gml.name)
+    b = read_parcels(tmp_path / "kadastralekaart.gpkg")
+    assert list(a.index) == list(b.index) and len(a) == 11
+    assert float(b.area.sum()) == pytest.approx(float(a.area.sum())) == pytest.approx(9615, abs=1)
+
+
+def test_ibis_outline_from_a_shapefile(tmp_path: Path) -> None:
+    from groenkans.readers import read_outline
+
+    gpd.GeoDataFrame({"RIN_NUMMER": [101, 102], "PLAN_NAAM": ["Laagraven", "Liesbosch"], "HA_BRUTO": [90.0, 40.0]},
+                     geometry=[shapely.box(0, 0, 100, 100), shapely.box(200, 0, 300, 100)], crs=28992).to_file(
+        tmp_path / "ibis.shp")
+    one = read_outline(tmp_path / "ibis.shp", rin=102)
+    assert list(one["PLAN_NAAM"]) == ["Liesbosch"] and one.crs.to_epsg() == 28992
