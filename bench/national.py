@@ -1,45 +1,141 @@
-"""Benchmark: the national batch on a synthetic country, and how its cost grows with the number of parks.
+"""Benchmark: the national batch on a synthetic country; fixed and per-km² cost per park from a fit.
 
-Run by hand:  .venv/bin/python bench/national.py [--parks 50 200] [--workers 2]
+Run by hand:  .venv/bin/python bench/national.py [--parks 200] [--workers 2] [--group-size 16]
+                                                [--baseline old_batch.py]
 
-Prints parks/s, km²/s, peak memory per worker and the extrapolation to ~3,800 parks / ~1,000 km².
+Builds a synthetic country (``groenkans.samples.make_country``, parks of 300-900 m a side unless --park-size),
+runs the batch, and fits each park's CPU seconds (its own work plus its share of its group's reads, from the
+committed statuses) against its parcel area by least squares: CPU-s = fixed + per_km2 × km². It prints the fit,
+the batch process's own CPU (assembly of the national GeoPackage), the extrapolation to 3,800 parks / 1,000 km²
+in CPU minutes and in wall minutes on --workers cores (at the parallel efficiency measured in this run), and the
+peak memory of the workers and of the batch process. The load average is printed too: other work on the machine
+inflates wall time (and, less, CPU time).
+
+``--baseline FILE`` also runs an earlier ``groenkans/batch.py`` (e.g. ``git show REV:src/groenkans/batch.py >
+old.py``) serially on the same country, timing each park with the process clock, for a before/after fit.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
+import resource
+import sys
 import tempfile
 import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pyogrio
 
 import groenkans as gk
+from groenkans.batch import read_results
 from groenkans.samples import make_country
 
 NATIONAL_PARKS = 3800
 NATIONAL_KM2 = 1000.0
 
 
+def _cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _cpu_self() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def fit(km2: np.ndarray, cpu: np.ndarray) -> tuple[float, float, float]:
+    """Least squares ``cpu = fixed + per_km2 * km2``; returns (fixed, per_km2, r²)."""
+    a = np.column_stack([np.ones_like(km2), km2])
+    (fixed, slope), *_ = np.linalg.lstsq(a, cpu, rcond=None)
+    pred = a @ np.array([fixed, slope])
+    ss = float(((cpu - cpu.mean()) ** 2).sum())
+    return float(fixed), float(slope), 1.0 - float(((cpu - pred) ** 2).sum()) / ss if ss > 0 else float("nan")
+
+
+def _report(label: str, km2: np.ndarray, cpu: np.ndarray, wall: float, parent_cpu: float, workers: int,
+            peak_workers: float, peak_batch: float) -> None:
+    fixed, slope, r2 = fit(km2, cpu)
+    n = len(km2)
+    total_cpu = float(cpu.sum()) + parent_cpu
+    efficiency = total_cpu / (wall * workers) if wall > 0 else float("nan")
+    nat_cpu = NATIONAL_PARKS * fixed + NATIONAL_KM2 * slope + parent_cpu / n * NATIONAL_PARKS
+    nat_wall = nat_cpu / (workers * min(efficiency, 1.0))
+    print(f"{label}: {n} parks, {km2.sum():.1f} km² of parcels, wall {wall:.1f} s, parks' CPU {cpu.sum():.1f} s, "
+          f"batch process CPU {parent_cpu:.1f} s (assembly etc.)")
+    print(f"  fit per park: CPU-s = {fixed:.3f} + {slope:.3f} × km²   (r² {r2:.3f}; park sizes {km2.min():.2f}–"
+          f"{km2.max():.2f} km²)")
+    print(f"  3,800 parks / 1,000 km²: {nat_cpu / 60:.0f} CPU-min = {NATIONAL_PARKS * fixed / 60:.0f} fixed + "
+          f"{NATIONAL_KM2 * slope / 60:.0f} per-km² + {parent_cpu / n * NATIONAL_PARKS / 60:.0f} assembly; "
+          f"{nat_wall / 60:.0f} min wall on {workers} core(s) at this run's parallel efficiency {efficiency:.2f}")
+    print(f"  peak memory: workers {peak_workers:.0f} MB, batch process {peak_batch:.0f} MB", flush=True)
+
+
+def _baseline(path: Path, toml: Path, out: Path) -> tuple[np.ndarray, np.ndarray, float, float]:
+    spec = importlib.util.spec_from_file_location("groenkans_batch_baseline", path)
+    assert spec and spec.loader
+    old: Any = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = old  # dataclasses look their module up
+    spec.loader.exec_module(old)
+    per_park: dict[str, float] = {}
+    inner: Callable[..., dict[str, Any]] = old.score_one_park
+
+    def timed(*args: Any) -> dict[str, Any]:
+        c0 = time.process_time()
+        status = inner(*args)
+        per_park[str(args[0])] = time.process_time() - c0
+        return status
+
+    old.score_one_park = timed
+    c0, w0 = time.process_time(), time.perf_counter()
+    old.run_batch(toml, out, workers=1, progress=False)
+    wall, cpu_all = time.perf_counter() - w0, time.process_time() - c0
+    parcels = pyogrio.read_dataframe(out / "national.gpkg", layer="parcels", columns=["park_id", "area_m2"],
+                                     read_geometry=False)
+    area = parcels.groupby("park_id")["area_m2"].sum() / 1e6
+    ids = sorted(per_park)
+    return area.loc[ids].to_numpy(), np.array([per_park[i] for i in ids]), wall, cpu_all - sum(per_park.values())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--parks", type=int, nargs="+", default=[50, 200])
+    ap.add_argument("--parks", type=int, default=200)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--group-size", type=int, default=gk.batch.GROUP_SIZE)
+    ap.add_argument("--park-size", type=float, nargs=2, default=(300.0, 900.0), metavar=("MIN_M", "MAX_M"))
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--baseline", type=Path, help="an earlier groenkans/batch.py to run serially for comparison")
     args = ap.parse_args()
+    warnings.simplefilter("ignore")
     work = Path(tempfile.mkdtemp(prefix="gk_bench_national_"))
-    print(f"{'parks':>6} {'km²':>6} {'make s':>7} {'batch s':>8} {'parks/s':>8} {'km²/s':>7} {'peak MB/worker':>15} "
-          f"{'3,800 parks':>12} {'1,000 km²':>10}")
-    for n in args.parks:
-        t = time.perf_counter()
-        country = make_country(work / f"c{n}", parks=n, seed=1)
-        made = time.perf_counter() - t
-        km2 = float(pyogrio.read_dataframe(country / "parks.gpkg", layer="bedrijventerrein").area.sum()) / 1e6
-        t = time.perf_counter()
-        result = gk.run_batch(country / "country.toml", work / f"out{n}", workers=args.workers, progress=False)
-        secs = time.perf_counter() - t
-        assert result.n_failed == 0, result
-        print(f"{n:6d} {km2:6.1f} {made:7.1f} {secs:8.1f} {n / secs:8.2f} {km2 / secs:7.3f} {result.peak_rss_mb:15.0f} "
-              f"{NATIONAL_PARKS / (n / secs) / 60:9.0f} min {NATIONAL_KM2 / (km2 / secs) / 60:7.0f} min", flush=True)
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+    t = time.perf_counter()
+    country = make_country(work / "country", parks=args.parks, seed=args.seed, park_size_m=tuple(args.park_size))
+    print(f"synthetic country of {args.parks} parks made in {time.perf_counter() - t:.1f} s", flush=True)
+    toml = country / "country.toml"
+
+    c_self, c_children, w0 = _cpu_self(), _cpu_children(), time.perf_counter()
+    result = gk.run_batch(toml, work / "out", workers=args.workers, group_size=args.group_size, progress=False)
+    wall = time.perf_counter() - w0
+    assert result.n_failed == 0, result
+    statuses = read_results(work / "out")
+    km2 = np.array([s["area_km2"] for s in statuses.values()])
+    cpu = np.array([s["cpu_s"] for s in statuses.values()])
+    parent = _cpu_self() - c_self if args.workers > 1 else (_cpu_self() - c_self) - float(cpu.sum())
+    _report(f"this batch (--workers {args.workers}, --group-size {args.group_size})", km2, cpu, wall, max(parent, 0.0),
+            args.workers, result.peak_rss_mb, result.peak_rss_mb_batch)
+    print(f"  (worker processes' CPU from the OS: {_cpu_children() - c_children:.1f} s)")
+    if args.baseline:
+        bkm2, bcpu, bwall, bparent = _baseline(args.baseline, toml, work / "out_baseline")
+        _report(f"baseline {args.baseline.name} (serial)", bkm2, bcpu, bwall, bparent, 1, float("nan"),
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":
