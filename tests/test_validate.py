@@ -9,13 +9,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import parcels_from_boxes, write_raster
 from shapely.geometry import LineString, Point, Polygon, box
 
 from groenkans.errors import CorruptFileError, CoverageError, CRSError, GeometryError, GroenkansWarning, InputError
 from groenkans.park import ValidationReport
 from groenkans.validate import check_crs, check_raster, check_unique_ids, clean_geometries, raster_overlap
-
-from conftest import parcels_from_boxes, write_raster
 
 
 def _gdf(geoms: list, crs: str | None = "EPSG:28992") -> gpd.GeoDataFrame:

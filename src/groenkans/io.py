@@ -37,13 +37,13 @@ import pandas as pd
 import shapely
 
 from groenkans import readers
-from groenkans.errors import ConfigError, InputError, SchemaError
+from groenkans.errors import ConfigError, GroenkansError, InputError, SchemaError
 from groenkans.messages import message, resolve_language
 from groenkans.park import Park, ValidationReport
 from groenkans.schema import BUILDING_ID, CRS, PARCEL_ID
 from groenkans.validate import check_crs, check_raster, check_unique_ids, clean_geometries
 
-__all__ = ["load_park", "read_manifest", "loading_report", "MANIFEST_NAME"]
+__all__ = ["MANIFEST_NAME", "load_park", "loading_report", "read_manifest"]
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +161,8 @@ def _by_convention(folder: Path) -> dict[str, Any]:
         if {"wegdeel", "onbegroeidterreindeel", "begroeidterreindeel"} & bgt_types and "bgt" not in layers:
             layers["bgt"] = (str(gpkg), None)
     rasters = {}
-    for key, names in _RASTER_CONVENTION.items():
-        for name in names:
+    for key, candidates in _RASTER_CONVENTION.items():
+        for name in candidates:
             if (folder / name).exists():
                 rasters[key] = str(folder / name)
                 break
@@ -334,7 +334,7 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
         if area is None:
             pieces = [g.geometry.to_numpy() for g in (surfaces, buildings) if g is not None and len(g)]
             if not pieces:
-                raise InputError("parcels = \"%s\" needs a park outline or BGT surfaces to cover" % ppath)
+                raise InputError(f"parcels = \"{ppath}\" needs a park outline or BGT surfaces to cover")
             area = shapely.union_all(np.concatenate(pieces))
         parcels = readers.make_units(area, buildings, method=ppath)
         report.add("parcels", "derived_units", f"no BRK parcels: {len(parcels)} analysis units by {ppath} (unit_kind column)",
@@ -354,9 +354,7 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
     park = Park(
         name=name or manifest["name"],
         parcels=parcels,
-        buildings=buildings if buildings is not None else Park.__dataclass_fields__["buildings"].default_factory(),  # type: ignore[misc]
-        surfaces=surfaces if surfaces is not None else Park.__dataclass_fields__["surfaces"].default_factory(),  # type: ignore[misc]
-        trees=trees if trees is not None else Park.__dataclass_fields__["trees"].default_factory(),  # type: ignore[misc]
+        **{k: v for k, v in (("buildings", buildings), ("surfaces", surfaces), ("trees", trees)) if v is not None},
         outline=outline_gdf,
         nature=nature,
         rasters=rasters,
@@ -404,7 +402,8 @@ def loading_report(park: Park, lang: str | None = None) -> list[str]:
     ...
     """
     lang = resolve_language(lang)
-    read, missing = [], []
+    read: list[str] = []
+    missing: list[str] = []
     for issue in getattr(park.report, "loaded", []):
         key = issue["key"]
         text = message(key, lang, **issue["fields"])
@@ -447,7 +446,7 @@ def _seen(bgt: Any) -> str:
 def _layers_seen(path: str) -> str:
     try:
         return ", ".join(readers.list_layers(path)) or "none"
-    except Exception:  # only for a message; the read itself succeeded
+    except (GroenkansError, OSError):  # only for a message; the read itself succeeded
         return "unknown"
 
 

@@ -25,7 +25,7 @@ from groenkans.errors import CorruptFileError, CoverageError, CRSError, Geometry
 from groenkans.park import ValidationReport
 from groenkans.schema import CRS
 
-__all__ = ["check_crs", "clean_geometries", "check_unique_ids", "check_raster", "is_rd_new", "raster_overlap", "where"]
+__all__ = ["check_crs", "check_raster", "check_unique_ids", "clean_geometries", "is_rd_new", "raster_overlap", "where"]
 
 log = logging.getLogger(__name__)
 

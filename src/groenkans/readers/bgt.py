@@ -34,11 +34,11 @@ from groenkans.errors import CorruptFileError, InputError, SchemaError
 from groenkans.readers._common import (
     _HEAD_BYTES,
     BBox,
-    gml_is_complete,
     as_str,
     check_openable,
     drop_history,
     first_column,
+    gml_is_complete,
     gml_is_empty,
     gml_options,
     list_layers,
@@ -54,7 +54,7 @@ from groenkans.schema import (
     classify_plus_fysiek,
 )
 
-__all__ = ["BGTLayers", "LayerRead", "read_bgt", "bgt_object_type", "BGT_FILE_NAMES"]
+__all__ = ["BGT_FILE_NAMES", "BGTLayers", "LayerRead", "bgt_object_type", "read_bgt"]
 
 log = logging.getLogger(__name__)
 
@@ -366,6 +366,7 @@ def _surfaces(gdf: gpd.GeoDataFrame, otype: str, where: str) -> gpd.GeoDataFrame
         fysiek = fysiek.where(~(missing & usable), plus)
     fun_col = first_column(gdf, FUNCTION_COLUMNS)
     function = as_str(gdf[fun_col]) if fun_col else pd.Series([None] * len(gdf), dtype=object)
+    cls: list[str | None]
     if otype == "waterdeel":
         cls = ["water"] * len(gdf)
     elif otype == "ondersteunendwaterdeel":
@@ -399,7 +400,7 @@ def _polygonal(gdf: gpd.GeoDataFrame) -> np.ndarray:
     coll = np.flatnonzero(types == 7)
     for i in coll:
         keep[i] = any(shapely.get_type_id(shapely.get_parts(geoms[i])) == 3)
-    return keep & ~np.asarray(shapely.is_empty(geoms))
+    return np.asarray(keep & ~np.asarray(shapely.is_empty(geoms)), dtype=bool)
 
 
 def _buildings(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:

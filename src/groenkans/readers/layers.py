@@ -19,7 +19,7 @@ from groenkans.schema import BAG_LAYER, BRK_LAYER, BUILDING_ID, IBIS_LAYER, NATU
 #: registered, and planned (a permit but no construction yet). "Bouw gestart" and "Verbouwing pand" are kept.
 BAG_STATUS_EXCLUDED = "gesloopt|niet gerealiseerd|ten onrechte opgevoerd|bouwvergunning verleend"
 
-__all__ = ["read_parcels", "read_buildings", "read_outline", "read_nature", "read_trees"]
+__all__ = ["read_buildings", "read_nature", "read_outline", "read_parcels", "read_trees"]
 
 log = logging.getLogger(__name__)
 

@@ -95,7 +95,7 @@ def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
     if first[7] is None:
         raise CRSError(f"raster tile {first[0]}: no CRS; assign it (gdal_edit.py -a_srs EPSG:28992 {first[0]})")
     crs0 = _horizontal(first[7].to_wkt())
-    for path, _b, res, *_rest, crs, _block, transform in [(i[0], i[1], i[2], i[7], i[8], i[9]) for i in infos]:
+    for path, res, crs, transform in [(i[0], i[2], i[7], i[9]) for i in infos]:
         if crs is None or not _horizontal(crs.to_wkt()).equals(crs0):
             raise CRSError(f"raster tile {path}: CRS {crs.to_string() if crs else 'missing'} differs from "
                            f"{first[7].to_string()} of {first[0].name}; reproject it first (gdalwarp)")
@@ -115,7 +115,7 @@ def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
     res = first[2]
     minx, maxx = min(i[1].left for i in infos), max(i[1].right for i in infos)
     miny, maxy = min(i[1].bottom for i in infos), max(i[1].top for i in infos)
-    width, height = int(round((maxx - minx) / res[0])), int(round((maxy - miny) / res[1]))
+    width, height = round((maxx - minx) / res[0]), round((maxy - miny) / res[1])
     dtype = _GDAL_TYPES[first[6]]
     lines = [f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">',
              f"  <SRS>{_xml(first[7].to_wkt())}</SRS>",
@@ -124,7 +124,7 @@ def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
     if first[5] is not None:
         lines.append(f"    <NoDataValue>{first[5]!r}</NoDataValue>")
     for path, b, _r, w, h, nd, _dt, _crs, block, _t in infos:
-        xoff, yoff = int(round((b.left - minx) / res[0])), int(round((maxy - b.top) / res[1]))
+        xoff, yoff = round((b.left - minx) / res[0]), round((maxy - b.top) / res[1])
         try:
             name, relative = str(path.relative_to(out.parent.resolve())), 1
         except ValueError:
@@ -132,8 +132,8 @@ def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
         lines += ["    <ComplexSource>",
                   f'      <SourceFilename relativeToVRT="{relative}">{_xml(name)}</SourceFilename>',
                   "      <SourceBand>1</SourceBand>",
-                  f'      <SourceProperties RasterXSize="{w}" RasterYSize="{h}" DataType="{dtype}" '
-                  f'BlockXSize="{block[1]}" BlockYSize="{block[0]}" />',
+                  (f'      <SourceProperties RasterXSize="{w}" RasterYSize="{h}" DataType="{dtype}" '
+                   f'BlockXSize="{block[1]}" BlockYSize="{block[0]}" />'),
                   f'      <SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}" />',
                   f'      <DstRect xOff="{xoff}" yOff="{yoff}" xSize="{w}" ySize="{h}" />']
         if nd is not None:
