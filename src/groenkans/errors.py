@@ -24,6 +24,7 @@ __all__ = [
     "GeometryError",
     "SchemaError",
     "CoverageError",
+    "ValueRangeError",
     "CorruptFileError",
     "OutputExistsError",
     "OutputError",
@@ -60,6 +61,10 @@ class SchemaError(InputError):
 
 class CoverageError(InputError):
     """A raster does not cover the parcels, or holds only nodata there."""
+
+
+class ValueRangeError(InputError):
+    """A raster's values over the parcels are mostly outside the physical range of its role (wrong file, units or nodata)."""
 
 
 class CorruptFileError(GroenkansError, OSError):

@@ -42,6 +42,7 @@ import math
 import os
 import re
 import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -54,13 +55,14 @@ import pandas as pd
 import rasterio
 import shapely
 from pyproj import CRS as ProjCRS
+from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
 from groenkans import _coverage
-from groenkans.errors import CorruptFileError, CRSError, InputError
+from groenkans.errors import CorruptFileError, CRSError, GroenkansWarning, InputError, ValueRangeError
 
-__all__ = ["zonal_stats", "raster_coverage", "stat_column"]
+__all__ = ["raster_coverage", "stat_column", "zonal_stats"]
 
 log = logging.getLogger(__name__)
 
@@ -125,20 +127,28 @@ def _open(src: Any, layer: str) -> tuple[Any, bool]:
         raise CorruptFileError(f"raster '{layer}': {p} cannot be read ({exc}); the file may be truncated or not a raster") from None
 
 
+def _horizontal(crs: Any) -> ProjCRS:
+    """The horizontal part of a CRS: a compound CRS such as EPSG:7415 (RD New + NAP height) gives EPSG:28992."""
+    c = ProjCRS.from_user_input(crs)
+    if c.is_compound and c.sub_crs_list:
+        return c.sub_crs_list[0]
+    return c
+
+
 def _check_crs(ds: Any, layer: str, parcels_crs: Any) -> None:
     if ds.crs is None:
         raise CRSError(f"raster '{layer}' ({ds.name}): no CRS; assign it (e.g. gdal_edit.py -a_srs EPSG:28992 {ds.name})")
     if parcels_crs is None:
-        raise CRSError(f"zonal_stats: the parcels have no CRS; set it with gdf.set_crs('EPSG:28992')")
-    if not ProjCRS.from_user_input(ds.crs.to_wkt()).equals(ProjCRS.from_user_input(parcels_crs)):
+        raise CRSError("zonal_stats: the parcels have no CRS; set it with gdf.set_crs('EPSG:28992')")
+    # Only the horizontal CRS matters for where a cell lies: a raster labelled RD New + NAP (EPSG:7415) is on RD New.
+    if not _horizontal(ds.crs.to_wkt()).equals(_horizontal(parcels_crs)):
         raise CRSError(
             f"raster '{layer}' ({ds.name}) is in {ds.crs.to_string()} but the parcels are in {parcels_crs.to_string()}; "
             "reproject one of them (parcels.to_crs(...) or gdalwarp -t_srs ...)"
         )
 
 
-_CHUNK_CELLS = 1024  # parcels are grouped by the 1024 x 1024-cell block their bounding-box centre falls in
-_STREAM_CELLS = 512  # without quantiles, the grid is streamed in aligned tiles of 512 x 512 cells
+_STREAM_CELLS = 512  # each grid is streamed in aligned tiles of 512 x 512 cells
 
 
 @dataclass
@@ -158,7 +168,16 @@ def _rings(geoms: np.ndarray) -> _Rings:
     n = len(geoms)
     oriented = shapely.orient_polygons(geoms, exterior_cw=True) if n else geoms
     parts, part_idx = shapely.get_parts(oriented, return_index=True)
-    keep = shapely.get_type_id(parts) == 3  # polygons only (a GeometryCollection's lines/points have no area)
+    while True:  # a GeometryCollection may hold multipolygons and other collections: flatten to the polygons
+        nested = np.isin(shapely.get_type_id(parts), (4, 5, 6, 7))
+        if not nested.any():
+            break
+        sub, sub_idx = shapely.get_parts(parts[nested], return_index=True)
+        parts = np.concatenate([parts[~nested], sub])
+        part_idx = np.concatenate([part_idx[~nested], part_idx[nested][sub_idx]])
+    order = np.argsort(part_idx, kind="stable")  # each parcel's rings together, in the parcel's order
+    parts, part_idx = parts[order], part_idx[order]
+    keep = shapely.get_type_id(parts) == 3  # polygons only (lines and points have no area)
     parts, part_idx = parts[keep], part_idx[keep]
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     ring_parcel = part_idx[ring_part]
@@ -180,6 +199,25 @@ class _Grid:
     layers: list[str]
 
 
+@dataclass
+class _Layer:
+    """How one raster is read: what GDAL says about its validity and its values."""
+
+    name: str  # the dataset's name (path), for messages
+    dtype: str
+    nodata: float
+    has_nodata: bool
+    masked: bool  # a GDAL mask band beyond the nodata value: internal mask, .msk sidecar, alpha band
+    scale: float
+    offset: float
+    lo: float  # physical range: values outside are nodata (counted)
+    hi: float
+
+    @property
+    def scaled(self) -> bool:
+        return self.scale != 1.0 or self.offset != 0.0
+
+
 def _grid_key(ds: Any, layer: str) -> tuple[Any, ...]:
     t = ds.transform
     if t.b != 0 or t.d != 0 or t.e >= 0:
@@ -196,8 +234,35 @@ def _nodata_for(ds: Any) -> tuple[float, bool]:
     return float(nd), True
 
 
+def _layer_info(ds: Any, layer: str, valid_range: Mapping[str, tuple[float, float]]) -> _Layer:
+    """Nodata, mask, scale/offset and physical range of band 1, as GDAL means them."""
+    nd, has_nd = _nodata_for(ds)
+    flags = ds.mask_flag_enums[0]
+    masked = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
+    scale = ds.scales[0] if ds.scales and ds.scales[0] is not None else 1.0
+    offset = ds.offsets[0] if ds.offsets and ds.offsets[0] is not None else 0.0
+    if not (math.isfinite(scale) and math.isfinite(offset)) or scale == 0:
+        raise InputError(f"raster '{layer}' ({ds.name}): band scale {scale} / offset {offset} cannot unpack its values; "
+                         "fix them with gdal_edit.py -scale ... -offset ...")
+    lo, hi = valid_range.get(layer, (-math.inf, math.inf))
+    return _Layer(ds.name, ds.dtypes[0], nd, has_nd, masked, float(scale), float(offset), float(lo), float(hi))
+
+
+def _check_ranges(valid_range: Mapping[str, tuple[float, float]] | None) -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
+    for key, bounds in (valid_range or {}).items():
+        try:
+            lo, hi = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise InputError(f"valid_range['{key}'] = {bounds!r}: give (low, high) numbers") from None
+        if math.isnan(lo) or math.isnan(hi) or lo > hi:
+            raise InputError(f"valid_range['{key}'] = {bounds!r}: the low bound must not exceed the high bound")
+        out[key] = (lo, hi)
+    return out
+
+
 def _grid_state(grid: _Grid, rings: _Rings, valid_geom: np.ndarray, requested: dict[str, list[tuple[str, str, float]]],
-                nodata: dict[str, tuple[float, bool]]) -> dict[str, Any]:
+                infos: dict[str, _Layer]) -> dict[str, Any]:
     """Parcel coordinates in this grid's cell units, their cell windows, and the output buffers."""
     t = grid.transform
     n, L = len(rings.area_m2), len(grid.layers)
@@ -224,26 +289,36 @@ def _grid_state(grid: _Grid, rings: _Rings, valid_geom: np.ndarray, requested: d
         above[li, : len(ab)] = ab
         bl = [a for _, nm, a in r if nm == "frac_below"]
         below[li, : len(bl)] = bl
+    lay = [infos[k] for k in grid.layers]
     return {
         "gx": gx, "gy": gy, "pc0": pc0.astype(np.int64), "pc1": pc1.astype(np.int64),
         "pr0": pr0.astype(np.int64), "pr1": pr1.astype(np.int64),
-        "nodata": np.array([nodata[k][0] for k in grid.layers], dtype="float64"),
-        "has_nodata": np.array([nodata[k][1] for k in grid.layers], dtype=np.bool_),
+        "nodata": np.array([x.nodata for x in lay], dtype="float64"),
+        # Masked or scaled layers get their nodata applied to the raw values before unpacking (in ``run``).
+        "has_nodata": np.array([x.has_nodata and not (x.masked or x.scaled) for x in lay], dtype=np.bool_),
+        "lo": np.array([x.lo for x in lay], dtype="float64"), "hi": np.array([x.hi for x in lay], dtype="float64"),
         "transform": t, "geoms": rings.geoms, "width": grid.width, "height": grid.height,
-        "grid_q": [x for x in q.ravel() if not np.isnan(x)], "q": q, "above": above, "below": below, "want_sort": ~np.isnan(q).all(axis=1),
-        "base": np.concatenate([np.zeros((n, L, 3)), np.full((n, L, 1), np.inf), np.full((n, L, 1), -np.inf)], axis=2), "out_q": np.full((n, L, kq), np.nan),
+        "q": q, "above": above, "below": below, "want_sort": ~np.isnan(q).all(axis=1),
+        "base": _coverage.new_base(n, L), "out_q": np.full((n, L, kq), np.nan),
         "out_above": np.zeros((n, L, ka)), "out_below": np.zeros((n, L, kb)),
+        # Quantiles of parcels spread over several tiles: their values, gathered tile by tile (see ``merge``).
+        "pending": {}, "remaining": np.zeros(n, dtype=np.int64),
     }
 
 
-def _plan_tiles(state: dict[str, Any], live: np.ndarray) -> list[tuple[np.ndarray, list[tuple[int, int, int, int]]]]:
+def _plan_tiles(state: dict[str, Any]) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
     """Jobs of one ``_STREAM_CELLS``-square, block-aligned tile each, with every parcel touching it.
 
     Each tile is read exactly once; a parcel crossing tiles gets partial sums
-    from each, added up by the caller. Used when no quantile is asked.
+    from each, added up by the caller, and its values for quantiles are joined
+    when its last tile is done. Sets ``state["remaining"]`` (tiles per parcel).
     """
+    pr0, pr1, pc0, pc1 = state["pr0"], state["pr1"], state["pc0"], state["pc1"]
+    live = np.nonzero((pr1 > pr0) & (pc1 > pc0))[0]
+    if not len(live):
+        return []
     T = _STREAM_CELLS
-    pr0, pr1, pc0, pc1 = state["pr0"][live], state["pr1"][live], state["pc0"][live], state["pc1"][live]
+    pr0, pr1, pc0, pc1 = pr0[live], pr1[live], pc0[live], pc1[live]
     tr0, tr1, tc0, tc1 = pr0 // T, (pr1 - 1) // T, pc0 // T, (pc1 - 1) // T
     n_tiles_c = int(state["width"] // T + 1)
     pairs_t: list[np.ndarray] = []
@@ -256,14 +331,15 @@ def _plan_tiles(state: dict[str, Any], live: np.ndarray) -> list[tuple[np.ndarra
             pairs_p.append(live[m])
     t = state["transform"]
     for j in np.nonzero(~small)[0]:
-        rr, cc = np.meshgrid(np.arange(tr0[j], tr1[j] + 1), np.arange(tc0[j], tc1[j] + 1), indexing="ij")
-        rr, cc = rr.ravel(), cc.ravel()
+        rr2, cc2 = np.meshgrid(np.arange(tr0[j], tr1[j] + 1), np.arange(tc0[j], tc1[j] + 1), indexing="ij")
+        rr, cc = rr2.ravel(), cc2.ravel()
         boxes = shapely.box(t.c + cc * T * t.a, t.f + (rr + 1) * T * t.e, t.c + (cc + 1) * T * t.a, t.f + rr * T * t.e)
         hit = shapely.intersects(boxes, state["geoms"][live[j]])
         pairs_t.append(rr[hit] * n_tiles_c + cc[hit])
         pairs_p.append(np.full(int(hit.sum()), live[j]))
     tile = np.concatenate(pairs_t)
     parcel = np.concatenate(pairs_p)
+    state["remaining"] = np.bincount(parcel, minlength=len(state["pr0"])).astype(np.int64)
     order = np.argsort(tile, kind="stable")
     tile, parcel = tile[order], parcel[order]
     brk = np.nonzero(np.diff(tile))[0] + 1
@@ -272,41 +348,7 @@ def _plan_tiles(state: dict[str, Any], live: np.ndarray) -> list[tuple[np.ndarra
         if not len(idx):
             continue
         r, c = divmod(int(tid[0]), n_tiles_c)
-        win = (r * T, c * T, min((r + 1) * T, state["height"]), min((c + 1) * T, state["width"]))
-        out.append((idx, [win]))
-    return out
-
-
-def _plan_chunks(state: dict[str, Any]) -> list[tuple[np.ndarray, list[tuple[int, int, int, int]]]]:
-    """Jobs of (parcels, windows) for a grid; each window is read once, with all layers of the grid.
-
-    Parcels up to ``_CHUNK_CELLS / 2`` cells across are grouped by the
-    ``_CHUNK_CELLS``-square block their window centre lies in, and each group is
-    read as one window holding its parcels whole. A larger parcel (a long road
-    parcel, say) is its own window. Without quantiles :func:`_plan_tiles` is
-    used instead (each cell read once, memory bounded by a tile); with them a
-    parcel's values must be sorted together, so each parcel is read whole.
-    """
-    pr0, pr1, pc0, pc1 = state["pr0"], state["pr1"], state["pc0"], state["pc1"]
-    live = np.nonzero((pr1 > pr0) & (pc1 > pc0))[0]
-    if not len(live):
-        return []
-    if len(state["grid_q"]) == 0:
-        return _plan_tiles(state, live)
-    limit = max(_CHUNK_CELLS // 2, 1)
-    big = ((pr1[live] - pr0[live]) > limit) | ((pc1[live] - pc0[live]) > limit)
-    out: list[tuple[np.ndarray, list[tuple[int, int, int, int]]]] = [
-        (np.array([i]), [(int(pr0[i]), int(pc0[i]), int(pr1[i]), int(pc1[i]))]) for i in live[big]
-    ]
-    live = live[~big]
-    key_r = ((pr0[live] + pr1[live]) // 2) // _CHUNK_CELLS
-    key_c = ((pc0[live] + pc1[live]) // 2) // _CHUNK_CELLS
-    order = np.lexsort((key_c, key_r))
-    live, key_r, key_c = live[order], key_r[order], key_c[order]
-    brk = np.nonzero((np.diff(key_r) != 0) | (np.diff(key_c) != 0))[0] + 1
-    for idx in np.split(live, brk):
-        if len(idx):
-            out.append((idx, [(int(pr0[idx].min()), int(pc0[idx].min()), int(pr1[idx].max()), int(pc1[idx].max()))]))
+        out.append((idx, (r * T, c * T, min((r + 1) * T, state["height"]), min((c + 1) * T, state["width"]))))
     return out
 
 
@@ -351,6 +393,34 @@ def _finish(grid: _Grid, st: dict[str, Any], rings: _Rings, requested: dict[str,
     return out
 
 
+def _report_ranges(grid: _Grid, st: dict[str, Any], infos: dict[str, _Layer]) -> None:
+    """Warn about values outside a layer's physical range (treated as nodata); raise when they dominate."""
+    for li, layer in enumerate(grid.layers):
+        info = infos[layer]
+        base = st["base"][:, li]
+        cells = int(base[:, 6].sum())
+        if not cells:
+            continue
+        parcels = int((base[:, 6] > 0).sum())
+        out_cov, ok_cov = float(base[:, 5].sum()), float(base[:, 0].sum())
+        seen = f"{base[:, 7].min():.6g} to {base[:, 8].max():.6g}"
+        what = (f"raster '{layer}' ({info.name}): {cells} cell(s) over {parcels} parcel(s) hold values outside the "
+                f"physical range {info.lo:g} to {info.hi:g} (found {seen})")
+        if out_cov > ok_cov:
+            raise ValueRangeError(
+                f"{what}; they outnumber the valid cells ({out_cov:.6g} against {ok_cov:.6g} cells of coverage), so "
+                "this is probably the wrong raster, a raster in other units (cm instead of m, Kelvin instead of °C) or "
+                "a nodata value that is not declared. Check it with gdalinfo -stats, and declare the nodata value "
+                f"(gdal_edit.py -a_nodata VALUE {info.name}) or convert the units."
+            )
+        log.info("%s", what)
+        warnings.warn(
+            f"{what}; treated as nodata (counted in {layer}_nodata_frac). If they mark missing data, declare that "
+            f"value as nodata: gdal_edit.py -a_nodata VALUE {info.name}",
+            GroenkansWarning, stacklevel=3,
+        )
+
+
 def zonal_stats(
     parcels: gpd.GeoDataFrame,
     rasters: Mapping[str, str | os.PathLike[str] | Any],
@@ -358,23 +428,32 @@ def zonal_stats(
     *,
     progress: bool = False,
     threads: int | None = None,
+    valid_range: Mapping[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     """Coverage-weighted statistics of each raster over each parcel.
 
     Parameters
     ----------
     parcels : GeoDataFrame
-        Polygons (holes and multipolygons allowed) in the rasters' CRS.
+        Polygons (holes, multipolygons and geometry collections allowed) in the
+        rasters' CRS (a compound CRS counts by its horizontal part).
     rasters : mapping
         Layer name to a path GDAL opens (GeoTIFF, VRT, ``/vsizip/...``) or an
-        open rasterio dataset.
+        open rasterio dataset. Band 1 is read as GDAL means it: its nodata
+        value, mask band (internal mask, ``.msk`` file, alpha) and NaN are
+        nodata; its scale and offset are applied.
     stats : sequence or mapping of str
         The statistics for every layer, or per layer (``{"pet": [...], ...}``).
     progress : bool
-        Show a progress bar over layers.
+        Show a progress bar over raster tiles.
     threads : int, optional
         Raster windows processed side by side (default: 2, or 1 on a one-core
         machine). Results are identical for any value.
+    valid_range : mapping, optional
+        Layer name to ``(low, high)``: the physical range of its values (after
+        scale/offset), e.g. :data:`groenkans.schema.RASTER_VALID_RANGE`. Values
+        outside are nodata, with a :class:`~groenkans.errors.GroenkansWarning`
+        that counts them. Keys without a raster are ignored.
 
     Returns
     -------
@@ -389,20 +468,32 @@ def zonal_stats(
         A raster has no CRS or another CRS than the parcels.
     CorruptFileError
         A raster cannot be read.
+    ValueRangeError
+        Over the parcels, a raster has more (coverage-weighted) cells outside
+        its ``valid_range`` than inside it.
     InputError
-        A statistic is unknown, or a raster is rotated or south-up.
+        A statistic is unknown, a range is malformed, or a raster is rotated or south-up.
 
     Notes
     -----
     Coverage is computed once per distinct grid and reused for every layer on
-    it; each window of each layer is read and decoded once for all statistics
+    it; each tile of each layer is read and decoded once for all statistics
     and parcels. See ``docs/zonal.md`` for the algorithm and benchmark.
 
     Examples
     --------
-    >>> z = zonal_stats(parcels, {"pet": "pet.tif"}, stats=["mean", "quantile(0.9)"])  # doctest: +SKIP
-    >>> list(z.columns)  # doctest: +SKIP
-    ['pet_mean', 'pet_p90', 'pet_nodata_frac']
+    >>> import numpy as np, geopandas as gpd, rasterio, tempfile, os
+    >>> from rasterio.transform import from_origin
+    >>> from shapely.geometry import box
+    >>> path = os.path.join(tempfile.mkdtemp(), "pet.tif")
+    >>> with rasterio.open(path, "w", driver="GTiff", width=2, height=1, count=1, dtype="float32", nodata=-9999,
+    ...                    crs="EPSG:28992", transform=from_origin(0, 1, 1, 1)) as dst:
+    ...     dst.write(np.array([[30, 1e30]], dtype="float32"), 1)
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 2, 1)], crs="EPSG:28992")
+    >>> import warnings; warnings.simplefilter("ignore")
+    >>> zonal_stats(parcels, {"pet": path}, stats=["mean", "quantile(0.9)"], valid_range={"pet": (-40, 80)})
+       pet_mean  pet_p90  pet_nodata_frac
+    0      30.0     30.0              0.5
     """
     per_layer = {k: list(stats[k]) for k in rasters} if isinstance(stats, Mapping) else {k: list(stats) for k in rasters}
     if isinstance(stats, Mapping):
@@ -410,79 +501,99 @@ def zonal_stats(
         if missing:
             raise InputError(f"statistics asked for layers without a raster: {', '.join(sorted(missing))}")
     requested = {k: [(stat_column(k, s), *_parse(s)) for s in v] for k, v in per_layer.items()}
+    ranges = _check_ranges(valid_range)
     layers = list(rasters)
     order = [c for k in layers for c in [col for col, _, _ in requested[k]] + [f"{k}_nodata_frac"]]
     n = len(parcels)
     geoms = np.asarray(parcels.geometry.to_numpy(), dtype=object)
     valid_geom = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if n else np.zeros(0, dtype=bool)
-    rings = _rings(np.where(valid_geom, geoms, None) if n else geoms)
+    rings = _rings(np.where(valid_geom, geoms, np.array(None, dtype=object)) if n else geoms)
 
     # Open every raster once up front: CRS and readability are checked before any work.
     grids: dict[tuple[Any, ...], _Grid] = {}
-    nodata: dict[str, tuple[float, bool]] = {}
-    dtypes: dict[str, str] = {}
+    infos: dict[str, _Layer] = {}
     for layer in layers:
         ds, close = _open(rasters[layer], layer)
         try:
             _check_crs(ds, layer, parcels.crs)
-            # Layers asking a quantile need whole-parcel windows; the others on the same grid are streamed in
-            # tiles. Each group computes coverage once for all its layers.
-            needs_q = any(nm in ("quantile", "median") for _, nm, _ in requested[layer])
-            key = (*_grid_key(ds, layer), needs_q)
-            grids.setdefault(key, _Grid(ds.transform, ds.width, ds.height, [])).layers.append(layer)
-            nodata[layer] = _nodata_for(ds)
-            dtypes[layer] = ds.dtypes[0]
+            grids.setdefault(_grid_key(ds, layer), _Grid(ds.transform, ds.width, ds.height, [])).layers.append(layer)
+            infos[layer] = _layer_info(ds, layer, ranges)
         finally:
             if close:
                 ds.close()
 
-    columns: dict[str, np.ndarray] = {}
-    jobs: list[tuple[_Grid, dict[str, Any], np.ndarray, list[tuple[int, int, int, int]]]] = []
+    jobs: list[tuple[_Grid, dict[str, Any], np.ndarray, tuple[int, int, int, int]]] = []
     states: list[dict[str, Any]] = []
     for grid in grids.values():
-        state = _grid_state(grid, rings, valid_geom, requested, nodata)
-        # float32 layers (the usual case) are read as they are stored; anything else as float64.
-        state["dtype"] = "float32" if all(dtypes[k] == "float32" for k in grid.layers) else "float64"
+        state = _grid_state(grid, rings, valid_geom, requested, infos)
+        # Plain float32 layers (the usual case) are read as they are stored; anything else as float64.
+        plain = all(infos[k].dtype == "float32" and not infos[k].scaled for k in grid.layers)
+        state["dtype"] = "float32" if plain else "float64"
         states.append(state)
-        jobs.extend((grid, state, idx, win) for idx, win in _plan_chunks(state))
+        jobs.extend((grid, state, idx, win) for idx, win in _plan_tiles(state))
     # One handle per layer, shared by the threads under a lock: a rasterio dataset is not thread-safe, and one
     # handle per layer means GDAL decodes each tile once (its block cache is per handle). Two threads still
     # overlap: one decodes a layer while the other decodes another or runs the (GIL-free) kernel.
     handles = {layer: (_open(rasters[layer], layer)[0], threading.Lock()) for layer in layers}
 
-    def run(job: tuple[_Grid, dict[str, Any], np.ndarray, list[tuple[int, int, int, int]]]) -> tuple[Any, tuple[np.ndarray, ...]]:
-        grid, st, idx, windows = job
+    def read(layer: str, window: Window, out: np.ndarray) -> None:
+        ds, lock = handles[layer]
+        info = infos[layer]
+        try:
+            with lock:
+                ds.read(1, window=window, out=out)
+                mask = ds.read_masks(1, window=window) if info.masked else None
+        except RasterioIOError as exc:
+            raise CorruptFileError(f"raster '{layer}' ({ds.name}): read failed ({exc}); the file is probably truncated") from None
+        if mask is None and not info.scaled:
+            return  # nodata and NaN are left to the kernel
+        bad = mask == 0 if mask is not None else np.zeros(out.shape, dtype=bool)
+        if info.has_nodata:
+            bad |= out == info.nodata  # the raw (packed) value
+        if info.scaled:
+            out *= info.scale
+            out += info.offset
+        out[bad] = np.nan
+
+    def run(job: tuple[_Grid, dict[str, Any], np.ndarray, tuple[int, int, int, int]]) -> tuple[Any, tuple[np.ndarray, ...]]:
+        grid, st, idx, (wr0, wc0, wr1, wc1) = job
         k, L = len(idx), len(grid.layers)
-        local = (np.concatenate([np.zeros((k, L, 3)), np.full((k, L, 1), np.inf), np.full((k, L, 1), -np.inf)], axis=2),
-                 np.full((k, L, st["q"].shape[1]), np.nan), np.zeros((k, L, st["above"].shape[1])),
-                 np.zeros((k, L, st["below"].shape[1])))
-        for wr0, wc0, wr1, wc1 in windows:
-            h, w = wr1 - wr0, wc1 - wc0
-            values = np.empty((len(grid.layers), h, w), dtype=st["dtype"])
-            for li, layer in enumerate(grid.layers):
-                ds, lock = handles[layer]
-                try:
-                    with lock:
-                        ds.read(1, window=Window(wc0, wr0, w, h), out=values[li])
-                except RasterioIOError as exc:
-                    raise CorruptFileError(
-                        f"raster '{layer}' ({ds.name}): read failed ({exc}); the file is probably truncated") from None
-            _coverage.chunk_stats(st["gx"], st["gy"], rings.ring_off, rings.parcel_ring_off, idx, st["pr0"], st["pc0"],
-                                  st["pr1"], st["pc1"], values, wr0, wc0, st["nodata"], st["has_nodata"], st["q"], st["above"],
-                                  st["below"], st["want_sort"], *local)
-        return job, local
+        local = (_coverage.new_base(k, L), np.full((k, L, st["q"].shape[1]), np.nan),
+                 np.zeros((k, L, st["above"].shape[1])), np.zeros((k, L, st["below"].shape[1])))
+        h, w = wr1 - wr0, wc1 - wc0
+        values = np.empty((L, h, w), dtype=st["dtype"])
+        for li, layer in enumerate(grid.layers):
+            read(layer, Window(wc0, wr0, w, h), values[li])
+        spill = _coverage.chunk_stats(st["gx"], st["gy"], rings.ring_off, rings.parcel_ring_off, idx, st["pr0"], st["pc0"],
+                                      st["pr1"], st["pc1"], values, wr0, wc0, st["nodata"], st["has_nodata"], st["lo"],
+                                      st["hi"], st["q"], st["above"], st["below"], st["want_sort"], *local)
+        return job, (*local, *spill)
 
     def merge(done: tuple[Any, tuple[np.ndarray, ...]]) -> None:
-        (_, st, idx, _), (base, out_q, out_above, out_below) = done
+        (_, st, idx, _), (base, out_q, out_above, out_below, spill_v, spill_w, spill_off, spill_n) = done
         # In the main thread only: a parcel read in several tiles gets its partial sums added here.
         b = st["base"]
-        b[idx, :, :3] += base[:, :, :3]
-        b[idx, :, 3] = np.minimum(b[idx, :, 3], base[:, :, 3])
-        b[idx, :, 4] = np.maximum(b[idx, :, 4], base[:, :, 4])
+        for s in (0, 1, 2, 5, 6):
+            b[idx, :, s] += base[:, :, s]
+        for s in (3, 7):
+            b[idx, :, s] = np.minimum(b[idx, :, s], base[:, :, s])
+        for s in (4, 8):
+            b[idx, :, s] = np.maximum(b[idx, :, s], base[:, :, s])
         st["out_above"][idx] += out_above
         st["out_below"][idx] += out_below
         has_q = ~np.isnan(out_q)
         st["out_q"][idx] = np.where(has_q, out_q, st["out_q"][idx])
+        # Quantiles of parcels spread over tiles: keep this tile's values; sort them all after the parcel's last tile.
+        pending = st["pending"]
+        for pk, li in zip(*np.nonzero(spill_n), strict=True):
+            o, m = spill_off[pk, li], spill_n[pk, li]
+            pending.setdefault(int(idx[pk]), {}).setdefault(int(li), []).append((spill_v[o:o + m], spill_w[o:o + m]))
+        st["remaining"][idx] -= 1
+        for p in idx[st["remaining"][idx] == 0]:
+            for li, parts in pending.pop(int(p), {}).items():
+                v = np.concatenate([a for a, _ in parts])
+                wts = np.concatenate([c for _, c in parts])
+                _coverage.weighted_quantiles(v, wts, st["q"][li], st["out_q"][p, li])
 
     log.debug("zonal_stats: %d parcels, %d layers on %d grid(s), %d jobs", n, len(layers), len(grids), len(jobs))
     workers = max(1, min(threads or min(2, os.cpu_count() or 1), len(jobs) or 1))
@@ -498,7 +609,9 @@ def zonal_stats(
         for layer, (ds, _) in handles.items():
             if ds is not rasters[layer]:
                 ds.close()
+    columns: dict[str, np.ndarray] = {}
     for grid, state in zip(grids.values(), states, strict=True):
+        _report_ranges(grid, state, infos)
         columns.update(_finish(grid, state, rings, requested))
     return pd.DataFrame({c: columns[c] for c in order}, index=parcels.index)
 
