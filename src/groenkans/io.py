@@ -397,7 +397,7 @@ def loading_report(park: Park, lang: str | None = None) -> list[str]:
     --------
     >>> import groenkans as gk
     >>> park = gk.load_park("data/samples/demo")                      # doctest: +SKIP
-    >>> print("\n".join(gk.io.loading_report(park, lang="en")))     # doctest: +SKIP
+    >>> print("\\n".join(gk.io.loading_report(park, lang="en")))     # doctest: +SKIP
     parcels: 61 features read from data/samples/demo/park.gpkg, layer 'perceel'
     ...
     """

@@ -149,10 +149,10 @@ def gml_is_empty(head: bytes, size: int) -> bool:
 
     Examples
     --------
-    >>> gml_is_empty(b'<CityModel xmlns="http://www.opengis.net/citygml/2.0"></CityModel>', 70)
-    True
-    >>> gml_is_empty(b'<CityModel><cityObjectMember><TrafficArea/></cityObjectMember></CityModel>', 80)
-    False
+    >>> empty = b'<CityModel xmlns="http://www.opengis.net/citygml/2.0"></CityModel>'
+    >>> full = b'<CityModel><cityObjectMember><TrafficArea/></cityObjectMember></CityModel>'
+    >>> gml_is_empty(empty, len(empty)), gml_is_empty(full, len(full))
+    (True, False)
     """
     if size > len(head):
         return False
@@ -170,7 +170,7 @@ def gml_is_complete(head: bytes, tail: bytes) -> bool:
 
     Examples
     --------
-    >>> gml_is_complete(b'<?xml version="1.0"?><CityModel><x/>', b'<x/></CityModel>\n')
+    >>> gml_is_complete(b'<?xml version="1.0"?><CityModel><x/>', b'<x/></CityModel>\\n')
     True
     >>> gml_is_complete(b'<?xml version="1.0"?><CityModel><x/>', b'<cityObjectMember><TrafficA')
     False
