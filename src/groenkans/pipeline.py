@@ -42,7 +42,10 @@ def parcel_zonal_stats(park: Park, config: Config, *, progress: bool = False) ->
     rasters = {key: park.rasters[key] for key in requests if key in park.rasters}
     if not rasters:
         return pd.DataFrame(index=park.parcels.index)
-    zonal = zonal_stats(park.parcels, rasters, stats={k: requests[k] for k in rasters}, progress=progress)
+    from groenkans.schema import RASTER_VALID_RANGE  # values outside a role's physical range are nodata, with a warning
+
+    zonal = zonal_stats(park.parcels, rasters, stats={k: requests[k] for k in rasters}, progress=progress,
+                        valid_range=RASTER_VALID_RANGE)
     for key in rasters:
         frac = zonal[f"{key}_nodata_frac"]
         uncovered = frac.index[frac >= 1.0 - 1e-9]

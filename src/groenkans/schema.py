@@ -51,6 +51,13 @@ CRS: Final = "EPSG:28992"
 VECTOR_LAYERS: Final = ("parcels", "buildings", "surfaces", "trees", "outline", "nature")
 RASTER_LAYERS: Final = ("pet", "water_depth", "elevation")
 RASTER_UNITS: Final = {"pet": "degC", "water_depth": "m", "elevation": "m NAP"}
+#: Physical range of each raster role, in :data:`RASTER_UNITS`; values outside are nodata (``zonal_stats(valid_range=...)``).
+#: Generous on purpose, to catch markers (1e30, -9999) and unit mix-ups (cm, Kelvin), not odd weather:
+#: PET -40..80 °C (the PET stress scale ends at "extreme heat stress" above 41 °C; stress-test maps of Dutch parks
+#: peak near 50 °C, and air temperature in the Netherlands has never left about -27..41 °C); water depth 0..20 m
+#: (stress-test depths after 70 mm in 2 h are centimetres to a few metres; 20 m holds the deepest canal or pond);
+#: elevation -10..350 m NAP (AHN: lowest ground -6.7 m NAP in the Zuidplaspolder, highest 322.4 m at the Vaalserberg).
+RASTER_VALID_RANGE: Final = {"pet": (-40.0, 80.0), "water_depth": (0.0, 20.0), "elevation": (-10.0, 350.0)}
 
 PARCEL_ID: Final = "perceel_id"
 BUILDING_ID: Final = "pand_id"
