@@ -308,3 +308,33 @@ def test_an_empty_bgt_layer_keeps_its_columns(tmp_path: Path, kind: str) -> None
     info = pyogrio.read_info(tmp_path / "e.gpkg", layer=kind)
     assert info["features"] == 0 and info["crs"] == "EPSG:28992"
     assert {"lokaalID", "bronhouder", "bgt-status", "relatieveHoogteligging", "eindRegistratie", FYSIEK[kind]} <= set(info["fields"])
+
+
+def test_path_finds_the_bundled_parks_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from groenkans import samples
+
+    monkeypatch.chdir(tmp_path)  # not the repository: relative paths like ../data would not work here
+    demo = samples.path("demo")
+    assert demo == SAMPLES.resolve() / "demo" and (demo / "park.toml").exists()
+    assert samples.path() == demo and samples.path("kanaalzone") == SAMPLES.resolve() / "kanaalzone"
+    assert samples.path("laagraven") == SAMPLES.resolve().parents[1] / "examples" / "laagraven"
+    assert len(gk.load_park(samples.path("demo")).parcels) == len(_read(SAMPLES / "demo" / "park.gpkg", "perceel"))
+    with pytest.raises(gk.InputError, match="no bundled park 'nope'; choose one of demo, kanaalzone, laagraven"):
+        samples.path("nope")
+
+
+def test_path_without_a_clone_generates_the_same_park_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installed from a wheel (no data/ next to the package): the park is generated into $GROENKANS_DATA."""
+    from groenkans import samples
+
+    monkeypatch.setattr(samples, "_repository", lambda: None)
+    monkeypatch.setenv("GROENKANS_DATA", str(tmp_path / "cache"))
+    folder = samples.path("demo")
+    assert folder == tmp_path / "cache" / "samples" / "demo"
+    for name in RASTERS:  # identical to the committed park
+        with rasterio.open(folder / name) as got, rasterio.open(SAMPLES / "demo" / name) as want:
+            np.testing.assert_array_equal(got.read(1), want.read(1))
+    stamp = (folder / "park.gpkg").stat().st_mtime_ns
+    assert samples.path("demo") == folder and (folder / "park.gpkg").stat().st_mtime_ns == stamp  # not made again
+    with pytest.raises(gk.InputError, match="clone the repository"):
+        samples.path("laagraven")

@@ -1,19 +1,38 @@
-"""What-if: depaving and wadis change the parcel's indicators by the amounts worked out by hand."""
+"""What-if: depaving, wadis and green roofs change the parcel's indicators by the amounts worked out by hand.
+
+Runoff per class is worked out here from the NWRW inflow-model parameters of flat surfaces (storage mm, Horton
+infiltration fb/fe mm/h, ka 1/h; docs/methodology.md §4) for 70 mm in 2 h, not taken from the water module:
+
+* closed paving: storage 0.5 mm, no infiltration -> 70 - 0.5 = 69.5 mm;
+* unpaved / green: storage 4 mm, F = fe·T + (fb - fe)·(1 - e^(-ka·T))/ka = 1·2 + 4·(1 - e^-6)/3 -> 70 - 4 - F;
+* open paving: storage 0.5 mm, F = 0.5·2 + 1.5·(1 - e^-6)/3;  half paved: half open paving, half unpaved.
+
+Without a water-depth map the water need is runoff_mm / 70 mm (the design storm; reference row ``runoff_mm``).
+Room is 1 - exp(-A / 500 m²) with A the area that could change (methodology §6).
+"""
 
 from __future__ import annotations
+
+import math
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import SAMPLES, parcels_from_boxes
 from shapely.geometry import box
 
 import groenkans as gk
-from groenkans.indicators.water import runoff_per_class_mm, water_need
 from groenkans.park import Park
-from groenkans.scoring import load_reference
 from groenkans.whatif import GreenRoof
 
-from conftest import SAMPLES, parcels_from_boxes
+MM_CLOSED = 70.0 - 0.5
+MM_GREEN = 70.0 - 4.0 - (1.0 * 2 + 4.0 * (1 - math.exp(-6.0)) / 3.0)  # 62.66997...
+MM_OPEN = 70.0 - 0.5 - (0.5 * 2 + 1.5 * (1 - math.exp(-6.0)) / 3.0)  # 68.00124...
+MM_HALF = 0.5 * MM_OPEN + 0.5 * MM_GREEN
+
+
+def _room(area_m2: float) -> float:
+    return 1.0 - math.exp(-area_m2 / 500.0)
 
 
 def _park() -> Park:
@@ -26,14 +45,6 @@ def _park() -> Park:
     return Park("fixture", parcels_from_boxes({"P": (0, 0, 20, 10)}), surfaces=surfaces)
 
 
-#: per-class runoff (mm) of the 70 mm design storm from the water module's NWRW table (tested there)
-MM = runoff_per_class_mm(70.0)
-
-
-def _water_need(runoff_mm: float) -> float:
-    return float(water_need(pd.DataFrame({"runoff_mm": [runoff_mm]}), gk.Config(), load_reference()).iloc[0])
-
-
 def test_depave_changes_paving_runoff_and_needs_as_expected() -> None:
     park = _park()
     r = gk.what_if(park, gk.Depave(box(0, 0, 10, 10)))
@@ -41,31 +52,71 @@ def test_depave_changes_paving_runoff_and_needs_as_expected() -> None:
     d = r.diff.loc["P"]
     assert d["paved_m2_before"] == pytest.approx(100.0) and d["paved_m2_after"] == pytest.approx(0.0)
     assert d["paved_frac_open_before"] == pytest.approx(0.5) and d["paved_frac_open_after"] == pytest.approx(0.0)
-    # 100 m² of closed paving becomes green
-    assert d["runoff_m3_delta"] == pytest.approx(-100 * (MM["gesloten_verhard"] - MM["groen"]) / 1000)
-    before_mm = (100 * MM["gesloten_verhard"] + 100 * MM["groen"]) / 200
-    assert d["water_need_delta"] == pytest.approx(_water_need(MM["groen"]) - _water_need(before_mm))
-    assert d["water_need_delta"] < 0
+    # 100 m² of closed paving becomes green: 100 m² x (69.5 - 62.67) mm = 0.683 m³ less runoff
+    assert d["runoff_m3_delta"] == pytest.approx(-100 * (MM_CLOSED - MM_GREEN) / 1000)
+    assert d["runoff_m3_delta"] == pytest.approx(-0.68300, abs=1e-5)
+    # water need = runoff / 70 mm: (69.5 + 62.67) / 2 / 70 = 0.94407 -> 62.67 / 70 = 0.89529
+    assert d["water_need_before"] == pytest.approx((MM_CLOSED + MM_GREEN) / 2 / 70.0)
+    assert d["water_need_after"] == pytest.approx(MM_GREEN / 70.0)
+    assert d["water_need_delta"] == pytest.approx(-0.048786, abs=1e-6)
     assert d["storage_need_m3_delta"] == pytest.approx(-100 * 0.06)
     # heat need: unshaded paving 0.5 -> 0 (x 0.2); the 200 m² of green becomes a cool place on the parcel (x 0.2);
     # land-cover cooling capacity 0.16 -> 0.30 (x 0.6)
     assert d["heat_need_delta"] == pytest.approx(-0.2 * 0.5 - 0.2 * 1.0 - 0.6 * (0.30 - 0.16))
+    # room: 100 m² depavable before, none after (heat, biodiversity); water room counts green too: 200 m² both
+    assert d["heat_room_before"] == pytest.approx(_room(100.0)) and d["heat_room_after"] == pytest.approx(0.0)
+    assert d["biodiversity_room_after"] == pytest.approx(0.0)
+    assert d["water_room_before"] == pytest.approx(_room(200.0)) and d["water_room_delta"] == pytest.approx(0.0)
+    # so the heat score, 100·√(need·room), drops to 0: the opportunity is used
+    assert d["heat_score_after"] == pytest.approx(0.0) and d["heat_score_before"] > 0
+    assert d["total_score_delta"] < 0
     assert r.park_before["paved_m2"] - r.park_after["paved_m2"] == pytest.approx(100.0)
     assert park.surfaces["surface_class"].tolist() == ["gesloten_verhard", "groen"]  # input park untouched
+
+
+def test_depave_reports_the_benefit() -> None:
+    r = gk.what_if(_park(), gk.Depave(box(0, 0, 10, 10)))
+    b = r.benefit
+    assert b["depaved_m2"] == pytest.approx(100.0) and b["greened_m2"] == pytest.approx(100.0)
+    assert b["stored_m3"] == 0.0
+    assert b["runoff_reduction_m3"] == pytest.approx(100 * (MM_CLOSED - MM_GREEN) / 1000)
+    assert b["heat_need_after"] - b["heat_need_before"] == pytest.approx(-0.2 * 0.5 - 0.2 * 1.0 - 0.6 * (0.30 - 0.16))
+    assert b["water_need_before"] == pytest.approx((MM_CLOSED + MM_GREEN) / 2 / 70.0)
+    assert b["water_need_after"] == pytest.approx(MM_GREEN / 70.0)
+    assert r.changes == [{"kind": "depave", "area_m2": pytest.approx(100.0), "stored_m3": 0.0}]
+
+
+def test_depave_explained_in_words() -> None:
+    r = gk.what_if(_park(), gk.Depave(box(0, 0, 10, 10)))
+    en = r.explain("en")
+    assert "Depaved and planted: 100 m²." in en
+    assert "100 m² less paving" in en and "0.7 m³ less runoff" in en  # 0.683 m³
+    assert "water need 0.94 → 0.90" in en  # 0.94407 -> 0.89529
+    parcel = next(line for line in en.splitlines() if line.startswith("Parcel P:"))
+    assert "(rank 1 → 1)" in parcel and "paving 100 → 0 m²" in parcel
+    assert "opportunity still open" in parcel and "less left to gain, not a worse place" in parcel
+    nl = r.explain()  # Dutch by default
+    assert "Onthard en beplant: 100 m²." in nl and "waterbehoefte 0,94 → 0,90" in nl
+    assert "minder nog te winnen" in nl
+    assert str(r) == nl
 
 
 def test_depave_to_green_parking_halves_the_paving() -> None:
     d = gk.what_if(_park(), gk.Depave(box(0, 0, 10, 10), to="half_verhard")).diff.loc["P"]
     assert d["paved_m2_after"] == pytest.approx(50.0)  # half verhard counts 50 % paved
-    assert d["runoff_m3_delta"] == pytest.approx(-100 * (MM["gesloten_verhard"] - MM["half_verhard"]) / 1000)
+    assert d["runoff_m3_delta"] == pytest.approx(-100 * (MM_CLOSED - MM_HALF) / 1000)  # -0.4164 m³
+    assert d["runoff_m3_delta"] == pytest.approx(-0.41644, abs=1e-5)
 
 
 def test_wadi_stores_its_volume() -> None:
     r = gk.what_if(_park(), gk.AddWadi(box(0, 0, 2, 5), depth_m=0.3))  # 10 m² x 0.3 m = 3 m³ of storage
     d = r.diff.loc["P"]
-    depave_only = 10 * (MM["gesloten_verhard"] - MM["groen"]) / 1000
+    depave_only = 10 * (MM_CLOSED - MM_GREEN) / 1000
     assert d["runoff_m3_delta"] == pytest.approx(-depave_only - 3.0)
     assert d["paved_m2_delta"] == pytest.approx(-10.0)
+    assert r.benefit["stored_m3"] == pytest.approx(3.0) and r.benefit["depaved_m2"] == pytest.approx(10.0)
+    assert r.benefit["runoff_reduction_m3"] == pytest.approx(depave_only + 3.0)
+    assert "Wadi built: 10 m², storing 3.0 m³." in r.explain("en")
 
 
 def _roof_park() -> Park:
@@ -90,6 +141,8 @@ def test_green_roof_retains_its_storage_and_leaves_land_cover() -> None:
     assert d["paved_m2_delta"] == pytest.approx(0.0) and d["green_frac_delta"] == pytest.approx(0.0)
     assert d["heat_need_delta"] == pytest.approx(0.0)
     assert r.parcels_after.loc["P", "roof_m2"] == pytest.approx(100.0)
+    assert r.benefit["stored_m3"] == pytest.approx(3.0) and r.benefit["depaved_m2"] == pytest.approx(0.0)
+    assert "Green roof: 100 m², retaining 3.0 m³ of rain." in r.explain("en")
     # a polygon over half of both roofs: 50 m² on each parcel at 0.05 m = 2.5 m³ each
     r2 = gk.what_if(park, GreenRoof(box(5, 0, 15, 20), storage_m=0.05))
     assert r2.diff["runoff_m3_delta"].to_dict() == pytest.approx({"P": -2.5, "Q": -2.5})
@@ -119,5 +172,13 @@ def test_depaving_a_sample_site() -> None:
     r = gk.what_if(park, gk.Depave(sid))
     owner = sites.loc[sid, "perceel_id"]
     assert list(r.diff.index) == [owner]
-    assert r.park_before["paved_m2"] - r.park_after["paved_m2"] == pytest.approx(sites.loc[sid, "area_m2"], rel=0.01)
+    site_area = sites.geometry.loc[sid].area  # measured from the site polygon
+    assert r.park_before["paved_m2"] - r.park_after["paved_m2"] == pytest.approx(site_area, rel=0.01)
+    assert r.benefit["depaved_m2"] == pytest.approx(site_area, rel=0.01)
     assert r.diff.loc[owner, "heat_need_delta"] < 0 and r.diff.loc[owner, "water_need_delta"] < 0
+    # the owner's score falls and the words say why, with the ranks of the two scorings
+    rank_before, rank_after = int(r.parcels_before.loc[owner, "rank"]), int(r.parcels_after.loc[owner, "rank"])
+    assert rank_after > rank_before
+    text = r.explain("en")
+    assert f"Parcel {owner}: total score" in text and f"(rank {rank_before} → {rank_after})" in text
+    assert "this change uses it" in text

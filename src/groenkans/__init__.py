@@ -56,50 +56,102 @@ _LAZY = {
     "explore_park": "groenkans.export",
     "write_report": "groenkans.export",
     "run_batch": "groenkans.batch",
+    "samples": "groenkans.samples",
+    "fetch_park": "groenkans.fetch",
+    "business_case": "groenkans.business_case",
+}
+
+_SUBMODULES = {"samples"}
+
+# Names whose module is still being written: reachable as gk.<name> once it exists, an AttributeError
+# that says so until then; left out of __all__ so ``from groenkans import *`` never fails.
+_COMING = {
+    "write_dossier": "groenkans.export",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from groenkans.batch import run_batch
-    from groenkans.candidates import find_candidates, rank_candidates
-    from groenkans.export import explore_park, plot_park, read_metadata, save_map, to_geopackage, write_report
-    from groenkans.indicators import compute_indicators
-    from groenkans.io import load_park
-    from groenkans.pipeline import score_park
-    from groenkans.scoring import score_indicators
-    from groenkans.summary import park_summary
-    from groenkans.whatif import AddWadi, Depave, GreenRoof, what_if
-    from groenkans.zonal import zonal_stats
+    from groenkans import samples as samples
+    from groenkans.batch import run_batch as run_batch
+    from groenkans.business_case import business_case as business_case
+    from groenkans.candidates import find_candidates as find_candidates
+    from groenkans.candidates import rank_candidates as rank_candidates
+    from groenkans.export import explore_park as explore_park
+    from groenkans.export import plot_park as plot_park
+    from groenkans.export import read_metadata as read_metadata
+    from groenkans.export import save_map as save_map
+    from groenkans.export import to_geopackage as to_geopackage
+    from groenkans.export import write_report as write_report
+    from groenkans.fetch import fetch_park as fetch_park
+    from groenkans.indicators import compute_indicators as compute_indicators
+    from groenkans.io import load_park as load_park
+    from groenkans.pipeline import score_park as score_park
+    from groenkans.scoring import score_indicators as score_indicators
+    from groenkans.summary import park_summary as park_summary
+    from groenkans.whatif import AddWadi as AddWadi
+    from groenkans.whatif import Depave as Depave
+    from groenkans.whatif import GreenRoof as GreenRoof
+    from groenkans.whatif import what_if as what_if
+    from groenkans.zonal import zonal_stats as zonal_stats
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
+    module = _LAZY.get(name) or _COMING.get(name)
     if module is None:
         raise AttributeError(f"module 'groenkans' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    if name in _SUBMODULES:  # gk.samples is the module itself
+        value = importlib.import_module(module)
+    else:
+        try:
+            value = getattr(importlib.import_module(module), name)
+        except (ModuleNotFoundError, AttributeError) as exc:
+            if name in _COMING and (not isinstance(exc, ModuleNotFoundError) or exc.name == module):
+                raise AttributeError(f"groenkans.{name} ({module}) is not part of this version of groenkans") from exc
+            raise
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_COMING))
 
 
 __all__ = [
-    "__version__",
     "CRS",
-    "Config",
-    "Park",
-    *sorted(_LAZY),
+    "AddWadi",
     "BatchError",
+    "CRSError",
+    "Config",
     "ConfigError",
     "CorruptFileError",
     "CoverageError",
-    "CRSError",
+    "Depave",
     "GeometryError",
+    "GreenRoof",
     "GroenkansError",
     "GroenkansWarning",
     "InputError",
     "OutputError",
     "OutputExistsError",
+    "Park",
     "SchemaError",
+    "__version__",
+    "business_case",
+    "compute_indicators",
+    "explore_park",
+    "fetch_park",
+    "find_candidates",
+    "load_park",
+    "park_summary",
+    "plot_park",
+    "rank_candidates",
+    "read_metadata",
+    "run_batch",
+    "samples",
+    "save_map",
+    "score_indicators",
+    "score_park",
+    "to_geopackage",
+    "what_if",
+    "write_report",
+    "zonal_stats",
 ]

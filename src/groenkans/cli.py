@@ -1,54 +1,116 @@
 """The ``groenkans`` command: a thin layer over the Python API.
 
-    groenkans demo [--out DIR]                      score the bundled sample park
-    groenkans score PARK OUT.gpkg [--profile P]     a park in, a GeoPackage (+ map, report) out
-    groenkans sample --parks N --seed S OUT         make synthetic sample parks
-    groenkans batch CONFIG.toml                     score many parks (see ``groenkans batch -h``)
+    groenkans demo [--out DIR]                          score the bundled sample park
+    groenkans score PARK OUT.gpkg [--map M] [--report R] a park in, a GeoPackage (+ map, report if asked) out
+    groenkans sample --parks N --seed S OUT             make synthetic sample parks
+    groenkans batch CONFIG.toml OUT                     score many parks (see ``groenkans batch -h``)
 
-Errors that groenkans raises on purpose are printed as one line naming what,
-where and the fix, with exit status 2; nothing is overwritten without
-``--overwrite``.
+Conventions, as in git or pip: ``-v``/``-q``/``--overwrite`` may stand before or
+after the subcommand; ``-q`` prints nothing but errors; exit status 0 on success,
+1 when groenkans refuses or fails (one line ``groenkans: error: ...`` naming
+what, where and the fix), 2 for a usage error (argparse's message), 130 when
+interrupted. Nothing is overwritten without ``--overwrite``, and ``score``
+writes only the files it is asked for.
+
+Subcommands of other modules register themselves with ``add_parser(sub, common)``:
+they add a parser to ``sub`` with ``parents=[common]`` (so they accept the same
+``-v``/``-q``/``--overwrite``) and set ``func=handler``, a function of the parsed
+arguments returning the exit status.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from groenkans._version import __version__
-from groenkans.errors import GroenkansError, GroenkansWarning, OutputExistsError
+from groenkans.errors import GroenkansError, GroenkansWarning, OutputError, OutputExistsError
 
 log = logging.getLogger("groenkans")
 
 DEMO_PARK = Path("data") / "samples" / "demo"
 
+#: Exit statuses (documented in ``groenkans --help`` and the README).
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+EPILOG = """\
+-v, -q and --overwrite may be given before or after the subcommand.
+exit status: 0 success; 1 groenkans refused or failed (the message says what, where and how to fix it);
+2 usage error (unknown option, bad value, --profile together with --config); 130 interrupted.
+"""
+
 
 def _configure_logging(verbosity: int) -> None:
+    """Console log level: -1 quiet (errors only), 0 warnings, 1 info, 2+ debug."""
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:  # the console shows this level even when a run logs more to its file
         handler.setLevel(level)
     if verbosity < 0:
-        warnings.simplefilter("ignore", GroenkansWarning)
+        warnings.simplefilter("ignore")  # -q: nothing but errors
     else:
         warnings.simplefilter("always", GroenkansWarning)
-        warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"  # type: ignore[assignment]
+        warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
 
 
-def _config(args: argparse.Namespace):  # noqa: ANN202
+def _say(args: argparse.Namespace, text: str) -> None:
+    """Print ``text`` unless ``-q`` was given."""
+    if not args.quiet:
+        print(text)
+
+
+def _config(args: argparse.Namespace) -> Any:
     from groenkans.config import Config
 
     if getattr(args, "config", None):
-        cfg = Config.from_toml(args.config)
-    elif getattr(args, "profile", None):
-        cfg = Config.from_profile(args.profile)
-    else:
-        cfg = Config()
-    return cfg
+        return Config.from_toml(args.config)
+    if getattr(args, "profile", None):
+        return Config.from_profile(args.profile)
+    return Config()
+
+
+def _check_folder(folder: Path) -> None:
+    """Raise :class:`OutputError` when a file stands where ``folder`` or one of its parents should be."""
+    for p in [folder, *folder.parents]:
+        if p.exists():
+            if not p.is_dir():
+                raise OutputError(f"cannot write into {folder}: {p} is a file, not a folder; "
+                                  "choose another output path or move that file")
+            return
+
+
+def _output_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) or raise :class:`OutputError` saying which path is in the way."""
+    _check_folder(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:  # a file appeared since the check
+        _check_folder(folder)
+        raise OutputError(f"cannot create the output folder {folder}: {exc.strerror}") from exc
+    except PermissionError as exc:
+        raise OutputError(f"cannot create the output folder {folder}: permission denied; "
+                          "choose a folder you can write to") from exc
+
+
+def _check_geopackage(path: Path) -> None:
+    """Refuse, before scoring, a GeoPackage that already holds the layers ``score`` writes (without --overwrite)."""
+    import pyogrio
+
+    try:
+        layers = {str(name) for name, _ in pyogrio.list_layers(path)}
+    except Exception:  # noqa: BLE001 - not a readable GeoPackage: the writer says what is wrong with it
+        return
+    taken = sorted(layers & {"parcels", "candidates", "park"})
+    if taken:
+        raise OutputExistsError(f"{path} already has layer(s) {', '.join(taken)}; pass --overwrite to replace them, "
+                                "or write to another file")
 
 
 def _score_and_write(park_src: Path, out_gpkg: Path, args: argparse.Namespace, *, map_path: Path | None,
@@ -56,32 +118,39 @@ def _score_and_write(park_src: Path, out_gpkg: Path, args: argparse.Namespace, *
     import groenkans as gk
 
     cfg = _config(args)
-    for target in [out_gpkg, map_path, report_path]:
-        if target is not None and target.exists() and not args.overwrite and target.suffix != ".gpkg":
-            raise OutputExistsError(f"{target} exists; pass --overwrite to replace it")
+    targets = [t for t in (out_gpkg, map_path, report_path) if t is not None]
+    for target in targets:  # fail before the minutes of scoring, not after
+        _check_folder(target.parent)
+        if target.exists() and not args.overwrite:
+            if target == out_gpkg:
+                _check_geopackage(target)
+            else:
+                raise OutputExistsError(f"{target} exists; pass --overwrite to replace it")
     park = gk.load_park(park_src)
-    print(f"loaded {park!r}")
+    _say(args, f"loaded {park!r}")
     parcels = gk.score_park(park, cfg, progress=not args.quiet)
     sites = gk.rank_candidates(park, parcels, config=cfg)
     summary = gk.park_summary(park, parcels, sites)
     inputs = [p for p in park.sources.values() if p and Path(str(p).split(",")[0]).exists()]
-    out_gpkg.parent.mkdir(parents=True, exist_ok=True)
+    for target in targets:
+        _output_folder(target.parent)
     gk.to_geopackage(parcels, sites, out_gpkg, park=summary, overwrite=args.overwrite,
                      metadata={"config": cfg.to_dict()}, inputs=inputs)
-    print(f"wrote {out_gpkg} ({len(parcels)} parcels, {len(sites)} candidate sites)")
+    _say(args, f"wrote {out_gpkg} ({len(parcels)} parcels, {len(sites)} candidate sites)")
     title = f"groenkans: {park.name} ({cfg.profile})"
     if map_path is not None:
         gk.save_map(parcels, sites, map_path, title=title, overwrite=args.overwrite)
-        print(f"wrote {map_path}")
+        _say(args, f"wrote {map_path}")
     if report_path is not None:
         gk.write_report(parcels, sites, summary, report_path, title=title, overwrite=args.overwrite)
-        print(f"wrote {report_path}")
+        _say(args, f"wrote {report_path}")
     top = sites[sites["is_top"]].sort_values("top_rank") if "is_top" in sites.columns else sites.head(0)
     if len(top):
-        print("\ntop sites:")
+        _say(args, "\ntop sites:")
         for sid, row in top.iterrows():
-            print(f"  {int(row['top_rank'])}. {sid} ({row['area_m2']:.0f} m², score {row['site_score']:.0f}): {row['reason']}")
-    return 0
+            _say(args, f"  {int(row['top_rank'])}. {sid} ({row['area_m2']:.0f} m², score {row['site_score']:.0f}): "
+                       f"{row['reason']}")
+    return EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -91,17 +160,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
         park = Path(args.out) / "sample_park"
         if not (park / "park.toml").exists():
-            print(f"{DEMO_PARK} not found here; generating the sample park in {park}")
+            _say(args, f"{DEMO_PARK} not found here; generating the sample park in {park}")
             make_park(park, name="demo", seed=0)
     out = Path(args.out)
     return _score_and_write(park, out / "demo.gpkg", args, map_path=out / "demo.png", report_path=out / "demo.html")
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    map_path = Path(args.map) if args.map else out.with_suffix(".png")
+    map_path = Path(args.map) if args.map else None
     report_path = Path(args.report) if args.report else None
-    return _score_and_write(Path(args.park), out, args, map_path=map_path, report_path=report_path)
+    return _score_and_write(Path(args.park), Path(args.out), args, map_path=map_path, report_path=report_path)
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -109,65 +177,117 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
     paths = make_parks(Path(args.out), parks=args.parks, seed=args.seed, overwrite=args.overwrite)
     for p in paths:
-        print(f"wrote {p}")
-    return 0
+        _say(args, f"wrote {p}")
+    return EXIT_OK
+
+
+def common_parser() -> argparse.ArgumentParser:
+    """Return the parent parser every subcommand shares: ``-v``, ``-q``, ``--overwrite``.
+
+    Subcommands pass it as ``parents=[common]``, so ``groenkans score PARK OUT -q`` works
+    like ``groenkans -q score PARK OUT``.
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("common options")
+    group.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    group.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors; no progress bars")
+    group.add_argument("--overwrite", action="store_true", help="replace existing output files/layers")
+    return common
+
+
+def _weights_options(p: argparse.ArgumentParser) -> None:
+    from groenkans.config import PROFILES
+
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--profile", choices=list(PROFILES), help="named weight profile (not with --config)")
+    group.add_argument("--config", help="TOML config file (weights, thresholds; see docs/configuration.md and "
+                                        "examples/groenkans.toml); not with --profile")
+
+
+def _register_plugins(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Subcommands defined next to the code they run: ``add_parser(sub, common)`` each."""
+    from groenkans import batch, country, fetch
+
+    batch.add_parser(sub, common)
+    country.add_parser(sub, common)
+    fetch.add_parser(sub, common)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``groenkans`` command."""
-    parser = argparse.ArgumentParser(prog="groenkans", description="Where Dutch business parks should turn green first.")
+    """Return the argument parser of the ``groenkans`` command.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["score", "park", "out.gpkg", "-q", "--profile", "heat-first"])
+    >>> args.quiet, args.profile, args.map
+    (True, 'heat-first', None)
+    """
+    parser = argparse.ArgumentParser(prog="groenkans", description="Where Dutch business parks should turn green first.",
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"groenkans {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only errors; no progress bars")
-    sub = parser.add_subparsers(dest="command", required=True)
+    # the same options before the subcommand; kept apart (dest *_pre) so the subcommand's defaults do not reset them
+    parser.add_argument("-v", "--verbose", dest="verbose_pre", action="count", default=0, help="more log output")
+    parser.add_argument("-q", "--quiet", dest="quiet_pre", action="store_true", help="print nothing but errors")
+    parser.add_argument("--overwrite", dest="overwrite_pre", action="store_true", help="replace existing outputs")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = common_parser()
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--profile", choices=["balanced", "heat-first", "water-first", "nature-first"], help="named weight profile")
-        p.add_argument("--config", help="TOML config file (weights, thresholds; see docs/configuration.md)")
-        p.add_argument("--overwrite", action="store_true", help="replace existing output files/layers")
-
-    p = sub.add_parser("demo", help="score the bundled sample park: OUT/demo.gpkg, demo.png, demo.html")
+    p = sub.add_parser("demo", parents=[common], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       help="score the bundled sample park: OUT/demo.gpkg, demo.png, demo.html")
     p.add_argument("--out", default="out", help="output folder (default: out)")
-    common(p)
+    _weights_options(p)
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("score", help="score one park: a park folder or park.toml in, a GeoPackage out")
+    p = sub.add_parser("score", parents=[common], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       help="score one park: a park folder or park.toml in, a GeoPackage out")
     p.add_argument("park", help="park folder, park.toml manifest or GeoPackage")
-    p.add_argument("out", help="output GeoPackage")
-    p.add_argument("--map", help="map file (PNG/SVG/PDF; default: OUT with .png)")
-    p.add_argument("--report", help="one-page HTML park report")
-    common(p)
+    p.add_argument("out", help="output GeoPackage (the only file written unless --map or --report is given)")
+    p.add_argument("--map", help="also write a map (PNG, SVG or PDF by suffix)")
+    p.add_argument("--report", help="also write a one-page HTML park report")
+    _weights_options(p)
     p.set_defaults(func=_cmd_score)
 
-    p = sub.add_parser("sample", help="make synthetic sample parks (deterministic per seed)")
+    p = sub.add_parser("sample", parents=[common], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       help="make synthetic sample parks (deterministic per seed)")
     p.add_argument("out", help="output folder")
     p.add_argument("--parks", type=int, default=1, help="number of parks (default 1)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing park folders")
     p.set_defaults(func=_cmd_sample)
 
-    try:
-        from groenkans.batch import add_batch_parser
-    except ImportError:  # pragma: no cover - batch module optional during development
-        pass
-    else:
-        add_batch_parser(sub)
+    _register_plugins(sub, common)
     return parser
 
 
+def _merge_common(args: argparse.Namespace) -> None:
+    """Fold the options given before the subcommand into those given after it."""
+    args.verbose = getattr(args, "verbose", 0) + args.verbose_pre
+    args.quiet = bool(getattr(args, "quiet", False) or args.quiet_pre)
+    args.overwrite = bool(getattr(args, "overwrite", False) or args.overwrite_pre)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``groenkans`` command; returns the exit status."""
+    """Entry point of the ``groenkans`` command; returns the exit status (see :data:`EPILOG`)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    _configure_logging(-1 if args.quiet else args.verbose)
+    args = parser.parse_args(argv)  # exits with status 2 on a usage error
+    _merge_common(args)
+    if args.quiet and args.verbose:
+        parser.error("-q and -v contradict each other; give one of them")
+    quiet = open(os.devnull, "w") if args.quiet else None  # noqa: SIM115 - closed below
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():  # the filters below hold for this command only
+            _configure_logging(-1 if args.quiet else args.verbose)
+            # -q: whatever a subcommand prints goes nowhere; errors still reach stderr
+            with contextlib.redirect_stdout(quiet) if quiet else contextlib.nullcontext():
+                return int(args.func(args) or EXIT_OK)
     except GroenkansError as exc:
         print(f"groenkans: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("groenkans: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    finally:
+        if quiet is not None:
+            quiet.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,7 +26,9 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
+import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,7 +48,16 @@ from shapely.geometry import box
 from groenkans.errors import OutputError, OutputExistsError
 from groenkans.schema import CRS
 
-__all__ = ["make_park", "make_parks", "make_country", "regenerate", "SAMPLE_PARKS", "AHN_NODATA"]
+__all__ = [
+    "AHN_NODATA",
+    "EXAMPLE_PARKS",
+    "SAMPLE_PARKS",
+    "make_country",
+    "make_park",
+    "make_parks",
+    "path",
+    "regenerate",
+]
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +128,8 @@ def _bgt(layers: _Layers, ids: _Ids, kind: str, geom: Any, **attrs: Any) -> None
         layers.bgt[kind].append(row)
 
 
-def _split(rect: tuple[float, float, float, float], rng: np.random.Generator, min_a: float, max_a: float) -> list[tuple]:
+def _split(rect: tuple[float, float, float, float], rng: np.random.Generator, min_a: float,
+           max_a: float) -> list[tuple[float, float, float, float]]:
     """Recursively split a rectangle into plots with area in [min_a, max_a] (roughly)."""
     x0, y0, x1, y1 = rect
     w, h = x1 - x0, y1 - y0
@@ -186,7 +198,7 @@ def _layout(width_m: float, height_m: float, origin: tuple[float, float], rng: n
     def parcel(geom: Any, owner: str = "bedrijf") -> None:
         pn[0] += int(rng.integers(1, 4))
         area = float(geom.area)
-        registered = int(round(area)) + (int(rng.integers(-3, 4)) if rng.random() < 0.2 else 0)
+        registered = round(area) + (int(rng.integers(-3, 4)) if rng.random() < 0.2 else 0)
         layers.perceel.append({
             "identificatie_lokaal_id": f"{rin % 100000:05d}{pn[0] % 100000:05d}0000",  # 14 digits like BRK's
             "akr_kadastrale_gemeente_code_waarde": akr,
@@ -195,7 +207,7 @@ def _layout(width_m: float, height_m: float, origin: tuple[float, float], rng: n
         })
 
     parcel(shapely.union(water, bank), "gemeente")
-    for a, b in zip(xs[:-1], xs[1:], strict=True):
+    for a, b in itertools.pairwise(xs):
         piece = shapely.intersection(corridor, box(a, land_y0, b, oy + height_m))
         if piece.area > 1:
             parcel(piece, "gemeente")
@@ -226,7 +238,7 @@ def _layout(width_m: float, height_m: float, origin: tuple[float, float], rng: n
     return layers
 
 
-def _fill_plot(layers: _Layers, ids: _Ids, plot: Any, rect: tuple, street_y: float, rng: np.random.Generator,
+def _fill_plot(layers: _Layers, ids: _Ids, plot: Any, rect: tuple[float, float, float, float], street_y: float, rng: np.random.Generator,
                pand_n: list[int], gem: str) -> None:
     x0, y0, x1, y1 = rect
     w, h = x1 - x0, y1 - y0
@@ -270,7 +282,7 @@ def _fill_plot(layers: _Layers, ids: _Ids, plot: Any, rect: tuple, street_y: flo
         if hw * hh < 500:
             continue
         hx = sx0 + rng.uniform(4, max(4.1, slot_w - hw - 4))
-        hy = by0 + rng.uniform(4, max(4.1, bh - hh - 4)) if front_is_south is False else by0 + rng.uniform(4, max(4.1, bh - hh - 4))
+        hy = by0 + rng.uniform(4, max(4.1, bh - hh - 4))
         hall = shapely.intersection(box(hx, hy, hx + hw, hy + hh), shapely.buffer(back, -3))
         if hall.area >= 500:
             halls.append(hall)
@@ -731,6 +743,68 @@ def write_vrt(tiles: Sequence[str | Path], out_vrt: str | Path) -> Path:
     from groenkans.readers.rasters import mosaic_rasters
 
     return Path(mosaic_rasters(list(tiles), out_vrt))
+
+
+#: Real example parks of the repository: name -> folder below the repository root (they read ``data/real``).
+EXAMPLE_PARKS: dict[str, Path] = {"laagraven": Path("examples") / "laagraven"}
+
+
+def _repository() -> Path | None:
+    """The checkout this package runs from (a clone or an editable install), else ``None``."""
+    repo = Path(__file__).resolve().parents[2]
+    return repo if (repo / "pyproject.toml").exists() and (repo / "data").is_dir() else None
+
+
+def path(name: str = "demo") -> Path:
+    """Return the folder of a bundled park, whatever the working directory.
+
+    ``"demo"`` and ``"kanaalzone"`` are the synthetic sample parks (``data/samples/<name>``);
+    ``"laagraven"`` is the real Laagraven example (``examples/laagraven``). They are found
+    next to the package in a clone or editable install. Without a clone (groenkans
+    installed from a wheel) a sample park is generated once into ``$GROENKANS_DATA``
+    (default ``~/.cache/groenkans``)``/samples/<name>``, identical to the committed one.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SAMPLE_PARKS` or :data:`EXAMPLE_PARKS`.
+
+    Returns
+    -------
+    Path
+        An absolute folder holding ``park.toml``, ready for :func:`groenkans.load_park`.
+
+    Raises
+    ------
+    InputError
+        Unknown name, or a real example park asked for outside a clone of the repository.
+
+    Examples
+    --------
+    >>> folder = path("demo")
+    >>> folder.is_absolute(), (folder / "park.toml").exists()
+    (True, True)
+    >>> path("laagraven").name
+    'laagraven'
+    """
+    from groenkans.errors import InputError
+
+    known = [*SAMPLE_PARKS, *EXAMPLE_PARKS]
+    if name not in known:
+        raise InputError(f"no bundled park {name!r}; choose one of {', '.join(known)}")
+    repo = _repository()
+    if repo is not None:
+        folder = repo / ("data/samples/" + name if name in SAMPLE_PARKS else EXAMPLE_PARKS[name])
+        if (folder / "park.toml").exists():
+            return folder
+    if name in EXAMPLE_PARKS:
+        raise InputError(f"the example park {name!r} ships with the groenkans repository ({EXAMPLE_PARKS[name]}), "
+                         "not with the installed package; clone the repository and install it with `pip install -e .`")
+    cache = Path(os.environ.get("GROENKANS_DATA") or Path.home() / ".cache" / "groenkans") / "samples" / name
+    if not (cache / "park.toml").exists():
+        log.info("generating the sample park %r in %s (once)", name, cache)
+        make_park(cache, overwrite=True, **SAMPLE_PARKS[name])
+    return cache
 
 
 def regenerate(root: str | Path | None = None) -> list[Path]:

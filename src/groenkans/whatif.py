@@ -20,6 +20,14 @@ unshaded share, runoff and storage, green share, distance to green and cool
 places, stepping stones — and in the room for further greening. A green roof
 changes only the runoff (its cooling at street level and its value for nature
 are not modelled).
+
+Why a parcel's score falls when it is greened: a score measures the *opportunity
+still open* on a parcel, ``100 · √(need · room)``, with room the paving that could
+still change. Depaving a site uses that opportunity: the paving (room) is gone and
+the need is lower, so the score drops and the parcel moves down the ranking. That
+is the benefit, not a loss. :meth:`WhatIfResult.explain` says so in words, and
+:attr:`WhatIfResult.benefit` holds the figures gained (m² depaved, m³ stored,
+runoff saved, heat and water need before and after).
 """
 
 from __future__ import annotations
@@ -35,13 +43,14 @@ import shapely
 
 from groenkans.config import Config
 from groenkans.errors import InputError
+from groenkans.messages import message, resolve_language
 from groenkans.park import Park
 
-__all__ = ["Depave", "AddWadi", "GreenRoof", "WhatIfResult", "what_if", "apply_changes"]
+__all__ = ["AddWadi", "Depave", "GreenRoof", "WhatIfResult", "apply_changes", "what_if"]
 
 _COMPARE = ["paved_m2", "paved_frac_open", "unshaded_paved_frac", "green_frac", "runoff_m3", "storage_need_m3",
-            "dist_cool_place_m", "heat_need", "water_need", "biodiversity_need", "heat_score", "water_score",
-            "biodiversity_score", "total_score", "rank"]
+            "dist_cool_place_m", "heat_need", "water_need", "biodiversity_need", "heat_room", "water_room",
+            "biodiversity_room", "heat_score", "water_score", "biodiversity_score", "total_score", "rank"]
 
 
 _DEPAVE_TO = {"groen": ("begroeidterreindeel", "groenvoorziening"), "half_verhard": ("onbegroeidterreindeel", "half verhard")}
@@ -91,16 +100,85 @@ Change = Depave | AddWadi | GreenRoof
 
 @dataclass
 class WhatIfResult:
-    """Parcels and park figures before and after a change."""
+    """Parcels and park figures before and after a change, the benefit gained, and the story in words.
+
+    Attributes
+    ----------
+    parcels_before, parcels_after : GeoDataFrame
+        :func:`groenkans.score_park` of the park before and after the change.
+    park_before, park_after : dict
+        Park totals (paved and green m², runoff m³) and mean scores.
+    diff : DataFrame
+        Changed parcels only: ``<indicator>_before``, ``_after`` and ``_delta``.
+    benefit : dict
+        ``depaved_m2`` (paved area removed, half-paved counted half), ``greened_m2`` (area turned green or
+        half-paved), ``stored_m3`` (storage built: wadis, green roofs), ``runoff_reduction_m3`` (less runoff
+        of the design storm, park total), and the area-weighted ``heat_need_before``/``_after`` and
+        ``water_need_before``/``_after`` of the changed parcels.
+    changes : list of dict
+        What was applied, in order: ``kind`` (``depave``, ``green_parking``, ``wadi``, ``green_roof``),
+        ``area_m2`` and ``stored_m3``.
+    """
 
     parcels_before: gpd.GeoDataFrame
     parcels_after: gpd.GeoDataFrame
     park_before: dict[str, float] = field(default_factory=dict)
     park_after: dict[str, float] = field(default_factory=dict)
     diff: pd.DataFrame = field(default_factory=pd.DataFrame)
+    benefit: dict[str, float] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def explain(self, lang: str | None = None) -> str:
+        """Say in words what changed, what it gained, and why the changed parcels' scores fall.
+
+        Parameters
+        ----------
+        lang : str, optional
+            ``"nl"`` (default, or ``$GROENKANS_LANG``) or ``"en"``.
+
+        Returns
+        -------
+        str
+            One line per change, one for the effect on the park, one per changed parcel.
+        """
+        lang = resolve_language(lang)
+        lines = [message(f"whatif.change.{c['kind']}", lang, area=_n(c["area_m2"], 0, lang),
+                         volume=_n(c["stored_m3"], 1, lang)) for c in self.changes]
+        if self.diff.empty:
+            lines.append(message("whatif.no_parcel", lang))
+            return "\n".join(lines)
+        b = self.benefit
+        lines.append(message(
+            "whatif.effect", lang, depaved=_n(b["depaved_m2"], 0, lang), stored=_n(b["stored_m3"], 1, lang),
+            runoff=_n(b["runoff_reduction_m3"], 1, lang), heat_before=_n(b["heat_need_before"], 2, lang),
+            heat_after=_n(b["heat_need_after"], 2, lang), water_before=_n(b["water_need_before"], 2, lang),
+            water_after=_n(b["water_need_after"], 2, lang)))
+        for pid, row in self.diff.iterrows():
+            fell = row["total_score_delta"] < -0.05
+            lines.append(message(
+                "whatif.parcel_fell" if fell else "whatif.parcel_changed", lang, parcel=pid,
+                score_before=_n(row["total_score_before"], 0, lang), score_after=_n(row["total_score_after"], 0, lang),
+                rank_before=_rank(row.get("rank_before")), rank_after=_rank(row.get("rank_after")),
+                paved_before=_n(row["paved_m2_before"], 0, lang), paved_after=_n(row["paved_m2_after"], 0, lang),
+                heat_before=_n(row["heat_need_before"], 2, lang), heat_after=_n(row["heat_need_after"], 2, lang),
+                water_before=_n(row["water_need_before"], 2, lang), water_after=_n(row["water_need_after"], 2, lang)))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.explain()
 
     def __repr__(self) -> str:
         return f"WhatIfResult({len(self.diff)} parcel(s) changed: {', '.join(map(str, self.diff.index[:5]))})"
+
+
+def _n(value: float, decimals: int, lang: str) -> str:
+    """A number as a reader writes it: ``1 234`` / ``0.25`` in English, ``1 234`` / ``0,25`` in Dutch."""
+    text = f"{float(value):,.{decimals}f}".replace(",", " ")
+    return text.replace(".", ",") if lang == "nl" else text
+
+
+def _rank(value: Any) -> str:
+    return "-" if value is None or pd.isna(value) else str(int(value))
 
 
 def _geometry(park: Park, site: Any, config: Config) -> Any:
@@ -137,18 +215,25 @@ def apply_changes(park: Park, changes: Sequence[Change] | Change, config: Config
     --------
     >>> new = apply_changes(park, [Depave("NWG01-K-113-S1"), GreenRoof("0356100000012345")])  # doctest: +SKIP
     """
-    cfg = config or Config()
+    return _apply(park, changes, config or Config())[0]
+
+
+def _apply(park: Park, changes: Sequence[Change] | Change, cfg: Config) -> tuple[Park, list[dict[str, Any]]]:
+    """The changed park and, per change, what was built (kind, m², m³ of storage)."""
     items = [changes] if isinstance(changes, (Depave, AddWadi, GreenRoof)) else list(changes)
     surfaces = park.surfaces.copy()
     if "wadi_storage_depth_m" not in surfaces.columns:
         surfaces["wadi_storage_depth_m"] = np.nan
+    built: list[dict[str, Any]] = []
     for ch in items:
         if isinstance(ch, GreenRoof):
             # a roof-level store: no land-cover class (the roof stays a roof), only storage credited against runoff
+            roof = _roof(park, ch.building)
             new = {"bgt_type": "whatif_groendak", "lokaal_id": f"whatif.{len(surfaces)}", "function": None,
                    "fysiek_voorkomen": None, "surface_class": None, "wadi_storage_depth_m": ch.storage_m}
-            row = gpd.GeoDataFrame([new], geometry=[_roof(park, ch.building)], crs=surfaces.crs)
+            row = gpd.GeoDataFrame([new], geometry=[roof], crs=surfaces.crs)
             surfaces = gpd.GeoDataFrame(pd.concat([surfaces, row], ignore_index=True), geometry="geometry", crs=surfaces.crs)
+            built.append({"kind": "green_roof", "area_m2": float(roof.area), "stored_m3": float(roof.area) * ch.storage_m})
             continue
         if not isinstance(ch, (Depave, AddWadi)):
             raise InputError(f"what_if: unknown change {ch!r}; use Depave, AddWadi or GreenRoof")
@@ -165,7 +250,12 @@ def apply_changes(park: Park, changes: Sequence[Change] | Change, config: Config
                "wadi_storage_depth_m": ch.depth_m if isinstance(ch, AddWadi) else np.nan}
         row = gpd.GeoDataFrame([new], geometry=[geom], crs=surfaces.crs)
         surfaces = gpd.GeoDataFrame(pd.concat([surfaces, row], ignore_index=True), geometry="geometry", crs=surfaces.crs)
-    return park.replace(surfaces=surfaces)
+        if isinstance(ch, AddWadi):
+            built.append({"kind": "wadi", "area_m2": float(geom.area), "stored_m3": float(geom.area) * ch.depth_m})
+        else:
+            built.append({"kind": "depave" if to == "groen" else "green_parking", "area_m2": float(geom.area),
+                          "stored_m3": 0.0})
+    return park.replace(surfaces=surfaces), built
 
 
 def _park_figures(parcels: gpd.GeoDataFrame) -> dict[str, float]:
@@ -195,8 +285,10 @@ def what_if(park: Park, changes: Sequence[Change] | Change, config: Config | Non
     -------
     WhatIfResult
         ``parcels_before`` / ``parcels_after`` (:func:`groenkans.score_park`),
-        ``park_before`` / ``park_after`` (park totals and mean scores) and ``diff``
-        (changed parcels: ``<indicator>_before``, ``_after`` and ``_delta``).
+        ``park_before`` / ``park_after`` (park totals and mean scores), ``diff``
+        (changed parcels: ``<indicator>_before``, ``_after`` and ``_delta``),
+        ``benefit`` (m² depaved, m³ stored, runoff saved, needs before/after) and
+        ``explain()``: the same in words, with why a greened parcel's score falls.
 
     Examples
     --------
@@ -208,11 +300,34 @@ def what_if(park: Park, changes: Sequence[Change] | Change, config: Config | Non
     cfg = config or Config()
     no_mc = cfg.replace(robustness=type(cfg.robustness)(samples=0))
     before = score_park(park, no_mc)
-    after = score_park(apply_changes(park, changes, cfg), no_mc)
+    changed_park, built = _apply(park, changes, cfg)
+    after = score_park(changed_park, no_mc)
     cols = [c for c in _COMPARE if c in before.columns]
     b, a = before[cols].astype(float), after[cols].astype(float)
     changed = ((a - b).abs() > 1e-9).any(axis=1)
     changed &= ((a[["paved_m2", "runoff_m3"]] - b[["paved_m2", "runoff_m3"]]).abs() > 1e-6).any(axis=1)
     diff = pd.concat({"before": b[changed], "after": a[changed], "delta": (a - b)[changed]}, axis=1)
     diff.columns = [f"{col}_{when}" for when, col in diff.columns]
-    return WhatIfResult(before, after, _park_figures(before), _park_figures(after), diff)
+    park_before, park_after = _park_figures(before), _park_figures(after)
+    benefit = _benefit(before, after, changed, built, park_before, park_after)
+    return WhatIfResult(before, after, park_before, park_after, diff, benefit, built)
+
+
+def _benefit(before: pd.DataFrame, after: pd.DataFrame, changed: pd.Series, built: list[dict[str, Any]],
+             park_before: dict[str, float], park_after: dict[str, float]) -> dict[str, float]:
+    """The figures gained: m² depaved and greened, m³ stored, runoff saved, needs of the changed parcels."""
+    area = before.loc[changed, "area_m2"].astype(float)
+
+    def mean(frame: pd.DataFrame, col: str) -> float:
+        return float((frame.loc[changed, col] * area).sum() / area.sum()) if area.sum() > 0 else float("nan")
+
+    return {
+        "depaved_m2": park_before["paved_m2"] - park_after["paved_m2"],
+        "greened_m2": sum(c["area_m2"] for c in built if c["kind"] in ("depave", "green_parking", "wadi")),
+        "stored_m3": sum(c["stored_m3"] for c in built),
+        "runoff_reduction_m3": park_before["runoff_m3"] - park_after["runoff_m3"],
+        "heat_need_before": mean(before, "heat_need"),
+        "heat_need_after": mean(after, "heat_need"),
+        "water_need_before": mean(before, "water_need"),
+        "water_need_after": mean(after, "water_need"),
+    }

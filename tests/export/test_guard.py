@@ -111,6 +111,6 @@ def test_cli_report_onto_input_fails_and_keeps_the_input(scored, tmp_path: Path,
     pet = park_dir / "pet.tif"
     before = _sha(pet)
     code = main(["-q", "score", str(park_dir), str(tmp_path / "o.gpkg"), "--report", str(pet), "--overwrite"])
-    assert code == 2
+    assert code == 1
     assert _sha(pet) == before
     assert "pet.tif" in capsys.readouterr().err

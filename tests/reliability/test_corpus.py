@@ -126,12 +126,12 @@ CONFIG_CASES = [c for c in CASES if c.stage == "config"]
 
 @pytest.mark.parametrize("case", ERROR_CASES, ids=[c.name for c in ERROR_CASES])
 def test_cli_one_line_error(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """In process: `groenkans score BADPARK out.gpkg` returns 2 with one 'groenkans: error:' line; nothing written."""
+    """In process: `groenkans score BADPARK out.gpkg` returns 1 with one 'groenkans: error:' line; nothing written."""
     src = case.build(tmp_path / "case")
     out = tmp_path / "out" / "result.gpkg"
     status = cli.main(["-q", "score", str(src), str(out)])
     err = capsys.readouterr().err
-    assert status == 2
+    assert status == 1
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("groenkans: error: ")
     assert "Traceback" not in err
@@ -144,20 +144,20 @@ def test_cli_bad_config(case: Case, tmp_path: Path, capsys: pytest.CaptureFixtur
     park = write_park(tmp_path / "park")
     status = cli.main(["-q", "score", str(park), str(tmp_path / "o.gpkg"), "--config", str(cfg)])
     err = capsys.readouterr().err
-    assert status == 2 and err.startswith("groenkans: error: ") and "groenkans.toml" in err
+    assert status == 1 and err.startswith("groenkans: error: ") and "groenkans.toml" in err
     assert "Traceback" not in err and not (tmp_path / "o.gpkg").exists()
 
 
 @pytest.mark.parametrize("name", ["truncated_geotiff", "parcels_no_crs", "config_nan_weight"])
 def test_cli_subprocess_exit_2_no_traceback(name: str, tmp_path: Path) -> None:
-    """The real command in a fresh process: exit status 2, one line on stderr, no Traceback."""
+    """The real command in a fresh process: exit status 1, one line on stderr, no Traceback."""
     case = next(c for c in CASES if c.name == name)
     src = case.build(tmp_path / "case")
     args = ["score", str(src), str(tmp_path / "out.gpkg")]
     if case.stage == "config":
         args = ["score", str(write_park(tmp_path / "park")), str(tmp_path / "out.gpkg"), "--config", str(src)]
     proc = subprocess.run([sys.executable, "-m", "groenkans", "-q", *args], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2, proc.stderr
+    assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("groenkans: error: ")
@@ -269,7 +269,7 @@ def test_output_path_case(name: str, tmp_path: Path, scored, capsys: pytest.Capt
         if cli_args:
             status = cli.main(["-q", *cli_args])
             err = capsys.readouterr().err
-            assert status == 2 and err.startswith("groenkans: error: ") and "Traceback" not in err, err
+            assert status == 1 and err.startswith("groenkans: error: ") and "Traceback" not in err, err
             assert len(err.strip().splitlines()) == 1
             assert files_in(tmp_path) == before
     finally:

@@ -172,14 +172,14 @@ def test_export_to_full_disk_keeps_previous_file(tmp_path: Path) -> None:
 
 
 def test_cli_score_to_full_disk(tmp_path: Path) -> None:
-    """`groenkans score` onto a full disk: exit 2, one line, nothing left behind."""
+    """`groenkans score` onto a full disk: exit 1, one line, nothing left behind."""
     from reliability.corpus import write_park
 
     park = write_park(tmp_path / "park")
     with _small_disk(tmp_path / "disk", size="64k") as disk:
         proc = subprocess.run([sys.executable, "-m", "groenkans", "-q", "score", str(park), str(disk / "r.gpkg")],
                               capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 2, proc.stderr
+        assert proc.returncode == 1, proc.stderr
         assert "Traceback" not in proc.stderr
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and lines[0].startswith("groenkans: error: ")

@@ -259,7 +259,7 @@ def test_cli_prints_one_named_error_and_no_traceback(tmp_path: Path, case: str) 
         (folder / "park.toml").write_text("[layers\n")
     res = subprocess.run([sys.executable, "-m", "groenkans", "-q", "score", str(folder), str(tmp_path / "o.gpkg")],
                          capture_output=True, text=True, timeout=300)
-    assert res.returncode == 2, res.stderr
+    assert res.returncode == 1, res.stderr
     lines = [ln for ln in res.stderr.strip().splitlines() if ln]
     assert len(lines) == 1 and lines[0].startswith("groenkans: error: "), res.stderr
     assert "Traceback" not in res.stderr
