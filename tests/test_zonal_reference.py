@@ -113,3 +113,61 @@ def test_exactextract_on_hard_shapes(tmp_path: Path) -> None:
     # edge_crossing lies partly west/south of the raster: the share outside is reported.
     inside = gdf.loc["edge_crossing", "geometry"].intersection(box(100, 200, 150, 240)).area
     assert ours.loc["edge_crossing", "r_nodata_frac"] >= 1 - inside / gdf.loc["edge_crossing", "geometry"].area - 1e-9
+
+
+def test_multipolygon_gaps_leave_uncovered_pixels_out(tmp_path: Path) -> None:
+    """Issue: min/max took pixels between a multipolygon's parts that the parcel does not cover at all.
+
+    The gap pixels hold -500 and 500; parts touch the gap along cell lines, at RD coordinates, some with
+    near-horizontal edges that start exactly on a cell line. Only covered pixels (coverage > 0) may count,
+    as in exactextract.
+    """
+    exactextract = pytest.importorskip("exactextract")
+    x0, y0 = 155000.0, 463040.0
+    rng = np.random.default_rng(15)
+    data = rng.uniform(10, 20, (40, 60)).astype("float32")
+    gap_rows = np.arange(40) % 4 == 2  # every 4th row is a gap row
+    data[gap_rows, ::2], data[gap_rows, 1::2] = -500, 500
+    path = write_raster(tmp_path / "r.tif", data, origin=(x0, y0), nodata=NODATA)
+    polys = []
+    for k in range(30):
+        r = 4 * (k % 9)  # parts: rows r..r+1 (top) and r+3 (below the gap row r+2)
+        c = 2 * (k % 25)
+        eps = [0.0, 1e-7, 1e-4, 3e-3][k % 4]  # top part's bottom edge: on the cell line, rising slowly to the right
+        top = Polygon([(x0 + c + 0.3, y0 - r - 2), (x0 + c + 9.7, y0 - r - 2 + eps), (x0 + c + 9.7, y0 - r - 0.4),
+                       (x0 + c + 0.3, y0 - r - 0.4)])
+        bottom = box(x0 + c + 1.1, y0 - r - 4 + 0.2, x0 + c + 7.9, y0 - r - 3)  # top edge on the line below the gap
+        polys.append(MultiPolygon([top, bottom]))
+    gdf = gpd.GeoDataFrame(geometry=polys, index=pd.Index([f"M{i}" for i in range(len(polys))], name="perceel_id"),
+                           crs="EPSG:28992")
+    ours = zonal_stats(gdf, {"r": path}, stats=["min", "max", "count", "mean"])
+    theirs = exactextract.exact_extract(str(path), gdf.reset_index(), ["min", "max", "count", "mean"], output="pandas",
+                                        include_cols=["perceel_id"]).set_index("perceel_id")
+    assert (ours["r_min"] >= 10).all() and (ours["r_max"] <= 20).all()  # no gap pixel
+    np.testing.assert_array_equal(ours["r_min"], theirs["min"])
+    np.testing.assert_array_equal(ours["r_max"], theirs["max"])
+    np.testing.assert_allclose(ours["r_count"], theirs["count"], rtol=1e-7)  # 1 m cells: m² = cells; theirs: float32 coverage
+    np.testing.assert_allclose(ours["r_mean"], theirs["mean"], rtol=1e-7)
+    # Area check from the input polygons themselves: all on valid data, so count = area.
+    np.testing.assert_allclose(ours["r_count"], shapely.area(gdf.geometry.to_numpy()), rtol=1e-9)
+
+
+def test_near_horizontal_sliver_coverage_is_exact() -> None:
+    """Issue: a sliver with a near-horizontal edge got coverage 0.190261 instead of 0.190317 (cancellation).
+
+    Cell by cell against shapely's exact intersection areas, for edges whose rise over a cell is 1e-12..1e-8.
+    """
+    from groenkans import _coverage
+    from groenkans.zonal import _rings
+
+    W = 4
+    cells = shapely.box(np.arange(W), 0, np.arange(W) + 1, 1)
+    for d in (1.5e-12, 3e-12, 2e-11, 1e-10, 1e-8):
+        for poly in (Polygon([(0.2, 0.1), (0.9, 0.1), (0.9, 0.7 + d), (0.2, 0.7)]),
+                     Polygon([(0.05, 0.3), (3.95, 0.3 + 4 * d), (0.05, 0.21)]),
+                     Polygon([(0.05, 0.99), (3.95, 0.99 + 4 * d), (3.95, 0.5)])):
+            r = _rings(np.array([poly], dtype=object))
+            cov, diff = np.empty((1, W)), np.empty((2, W))
+            _coverage.coverage_window(r.x, r.y, r.ring_off, 0, len(r.ring_off) - 1, 1, W, cov, diff)
+            truth = shapely.area(shapely.intersection(cells, poly))
+            np.testing.assert_allclose(cov[0], truth, rtol=0, atol=1e-14, err_msg=f"{d} {poly.wkt}")
