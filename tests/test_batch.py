@@ -77,15 +77,26 @@ def test_parks_layer_has_one_ranking_by_area_weighted_score(serial) -> None:
 
 
 def test_each_park_equals_scoring_it_alone(serial, country: Path) -> None:
+    """Every park's parcels and sites in the national layers equal load_park(outline=...) → score_park →
+    rank_candidates run on that park alone through the public API (the batch reads neighbouring parks together)."""
     cfg = gk.batch.read_batch_config(country / "country.toml")
     parks = gk.readers.read_outline(cfg["parks_path"], cfg["parks_layer"])
-    row = parks.iloc[1]
-    park = gk.load_park(cfg["manifest"], outline=row.geometry, park_id=str(row["RIN_NUMMER"]), name=row["PLAN_NAAM"])
-    alone = gk.score_park(park).sort_index()
     national = pyogrio.read_dataframe(serial.output, layer="parcels").set_index("perceel_id")
-    national = national[national["park_id"] == str(row["RIN_NUMMER"])].sort_index()
-    assert list(national.index) == list(alone.index)
-    pd.testing.assert_series_equal(national["total_score"], alone["total_score"], check_names=False)
+    national_sites = pyogrio.read_dataframe(serial.output, layer="candidates")
+    for _, row in parks.iterrows():
+        pid = str(row["RIN_NUMMER"])
+        park = gk.load_park(cfg["manifest"], outline=row.geometry, park_id=pid, name=row["PLAN_NAAM"])
+        alone = gk.score_park(park)
+        sites = gk.rank_candidates(park, alone)
+        mine = national[national["park_id"] == pid]
+        assert sorted(mine.index) == sorted(alone.index)
+        for col in ("area_m2", "heat_score", "water_score", "biodiversity_score", "total_score"):
+            pd.testing.assert_series_equal(mine[col].sort_index(), alone[col].sort_index(), check_names=False,
+                                           check_exact=True, obj=f"park {pid} {col}")
+        theirs = national_sites[national_sites["park_id"] == pid].set_index("site_id").sort_index()
+        sites = (sites.reset_index() if sites.index.name else sites).set_index("site_id").sort_index()
+        assert list(theirs.index) == list(sites.index)
+        pd.testing.assert_series_equal(theirs["site_score"], sites["site_score"], check_names=False, check_exact=True)
 
 
 def test_resume_does_nothing_twice_and_changed_input_is_refused(serial, country: Path, tmp_path: Path) -> None:

@@ -200,7 +200,9 @@ def _input_files(cfg: dict[str, Any]) -> list[str]:
     for value in [*cfg["manifest"]["layers"].values(), *cfg["manifest"]["rasters"].values()]:
         head, sep, _tail = value.rpartition(":")
         p = head if sep and not Path(value).exists() else value
-        if Path(p).exists():
+        if Path(p).is_dir():  # a folder of raster tiles (mosaicked per run) or a BGT download folder
+            paths.extend(str(f) for f in sorted(Path(p).iterdir()) if f.is_file())
+        elif Path(p).exists():
             paths.append(p)
             if p.lower().endswith(".vrt"):  # the tiles behind a VRT are inputs too, wherever they lie
                 paths.extend(_vrt_sources(Path(p)))
@@ -845,13 +847,22 @@ def _run_groups(groups: list[list[ParkTask]], args: tuple[Any, ...], workers: in
             yield from score_parks(g, *args)
 
 
-def _check_rasters(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Open every raster once for the whole run: CRS, decodable first and last blocks, bounds and nodata."""
+def _check_rasters(manifest: dict[str, Any], out: Path) -> dict[str, dict[str, Any]]:
+    """Open every raster once for the whole run: CRS, decodable first and last blocks, bounds and nodata.
+
+    A raster given as a folder of tiles is mosaicked once, into ``OUT/mosaics/<key>.vrt`` (where Dask workers
+    can reach it too), and the manifest is pointed at that VRT.
+    """
+    from groenkans.readers import mosaic_rasters
     from groenkans.validate import check_raster
 
     empty = gpd.GeoDataFrame({"geometry": gpd.GeoSeries([], crs="EPSG:28992")}, crs="EPSG:28992")
     info = {}
-    for key, path in manifest.get("rasters", {}).items():
+    rasters = manifest.get("rasters", {})
+    for key, path in list(rasters.items()):
+        if not str(path).startswith("/vsi") and Path(path).is_dir():
+            (out / "mosaics").mkdir(exist_ok=True)
+            path = rasters[key] = mosaic_rasters(path, out / "mosaics" / f"{key}.vrt")
         found = check_raster(path, key, empty)
         info[key] = {"bounds": tuple(float(v) for v in found["bounds"]), "nodata": found["nodata"]}
     return info
@@ -974,7 +985,7 @@ def run_batch(config_path: str | Path, out_dir: str | Path, *, workers: int = 1,
     fp = _fingerprint(cfg)
     _prepare_out(out, fp, restart)
     parks, unusable = _load_parks(cfg)
-    raster_info = _check_rasters(cfg["manifest"])
+    raster_info = _check_rasters(cfg["manifest"], out)
     results = _ResultLog(out / RESULTS_NAME)
     try:
         before = {pid: st for pid, (st, _off) in results.found.items() if pid in parks.index}
