@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import box
 
 import groenkans as gk
-from groenkans.candidates import find_candidates
+from groenkans.candidates import SITE_TYPES, find_candidates
 from groenkans.park import Park
 
 from conftest import SAMPLES, parcels_from_boxes
@@ -42,7 +42,8 @@ def test_strip_3m_wide_is_no_tiny_forest() -> None:
 def test_yard_15_by_15_is_a_tiny_forest() -> None:
     row = find_candidates(_park([box(10, 10, 25, 25)])).iloc[0]
     assert row["area_m2"] == pytest.approx(225.0)
-    assert row["tiny_forest"] and row["meeting_place"] is not None
+    assert row["tiny_forest"] and not row["meeting_place"]  # no building within 100 m
+    assert row["site_cover"] == "paved" and row["depave_green"] and not row["richer_green"]
     assert "tiny_forest" not in row["why_not"]
 
 
@@ -148,8 +149,8 @@ def test_sample_sites_are_geometrically_sound(demo) -> None:
             assert g.area >= sc.meeting_place_min_area_m2 and _wide(g, 4.0), sid
         for t in ("tiny_forest", "wadi", "depave_green", "meeting_place"):
             assert (f"{t}:" in row["why_not"]) != bool(row[t]), (sid, t)
-    # dissolved: two sites of one owner never touch
-    for _, group in sites.groupby("perceel_id"):
+    # dissolved: two sites of one owner and one present cover never touch
+    for _, group in sites.groupby(["perceel_id", "site_cover"]):
         geoms = group.geometry.to_numpy()
         left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
         assert (left == right).all()
@@ -185,7 +186,7 @@ def test_spread_top_skips_sites_too_close() -> None:
 
 
 def test_rank_without_sites_is_an_empty_frame_with_all_columns() -> None:
-    park = _park([box(0, 0, 50, 50)], fysiek="groenvoorziening")  # green: no candidate
+    park = _park([box(0, 0, 50, 50)], fysiek="loofbos")  # a wood: already rich green, no candidate
     ranked = gk.rank_candidates(park)
     assert len(ranked) == 0
     assert {"site_score", "reason", "rank", "is_top", "top_rank", "tiny_forest", "why_not"} <= set(ranked.columns)
@@ -199,3 +200,62 @@ def test_rank_on_a_hand_made_park() -> None:
     assert len(top) == 2 and list(top["top_rank"]) == [1, 2]
     assert shapely.distance(*top.geometry.to_numpy()) >= 50.0
     assert ranked["top_rank"].isna().sum() == 1
+
+
+def test_measure_types_follow_the_present_cover() -> None:
+    # the same 20 x 20 m spot as paving, bare ground, yard and lawn, 5 m from a hall
+    hall = [box(0, 25, 20, 45)]
+    expected = {
+        "gesloten verharding": ("paved", {"tiny_forest", "wadi", "depave_green", "meeting_place"}),
+        "onverhard": ("bare", {"tiny_forest", "wadi", "richer_green", "meeting_place"}),
+        "erf": ("yard", {"wadi", "richer_green"}),
+        "groenvoorziening": ("lawn", {"wadi", "richer_green"}),
+    }
+    for fysiek, (cover, types) in expected.items():
+        park = _park([box(0, 0, 20, 20)], fysiek=fysiek, buildings=hall)
+        if fysiek == "groenvoorziening":
+            park.surfaces["bgt_type"] = "begroeidterreindeel"
+        row = find_candidates(park).iloc[0]
+        assert row["site_cover"] == cover, fysiek
+        assert {t for t in SITE_TYPES if row[t]} == types, fysiek
+        for t in set(SITE_TYPES) - types:
+            assert f"{t}:" in row["why_not"], (fysiek, t)
+    lawn = _park([box(0, 0, 20, 20)], fysiek="groenvoorziening", buildings=hall)
+    assert "depave_green: nothing to depave (lawn)" in find_candidates(lawn).iloc[0]["why_not"]
+
+
+def test_paving_and_lawn_of_one_owner_stay_separate_sites() -> None:
+    park = _park([box(0, 0, 20, 20), box(20, 0, 40, 20)])
+    park.surfaces.loc[1, ["bgt_type", "fysiek_voorkomen", "surface_class"]] = ["begroeidterreindeel", "groenvoorziening", "groen"]
+    sites = find_candidates(park)
+    assert sorted(sites["site_cover"]) == ["lawn", "paved"]
+    assert sites.set_index("site_cover")["area_m2"].to_dict() == {"paved": pytest.approx(400.0), "lawn": pytest.approx(400.0)}
+
+
+def test_site_reason_names_the_present_cover_in_plain_words() -> None:
+    park = _park([box(10, 10, 25, 25)])
+    nl = gk.rank_candidates(park, config=gk.Config.from_dict({"robustness": {"samples": 0}})).iloc[0]["reason"]
+    en = gk.rank_candidates(park, config=gk.Config.from_dict({"robustness": {"samples": 0}, "language": "en"})).iloc[0]["reason"]
+    assert nl.startswith("225 m² asfalt, geschikt voor Tiny Forest, wadi, tegels eruit, groen erin")
+    assert en.startswith("225 m² of asphalt, fits Tiny Forest, wadi, depave and plant")
+    assert "onbegroeidterreindeel" not in nl
+
+
+def test_lawn_sites_rank_below_the_same_paved_site_without_a_heat_map() -> None:
+    park = _park([box(0, 0, 20, 20), box(150, 0, 170, 20)])
+    park.surfaces.loc[1, ["bgt_type", "fysiek_voorkomen", "surface_class"]] = ["begroeidterreindeel", "groenvoorziening", "groen"]
+    ranked = gk.rank_candidates(park, config=gk.Config.from_dict({"robustness": {"samples": 0}}))
+    heat = ranked.set_index("site_cover")["heat_score"]
+    # 1 - cooling capacity of the cover: asphalt 1 - 0.2 * 0.10, lawn 1 - (0.6 * 0.1 + 0.2 * 0.2 + 0.2 * 1.0)
+    assert heat["paved"] == pytest.approx(100 * (1 - 0.02)) and heat["lawn"] == pytest.approx(100 * (1 - 0.30))
+    assert ranked.iloc[0]["site_cover"] == "paved"
+
+
+def test_existing_green_is_never_offered_for_depaving(demo) -> None:
+    park, _, sites = demo
+    surf = park.surfaces
+    green = shapely.union_all(surf.geometry[surf["surface_class"].eq("groen")].to_numpy())
+    depave = sites[sites["depave_green"]]
+    assert len(depave) and (depave["site_cover"] == "paved").all()
+    share = shapely.area(shapely.intersection(depave.geometry.to_numpy(), green)) / depave["area_m2"].to_numpy()
+    assert share.max() < 0.01

@@ -88,3 +88,38 @@ def test_to_dict_round_trip() -> None:
     cfg = Config.from_profile("water-first")
     again = Config.from_dict({k: v for k, v in cfg.to_dict().items()})
     assert again == cfg
+
+
+def test_breakpoints_default_to_the_national_reference(tmp_path: Path) -> None:
+    import csv
+    from importlib import resources
+
+    text = resources.files("groenkans").joinpath("data", "national_reference.csv").read_text(encoding="utf-8")
+    rows = {r["indicator"]: r for r in csv.DictReader(text.splitlines())}
+    cfg = Config()
+    assert cfg.heat.cool_place_distance_m == float(rows["dist_cool_place_m"]["hi"])
+    assert (cfg.room.min_area_m2, cfg.room.full_area_m2) == (float(rows["room_area_m2"]["lo"]), float(rows["room_area_m2"]["hi"]))
+    f = tmp_path / "g.toml"
+    f.write_text("[heat]\ncool_place_distance_m = 450\n[room]\nfull_area_m2 = 5000\n[units]\nmin_area_m2 = 20\n")
+    other = Config.from_toml(f)
+    assert (other.heat.cool_place_distance_m, other.room.full_area_m2, other.units.min_area_m2) == (450.0, 5000.0, 20.0)
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ({"language": "fr"}, "'language'"),
+        ({"units": {"min_area_m2": -1}}, "'units.min_area_m2': must be >= 0"),
+        ({"room": {"min_area_m2": 0}}, "'room.min_area_m2': must be > 0"),
+        ({"heat": {"cool_place_min_shade_frac": 1.5}}, "'heat.cool_place_min_shade_frac'"),
+        ({"heat": {"cool_place_distance_m": 0}}, "'heat.cool_place_distance_m': must be > 0"),
+    ],
+)
+def test_new_keys_are_checked(data: dict, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Config.from_dict(data)
+    assert fragment in str(info.value)
+
+
+def test_language_defaults_to_dutch() -> None:
+    assert Config().language == "nl" and Config.from_dict({"language": "en"}).language == "en"

@@ -46,9 +46,36 @@ def test_reasons_are_words_with_units(demo_scored) -> None:
 
 
 def test_score_park_does_not_modify_the_park(demo_park: gk.Park) -> None:
-    before = demo_park.parcels.copy()
-    gk.score_park(demo_park)
-    assert demo_park.parcels.equals(before)
+    layers = ("parcels", "buildings", "surfaces", "trees")
+    before = {k: getattr(demo_park, k).copy() for k in layers}
+    report = [dict(i) for i in demo_park.report.issues]
+    rasters, sources = dict(demo_park.rasters), dict(demo_park.sources)
+    for _ in range(2):
+        gk.score_park(demo_park)
+    for k in layers:
+        assert getattr(demo_park, k).equals(before[k]), k
+    assert demo_park.report.issues == report and demo_park.rasters == rasters and demo_park.sources == sources
+
+
+def test_findings_of_scoring_go_to_the_output_not_the_park(tmp_path: Path) -> None:
+    from conftest import parcels_from_boxes, write_raster
+
+    pet = write_raster(tmp_path / "pet.tif", np.full((10, 10), 35.0), origin=(0, 10))  # covers parcel A only
+    park = gk.Park("t", parcels_from_boxes({"A": (0, 0, 10, 10), "B": (50, 0, 60, 10)}), rasters={"pet": str(pet)})
+    with pytest.warns(gk.GroenkansWarning, match="ids B"):
+        scored = gk.score_park(park)
+    assert [f["kind"] for f in scored.attrs["groenkans"]["findings"]] == ["not_covered"]
+    assert len(park.report) == 0
+
+
+def test_park_replace_copies_the_report() -> None:
+    from conftest import parcels_from_boxes
+
+    park = gk.Park("t", parcels_from_boxes({"A": (0, 0, 10, 10)}), rasters={"pet": "x.tif"})
+    other = park.replace(name="u")
+    other.report.add("pet", "not_covered", "x")
+    other.rasters["water_depth"] = "y.tif"
+    assert len(park.report) == 0 and park.rasters == {"pet": "x.tif"}
 
 
 def test_profiles_change_the_ranking_weights(demo_park: gk.Park, demo_scored) -> None:

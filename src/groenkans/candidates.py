@@ -1,11 +1,15 @@
-"""Candidate hotspot sites: where a Tiny Forest, a wadi, depaved green or a meeting place fits.
+"""Candidate hotspot sites: where a Tiny Forest, a wadi, depaved or richer green or a meeting place fits.
 
-1. **Sites**: unbuilt paved or bare surfaces — BGT ``onbegroeidterreindeel``,
-   ``wegdeel`` that is not a driving lane (parking, entrances, footpaths) and the
-   verges of ``ondersteunendwegdeel`` — minus building footprints grown by a
-   clearance, split at parcel boundaries (one owner per site), dissolved where
-   adjacent, at least ``sites.min_area_m2``.
-2. **Feasibility** per measure type, each rule in ``docs/sites.md`` with its source:
+1. **Sites**: unbuilt BGT surfaces that could change — paving and bare ground (``onbegroeidterreindeel``,
+   ``wegdeel`` that is not a driving lane: parking, entrances, footpaths; paved verges), yards (*erf*) and
+   lawns and planting (``groenvoorziening``, grassland, green verges and banks) — minus building footprints
+   grown by a clearance, split at parcel boundaries (one owner per site), dissolved per owner and per
+   **current cover** (``site_cover``: ``paved``, ``bare``, ``yard`` or ``lawn``), at least ``sites.min_area_m2``.
+   Woods, water and driving lanes are never sites.
+2. **Feasibility** per measure type follows what the site is now (:data:`COVER_MEASURES`): paving → depave,
+   Tiny Forest, wadi, meeting place; bare ground → Tiny Forest, wadi, meeting place, richer green; a yard or a
+   lawn → richer green, wadi. Existing green is never offered for depaving. Each rule is in ``docs/sites.md``
+   with its source:
 
    * ``tiny_forest``: the part of the site at least 4 m wide everywhere
      (morphological opening: buffer −2 m then +2 m) covers ≥ 200 m² (≥ 100 m² on
@@ -17,13 +21,16 @@
      and it holds the design storage of its paved catchment: ``area × wadi depth``
      ≥ ``0.06 m × (paving + roofs within sites.wadi_catchment_distance_m on the
      same owner's land)``;
-   * ``depave_green``: ≥ ``sites.depave_min_area_m2`` and ≥ 1 m wide;
+   * ``depave_green``: paving only; ≥ ``sites.depave_min_area_m2`` and ≥ 1 m wide;
+   * ``richer_green``: a lawn, yard or bare ground of ≥ ``sites.depave_min_area_m2`` and ≥ 1 m wide
+     (flowers, shrubs, trees instead of mown grass);
    * ``meeting_place``: ≥ ``sites.meeting_place_min_area_m2``, ≥ 4 m wide and within
      walking distance of a building.
 
    ``why_not`` says, for each type not feasible, which rule failed.
 3. **Scores** at the site (zonal statistics on the site polygon) and
-   **ranking** with a spatially spread top N.
+   **ranking** with a spatially spread top N; ``reason`` in ``config.language`` from the
+   message catalogue.
 """
 
 from __future__ import annotations
@@ -37,24 +44,43 @@ import pandas as pd
 import shapely
 
 from groenkans.config import Config
-from groenkans.indicators.landcover import overlay_areas
+from groenkans.indicators import landcover_name, nearest_distance, overlay_areas, patches, subtract
+from groenkans.indicators.heat import CC_TABLE, CC_WEIGHTS, pet_frac_column
+from groenkans.messages import message
 from groenkans.park import Park
-from groenkans.schema import DRIVING_FUNCTIONS, PAVED_FRACTION, PARCEL_ID
+from groenkans.schema import DRIVING_FUNCTIONS, PARCEL_ID, PAVED_FRACTION
 
-__all__ = ["find_candidates", "score_candidates", "rank_candidates", "SITE_TYPES", "PUBLIC_OWNER"]
+__all__ = [
+    "COVER_MEASURES",
+    "PUBLIC_OWNER",
+    "SITE_TYPES",
+    "find_candidates",
+    "rank_candidates",
+    "score_candidates",
+    "site_cover",
+]
 
 log = logging.getLogger(__name__)
 
-SITE_TYPES = ("tiny_forest", "wadi", "depave_green", "meeting_place")
+SITE_TYPES = ("tiny_forest", "wadi", "depave_green", "richer_green", "meeting_place")
+#: Measure types per current cover of a site: what can be done with what is there now.
+COVER_MEASURES: dict[str, tuple[str, ...]] = {
+    "paved": ("tiny_forest", "wadi", "depave_green", "meeting_place"),
+    "bare": ("tiny_forest", "wadi", "richer_green", "meeting_place"),
+    "yard": ("wadi", "richer_green"),
+    "lawn": ("wadi", "richer_green"),
+}
 PUBLIC_OWNER = "openbaar"
 WADI_MIN_AREA_M2 = 30.0
 WADI_MIN_WIDTH_M = 2.0
 DEPAVE_MIN_WIDTH_M = 1.0
 MEETING_MIN_WIDTH_M = 4.0
 MEETING_MAX_DIST_BUILDING_M = 100.0
+#: Woody vegetation: already rich green, never a site.
+_WOODY = frozenset({"loofbos", "gemengd bos", "naaldbos", "houtwal", "struiken"})
 
-_COLUMNS = ["perceel_id", "area_m2", "min_width_m", "compactness", "source_types", *SITE_TYPES, "why_not",
-            "tiny_forest_area_m2", "wadi_stores_m3", "wadi_catchment_m2", "wadi_need_m3"]
+_COLUMNS = ["perceel_id", "area_m2", "min_width_m", "compactness", "site_cover", "source_types", "cover_classes",
+            *SITE_TYPES, "why_not", "tiny_forest_area_m2", "wadi_stores_m3", "wadi_catchment_m2", "wadi_need_m3"]
 
 
 def _empty_sites(crs: object) -> gpd.GeoDataFrame:
@@ -62,18 +88,64 @@ def _empty_sites(crs: object) -> gpd.GeoDataFrame:
     return gdf.rename_axis("site_id")
 
 
-def _source_surfaces(park: Park) -> gpd.GeoDataFrame:
-    s = park.surfaces
-    if not len(s):
-        return s
-    unbuilt = s["bgt_type"].eq("onbegroeidterreindeel") & ~s["surface_class"].isin(["groen", "water"])
-    road = s["bgt_type"].eq("wegdeel") & ~s["function"].isin(DRIVING_FUNCTIONS) & ~s["surface_class"].isin(["groen", "water"])
-    verge = s["bgt_type"].eq("ondersteunendwegdeel")
-    return s.loc[unbuilt | road | verge]
+def site_cover(surfaces: gpd.GeoDataFrame) -> pd.Series:
+    """The current cover of each BGT surface as a site: ``paved``, ``bare``, ``yard``, ``lawn``, or missing.
+
+    Missing: not a site (water, woods, driving lanes, other BGT types).
+
+    Examples
+    --------
+    >>> s = gpd.GeoDataFrame({"bgt_type": ["onbegroeidterreindeel", "wegdeel", "wegdeel", "begroeidterreindeel",
+    ...                                    "begroeidterreindeel", "onbegroeidterreindeel"],
+    ...                       "function": [None, "parkeervlak", "rijbaan lokale weg", None, None, None],
+    ...                       "fysiek_voorkomen": ["open verharding", "gesloten verharding", "gesloten verharding",
+    ...                                            "groenvoorziening", "loofbos", "erf"],
+    ...                       "surface_class": ["open_verhard", "gesloten_verhard", "gesloten_verhard", "groen", "groen", "erf"]},
+    ...                      geometry=[None] * 6)
+    >>> site_cover(s).fillna("-").tolist()
+    ['paved', 'paved', '-', 'lawn', '-', 'yard']
+    """
+    cls = surfaces["surface_class"]
+    kind = surfaces["bgt_type"]
+    func = surfaces["function"] if "function" in surfaces.columns else pd.Series(None, index=surfaces.index)
+    fysiek = surfaces["fysiek_voorkomen"] if "fysiek_voorkomen" in surfaces.columns else pd.Series(None, index=surfaces.index)
+    paved = cls.map(PAVED_FRACTION).fillna(0.0).gt(0) & cls.ne("erf")
+    ground_types = kind.isin(["onbegroeidterreindeel", "begroeidterreindeel", "ondersteunendwegdeel", "ondersteunendwaterdeel"])
+    road = kind.eq("wegdeel") & ~func.isin(DRIVING_FUNCTIONS)
+    usable = ground_types | road
+    cover = pd.Series(None, index=surfaces.index, dtype=object)
+    cover[usable & paved] = "paved"
+    cover[usable & cls.eq("onverhard")] = "bare"
+    cover[usable & cls.eq("erf")] = "yard"
+    cover[usable & cls.eq("groen") & ~fysiek.isin(_WOODY)] = "lawn"
+    return cover
+
+
+def _owned_pieces(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Pieces split at parcel boundaries (one STR-tree query, vectorised intersections) plus what lies outside all."""
+    pg = parcels.geometry.to_numpy()
+    geoms = pieces.geometry.to_numpy()
+    si, pi = shapely.STRtree(pg).query(geoms, predicate="intersects") if len(pg) else (np.array([], int),) * 2
+    inside = shapely.intersection(geoms[si], pg[pi])
+    owners = parcels.index.to_numpy()[pi]
+    outside = subtract(geoms, pg)
+    frame = pd.DataFrame({
+        PARCEL_ID: np.concatenate([owners.astype(object), np.full(len(geoms), PUBLIC_OWNER, dtype=object)]),
+        "bgt_type": np.concatenate([pieces["bgt_type"].to_numpy()[si], pieces["bgt_type"].to_numpy()]),
+        "site_cover": np.concatenate([pieces["site_cover"].to_numpy()[si], pieces["site_cover"].to_numpy()]),
+        "surface_class": np.concatenate([pieces["surface_class"].to_numpy()[si], pieces["surface_class"].to_numpy()]),
+    })
+    frame["geometry"] = np.concatenate([inside, outside])
+    # keep the polygonal part only (touching parcels give lines and points)
+    polys = shapely.get_parts(frame["geometry"].to_numpy(), return_index=True)
+    parts, idx = polys
+    keep = np.isin(shapely.get_type_id(parts), (3,)) & (shapely.area(parts) > 0.5)
+    out = frame.drop(columns="geometry").iloc[idx[keep]].reset_index(drop=True)
+    return gpd.GeoDataFrame(out, geometry=parts[keep], crs=pieces.crs)
 
 
 def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFrame:
-    """Candidate sites with their feasibility per measure type.
+    """Candidate sites with their current cover and their feasibility per measure type.
 
     Returns
     -------
@@ -81,79 +153,77 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
         Index ``site_id`` (``"<perceel_id>-S<n>"``), owner ``perceel_id``
         (``"openbaar"`` for public land outside the parcels), ``area_m2``,
         ``min_width_m`` (2·area/perimeter, the width of a strip), ``compactness``
-        (Polsby–Popper), ``source_types``, booleans per type, ``why_not`` and the
+        (Polsby–Popper), ``site_cover``, ``source_types`` (BGT types), ``cover_classes``
+        (surface classes), booleans per type of :data:`SITE_TYPES`, ``why_not`` and the
         sizing figures. Empty (with all columns) when nothing qualifies.
 
     Examples
     --------
     A 15 x 15 m paved yard on a company parcel fits a Tiny Forest; a 3 m wide
-    strip of 300 m² does not:
+    strip of 300 m² does not; a lawn is offered for richer green, never for depaving:
 
     >>> import geopandas as gpd, pandas as pd
     >>> from shapely.geometry import box
     >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 200, 100)], crs="EPSG:28992",
     ...                            index=pd.Index(["P1"], name="perceel_id"))
-    >>> yards = gpd.GeoDataFrame({"bgt_type": ["onbegroeidterreindeel"] * 2, "function": None,
-    ...                           "fysiek_voorkomen": "gesloten verharding", "surface_class": "gesloten_verhard"},
-    ...                          geometry=[box(10, 80, 25, 95), box(0, 0, 100, 3)], crs="EPSG:28992")
+    >>> yards = gpd.GeoDataFrame({"bgt_type": ["onbegroeidterreindeel"] * 2 + ["begroeidterreindeel"], "function": None,
+    ...                           "fysiek_voorkomen": ["gesloten verharding"] * 2 + ["groenvoorziening"],
+    ...                           "surface_class": ["gesloten_verhard"] * 2 + ["groen"]},
+    ...                          geometry=[box(10, 80, 25, 95), box(0, 0, 100, 3), box(150, 50, 170, 70)], crs="EPSG:28992")
     >>> sites = find_candidates(Park("example", parcels, surfaces=yards))
     >>> sites["area_m2"].to_dict(), sites["tiny_forest"].to_dict()
-    ({'P1-S1': 225.0, 'P1-S2': 300.0}, {'P1-S1': True, 'P1-S2': False})
-    >>> sites.loc["P1-S2", "why_not"].split("; ")[0]
+    ({'P1-S1': 225.0, 'P1-S2': 400.0, 'P1-S3': 300.0}, {'P1-S1': True, 'P1-S2': False, 'P1-S3': False})
+    >>> r = sites.loc["P1-S2"]
+    >>> r["site_cover"], bool(r["depave_green"]), bool(r["richer_green"])
+    ('lawn', False, True)
+    >>> sites.loc["P1-S3", "why_not"].split("; ")[0]
     'tiny_forest: 0 m² at least 4 m wide (< 100 m²)'
     """
     cfg = config or Config()
     sc = cfg.sites
     crs = park.parcels.crs
-    src = _source_surfaces(park)
+    surf = park.surfaces
+    if not len(surf):
+        return _empty_sites(crs)
+    cover = site_cover(surf)
+    src = surf.loc[cover.notna()].assign(site_cover=cover[cover.notna()])
     if not len(src):
         return _empty_sites(crs)
     geoms = src.geometry.to_numpy()
     if len(park.buildings):
-        geoms = _subtract(geoms, shapely.buffer(park.buildings.geometry.to_numpy(), sc.building_clearance_m))
-    pieces = gpd.GeoDataFrame({"bgt_type": src["bgt_type"].to_numpy()}, geometry=geoms, crs=crs)
+        geoms = subtract(geoms, shapely.buffer(park.buildings.geometry.to_numpy(), sc.building_clearance_m))
+    pieces = gpd.GeoDataFrame(src[["bgt_type", "site_cover", "surface_class"]].reset_index(drop=True), geometry=geoms, crs=crs)
     pieces = pieces[~pieces.geometry.is_empty & (pieces.geometry.area > 0.5)]
-    parcels = park.parcels[[park.parcels.geometry.name]].reset_index()
-    inter = gpd.overlay(pieces, parcels, how="intersection", keep_geom_type=True)
-    public = gpd.overlay(pieces, parcels, how="difference", keep_geom_type=True)
-    if len(public):
-        public[PARCEL_ID] = PUBLIC_OWNER
-        inter = pd.concat([inter, public], ignore_index=True)
-    if not len(inter):
+    if not len(pieces):
         return _empty_sites(crs)
-    rows = []
-    for owner, group in inter.groupby(PARCEL_ID, sort=True):
-        merged = shapely.union_all(group.geometry.to_numpy())
-        types = ",".join(sorted(group["bgt_type"].unique()))
-        for part in shapely.get_parts(merged):
-            if part.geom_type != "Polygon" or part.area < sc.min_area_m2:
-                continue
-            part = shapely.normalize(part)
-            rows.append({PARCEL_ID: owner, "source_types": types, "geometry": part})
-    if not rows:
+    owned = _owned_pieces(pieces, park.parcels)
+    if not len(owned):
         return _empty_sites(crs)
-    sites = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
-    cent = sites.geometry.centroid
-    sites = sites.assign(_y=-cent.y.round(1), _x=cent.x.round(1)).sort_values([PARCEL_ID, "_y", "_x"])
-    sites["site_id"] = sites[PARCEL_ID] + "-S" + (sites.groupby(PARCEL_ID).cumcount() + 1).astype(str)
+    # dissolve per owner and current cover (vectorised: one union per group)
+    groups = owned.groupby([PARCEL_ID, "site_cover"], sort=True)
+    keys = list(groups.groups)
+    merged = np.array([shapely.union_all(owned.geometry.to_numpy()[idx]) for idx in groups.indices.values()], dtype=object)
+    types = groups["bgt_type"].agg(lambda v: ",".join(sorted(set(v))))
+    classes = groups["surface_class"].agg(lambda v: ",".join(sorted(set(v))))
+    parts, gi = shapely.get_parts(merged, return_index=True)
+    ok = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= sc.min_area_m2)
+    parts, gi = shapely.normalize(parts[ok]), gi[ok]
+    if not len(parts):
+        return _empty_sites(crs)
+    owners = np.array([keys[i][0] for i in gi], dtype=object)
+    covers = np.array([keys[i][1] for i in gi], dtype=object)
+    sites = gpd.GeoDataFrame({PARCEL_ID: owners, "site_cover": covers, "source_types": types.to_numpy()[gi],
+                              "cover_classes": classes.to_numpy()[gi]}, geometry=parts, crs=crs)
+    cent = shapely.centroid(parts)
+    sites = sites.assign(_y=-np.round(shapely.get_y(cent), 1), _x=np.round(shapely.get_x(cent), 1))
+    sites = sites.sort_values([PARCEL_ID, "_y", "_x"], kind="stable")
+    sites["site_id"] = sites[PARCEL_ID].astype(str) + "-S" + (sites.groupby(PARCEL_ID).cumcount() + 1).astype(str)
     sites = sites.drop(columns=["_y", "_x"]).set_index("site_id")
     return _feasibility(park, sites, cfg)
 
 
-def _subtract(geoms: np.ndarray, cutters: np.ndarray) -> np.ndarray:
-    """``geoms`` minus ``cutters``, each geometry only against the cutters it meets (STRtree), not their union."""
-    out = np.array(geoms, dtype=object)
-    if not len(cutters) or not len(out):
-        return out
-    gi, ci = shapely.STRtree(cutters).query(out, predicate="intersects")
-    if not len(gi):
-        return out
-    order = np.argsort(gi, kind="stable")
-    gi, ci = gi[order], ci[order]
-    hit, start = np.unique(gi, return_index=True)
-    blockers = np.array([shapely.union_all(cutters[idx]) for idx in np.split(ci, start[1:])], dtype=object)
-    out[hit] = shapely.difference(out[hit], blockers)
-    return out
+def _why(mask: np.ndarray, text: np.ndarray | pd.Series) -> np.ndarray:
+    return np.where(mask, np.asarray(text, dtype=object), "")
 
 
 def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
@@ -161,70 +231,84 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
     g = sites.geometry.to_numpy()
     area = shapely.area(g)
     perim = shapely.length(g)
+    width = np.where(perim > 0, 2 * area / perim, 0.0)
     sites["area_m2"] = area
-    sites["min_width_m"] = np.where(perim > 0, 2 * area / perim, 0.0)
+    sites["min_width_m"] = width
     sites["compactness"] = np.where(perim > 0, 4 * math.pi * area / perim**2, 0.0)
+    cover = sites["site_cover"].to_numpy()
+    allowed = {t: np.isin(cover, [c for c, ts in COVER_MEASURES.items() if t in ts]) for t in SITE_TYPES}
     half = sc.tiny_forest_min_width_m / 2
     opened = shapely.buffer(shapely.buffer(g, -half, join_style="mitre"), half, join_style="mitre")
-    opened = shapely.intersection(opened, g)
-    tf_area = shapely.area(opened)
+    tf_area = shapely.area(shapely.intersection(opened, g))
     private = sites[PARCEL_ID].ne(PUBLIC_OWNER).to_numpy() & _is_private(park, sites)
     tf_min = np.where(private, sc.tiny_forest_min_area_private_m2, sc.tiny_forest_min_area_m2)
     # the inscribed circle only where the width rule passed (it is the slow part)
     inscribed_r = np.zeros(len(g))
-    need_core = tf_area >= tf_min
+    need_core = (tf_area >= tf_min) & allowed["tiny_forest"]
     if need_core.any():
         inscribed_r[need_core] = shapely.length(shapely.maximum_inscribed_circle(g[need_core], tolerance=0.05))
     core_ok = inscribed_r >= np.sqrt(tf_min) / 2 - 1e-6
     sites["tiny_forest_area_m2"] = tf_area
-    tiny = (tf_area >= tf_min) & core_ok
+    tf_size = (tf_area >= tf_min) & core_ok
+    tiny = tf_size & allowed["tiny_forest"]
     # wadi: big and wide enough, low, and able to hold the design storage of its paved catchment
     low = _is_low(park, sites)
     stores = area * sc.wadi_depth_m
     catchment = _wadi_catchment_m2(park, sites, sc.wadi_catchment_distance_m)
     need = catchment * cfg.water.storage_rule_m
-    wadi_size = (area >= WADI_MIN_AREA_M2) & (sites["min_width_m"].to_numpy() >= WADI_MIN_WIDTH_M)
+    wadi_size = (area >= WADI_MIN_AREA_M2) & (width >= WADI_MIN_WIDTH_M)
     holds = stores >= need - 1e-9
-    wadi = wadi_size & low & holds
-    sites["wadi_stores_m3"] = stores
-    sites["wadi_catchment_m2"] = catchment
-    sites["wadi_need_m3"] = need
-    depave = (area >= sc.depave_min_area_m2) & (sites["min_width_m"].to_numpy() >= DEPAVE_MIN_WIDTH_M)
+    wadi = wadi_size & low & holds & allowed["wadi"]
+    sites["wadi_stores_m3"], sites["wadi_catchment_m2"], sites["wadi_need_m3"] = stores, catchment, need
+    small_ok = (area >= sc.depave_min_area_m2) & (width >= DEPAVE_MIN_WIDTH_M)
+    depave = small_ok & allowed["depave_green"]
+    richer = small_ok & allowed["richer_green"]
+    near = np.full(len(g), np.inf)
     if len(park.buildings):
-        dist_b = shapely.STRtree(park.buildings.geometry.to_numpy()).query_nearest(g, return_distance=True, all_matches=False)
-        near = np.full(len(g), np.inf)
-        near[dist_b[0][0]] = dist_b[1]
-    else:
-        near = np.full(len(g), np.inf)
-    meeting = (area >= sc.meeting_place_min_area_m2) & (sites["min_width_m"].to_numpy() >= MEETING_MIN_WIDTH_M) & (
-        near <= MEETING_MAX_DIST_BUILDING_M)
-    sites["tiny_forest"], sites["wadi"], sites["depave_green"], sites["meeting_place"] = tiny, wadi, depave, meeting
-    why = []
-    for i in range(len(sites)):
-        reasons = []
-        if not tiny[i]:
-            if tf_area[i] < tf_min[i]:
-                reasons.append(f"tiny_forest: {tf_area[i]:.0f} m² at least {sc.tiny_forest_min_width_m:g} m wide (< {tf_min[i]:.0f} m²)")
-            else:
-                reasons.append(f"tiny_forest: no compact {tf_min[i]:.0f} m² fits (widest {2 * inscribed_r[i]:.1f} m < {np.sqrt(tf_min[i]):.1f} m)")
-        if not wadi[i]:
-            if not wadi_size[i]:
-                reasons.append(f"wadi: too small ({area[i]:.0f} m², {sites['min_width_m'].iat[i]:.1f} m wide; "
-                               f"needs {WADI_MIN_AREA_M2:g} m², {WADI_MIN_WIDTH_M:g} m)")
-            elif not holds[i]:
-                reasons.append(f"wadi: holds {stores[i]:.0f} m³ at {sc.wadi_depth_m:g} m, its {catchment[i]:.0f} m² "
-                               f"paved catchment needs {need[i]:.0f} m³")
-            else:
-                reasons.append("wadi: not a low spot")
-        if not depave[i]:
-            reasons.append(f"depave_green: {area[i]:.0f} m², {sites['min_width_m'].iat[i]:.1f} m wide")
-        if not meeting[i]:
-            if near[i] > MEETING_MAX_DIST_BUILDING_M:
-                reasons.append(f"meeting_place: {near[i]:.0f} m from a building")
-            else:
-                reasons.append(f"meeting_place: {area[i]:.0f} m², {sites['min_width_m'].iat[i]:.1f} m wide")
-        why.append("; ".join(reasons))
-    sites["why_not"] = why
+        (si, _), dist_b = shapely.STRtree(park.buildings.geometry.to_numpy()).query_nearest(
+            g, return_distance=True, all_matches=False)
+        near[si] = dist_b
+    meet_size = (area >= sc.meeting_place_min_area_m2) & (width >= MEETING_MIN_WIDTH_M)
+    meeting = meet_size & (near <= MEETING_MAX_DIST_BUILDING_M) & allowed["meeting_place"]
+    for t, v in zip(SITE_TYPES, (tiny, wadi, depave, richer, meeting), strict=True):
+        sites[t] = v
+    # why not, vectorised: one text column per type, then joined
+    a0, w1 = pd.Series(area).round(0).astype(int).astype(str), pd.Series(width).map("{:.1f}".format)
+    cover_s = pd.Series(cover, dtype=object)
+    not_now = {t: f"{t}: not on " for t in SITE_TYPES}
+    tf_text = np.where(
+        tf_area < tf_min,
+        "tiny_forest: " + pd.Series(tf_area).round(0).astype(int).astype(str) + f" m² at least {sc.tiny_forest_min_width_m:g} m"
+        " wide (< " + pd.Series(tf_min).round(0).astype(int).astype(str) + " m²)",
+        "tiny_forest: no compact " + pd.Series(tf_min).round(0).astype(int).astype(str) + " m² fits (widest "
+        + pd.Series(2 * inscribed_r).map("{:.1f}".format) + " m < " + pd.Series(np.sqrt(tf_min)).map("{:.1f}".format) + " m)",
+    )
+    wadi_text = np.where(
+        ~wadi_size,
+        "wadi: too small (" + a0 + " m², " + w1 + f" m wide; needs {WADI_MIN_AREA_M2:g} m², {WADI_MIN_WIDTH_M:g} m)",
+        np.where(~holds,
+                 "wadi: holds " + pd.Series(stores).round(0).astype(int).astype(str) + f" m³ at {sc.wadi_depth_m:g} m, its "
+                 + pd.Series(catchment).round(0).astype(int).astype(str) + " m² paved catchment needs "
+                 + pd.Series(need).round(0).astype(int).astype(str) + " m³",
+                 "wadi: not a low spot"),
+    )
+    small_text = a0 + " m², " + w1 + " m wide"
+    meet_text = np.where(near > MEETING_MAX_DIST_BUILDING_M,
+                         "meeting_place: " + pd.Series(near).map(lambda d: f"{d:.0f}" if math.isfinite(d) else "no building")
+                         + " m from a building",
+                         "meeting_place: " + small_text)
+    texts = {
+        "tiny_forest": np.where(allowed["tiny_forest"], tf_text, not_now["tiny_forest"] + cover_s),
+        "wadi": np.where(allowed["wadi"], wadi_text, not_now["wadi"] + cover_s),
+        "depave_green": np.where(allowed["depave_green"], "depave_green: " + small_text,
+                                 "depave_green: nothing to depave (" + cover_s + ")"),
+        "richer_green": np.where(allowed["richer_green"], "richer_green: " + small_text, not_now["richer_green"] + cover_s),
+        "meeting_place": np.where(allowed["meeting_place"], meet_text, not_now["meeting_place"] + cover_s),
+    }
+    flags = {"tiny_forest": tiny, "wadi": wadi, "depave_green": depave, "richer_green": richer, "meeting_place": meeting}
+    table = pd.DataFrame({t: _why(~flags[t], texts[t]) for t in SITE_TYPES}, index=sites.index)
+    joined = sum((table[t].where(table[t].eq(""), table[t] + "; ") for t in SITE_TYPES), pd.Series("", index=sites.index))
+    sites["why_not"] = joined.str.rstrip("; ")
     return sites[[*_COLUMNS, "geometry"]]
 
 
@@ -238,11 +322,11 @@ def _wadi_catchment_m2(park: Park, sites: gpd.GeoDataFrame, distance_m: float) -
     zone = shapely.buffer(g, distance_m)
     owners = sites[PARCEL_ID].to_numpy()
     pgeom = park.parcels.geometry
-    own = np.array([pgeom.loc[o] if o in pgeom.index else None for o in owners], dtype=object)
+    own = pgeom.reindex(owners).to_numpy()
     public = owners == PUBLIC_OWNER
     if public.any() and len(pgeom):
-        zone[public] = _subtract(zone[public], pgeom.to_numpy())
-    has_own = ~public & np.array([o is not None for o in own])
+        zone[public] = subtract(zone[public], pgeom.to_numpy())
+    has_own = ~public & ~pd.isna(own)
     zone[has_own] = shapely.intersection(zone[has_own], own[has_own].astype(object))
     zone = shapely.difference(zone, g)
     zones = gpd.GeoDataFrame(geometry=zone, index=sites.index, crs=sites.crs)
@@ -270,11 +354,11 @@ def _is_private(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
         return np.ones(len(sites), dtype=bool)
     share = overlay_areas(park.parcels, roadish)["area_m2"] / park.parcels.geometry.area
     public_parcels = set(share.index[share > 0.5])
-    return ~sites[PARCEL_ID].isin(public_parcels).to_numpy()
+    return np.asarray(~sites[PARCEL_ID].isin(public_parcels).to_numpy(), dtype=bool)
 
 
 def _is_low(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
-    keys = {k: park.rasters[k] for k in ("elevation", "water_depth") if k in park.rasters}
+    keys: dict[str, str] = {k: park.rasters[k] for k in ("elevation", "water_depth") if k in park.rasters}
     if not keys:
         return np.ones(len(sites), dtype=bool)
     from groenkans.zonal import zonal_stats
@@ -293,12 +377,29 @@ def _is_low(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     return low
 
 
+def _site_cc(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
+    """Cooling capacity of each site's present cover (area-weighted :data:`~groenkans.indicators.heat.CC_TABLE`)."""
+    w_shade, w_alb, w_eti = CC_WEIGHTS
+    kc_max = max(v[2] for v in CC_TABLE.values())
+    surf = park.surfaces
+    by = overlay_areas(sites, surf, by="surface_class") if len(surf) else pd.DataFrame(index=sites.index)
+    cc = np.zeros(len(sites))
+    covered = np.zeros(len(sites))
+    for c in by.columns:
+        if c in CC_TABLE:
+            shade, albedo, kc = CC_TABLE[c]
+            cc += by[c].to_numpy() * (w_shade * shade + w_alb * albedo + w_eti * kc / kc_max)
+            covered += by[c].to_numpy()
+    return np.where(covered > 0, cc / np.where(covered > 0, covered, 1.0), 0.0)
+
+
 def score_candidates(park: Park, sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None, config: Config | None = None) -> gpd.GeoDataFrame:
     """Score sites: heat, water and biodiversity at the site, people reached, the parcel's score.
 
     ``site_score = 0.7 · Σ w_k · site_k_score + 0.15 · parcel total_score + 0.15 · people score``,
     with the people score ``100 · (1 − exp(−floor area within walking distance / 5,000 m²))``.
-    At the site: heat from PET p90 (29→41 °C) or, without PET, the paved share;
+    At the site: heat from the PET stress (the mean share above the bounds of ``heat.pet_classes_degc``)
+    or, without PET, ``1 − cooling capacity`` of what the site is now (paving ≈ 0.98, a lawn 0.70);
     water from the share deeper than 5 cm and the max depth; biodiversity from the
     distance to the nearest useful green patch or nature (closer is better, 0–500 m)
     and the site's size against the useful patch size.
@@ -309,16 +410,18 @@ def score_candidates(park: Park, sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFr
         for c in ("heat_score", "water_score", "biodiversity_score", "people_reached_m2", "parcel_score", "site_score", "reason"):
             out[c] = pd.Series(dtype=object if c == "reason" else float)
         return out
-    from groenkans.indicators._distance import nearest_distance, patches
     from groenkans.zonal import zonal_stats
 
-    keys = {k: park.rasters[k] for k in ("pet", "water_depth") if k in park.rasters}
-    stats = {"pet": ["quantile(0.9)"], "water_depth": ["max", "frac_above(0.05)"]}
-    z = zonal_stats(out, keys, stats={k: stats[k] for k in keys}) if keys else pd.DataFrame(index=out.index)
     bounds = cfg.heat.pet_classes_degc
-    lo, hi = (bounds[1], bounds[-1]) if len(bounds) >= 2 else (29.0, 41.0)
-    heat = ((z["pet_p90"] - lo) / (hi - lo)).clip(0, 1) if "pet_p90" in z.columns else pd.Series(np.nan, index=out.index)
-    heat = heat.fillna(0.8)  # paved sites without a heat map: the land-cover proxy of paving
+    keys: dict[str, str] = {k: park.rasters[k] for k in ("pet", "water_depth") if k in park.rasters}
+    stats = {"pet": ["quantile(0.9)", *[f"frac_above({t:g})" for t in bounds]], "water_depth": ["max", "frac_above(0.05)"]}
+    z = zonal_stats(out, keys, stats={k: stats[k] for k in keys}) if keys else pd.DataFrame(index=out.index)
+    proxy = pd.Series(1.0 - _site_cc(park, out), index=out.index)
+    if "pet_p90" in z.columns:
+        stress = z[[pet_frac_column(t, "pet_frac_above_") for t in bounds]].mean(axis=1, skipna=False)
+        heat = stress.where(z["pet_p90"].notna(), proxy)
+    else:
+        heat = proxy
     if "water_depth_max" in z.columns:
         water = (0.5 * (z["water_depth_frac_above_0p05"] / 0.25).clip(0, 1) + 0.5 * ((z["water_depth_max"] - 0.05) / 0.25).clip(0, 1)).fillna(0.0)
     else:
@@ -346,22 +449,51 @@ def score_candidates(park: Park, sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFr
     combined = w[0] * out["heat_score"] + w[1] * out["water_score"] + w[2] * out["biodiversity_score"]
     people = 100 * (1 - np.exp(-out["people_reached_m2"] / 5000.0))
     out["site_score"] = (0.7 * combined + 0.15 * out["parcel_score"] + 0.15 * people).clip(0, 100)
-    out["reason"] = [_site_reason(r, z.loc[i] if i in z.index else None, d) for (i, r), d in zip(out.iterrows(), dist, strict=True)]
+    out["reason"] = _site_reasons(out, z, dist, cfg.language)
     return out
 
 
-def _site_reason(r: pd.Series, z: pd.Series | None, dist: float) -> str:
-    types = [t.replace("_", " ") for t in SITE_TYPES if bool(r[t])]
-    parts = [f"{r['area_m2']:.0f} m² of {r['source_types'].replace(',', '/')}",
-             "fits " + (", ".join(types) if types else "no measure type")]
-    if z is not None and "pet_p90" in z.index and pd.notna(z["pet_p90"]):
-        parts.append(f"PET p90 {z['pet_p90']:.0f} °C")
-    if z is not None and "water_depth_max" in z.index and pd.notna(z["water_depth_max"]) and z["water_depth_max"] >= 0.05:
-        parts.append(f"water up to {z['water_depth_max']:.2f} m")
-    parts.append(f"{r['people_reached_m2']:,.0f} m² of floor within walking distance".replace(",", " "))
-    if math.isfinite(dist):
-        parts.append(f"{dist:.0f} m from green")
-    return ", ".join(parts)
+def _fmt(values: pd.Series | np.ndarray, decimals: int, lang: str) -> pd.Series:
+    text = pd.Series(np.asarray(values, dtype=float)).map(lambda v: f"{v:,.{decimals}f}".replace(",", " "))
+    return text.str.replace(".", ",", regex=False) if lang == "nl" else text
+
+
+def _site_reasons(out: gpd.GeoDataFrame, z: pd.DataFrame, dist: pd.Series, lang: str) -> pd.Series:
+    """The reason of each site in words: what it is now, what fits, heat, water, people, distance to green."""
+    n = len(out)
+    cover_names = {}
+    for classes in out["cover_classes"].unique():
+        names = [landcover_name(c, lang) for c in str(classes).split(",") if c]
+        cover_names[classes] = f" {message('landcover.and', lang)} ".join(names[:2])
+    now_tpl, fits_tpl = message("reason.site.now", lang), message("reason.site.fits", lang)
+    area = _fmt(out["area_m2"], 0, lang).to_numpy()
+    covers = out["cover_classes"].map(cover_names).to_numpy()
+    parts = [pd.Series([now_tpl.format(area=a, cover=c) for a, c in zip(area, covers, strict=True)], index=out.index)]
+    type_names = {t: message(f"reason.site.type.{t}", lang) for t in SITE_TYPES}
+    fits = pd.Series("", index=out.index)
+    for t in SITE_TYPES:
+        fits = fits.where(~out[t].astype(bool), fits.where(fits.eq(""), fits + ", ") + type_names[t])
+    nothing = message("reason.site.fits_nothing", lang)
+    parts.append(fits.map(lambda f: fits_tpl.format(types=f) if f else nothing))
+    if "pet_p90" in z.columns:
+        pet = z["pet_p90"].reindex(out.index)
+        tpl = message("reason.site.pet", lang)
+        parts.append(pd.Series(np.where(pet.notna(), [tpl.format(t=v) for v in _fmt(pet.fillna(0), 0, lang)], ""), index=out.index))
+    if "water_depth_max" in z.columns:
+        depth = z["water_depth_max"].reindex(out.index)
+        tpl = message("reason.site.water", lang)
+        parts.append(pd.Series(np.where(depth >= 0.05, [tpl.format(depth=v) for v in _fmt(depth.fillna(0), 2, lang)], ""),
+                               index=out.index))
+    tpl = message("reason.site.people", lang)
+    parts.append(pd.Series([tpl.format(area=v) for v in _fmt(out["people_reached_m2"], 0, lang)], index=out.index))
+    tpl = message("reason.site.green", lang)
+    d = np.asarray(dist, dtype=float)
+    parts.append(pd.Series(np.where(np.isfinite(d), [tpl.format(dist=v) for v in _fmt(np.nan_to_num(d), 0, lang)], ""),
+                           index=out.index))
+    joined = pd.Series("", index=out.index)
+    for p in parts:
+        joined = joined.where(p.eq(""), joined.where(joined.eq(""), joined + ", ") + p)
+    return joined if n else pd.Series(dtype=object)
 
 
 def _spread_top(sites: gpd.GeoDataFrame, n: int, min_distance_m: float) -> list[str]:

@@ -24,6 +24,8 @@ groenkans.errors.ConfigError: unknown config key 'wieghts'; known keys: ...
 from __future__ import annotations
 
 import dataclasses
+import functools
+import io
 import math
 import tomllib
 import types
@@ -36,17 +38,64 @@ from typing import Any, Literal
 from groenkans.errors import ConfigError
 
 __all__ = [
-    "Weights",
-    "HeatConfig",
-    "WaterConfig",
-    "BiodiversityConfig",
-    "SiteConfig",
-    "RobustnessConfig",
-    "Config",
     "PROFILES",
+    "BiodiversityConfig",
+    "Config",
+    "HeatConfig",
+    "RobustnessConfig",
+    "RoomConfig",
+    "SiteConfig",
+    "UnitsConfig",
+    "WaterConfig",
+    "Weights",
+    "reference_table",
+    "reference_value",
 ]
 
 PROFILES = ("balanced", "heat-first", "water-first", "nature-first")
+
+
+@functools.lru_cache(maxsize=1)
+def _reference_csv() -> str:
+    return resources.files("groenkans").joinpath("data", "national_reference.csv").read_text(encoding="utf-8")
+
+
+def reference_table() -> Any:
+    """The national reference table (``groenkans/data/national_reference.csv``) as a DataFrame indexed by indicator.
+
+    Columns ``lo``, ``hi``, ``unit``, ``basis``, ``meaning``, ``source``. The config's breakpoints default to it
+    (see :func:`reference_value`); :func:`groenkans.scoring.load_reference` returns it with a config's values filled in.
+
+    Examples
+    --------
+    >>> reference_table().loc["dist_cool_place_m", ["lo", "hi"]].tolist()
+    [0.0, 300.0]
+    """
+    import pandas as pd
+
+    table = pd.read_csv(io.StringIO(_reference_csv())).set_index("indicator")
+    table[["lo", "hi"]] = table[["lo", "hi"]].astype(float)
+    return table
+
+
+def reference_value(indicator: str, column: str) -> float:
+    """One breakpoint of the national reference table: ``column`` (``"lo"`` or ``"hi"``) of ``indicator``.
+
+    Examples
+    --------
+    >>> reference_value("room_area_m2", "hi")
+    10000.0
+    """
+    for line in _reference_csv().splitlines()[1:]:
+        cells = line.split(",")
+        if cells and cells[0] == indicator:
+            return float(cells[1] if column == "lo" else cells[2])
+    raise KeyError(f"national reference has no indicator {indicator!r}")
+
+
+def _ref(indicator: str, column: str) -> Any:
+    """A dataclass field whose default is a breakpoint of the national reference table."""
+    return field(default_factory=functools.partial(reference_value, indicator, column))
 
 
 def _check(cond: bool, key: str, msg: str) -> None:
@@ -85,12 +134,16 @@ class HeatConfig:
 
     #: PET stress-class lower bounds, °C (slight/moderate/strong/extreme; KAN-PET, PET-TAB).
     pet_classes_degc: tuple[float, ...] = (23.0, 29.0, 35.0, 41.0)
-    #: A cool place is green (or shaded) public space of at least this area (GBN, RDAM).
+    #: A cool place is contiguous green (with tree crowns) of at least this area (GBN, RDAM).
     cool_place_min_area_m2: float = 200.0
+    #: ... shaded: tree crowns (or forest) over at least this share of it, or over at least the minimum area
+    #: itself (HITTEBEST: >= 30 % shade in walking areas). Where a PET raster covers it, PET decides instead.
+    cool_place_min_shade_frac: float = 0.3
     #: ... and, where a PET raster is given, with mean PET at most this (RDAM).
     cool_place_max_pet_degc: float = 38.0
-    #: Guideline distance to the nearest cool place (HITTEBEST, 3-30-300).
-    cool_place_distance_m: float = 300.0
+    #: Guideline distance to the nearest cool place (HITTEBEST, 3-30-300): the distance at which the
+    #: cool-place part of the heat need is full. Default: the national reference ``dist_cool_place_m``.
+    cool_place_distance_m: float = _ref("dist_cool_place_m", "hi")
     #: Crown radius assumed per BGT tree point, m (groenkans choice: a young to middle-aged street tree;
     #: BGT has no crown size). Crowns give shade and green cover.
     tree_crown_radius_m: float = 3.0
@@ -98,8 +151,42 @@ class HeatConfig:
     def __post_init__(self) -> None:
         _check(len(self.pet_classes_degc) >= 1, "heat.pet_classes_degc", "give at least one class bound")
         _check(list(self.pet_classes_degc) == sorted(self.pet_classes_degc), "heat.pet_classes_degc", "must increase")
-        for name in ("cool_place_min_area_m2", "cool_place_distance_m", "tree_crown_radius_m"):
+        for name in ("cool_place_min_area_m2", "cool_place_distance_m", "tree_crown_radius_m", "cool_place_min_shade_frac"):
             _finite_nonneg(getattr(self, name), f"heat.{name}")
+        _check(self.cool_place_distance_m > 0, "heat.cool_place_distance_m", "must be > 0")
+        _check(self.cool_place_min_shade_frac <= 1, "heat.cool_place_min_shade_frac", "must be in [0, 1]")
+
+
+@dataclass(frozen=True)
+class UnitsConfig:
+    """Analysis units: the smallest one that is ranked."""
+
+    #: Units (parcels or derived cells) smaller than this hold no measure: they get no room, so a zero score,
+    #: and are ranked last (``make_units`` merges derived grid cells under it into a neighbour), m².
+    #: Default: the smallest candidate site (``sites.min_area_m2``).
+    min_area_m2: float = 50.0
+
+    def __post_init__(self) -> None:
+        _finite_nonneg(self.min_area_m2, "units.min_area_m2")
+
+
+@dataclass(frozen=True)
+class RoomConfig:
+    """Room for a measure: ``clip(ln(A / min) / ln(full / min))`` of the changeable area A (docs/methodology.md).
+
+    Defaults: the national reference ``room_area_m2`` (groenkans choice).
+    """
+
+    #: Changeable area below which no measure fits (the smallest depaved strip), m².
+    min_area_m2: float = _ref("room_area_m2", "lo")
+    #: Changeable area that gives full room (a wadi holding the 60 mm of 5 ha of paving at 0.3 m), m².
+    full_area_m2: float = _ref("room_area_m2", "hi")
+
+    def __post_init__(self) -> None:
+        _finite_nonneg(self.min_area_m2, "room.min_area_m2")
+        _finite_nonneg(self.full_area_m2, "room.full_area_m2")
+        _check(self.min_area_m2 > 0, "room.min_area_m2", "must be > 0")
+        _check(self.full_area_m2 > self.min_area_m2, "room.full_area_m2", "must be > room.min_area_m2")
 
 
 @dataclass(frozen=True)
@@ -204,16 +291,21 @@ class Config:
     #: ``"park"``: scores relative to the parcels of the same park; ``"national"``:
     #: relative to the reference table shipped with groenkans (comparable across parks).
     normalisation: Literal["park", "national"] = "national"
+    #: Language of the reasons and other text for people: ``"nl"`` (Dutch) or ``"en"`` (English).
+    language: Literal["nl", "en"] = "nl"
     heat: HeatConfig = field(default_factory=HeatConfig)
     water: WaterConfig = field(default_factory=WaterConfig)
     biodiversity: BiodiversityConfig = field(default_factory=BiodiversityConfig)
     sites: SiteConfig = field(default_factory=SiteConfig)
     robustness: RobustnessConfig = field(default_factory=RobustnessConfig)
+    units: UnitsConfig = field(default_factory=UnitsConfig)
+    room: RoomConfig = field(default_factory=RoomConfig)
     #: Business-case table (CSV with sources, see docs/business-case.md); empty: the shipped one.
     business_case_table: str = ""
 
     def __post_init__(self) -> None:
         _check(self.normalisation in ("park", "national"), "normalisation", "must be 'park' or 'national'")
+        _check(self.language in ("nl", "en"), "language", "must be 'nl' or 'en'")
 
     # -- construction ------------------------------------------------------
     @classmethod
@@ -230,7 +322,7 @@ class Config:
         if "profile" in data:
             name = data["profile"]
             base = _profile_dict(name)
-        return _build(cls, _merge(base, data), "")
+        return typing.cast(Config, _build(cls, _merge(base, data), ""))
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Config:
@@ -315,7 +407,7 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
 
 def _coerce(hint: Any, value: Any, key: str) -> Any:
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value, key + ".")
+        return _build(typing.cast(type, hint), value, key + ".")
     origin = typing.get_origin(hint)
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):

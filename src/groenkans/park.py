@@ -9,6 +9,7 @@ window, never loaded whole.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,19 @@ class ValidationReport:
     def add(self, layer: str, kind: str, message: str, count: int = 0, ids: list[Any] | None = None) -> None:
         """Record one finding."""
         self.issues.append({"layer": layer, "kind": kind, "count": count, "ids": list(ids or [])[:10], "message": message})
+
+    def copy(self) -> ValidationReport:
+        """Return an independent copy: adding to it leaves this report alone.
+
+        Examples
+        --------
+        >>> a = ValidationReport()
+        >>> b = a.copy()
+        >>> b.add("pet", "not_covered", "x")
+        >>> len(a), len(b)
+        (0, 1)
+        """
+        return ValidationReport(issues=copy.deepcopy(self.issues), loaded=copy.deepcopy(self.loaded))
 
     def to_frame(self) -> pd.DataFrame:
         """Return the findings as a DataFrame (one row each)."""
@@ -113,7 +127,23 @@ class Park:
         return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
 
     def replace(self, **changes: Any) -> Park:
-        """Return a shallow copy with some attributes replaced (used by what-if scenarios)."""
+        """Return a copy with some attributes replaced (used by what-if scenarios and re-projections).
+
+        The layers not replaced are shared (no stage modifies a layer in place); the report and the
+        ``rasters`` and ``sources`` dicts are copied, so a finding added to one park never shows in the other.
+
+        Examples
+        --------
+        >>> import geopandas as gpd, pandas as pd
+        >>> p = Park("a", gpd.GeoDataFrame(geometry=[], index=pd.Index([], name="perceel_id")))
+        >>> q = p.replace(name="b")
+        >>> q.report.add("pet", "not_covered", "x")
+        >>> len(p.report), len(q.report), q.report is p.report
+        (0, 1, False)
+        """
+        changes.setdefault("report", self.report.copy())
+        changes.setdefault("rasters", dict(self.rasters))
+        changes.setdefault("sources", dict(self.sources))
         return replace(self, **changes)
 
     def raster_path(self, key: str) -> Path | str | None:

@@ -21,22 +21,25 @@ import pandas as pd
 from groenkans.config import Config
 from groenkans.errors import CoverageError, GroenkansWarning
 from groenkans.indicators import compute_indicators, zonal_requests
-from groenkans.park import Park
+from groenkans.park import Park, ValidationReport
 from groenkans.scoring import score_indicators
 from groenkans.zonal import zonal_stats
 
-__all__ = ["score_park", "parcel_zonal_stats"]
+__all__ = ["parcel_zonal_stats", "score_park"]
 
 log = logging.getLogger(__name__)
 
 
-def parcel_zonal_stats(park: Park, config: Config, *, progress: bool = False) -> pd.DataFrame:
+def parcel_zonal_stats(
+    park: Park, config: Config, *, progress: bool = False, report: ValidationReport | None = None
+) -> pd.DataFrame:
     """Run the zonal statistics every indicator asks for, in one pass over each raster.
 
     Parcels a raster does not cover get NaN statistics and a ``<key>_nodata_frac``
-    of 1; they are recorded in ``park.report`` (kind ``"not_covered"``) and
-    flagged in the output. A raster holding only nodata over all parcels raises
-    :class:`~groenkans.errors.CoverageError`.
+    of 1; they are named in a :class:`~groenkans.errors.GroenkansWarning`, recorded in
+    ``report`` when one is given (kind ``"not_covered"``; never in ``park.report``: the park
+    is not modified) and flagged in the output. A raster holding only nodata over all
+    parcels raises :class:`~groenkans.errors.CoverageError`.
     """
     requests = zonal_requests(park, config)
     rasters = {key: park.rasters[key] for key in requests if key in park.rasters}
@@ -46,12 +49,12 @@ def parcel_zonal_stats(park: Park, config: Config, *, progress: bool = False) ->
 
     zonal = zonal_stats(park.parcels, rasters, stats={k: requests[k] for k in rasters}, progress=progress,
                         valid_range=RASTER_VALID_RANGE)
-    for key in rasters:
+    for key, path in rasters.items():
         frac = zonal[f"{key}_nodata_frac"]
         uncovered = frac.index[frac >= 1.0 - 1e-9]
         if len(uncovered) == len(frac) and len(frac):
             raise CoverageError(
-                f"raster '{key}' ({rasters[key]}) holds no valid data over any of the {len(frac)} parcels "
+                f"raster '{key}' ({path}) holds no valid data over any of the {len(frac)} parcels "
                 "(all nodata or outside its extent). Check the raster's extent and nodata value, or leave it out "
                 "to score with the land-cover proxy."
             )
@@ -61,7 +64,8 @@ def parcel_zonal_stats(park: Park, config: Config, *, progress: bool = False) ->
             msg = (f"raster '{key}': {len(uncovered)} parcel(s) without valid data (ids {', '.join(ids)}{more}); "
                    "scored with the proxy where one exists and flagged in the output")
             warnings.warn(msg, GroenkansWarning, stacklevel=2)
-            park.report.add(key, "not_covered", msg, count=len(uncovered), ids=ids)
+            if report is not None:
+                report.add(key, "not_covered", msg, count=len(uncovered), ids=ids)
     return zonal
 
 
@@ -84,8 +88,9 @@ def score_park(park: Park, config: Config | None = None, *, progress: bool = Fal
         indicator (units in the names), need/room per opportunity, the sub-scores
         ``heat_score``, ``water_score``, ``biodiversity_score`` and
         ``total_score`` (0–100), contributions that add up to the total, ``rank``,
-        a ``reason`` in words and the rank robustness (``p_top``, ``rank_lo``,
-        ``rank_hi``). The input park is not modified.
+        a ``reason`` in words (in ``config.language``) and the rank robustness (``p_top``, ``rank_lo``,
+        ``rank_hi``). What scoring found (parcels a raster does not cover, kind ``"not_covered"``) is in
+        ``attrs["groenkans"]["findings"]``, not in ``park.report``: the input park is not modified.
 
     Examples
     --------
@@ -96,7 +101,8 @@ def score_park(park: Park, config: Config | None = None, *, progress: bool = Fal
     """
     config = config or Config()
     t0 = time.perf_counter()
-    zonal = parcel_zonal_stats(park, config, progress=progress)
+    report = ValidationReport()
+    zonal = parcel_zonal_stats(park, config, progress=progress, report=report)
     t1 = time.perf_counter()
     indicators = compute_indicators(park, zonal, config, progress=progress)
     t2 = time.perf_counter()
@@ -116,6 +122,7 @@ def score_park(park: Park, config: Config | None = None, *, progress: bool = Fal
             out[col] = zonal[col]
     out = gpd.GeoDataFrame(out, geometry=park.parcels.geometry.name, crs=park.parcels.crs)
     out.attrs["groenkans"] = _run_info(park, config)
+    out.attrs["groenkans"]["findings"] = [dict(i) for i in report.issues]
     return out
 
 
@@ -129,5 +136,6 @@ def _run_info(park: Park, config: Config) -> dict[str, Any]:
         "profile": config.profile,
         "weights": dict(zip(("heat", "water", "biodiversity"), config.weights.normalised(), strict=True)),
         "normalisation": config.normalisation,
+        "language": config.language,
         "sources": dict(park.sources),
     }

@@ -5,10 +5,13 @@ For each opportunity *k* (heat, water, biodiversity):
 * ``k_need`` (0–1): how bad heat / water / nature is here, from the indicators
   against documented norms (:func:`~groenkans.indicators.heat_need`,
   :func:`~groenkans.indicators.water_need`, :func:`~groenkans.indicators.biodiversity_need`);
-* ``k_room`` (0–1): how much could change: ``1 − exp(−A / 500 m²)`` of the
-  changeable area *A* (paving outside driving lanes; for water and nature also
-  bare ground; for water also existing green that could hold a wadi). One
-  200 m² hotspot gives a third, about 1,000 m² most of the room;
+* ``k_room`` (0–1): how much could change, on a log scale of the changeable area *A*:
+  ``clip(ln(A / A_min) / ln(A_full / A_min))`` with ``room.min_area_m2`` (10 m², the smallest
+  depaved strip: nothing below it) and ``room.full_area_m2`` (10,000 m², a wadi for 5 ha of paving).
+  A 200 m² Tiny Forest gives 0.43, 1,000 m² 0.67, 5,000 m² 0.90: large lots keep separating. *A* is
+  paving outside driving lanes for heat; the indicators' ``water_room_m2`` (else paving and bare
+  ground) for water; ``patch_room_m2`` for biodiversity. Units smaller than ``units.min_area_m2``
+  get no room (too small for a measure), so a zero score and the last ranks;
 * ``k_score = 100 · √(k_need · k_room)``: both are needed; it rises with either.
 
 With ``normalisation = "park"`` need and room are first rescaled min–max over the
@@ -16,7 +19,8 @@ park's parcels. The total is ``Σ w_k · k_score`` with the weights normalised t
 sum 1, and ``k_contrib = w_k · k_score``, so the contributions add up to the
 total. ``rank`` 1 is the best parcel (ties broken by parcel id). ``reason``
 names the three need parts that carry most of the total (``k_contrib · part /
-Σ parts``) with their values and units, then the room.
+Σ parts``) with their values and units, then the room, in ``config.language``
+(Dutch by default) from the message catalogue (``messages/reasons.toml``).
 
 Robustness: weights are drawn from a Dirichlet distribution centred on the
 profile (concentration ``1 / spread²``, seeded); ``p_top`` is the share of draws
@@ -26,47 +30,65 @@ in which the parcel is in the top ``top_share`` of parcels (and has a total abov
 
 from __future__ import annotations
 
-import functools
-import io
 import math
-from importlib import resources
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from groenkans.config import Config
-from groenkans.indicators import biodiversity_need_parts, heat_need_parts, water_need_parts
+from groenkans.config import Config, reference_table
+from groenkans.indicators import (
+    biodiversity_need_parts,
+    heat_need_parts,
+    landcover_name,
+    water_need_parts,
+)
+from groenkans.messages import message
+from groenkans.schema import PAVED_FRACTION, SURFACE_CLASSES
 
-__all__ = ["score_indicators", "robustness", "load_reference", "OPPORTUNITIES"]
+__all__ = ["OPPORTUNITIES", "format_number", "load_reference", "robustness", "room", "score_indicators"]
 
 OPPORTUNITIES = ("heat", "water", "biodiversity")
 
 
-@functools.lru_cache(maxsize=1)
-def _reference_table() -> pd.DataFrame:
-    text = resources.files("groenkans").joinpath("data", "national_reference.csv").read_text(encoding="utf-8")
-    return pd.read_csv(io.StringIO(text)).set_index("indicator")
+def load_reference(config: Config | None = None) -> pd.DataFrame:
+    """The national reference table with the breakpoints of ``config`` filled in.
 
-
-def load_reference() -> pd.DataFrame:
-    """The national reference table: per need indicator the breakpoints ``lo`` → 0 and ``hi`` → 1.
-
-    Shipped as ``groenkans/data/national_reference.csv`` with columns ``lo``, ``hi``, ``unit``, ``basis``
-    (``norm``, ``share`` or ``groenkans choice``), ``meaning`` and ``source``. The breakpoints come from documented
-    Dutch norms where they exist (PET stress classes, the 5 cm / 30 cm water depths, 300 m to a cool place, 30 %
-    canopy), **not** from a national data sample; they are the same for every park, so scores of different parks
-    are comparable. How the table was made: ``docs/methodology.md`` §6.
+    Per need indicator the breakpoints ``lo`` → 0 and ``hi`` → 1, shipped as ``groenkans/data/national_reference.csv``
+    with columns ``lo``, ``hi``, ``unit``, ``basis`` (``norm``, ``share`` or ``groenkans choice``), ``meaning`` and
+    ``source``. The breakpoints come from documented Dutch norms where they exist (PET stress classes, 300 m to a
+    cool place, 30 % canopy), **not** from a national data sample; they are the same for every park, so scores of
+    different parks are comparable. Config keys that are breakpoints (``heat.cool_place_distance_m``,
+    ``room.min_area_m2``, ``room.full_area_m2``) default to this table; a config that changes them changes the
+    returned rows. How the table was made: ``docs/methodology.md``.
 
     Examples
     --------
-    >>> load_reference().loc["pet_p90_degc", ["lo", "hi"]].tolist()
-    [29.0, 41.0]
+    >>> load_reference().loc["dist_cool_place_m", ["lo", "hi"]].tolist()
+    [0.0, 300.0]
+    >>> load_reference(Config.from_dict({"heat": {"cool_place_distance_m": 500}})).loc["dist_cool_place_m", "hi"]
+    np.float64(500.0)
     """
-    return _reference_table().copy()
+    cfg = config or Config()
+    ref = reference_table()
+    if "dist_cool_place_m" in ref.index:
+        ref.loc["dist_cool_place_m", "hi"] = cfg.heat.cool_place_distance_m
+    if "room_area_m2" in ref.index:
+        ref.loc["room_area_m2", ["lo", "hi"]] = [cfg.room.min_area_m2, cfg.room.full_area_m2]
+    return ref
 
 
-def _room(area_m2: pd.Series, ref: pd.DataFrame) -> pd.Series:
-    return 1.0 - np.exp(-area_m2.clip(lower=0.0) / float(ref.at["room_area_m2", "hi"]))
+def room(area_m2: pd.Series, config: Config) -> pd.Series:
+    """Room (0–1) of a changeable area: ``clip(ln(A / room.min_area_m2) / ln(room.full_area_m2 / room.min_area_m2))``.
+
+    Examples
+    --------
+    >>> room(pd.Series([5.0, 10.0, 100.0, 1000.0, 10000.0, 50000.0]), Config()).round(3).tolist()
+    [0.0, 0.0, 0.333, 0.667, 1.0, 1.0]
+    """
+    lo, hi = config.room.min_area_m2, config.room.full_area_m2
+    a = area_m2.astype(float).clip(lower=lo)
+    return (np.log(a / lo) / math.log(hi / lo)).clip(0.0, 1.0)
 
 
 def _minmax(s: pd.Series) -> pd.Series:
@@ -74,6 +96,18 @@ def _minmax(s: pd.Series) -> pd.Series:
     if not math.isfinite(lo) or hi - lo <= 1e-12:
         return pd.Series(np.where(s > 0, 1.0, 0.0), index=s.index)
     return (s - lo) / (hi - lo)
+
+
+def _col(ind: pd.DataFrame, name: str, default: float = 0.0) -> pd.Series:
+    return ind[name].astype(float) if name in ind.columns else pd.Series(default, index=ind.index, dtype=float)
+
+
+def _room_areas(ind: pd.DataFrame) -> dict[str, pd.Series]:
+    """Changeable area per opportunity, m²."""
+    depavable = _col(ind, "depavable_m2")
+    water = ind["water_room_m2"].astype(float) if "water_room_m2" in ind.columns else depavable + _col(ind, "onverhard_m2")
+    bio = ind["patch_room_m2"].astype(float) if "patch_room_m2" in ind.columns else depavable + _col(ind, "onverhard_m2")
+    return {"heat": depavable, "water": water, "biodiversity": bio}
 
 
 def score_indicators(
@@ -86,9 +120,10 @@ def score_indicators(
     indicators : DataFrame
         From :func:`groenkans.compute_indicators`.
     config : Config
-        Weights and normalisation.
+        Weights, breakpoints, room, minimum unit area, language and normalisation.
     reference : DataFrame, optional
-        Breakpoints of the need indicators (:func:`load_reference`, the default).
+        Breakpoints of the need indicators that are not config keys (:func:`load_reference` of ``config``,
+        the default).
 
     Returns
     -------
@@ -101,20 +136,24 @@ def score_indicators(
 
     Examples
     --------
-    >>> ind = pd.DataFrame({"depavable_m2": [500.0, 50.0], "onverhard_m2": 0.0, "groen_m2": 0.0, "unknown_m2": 0.0,
-    ...     "patch_room_m2": [500.0, 50.0], "open_m2": 800.0, "paved_frac_open": 0.6, "unshaded_paved_frac": 0.6,
-    ...     "cooling_capacity": 0.1, "heat_source": "pet", "pet_p90_degc": [44.0, 38.0], "dist_cool_place_m": 400.0,
-    ...     "runoff_mm": 40.0, "runoff_m3": 30.0, "water_source": "runoff_only", "green_frac": 0.05,
-    ...     "stepping_stone": 0.0, "dist_green_m": 300.0}, index=pd.Index(["A", "B"], name="perceel_id"))
+    >>> ind = pd.DataFrame({"area_m2": 1000.0, "depavable_m2": [500.0, 50.0], "gesloten_verhard_m2": [500.0, 50.0],
+    ...     "open_m2": 800.0, "unshaded_paved_frac": 0.6, "cooling_capacity": 0.1, "heat_source": "pet",
+    ...     "pet_stress": [0.9, 0.6], "pet_frac_41": [0.6, 0.0], "dist_cool_place_m": 400.0, "runoff_mm": 40.0,
+    ...     "runoff_m3": 30.0, "green_frac": 0.05, "stepping_stone": 0.0, "dist_green_m": 300.0},
+    ...     index=pd.Index(["A", "B"], name="perceel_id"))
     >>> s = score_indicators(ind, Config.from_dict({"robustness": {"samples": 0}}))
     >>> s["rank"].tolist(), bool((s[["heat_contrib", "water_contrib", "biodiversity_contrib"]].sum(axis=1)
     ...                           == s["total_score"]).all())
     ([1, 2], True)
     >>> s.loc["A", "reason"]
-    '30 m³ runoff in the design storm, PET p90 44 °C, 5 % green, 500 m² of paving that could change'
+    '30 m³ regenwater stroomt af bij de maatgevende bui, gevoelstemperatuur boven 41 °C op 60 % van het perceel, \
+5 % groen, 500 m² asfalt die anders kan'
+    >>> score_indicators(ind, Config.from_dict({"robustness": {"samples": 0}, "language": "en"})).loc["B", "reason"]
+    '30 m³ of runoff in the design storm, felt temperature above 41 °C on 0 % of the parcel, 5 % green, \
+50 m² of asphalt that could change'
     """
     ind = indicators
-    ref = reference if reference is not None else _reference_table()
+    ref = reference if reference is not None else load_reference(config)
     out = pd.DataFrame(index=ind.index)
     parts = {
         "heat": heat_need_parts(ind, config, ref),
@@ -123,9 +162,9 @@ def score_indicators(
     }
     for k in OPPORTUNITIES:
         out[f"{k}_need"] = parts[k].sum(axis=1).clip(0.0, 1.0)
-    out["heat_room"] = _room(ind["depavable_m2"], ref)
-    out["water_room"] = _room(ind["depavable_m2"] + ind["onverhard_m2"] + ind["groen_m2"], ref)
-    out["biodiversity_room"] = _room(ind["patch_room_m2"], ref)
+    too_small = _col(ind, "area_m2", np.inf) < config.units.min_area_m2
+    for k, area in _room_areas(ind).items():
+        out[f"{k}_room"] = room(area, config).where(~too_small, 0.0)
     if config.normalisation == "park":
         for k in OPPORTUNITIES:
             out[f"{k}_need"] = _minmax(out[f"{k}_need"])
@@ -137,7 +176,7 @@ def score_indicators(
         out[f"{k}_contrib"] = w * out[f"{k}_score"]
     out["total_score"] = out["heat_contrib"] + out["water_contrib"] + out["biodiversity_contrib"]
     out["rank"] = _rank(out["total_score"])
-    out["reason"] = _reasons(ind, out, parts)
+    out["reason"] = _reasons(ind, out, parts, config, too_small.to_numpy())
     if config.robustness.samples > 0 and len(out):
         out = out.join(robustness(out, config))
     return out
@@ -188,38 +227,106 @@ def robustness(scores: pd.DataFrame, config: Config) -> pd.DataFrame:
     )
 
 
+def format_number(value: float, decimals: int = 0, lang: str = "nl") -> str:
+    """A number for people: thousands separated by a space, a decimal comma in Dutch; ``-`` when missing.
+
+    Examples
+    --------
+    >>> format_number(4380.4), format_number(0.456, 2), format_number(0.456, 2, "en"), format_number(float("nan"))
+    ('4 380', '0,46', '0.46', '-')
+    """
+    if value is None or not math.isfinite(float(value)):
+        return "-"
+    text = f"{float(value):,.{decimals}f}".replace(",", " ")
+    return text.replace(".", ",") if lang == "nl" else text
+
+
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %"
+    return f"{100 * float(x):.0f} %" if math.isfinite(float(x)) else "-"
 
 
-def _fact(part: str, r: dict) -> str | None:
+def _num(r: dict[str, Any], key: str) -> float:
+    value = r.get(key)
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+    return out
+
+
+def _fact(part: str, r: dict[str, Any], config: Config) -> str | None:
     """The words for one need part of one parcel (``None`` when there is nothing to say)."""
+    lang = config.language
     if part == "pet":
-        if r.get("heat_source") == "pet" and pd.notna(r.get("pet_p90_degc")):
-            return f"PET p90 {r['pet_p90_degc']:.0f} °C"
-        return f"cooling capacity {r['cooling_capacity']:.2f} (land-cover proxy)"
+        top = config.heat.pet_classes_degc[-1]
+        share = _num(r, f"pet_frac_{top:g}".replace(".", "p"))
+        if r.get("heat_source") == "pet" and math.isfinite(share):
+            return message("reason.pet", lang, t=f"{top:g}", pct=_pct(share))
+        return message("reason.pet_proxy", lang, cc=format_number(_num(r, "cooling_capacity"), 2, lang))
     if part == "unshaded_paved":
-        return f"{_pct(r['paved_frac_open'])} of open space paved" if r.get("open_m2", 1.0) > 0 else None
+        return message("reason.unshaded_paved", lang, pct=_pct(_num(r, "unshaded_paved_frac")))
     if part == "cool_place":
-        return f"{r['dist_cool_place_m']:.0f} m from a cool place"
+        dist = _num(r, "dist_cool_place_m")
+        if dist >= 10 * config.heat.cool_place_distance_m - 1e-6:
+            return message("reason.no_cool_place", lang, dist=format_number(dist))
+        return message("reason.cool_place", lang, dist=format_number(dist))
     if part == "wet":
-        return f"{r['wet_area_m2']:.0f} m² under water > 5 cm" if pd.notna(r.get("wet_area_m2")) else None
+        area = _num(r, "wet_area_m2")
+        return message("reason.wet", lang, area=format_number(area)) if math.isfinite(area) else None
     if part == "deep":
-        return f"water up to {r['water_depth_max_m']:.2f} m deep" if pd.notna(r.get("water_depth_max_m")) else None
+        area = _num(r, "nuisance_area_m2")
+        depth = format_number(config.water.nuisance_depth_m, 2, lang)
+        return message("reason.deep", lang, area=format_number(area), depth=depth) if math.isfinite(area) else None
     if part == "runoff":
-        return f"{r['runoff_m3']:.0f} m³ runoff in the design storm"
+        return message("reason.runoff", lang, volume=format_number(_num(r, "runoff_m3")))
+    if part == "storage":
+        volume = _num(r, "storage_deficit_m3")
+        return message("reason.storage", lang, volume=format_number(volume)) if math.isfinite(volume) else None
     if part == "green_deficit":
-        return f"{_pct(r['green_frac'])} green"
+        return message("reason.green_deficit", lang, pct=_pct(_num(r, "green_frac")))
     if part == "stepping_stone":
-        return f"stepping stone between green patches ({r['stepping_stone']:.2f})"
+        return message("reason.stepping_stone", lang, value=format_number(_num(r, "stepping_stone"), 2, lang))
     if part == "near_nature":
-        if pd.notna(r.get("dist_nature_m")):
-            return f"{r['dist_nature_m']:.0f} m from the nature network"
-        return f"{r['dist_green_m']:.0f} m from green of useful size"
-    return None  # pragma: no cover
+        if math.isfinite(_num(r, "dist_nature_m")):
+            return message("reason.near_nature", lang, dist=format_number(_num(r, "dist_nature_m")))
+        if math.isfinite(_num(r, "dist_green_m")):
+            return message("reason.near_green", lang, dist=format_number(_num(r, "dist_green_m")))
+        return None
+    return None  # a need part without words yet: left out of the reason
 
 
-def _reasons(ind: pd.DataFrame, sc: pd.DataFrame, parts: dict[str, pd.DataFrame]) -> pd.Series:
+def cover_words(areas: dict[str, float], lang: str, *, most: int = 2) -> str:
+    """The plain names of the largest cover classes in ``areas`` (class -> m²), joined: ``"asfalt en klinkers"``.
+
+    Examples
+    --------
+    >>> cover_words({"open_verhard": 300.0, "gesloten_verhard": 900.0, "erf": 10.0}, "nl")
+    'asfalt en klinkers'
+    >>> cover_words({"onverhard": 50.0}, "en")
+    'bare ground'
+    """
+    ranked = [c for c, a in sorted(areas.items(), key=lambda kv: (-kv[1], kv[0])) if a > 0][:most]
+    if not ranked:
+        return landcover_name("unknown", lang)
+    names = [landcover_name(c, lang) for c in ranked]
+    return f" {message('landcover.and', lang)} ".join(names)
+
+
+def _room_cover(r: dict[str, Any], classes: tuple[str, ...]) -> dict[str, float]:
+    """m² of each changeable cover class (paving weighted by its paved fraction, driving lanes left in)."""
+    out = {}
+    for c in classes:
+        area = _num(r, f"{c}_m2")
+        if math.isfinite(area) and area > 0:
+            out[c] = area * (PAVED_FRACTION[c] if PAVED_FRACTION[c] > 0 else 1.0)
+    return out
+
+
+_PAVED = tuple(c for c in SURFACE_CLASSES if PAVED_FRACTION[c] > 0)
+
+
+def _reasons(ind: pd.DataFrame, sc: pd.DataFrame, parts: dict[str, pd.DataFrame], config: Config,
+             too_small: np.ndarray) -> pd.Series:
     """Per parcel the three facts that carry most of its total, then the room.
 
     Each need part's share of the total is ``k_contrib · part / Σ parts`` (the
@@ -227,6 +334,7 @@ def _reasons(ind: pd.DataFrame, sc: pd.DataFrame, parts: dict[str, pd.DataFrame]
     come in the order of what they add to the score; parcels without room are
     described by their largest need parts.
     """
+    lang = config.language
     shares = []
     for k in OPPORTUNITIES:
         p = parts[k]
@@ -242,24 +350,34 @@ def _reasons(ind: pd.DataFrame, sc: pd.DataFrame, parts: dict[str, pd.DataFrame]
     order = np.argsort(-value.to_numpy(), axis=1, kind="stable")
     vals = value.to_numpy()
     records = ind.to_dict("records")
-    water_contrib = sc["water_contrib"].to_numpy()
+    water_room = (sc["water_room"] > sc["heat_room"]).to_numpy() & (sc["water_contrib"] > 0).to_numpy()
     texts = []
     for i in range(len(ind)):
         r = records[i]
-        facts = []
+        if too_small[i]:
+            texts.append(message("reason.too_small", lang, min=format_number(config.units.min_area_m2),
+                                 area=format_number(_num(r, "area_m2"), 1, lang)))
+            continue
+        facts: list[str] = []
         for j in order[i]:
             if vals[i, j] <= 0 or len(facts) == 3:
                 break
-            text = _fact(names[j], r)
+            text = _fact(names[j], r, config)
             if text:
                 facts.append(text)
-        room = f"{r['depavable_m2']:,.0f} m² of paving that could change".replace(",", " ")
-        extra = []
-        ground = float(r.get("onverhard_m2", 0.0) + r.get("groen_m2", 0.0))
-        if water_contrib[i] > 0 and ground >= 1.0 and ground > r["depavable_m2"]:  # the room is mainly unpaved
-            extra.append(f"{ground:,.0f} m² of unpaved ground that could hold water".replace(",", " "))
-        unknown = float(r.get("unknown_m2", 0.0) or 0.0)
-        if r["open_m2"] > 0 and unknown > 0.5 * r["open_m2"]:
-            extra.append(f"land cover unknown on {_pct(unknown / r['open_m2'])} of open space (no BGT surface)")
-        texts.append(", ".join(facts + [room] + extra))
+        depavable = _num(r, "depavable_m2")
+        if math.isfinite(depavable) and depavable >= 1.0:
+            cover = cover_words(_room_cover(r, _PAVED), lang)
+            extra = [message("reason.room", lang, area=format_number(depavable), cover=cover)]
+        else:
+            extra = [message("reason.no_room", lang)]
+        if water_room[i]:  # the water room is mainly unpaved ground
+            ground = _num(r, "water_room_m2") if "water_room_m2" in r else _num(r, "onverhard_m2")
+            if math.isfinite(ground) and ground - (depavable if math.isfinite(depavable) else 0.0) >= 1.0:
+                extra.append(message("reason.water_room", lang, area=format_number(ground - max(depavable, 0.0)),
+                                     cover=landcover_name("onverhard", lang)))
+        unknown, open_m2 = _num(r, "unknown_m2"), _num(r, "open_m2")
+        if math.isfinite(unknown) and open_m2 > 0 and unknown > 0.5 * open_m2:
+            extra.append(message("reason.unknown_cover", lang, pct=_pct(unknown / open_m2)))
+        texts.append(", ".join(facts + extra))
     return pd.Series(texts, index=ind.index, dtype=object)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from shapely.geometry import box
+import shapely
+from shapely.geometry import Point, box
 
 import groenkans as gk
 from groenkans.indicators.landcover import TREE_CROWN_RADIUS_M, land_cover, overlay_areas
@@ -123,3 +124,31 @@ def test_crown_radius_is_configurable() -> None:
     assert land_cover(park, cfg).loc["P", "canopy_m2"] == pytest.approx(math.pi * 4, rel=0.01)
     with pytest.raises(gk.ConfigError, match="heat.tree_crown_radius_m"):
         gk.Config.from_dict({"heat": {"tree_crown_radius_m": -1}})
+
+
+def test_canopy_is_split_by_the_cover_under_it_and_never_over_roofs_or_water() -> None:
+    # paving west, lawn east, water in the south-east corner, a hall in the north-west; one crown on each edge
+    park = make_park(
+        surfaces([(box(0, 0, 5, 10), "onbegroeidterreindeel", PAVED_FYSIEK),
+                  (box(5, 3, 10, 10), "begroeidterreindeel", "groenvoorziening"),
+                  (box(5, 0, 10, 3), "waterdeel", "watervlakte")]),
+        buildings=buildings([box(0, 7, 4, 10)]),
+        trees=trees([(5, 6), (5, 1)]),
+    )
+    lc = land_cover(park).loc["P"]
+    crowns = shapely.union_all([Point(5, 6).buffer(TREE_CROWN_RADIUS_M, quad_segs=64),
+                                Point(5, 1).buffer(TREE_CROWN_RADIUS_M, quad_segs=64)])
+    hall = box(0, 7, 4, 10)
+    paved = box(0, 0, 5, 10).difference(hall)
+    assert lc["canopy_gesloten_verhard_m2"] == pytest.approx(crowns.intersection(paved).area, rel=5e-3)
+    assert lc["canopy_groen_m2"] == pytest.approx(crowns.intersection(box(5, 3, 10, 10)).area, rel=5e-3)
+    assert lc["canopy_m2"] == pytest.approx(crowns.intersection(paved).area + crowns.intersection(box(5, 3, 10, 10)).area,
+                                            rel=5e-3)
+    assert crowns.intersection(hall).area > 1.0 and crowns.intersection(box(5, 0, 10, 3)).area > 1.0  # they were there
+
+
+def test_woody_vegetation_shades_without_tree_points() -> None:
+    park = make_park(surfaces([(box(0, 0, 10, 4), "begroeidterreindeel", "loofbos"),
+                               (box(0, 4, 10, 10), "begroeidterreindeel", "groenvoorziening")]))
+    lc = land_cover(park).loc["P"]
+    assert lc["canopy_groen_m2"] == pytest.approx(40.0) and lc["canopy_m2"] == pytest.approx(40.0)

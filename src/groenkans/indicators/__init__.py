@@ -11,22 +11,31 @@ from __future__ import annotations
 import pandas as pd
 
 from groenkans.config import Config
+from groenkans.indicators._distance import nearest_distance, patches
 from groenkans.indicators.biodiversity import biodiversity_indicators, biodiversity_need, biodiversity_need_parts
-from groenkans.indicators.heat import heat_indicators, heat_need, heat_need_parts, heat_requests
-from groenkans.indicators.landcover import land_cover
+from groenkans.indicators.heat import cool_places, heat_indicators, heat_need, heat_need_parts, heat_requests, ramp
+from groenkans.indicators.landcover import CANOPY_CLASSES, land_cover, landcover_name, overlay_areas, subtract
 from groenkans.indicators.water import water_indicators, water_need, water_need_parts, water_requests
 from groenkans.park import Park
 
 __all__ = [
-    "zonal_requests",
-    "compute_indicators",
-    "land_cover",
-    "heat_need",
-    "water_need",
+    "CANOPY_CLASSES",
     "biodiversity_need",
-    "heat_need_parts",
-    "water_need_parts",
     "biodiversity_need_parts",
+    "compute_indicators",
+    "cool_places",
+    "heat_need",
+    "heat_need_parts",
+    "land_cover",
+    "landcover_name",
+    "nearest_distance",
+    "overlay_areas",
+    "patches",
+    "ramp",
+    "subtract",
+    "water_need",
+    "water_need_parts",
+    "zonal_requests",
 ]
 
 

@@ -3,29 +3,55 @@
 * ``pet_mean_degc``, ``pet_p90_degc``: felt temperature (PET, 12–18 h on a hot
   day, the national heat map) over the parcel, coverage-weighted.
 * ``pet_frac_23`` … ``pet_frac_41``: share of the parcel above each stress-class
-  bound (slight / moderate / strong / extreme heat stress).
+  bound of ``heat.pet_classes_degc`` (slight / moderate / strong / extreme heat stress);
+  ``pet_stress``: their mean, the parcel's mean stress class as a share of the top class
+  (0 = no stress anywhere, 1 = extreme stress everywhere). Unlike a clipped p90 it keeps
+  separating parcels that all reach the top class: it grows with the *share* above it.
 * ``paved_frac_open``: paved share of the open (unbuilt) area;
-  ``unshaded_paved_frac``: paved share not under tree crowns.
-* ``dist_cool_place_m``: distance to the nearest cool place (contiguous green
-  ≥ 200 m², and — where PET is known — mean PET ≤ 38 °C); guideline 300 m.
+  ``unshaded_paved_frac``: paved share of the open area with no tree crown over it.
+* ``dist_cool_place_m``: distance to the nearest cool place (:func:`cool_places`): contiguous
+  green ≥ ``heat.cool_place_min_area_m2`` that is shaded (tree crowns or woody BGT vegetation over
+  ≥ ``heat.cool_place_min_shade_frac`` of it, or over at least the minimum area itself; where a PET
+  raster covers it, mean PET ≤ ``heat.cool_place_max_pet_degc`` instead) and reachable (within
+  :data:`REACH_M` of a BGT road or path).
 * ``floor_area_m2``: building floor area as a proxy for the people working on
   the parcel (footprint × one storey: business-park halls are mostly single storey).
-* Without a PET raster (or where it has no data) a land-cover proxy in the
-  manner of InVEST Urban Cooling: cooling capacity ``cc = 0.6·shade + 0.2·albedo
-  + 0.2·ETI`` per class (:data:`CC_TABLE`), area-weighted over the parcel;
-  ``heat_source`` says which was used.
+* ``cooling_capacity``: a land-cover proxy in the manner of InVEST Urban Cooling:
+  ``cc = 0.6·shade + 0.2·albedo + 0.2·ETI`` per class (:data:`CC_TABLE`), area-weighted;
+  under a tree crown the shade of the ground is 1 (not the class's shade plus 1), and crowns
+  over roofs and water add nothing. Used where a parcel has no PET; ``heat_source`` says which.
 """
 
 from __future__ import annotations
 
+import logging
+
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from groenkans.config import Config
 from groenkans.indicators._distance import nearest_distance, patches
+from groenkans.indicators.landcover import CANOPY_CLASSES, FOREST_FYSIEK, TREE_CROWN_RADIUS_M
 from groenkans.park import Park
+from groenkans.schema import PAVED_FRACTION
 
-__all__ = ["heat_requests", "heat_indicators", "CC_TABLE", "heat_need", "heat_need_parts", "HEAT_NEED_WEIGHTS"]
+__all__ = [
+    "CC_TABLE",
+    "CC_WEIGHTS",
+    "HEAT_NEED_WEIGHTS",
+    "REACH_M",
+    "cool_places",
+    "heat_indicators",
+    "heat_need",
+    "heat_need_parts",
+    "heat_requests",
+    "pet_frac_column",
+    "ramp",
+]
+
+log = logging.getLogger(__name__)
 
 #: Per land-cover class: (shade, albedo, kc). shade = share under canopy ≥ 2 m; albedo after
 #: typical values for the surface; kc = crop coefficient (ETI = kc · ET0 / ETmax with one ET0,
@@ -42,13 +68,52 @@ CC_TABLE: dict[str, tuple[float, float, float]] = {
 }
 CC_WEIGHTS = (0.6, 0.2, 0.2)  # shade, albedo, ETI (InVEST UCM defaults)
 
+#: A cool place is reachable when it lies within this distance of a BGT road or path (wegdeel,
+#: ondersteunendwegdeel), m (groenkans choice: a verge or a bank between them and the green).
+REACH_M = 10.0
+_ROAD_TYPES = ("wegdeel", "ondersteunendwegdeel")
+
+
+def ramp(values: pd.Series, lo: float, hi: float) -> pd.Series:
+    """Linear 0–1 ramp: ``clip((values − lo) / (hi − lo), 0, 1)`` (NaN stays NaN).
+
+    Examples
+    --------
+    >>> ramp(pd.Series([0.0, 150.0, 600.0]), 0.0, 300.0).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    return ((values - lo) / (hi - lo)).clip(0.0, 1.0)
+
+
+def _scale(values: pd.Series, ref: pd.DataFrame, key: str) -> pd.Series:
+    # kept for modules that still read breakpoints from the reference table by key
+    return ramp(values, float(ref.at[key, "lo"]), float(ref.at[key, "hi"]))
+
+
+def pet_frac_column(threshold_degc: float, prefix: str = "pet_frac_") -> str:
+    """Column name of the share above a PET bound: ``pet_frac_41``, ``pet_frac_25p5``.
+
+    Examples
+    --------
+    >>> pet_frac_column(41.0), pet_frac_column(25.5)
+    ('pet_frac_41', 'pet_frac_25p5')
+    """
+    return f"{prefix}{threshold_degc:g}".replace(".", "p")
+
 
 def heat_requests(config: Config) -> list[str]:
-    """The PET statistics the heat indicators need."""
+    """The PET statistics the heat indicators need.
+
+    Examples
+    --------
+    >>> heat_requests(Config.from_dict({"heat": {"pet_classes_degc": [35, 41]}}))
+    ['mean', 'quantile(0.9)', 'frac_above(35)', 'frac_above(41)']
+    """
     return ["mean", "quantile(0.9)", *[f"frac_above({t:g})" for t in config.heat.pet_classes_degc]]
 
 
 def _cc_proxy(lc: pd.DataFrame) -> pd.Series:
+    """Area-weighted InVEST-style cooling capacity; under crowns the ground's shade is 1, not shade + 1."""
     w_shade, w_alb, w_eti = CC_WEIGHTS
     kc_max = max(v[2] for v in CC_TABLE.values())
     total = lc["area_m2"].where(lc["area_m2"] > 0, 1.0)
@@ -58,100 +123,174 @@ def _cc_proxy(lc: pd.DataFrame) -> pd.Series:
         col = "roof_m2" if cls == "roof" else f"{cls}_m2"
         cc += lc[col] * (w_shade * shade + w_alb * albedo + w_eti * kc / kc_max)
         covered += lc[col]
-    # tree canopy shades what lies below it: shade 1 on the canopy area
-    cc += lc["canopy_m2"].clip(upper=lc["area_m2"]) * w_shade
+        if cls in CANOPY_CLASSES:  # a crown raises the shade of the ground under it from the class's own to 1
+            cc += lc[f"canopy_{cls}_m2"] * w_shade * (1.0 - shade)
     rest = (lc["area_m2"] - covered).clip(lower=0.0)  # unknown cover counts as bare ground
-    cc += rest * (w_alb * CC_TABLE["onverhard"][1] + w_eti * CC_TABLE["onverhard"][2] / kc_max)
+    _, bare_albedo, bare_kc = CC_TABLE["onverhard"]
+    cc += rest * (w_alb * bare_albedo + w_eti * bare_kc / kc_max)
+    cc += lc["canopy_unknown_m2"].clip(upper=rest) * w_shade
     return (cc / total).clip(0.0, 1.0)
 
 
+def _shade_geoms(park: Park, config: Config) -> np.ndarray:
+    """Tree crowns (discs) and woody BGT vegetation: what casts shade."""
+    parts = []
+    if len(park.trees):
+        radius = config.heat.tree_crown_radius_m if config is not None else TREE_CROWN_RADIUS_M
+        parts.append(shapely.buffer(park.trees.geometry.to_numpy(), radius, quad_segs=16))
+    surf = park.surfaces
+    if len(surf) and "fysiek_voorkomen" in surf.columns:
+        parts.append(surf.geometry.to_numpy()[surf["fysiek_voorkomen"].isin(FOREST_FYSIEK).to_numpy()])
+    return np.concatenate(parts) if parts else np.array([], dtype=object)
+
+
+def cool_places(park: Park, config: Config) -> np.ndarray:
+    """Cool places of a park: shaded (or cool by PET), reachable green of at least the minimum area.
+
+    Green is BGT ``groen`` surfaces, the nature layer and tree crowns, dissolved into contiguous
+    patches of at least ``heat.cool_place_min_area_m2``. A patch is a cool place when
+
+    * a PET raster covers it: its mean PET is at most ``heat.cool_place_max_pet_degc`` (RDAM);
+    * otherwise: shade (tree crowns, woody vegetation) covers at least ``heat.cool_place_min_shade_frac``
+      of it or at least the minimum area itself (HITTEBEST: ≥ 30 % shade where people walk);
+
+    and it lies within :data:`REACH_M` of a BGT road or path (not tested when the park has none).
+
+    Examples
+    --------
+    A 20 × 20 m lawn is a cool place with four crowns of 3 m radius over it (113 m², 28 %) only
+    when the shade rule asks for no more than that:
+
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import Point, box
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], index=pd.Index(["P"], name="perceel_id"),
+    ...                            crs="EPSG:28992")
+    >>> lawn = gpd.GeoDataFrame({"surface_class": ["groen"], "bgt_type": ["begroeidterreindeel"],
+    ...                          "fysiek_voorkomen": ["groenvoorziening"]}, geometry=[box(0, 0, 20, 20)], crs="EPSG:28992")
+    >>> trees = gpd.GeoDataFrame(geometry=[Point(5, 5), Point(5, 15), Point(15, 5), Point(15, 15)], crs="EPSG:28992")
+    >>> park = Park("x", parcels, surfaces=lawn, trees=trees)
+    >>> len(cool_places(park, Config())), len(cool_places(park, Config.from_dict({"heat": {"cool_place_min_shade_frac": 0.25}})))
+    (0, 1)
+    """
+    hc = config.heat
+    surf = park.surfaces
+    green = surf.geometry[surf["surface_class"].eq("groen")].to_numpy() if len(surf) else np.array([], dtype=object)
+    nature = park.nature.geometry.to_numpy() if park.nature is not None and len(park.nature) else None
+    shade = _shade_geoms(park, config)
+    places = patches(green, nature, shade, min_area_m2=hc.cool_place_min_area_m2)
+    if not len(places):
+        return places
+    if len(surf) and surf["bgt_type"].isin(_ROAD_TYPES).any():
+        roads = surf.geometry[surf["bgt_type"].isin(_ROAD_TYPES)].to_numpy()
+        near, _ = shapely.STRtree(roads).query(places, predicate="dwithin", distance=REACH_M)
+        places = places[np.isin(np.arange(len(places)), near)]
+        if not len(places):
+            return places
+    area = shapely.area(places)
+    if len(shade):
+        shade_union = shapely.union_all(shade)
+        shaded = shapely.area(shapely.intersection(places, shade_union))
+    else:
+        shaded = np.zeros(len(places))
+    cool = (shaded >= hc.cool_place_min_shade_frac * area - 1e-9) | (shaded >= hc.cool_place_min_area_m2 - 1e-9)
+    if "pet" in park.rasters:
+        from groenkans.zonal import zonal_stats
+
+        frame = gpd.GeoDataFrame(geometry=places, crs=park.parcels.crs)
+        pet = zonal_stats(frame, {"pet": park.rasters["pet"]}, stats=["mean"])["pet_mean"].to_numpy(dtype=float)
+        known = np.isfinite(pet)
+        cool = np.where(known, pet <= hc.cool_place_max_pet_degc, cool)
+    kept: np.ndarray = places[cool]
+    return kept
+
+
 def heat_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """Heat indicators per parcel (see module docstring)."""
+    """Heat indicators per parcel (see module docstring).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> from groenkans.indicators.landcover import land_cover
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], index=pd.Index(["P"], name="perceel_id"),
+    ...                            crs="EPSG:28992")
+    >>> paving = gpd.GeoDataFrame({"surface_class": ["gesloten_verhard"], "bgt_type": ["onbegroeidterreindeel"]},
+    ...                           geometry=[box(0, 0, 10, 5)], crs="EPSG:28992")
+    >>> park = Park("x", parcels, surfaces=paving)
+    >>> h = heat_indicators(park, pd.DataFrame(index=parcels.index), land_cover(park), Config())
+    >>> float(h.loc["P", "unshaded_paved_frac"]), float(h.loc["P", "dist_cool_place_m"]), h.loc["P", "heat_source"]
+    (0.5, 3000.0, 'landcover_proxy')
+    """
     hc = config.heat
     out = pd.DataFrame(index=park.parcels.index)
     has_pet = "pet_mean" in zonal.columns
     if has_pet:
         out["pet_mean_degc"] = zonal["pet_mean"]
         out["pet_p90_degc"] = zonal["pet_p90"]
+        fracs = []
         for t in hc.pet_classes_degc:
-            col = f"pet_frac_above_{t:g}".replace(".", "p")
-            out[f"pet_frac_{t:g}".replace(".", "p")] = zonal[col] if col in zonal.columns else np.nan
+            col = pet_frac_column(t, "pet_frac_above_")
+            out[pet_frac_column(t)] = zonal[col] if col in zonal.columns else np.nan
+            fracs.append(pet_frac_column(t))
+        out["pet_stress"] = out[fracs].mean(axis=1, skipna=False).where(zonal["pet_mean"].notna())
     open_m2 = lc["open_m2"].where(lc["open_m2"] > 0)
     out["paved_frac_open"] = (lc["paved_m2"] / open_m2).fillna(0.0).clip(0.0, 1.0)
-    shaded_paved = lc["canopy_m2"] * out["paved_frac_open"]
-    out["unshaded_paved_frac"] = ((lc["paved_m2"] - shaded_paved).clip(lower=0.0) / open_m2).fillna(0.0).clip(0.0, 1.0)
+    unshaded = sum(PAVED_FRACTION[c] * (lc[f"{c}_m2"] - lc[f"canopy_{c}_m2"]).clip(lower=0.0) for c in CANOPY_CLASSES)
+    out["unshaded_paved_frac"] = (unshaded / open_m2).fillna(0.0).clip(0.0, 1.0)
     out["cooling_capacity"] = _cc_proxy(lc)
-    # cool places: contiguous green (+ nature, + water bodies' banks are green already) of at least the minimum area
-    surf = park.surfaces
-    green = surf.geometry[surf["surface_class"].eq("groen")].to_numpy() if len(surf) else np.array([])
-    nature = park.nature.geometry.to_numpy() if park.nature is not None and len(park.nature) else None
-    cool = patches(green, nature, min_area_m2=hc.cool_place_min_area_m2)
-    if has_pet and len(cool) and "pet" in park.rasters:
-        from groenkans.zonal import zonal_stats
-        import geopandas as gpd
-
-        places = gpd.GeoDataFrame(geometry=cool, crs=park.parcels.crs)
-        cz = zonal_stats(places, {"pet": park.rasters["pet"]}, stats=["mean"])
-        keep = ~(cz["pet_mean"] > hc.cool_place_max_pet_degc).to_numpy()  # unknown PET keeps the place
-        cool = cool[keep]
+    cool = cool_places(park, config)
     far = 10 * hc.cool_place_distance_m
     out["dist_cool_place_m"] = nearest_distance(park.parcels, cool, missing=far).clip(upper=far)
     out["floor_area_m2"] = lc["roof_m2"]
-    pet_ok = out["pet_p90_degc"].notna() if has_pet else pd.Series(False, index=out.index)
+    pet_ok = out["pet_stress"].notna() if has_pet else pd.Series(False, index=out.index)
     out["heat_source"] = np.where(pet_ok, "pet", "landcover_proxy")
     return out
-
-
-def _scale(values: pd.Series, ref: pd.DataFrame, key: str) -> pd.Series:
-    lo, hi = float(ref.at[key, "lo"]), float(ref.at[key, "hi"])
-    return ((values - lo) / (hi - lo)).clip(0.0, 1.0)
 
 
 #: Weights of the parts of the heat need: PET (or the proxy), unshaded paving, distance to a cool place.
 HEAT_NEED_WEIGHTS = {"pet": 0.6, "unshaded_paved": 0.2, "cool_place": 0.2}
 
 
-def heat_need_parts(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.DataFrame:
+def heat_need_parts(ind: pd.DataFrame, config: Config, ref: pd.DataFrame | None = None) -> pd.DataFrame:
     """The weighted parts of the heat need (columns sum to the need before clipping).
 
-    ``pet = 0.6 · clip((PET p90 − 29) / (41 − 29))`` — from the start of moderate
-    to the start of extreme heat stress; where PET is missing ``0.6 · (1 −
-    cooling_capacity)``; ``unshaded_paved = 0.2 · unshaded paved share``;
-    ``cool_place = 0.2 · clip(distance to a cool place / 300 m)``. Breakpoints
-    come from ``ref`` (:func:`groenkans.scoring.load_reference`).
+    ``pet = 0.6 · pet_stress`` (the mean share above the bounds of ``heat.pet_classes_degc``);
+    where a parcel has no PET ``0.6 · (1 − cooling_capacity)``; ``unshaded_paved = 0.2 ·
+    unshaded paved share``; ``cool_place = 0.2 · clip(distance to a cool place /
+    heat.cool_place_distance_m)``. Every breakpoint comes from ``config`` (whose defaults are the
+    national reference); ``ref`` is accepted for a uniform signature with the other indicators.
 
     Examples
     --------
-    >>> from groenkans.scoring import load_reference
-    >>> ind = pd.DataFrame({"cooling_capacity": [0.2], "heat_source": ["pet"], "pet_p90_degc": [35.0],
-    ...                     "unshaded_paved_frac": [0.5], "dist_cool_place_m": [600.0]})
-    >>> heat_need_parts(ind, Config(), load_reference()).round(3).to_dict("records")
-    [{'pet': 0.3, 'unshaded_paved': 0.1, 'cool_place': 0.2}]
+    >>> ind = pd.DataFrame({"cooling_capacity": [0.2, 0.2], "heat_source": ["pet", "landcover_proxy"],
+    ...                     "pet_stress": [0.75, None], "unshaded_paved_frac": [0.5, 0.5],
+    ...                     "dist_cool_place_m": [600.0, 150.0]})
+    >>> heat_need_parts(ind, Config()).round(3).to_dict("records")
+    [{'pet': 0.45, 'unshaded_paved': 0.1, 'cool_place': 0.2}, {'pet': 0.48, 'unshaded_paved': 0.1, 'cool_place': 0.1}]
     """
     pet_part = 1.0 - ind["cooling_capacity"]
-    if "pet_p90_degc" in ind.columns:
-        from_pet = _scale(ind["pet_p90_degc"], ref, "pet_p90_degc")
-        pet_part = from_pet.where(ind["heat_source"].eq("pet") & from_pet.notna(), pet_part)
+    if "pet_stress" in ind.columns:
+        stress = ind["pet_stress"].astype(float)
+        pet_part = stress.where(ind["heat_source"].eq("pet") & stress.notna(), pet_part)
     w = HEAT_NEED_WEIGHTS
     return pd.DataFrame(
         {
             "pet": w["pet"] * pet_part,
             "unshaded_paved": w["unshaded_paved"] * ind["unshaded_paved_frac"],
-            "cool_place": w["cool_place"] * _scale(ind["dist_cool_place_m"], ref, "dist_cool_place_m"),
+            "cool_place": w["cool_place"] * ramp(ind["dist_cool_place_m"], 0.0, config.heat.cool_place_distance_m),
         },
         index=ind.index,
     )
 
 
-def heat_need(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.Series:
+def heat_need(ind: pd.DataFrame, config: Config, ref: pd.DataFrame | None = None) -> pd.Series:
     """Heat need (0–1): the sum of :func:`heat_need_parts`, clipped to 0–1.
 
     Examples
     --------
-    >>> from groenkans.scoring import load_reference
-    >>> ind = pd.DataFrame({"cooling_capacity": [0.2], "heat_source": ["pet"], "pet_p90_degc": [44.0],
+    >>> ind = pd.DataFrame({"cooling_capacity": [0.2], "heat_source": ["pet"], "pet_stress": [1.0],
     ...                     "unshaded_paved_frac": [1.0], "dist_cool_place_m": [420.0]})
-    >>> float(heat_need(ind, Config(), load_reference()).iloc[0])
+    >>> float(heat_need(ind, Config()).iloc[0])
     1.0
     """
     return heat_need_parts(ind, config, ref).sum(axis=1).clip(0.0, 1.0)

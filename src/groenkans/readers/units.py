@@ -9,6 +9,11 @@ cells of ``cell_m``.
 
 **Grid**: square cells of ``cell_m`` clipped to the park.
 
+**Slivers**: a grid cell smaller than ``min_area_m2`` (clipped at the park edge or between
+tessellation cells) is merged into the neighbouring unit it shares the longest boundary with, so
+no unit too small for a measure is ranked on its own; a tessellation cell (one building's plot)
+is kept, and the scoring ranks any unit under ``units.min_area_m2`` last (docs/methodology.md).
+
 Units are indexed by ``perceel_id`` (``T0001`` … / ``G0001`` …) and carry
 ``unit_kind`` = ``"tessellation"`` or ``"grid"``, so outputs say they are not
 cadastral parcels.
@@ -26,7 +31,54 @@ import shapely
 from groenkans.errors import InputError
 from groenkans.schema import CRS, PARCEL_ID
 
-__all__ = ["make_units"]
+__all__ = ["MIN_UNIT_AREA_M2", "make_units", "merge_small_units"]
+
+#: Default smallest unit, m²: the smallest candidate site (``units.min_area_m2`` of the config).
+MIN_UNIT_AREA_M2 = 50.0
+#: Tolerance within which two units count as sharing a boundary, m.
+_TOUCH_M = 1e-3
+
+
+def merge_small_units(units: gpd.GeoDataFrame, min_area_m2: float, *, mergeable: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """Merge each unit smaller than ``min_area_m2`` into the neighbour it shares the longest boundary with.
+
+    Small units are merged smallest first, into the (possibly already grown) neighbour; only units where
+    ``mergeable`` is true are merged away (all by default). A small unit without a neighbour stays. The
+    receiving unit keeps its id and attributes; the total area is unchanged.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> u = gpd.GeoDataFrame({"unit_kind": "grid"}, geometry=[box(0, 0, 50, 50), box(50, 0, 51, 50), box(0, 50, 50, 51)],
+    ...                      index=pd.Index(["G1", "G2", "G3"], name="perceel_id"))
+    >>> merged = merge_small_units(u, 60.0)
+    >>> merged.index.tolist(), float(merged.area.sum())
+    (['G1'], 2600.0)
+    """
+    geoms = units.geometry.to_numpy().copy()
+    area = shapely.area(geoms)
+    movable = np.ones(len(units), dtype=bool) if mergeable is None else np.asarray(mergeable, dtype=bool)
+    small = np.flatnonzero((area < min_area_m2) & movable)
+    if not len(small):
+        return units
+    alive = np.ones(len(units), dtype=bool)
+    tree = shapely.STRtree(geoms)
+    for i in small[np.argsort(area[small], kind="stable")]:
+        near = tree.query(shapely.buffer(geoms[i], _TOUCH_M))
+        near = near[(near != i) & alive[near]]
+        if not len(near):
+            continue
+        current = geoms[near]  # neighbours may have grown by earlier merges
+        shared = shapely.length(shapely.intersection(shapely.boundary(geoms[i]), shapely.buffer(current, _TOUCH_M)))
+        if shared.max() <= 0:
+            continue
+        j = near[int(np.argmax(shared))]
+        geoms[j] = shapely.union(geoms[j], geoms[i])
+        alive[i] = False
+        tree = shapely.STRtree(np.where(alive, geoms, None))
+    out = units.copy()
+    out = out.set_geometry(gpd.GeoSeries(geoms, index=units.index, crs=units.crs))
+    return out[alive]
 
 
 def _grid(area: Any, cell_m: float, prefix: str, crs: Any) -> gpd.GeoDataFrame:
@@ -53,6 +105,7 @@ def make_units(
     cell_m: float = 50.0,
     limit_m: float = 60.0,
     spacing_m: float = 5.0,
+    min_area_m2: float = MIN_UNIT_AREA_M2,
 ) -> gpd.GeoDataFrame:
     """Analysis units for a park without cadastral parcels.
 
@@ -69,6 +122,8 @@ def make_units(
         How far a building's tessellation cell may reach, m.
     spacing_m : float
         Distance between seed points along building outlines, m.
+    min_area_m2 : float
+        Grid cells smaller than this are merged into a neighbour (:func:`merge_small_units`), m²; 0 keeps them.
 
     Returns
     -------
@@ -81,9 +136,15 @@ def make_units(
     >>> from shapely.geometry import box
     >>> import geopandas as gpd
     >>> b = gpd.GeoDataFrame(geometry=[box(10, 10, 30, 30), box(60, 10, 80, 30)], crs="EPSG:28992")
-    >>> u = make_units(box(0, 0, 90, 40), b, limit_m=10)
+    >>> u = make_units(box(0, 0, 90, 40), b, limit_m=10, min_area_m2=0)
     >>> u["unit_kind"].value_counts().to_dict(), round(u.area.sum())
     ({'grid': 7, 'tessellation': 2}, 3600)
+
+    With the default minimum of 50 m², the thin grid strips left around the two plots are merged:
+
+    >>> merged = make_units(box(0, 0, 90, 40), b, limit_m=10)
+    >>> merged["unit_kind"].value_counts().to_dict(), round(merged.area.sum()), bool(merged.area.min() >= 50)
+    ({'tessellation': 2, 'grid': 1}, 3600, True)
     """
     if isinstance(outline, (gpd.GeoDataFrame, gpd.GeoSeries)):
         crs = outline.crs or CRS
@@ -95,7 +156,7 @@ def make_units(
     if method == "grid" or buildings is None or not len(buildings):
         if method == "tessellation":
             method = "grid"
-        return _grid(outline, cell_m, "G", crs)
+        return merge_small_units(_grid(outline, cell_m, "G", crs), min_area_m2)
     if method != "tessellation":
         raise InputError(f"make_units: unknown method {method!r}; use 'tessellation' or 'grid'")
     foot = shapely.intersection(buildings.geometry.to_numpy(), outline)
@@ -123,11 +184,11 @@ def make_units(
         mine = cells[cell_owner == i]
         geom = shapely.intersection(shapely.union_all(np.append(mine, foot[i])), reach)
         units.append(geom)
-    units = np.asarray(units, dtype=object)
+    unit_geoms = np.asarray(units, dtype=object)
     # remove overlaps (footprints of neighbouring buildings inside another's cells) in building order
     taken = shapely.Polygon()
     clean = []
-    for g in units:
+    for g in unit_geoms:
         g2 = shapely.difference(g, taken)
         clean.append(g2)
         taken = shapely.union(taken, g2)
@@ -137,4 +198,5 @@ def make_units(
     rest = shapely.difference(outline, shapely.union_all(np.asarray(clean, dtype=object)))
     grid = _grid(rest, cell_m, "G", crs)
     grid["pand_id"] = None
-    return pd.concat([tess, grid])
+    units = pd.concat([tess, grid])
+    return merge_small_units(units, min_area_m2, mergeable=units["unit_kind"].eq("grid").to_numpy())
