@@ -6,12 +6,13 @@ import builtins
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from export import _synth
 
 import groenkans as gk
-from export import _synth
 
 
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
@@ -26,7 +27,7 @@ def test_save_map_formats(tmp_path: Path, suffix: str, magic: bytes) -> None:
 def test_png_shows_the_score_classes(tmp_path: Path) -> None:
     import matplotlib.image as mpimg
 
-    img = mpimg.imread(gk.save_map(_synth.parcels(), _synth.candidates(), tmp_path / "m.png"))
+    img = mpimg.imread(gk.save_map(_synth.parcels(), _synth.candidates(), tmp_path / "m.png", classes="fixed"))
     rgb = (img[..., :3] * 255).round().astype(int)
     colours = {tuple(c) for c in rgb.reshape(-1, 3)}
     # scores 10 and 85 fall in the first and last class: pale yellow and dark red are painted
@@ -34,16 +35,11 @@ def test_png_shows_the_score_classes(tmp_path: Path) -> None:
 
 
 def test_plot_park_top_only_and_title() -> None:
-    import matplotlib.pyplot as plt
-
     fig = gk.plot_park(_synth.parcels(), _synth.candidates(), title="Testpark")
     ax = fig.axes[0]
-    try:
-        assert ax.get_title() == "Testpark"
-        labels = sorted(t.get_text() for t in ax.texts if re.fullmatch(r"\d+", t.get_text()))
-        assert labels == ["1", "2"]  # only the two top sites are numbered
-    finally:
-        plt.close(fig)
+    assert ax.get_title() == "Testpark"
+    labels = sorted(t.get_text() for t in ax.texts if re.fullmatch(r"\d+", t.get_text()))
+    assert labels == ["1", "2"]  # only the two top sites are numbered
 
 
 def test_report_is_self_contained(tmp_path: Path) -> None:
@@ -93,13 +89,114 @@ def test_save_map_refuses_unknown_suffix(tmp_path: Path) -> None:
 
 
 def test_north_arrow_is_optional() -> None:
-    import matplotlib.pyplot as plt
-
     without = gk.plot_park(_synth.parcels())
     with_arrow = gk.plot_park(_synth.parcels(), north_arrow=True)
-    try:
-        assert "N" not in [t.get_text() for t in without.axes[0].texts]
-        assert "N" in [t.get_text() for t in with_arrow.axes[0].texts]
-    finally:
-        plt.close(without)
-        plt.close(with_arrow)
+    assert "N" not in [t.get_text() for t in without.axes[0].texts]
+    assert "N" in [t.get_text() for t in with_arrow.axes[0].texts]
+
+
+# ---- colour classes, markers, legend, language, backend, offline map ---------------------------------------------
+def _crowded_sites(n: int = 5) -> Any:
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import box
+
+    # five top sites 3 m apart: their markers (9 pt at this scale is several metres) would all overlap
+    x, y = _synth.X0 + 60, _synth.Y0 + 45
+    return gpd.GeoDataFrame({"is_top": [True] * n, "top_rank": list(range(1, n + 1)), "area_m2": 4.0},
+                            geometry=[box(x + 3 * i, y, x + 3 * i + 2, y + 2) for i in range(n)],
+                            index=pd.Index([f"S{i}" for i in range(n)], name="site_id"), crs="EPSG:28992")
+
+
+def _pairwise_ok(centres: np.ndarray, r: np.ndarray) -> bool:
+    n = len(centres)
+    return all(np.hypot(*(centres[i] - centres[j])) >= r[i] + r[j] for i in range(n) for j in range(i + 1, n))
+
+
+def test_quantile_classes_tell_a_high_scoring_park_apart(tmp_path: Path) -> None:
+    import matplotlib.image as mpimg
+
+    parcels = _synth.parcels()
+    parcels["total_score"] = [80.0, 83.0, 86.0, 90.0, 95.0, 99.0]  # all in the top fixed class: one red
+    img = mpimg.imread(gk.save_map(parcels, None, tmp_path / "m.png", dpi=60))
+    rgb = {tuple(c) for c in (img[..., :3] * 255).round().astype(int).reshape(-1, 3)}
+    from groenkans.export.styles import SCORE_COLORS
+
+    painted = [c for c in SCORE_COLORS if tuple(int(v) for v in c.split(",")) in rgb]
+    assert len(painted) == 5  # six parcels in five distinct colours
+
+
+def test_markers_never_overlap_and_get_leader_lines(tmp_path: Path) -> None:
+    sites = _crowded_sites()
+    fig = gk.plot_park(_synth.parcels(), sites)
+    markers = fig.groenkans["markers"]
+    assert [m["rank"] for m in markers] == ["1", "2", "3", "4", "5"]
+    centres = np.array([[m["x"], m["y"]] for m in markers])
+    assert _pairwise_ok(centres, np.array([m["r"] for m in markers]))
+    assert any(m["leader"] for m in markers)  # pushed off their site, so drawn with a line to it
+    # the same from the drawing itself: the SVG's marker circles (gid gk-marker-N), their path extents
+    out = gk.save_map(_synth.parcels(), sites, tmp_path / "m.svg")
+    svg = out.read_text(encoding="utf-8")
+    boxes = []
+    for rank in range(1, 6):
+        m = re.search(rf'<g id="gk-marker-{rank}">\s*<path d="([^"]+)"', svg)
+        assert m, rank
+        nums = np.array([float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", m.group(1))]).reshape(-1, 2)
+        boxes.append((nums.min(axis=0), nums.max(axis=0)))
+    centres = np.array([(lo + hi) / 2 for lo, hi in boxes])
+    radii = np.array([(hi - lo).max() / 2 for lo, hi in boxes])
+    assert _pairwise_ok(centres, radii)
+
+
+def test_place_markers_keeps_distance_even_when_coincident() -> None:
+    from groenkans.export.maps import place_markers
+
+    anchors = np.zeros((6, 2)) + 100.0
+    pos = place_markers(anchors, 10.0, (0, 0, 300, 300))
+    assert _pairwise_ok(pos, np.full(6, 10.0))
+    assert (pos >= 10.0 - 1e-9).all() and (pos <= 290.0 + 1e-9).all()  # inside the map
+    # no room to push apart: a column along the edge
+    tight = place_markers(np.full((4, 2), 15.0), 10.0, (0, 0, 30, 200))
+    assert _pairwise_ok(tight, np.full(4, 10.0))
+
+
+def test_legend_does_not_cover_the_attribution() -> None:
+    fig = gk.plot_park(_synth.parcels(), _synth.candidates())
+    renderer = fig.canvas.get_renderer()
+    leg = fig.groenkans["legend"].get_window_extent(renderer)
+    att = fig.groenkans["attribution"].get_window_extent(renderer)
+    ax = fig.axes[0].get_window_extent(renderer)
+    assert not leg.overlaps(att)
+    assert att.y1 <= ax.y0 and leg.y1 <= ax.y0 + 1  # both below the map, neither over it
+
+
+def test_map_labels_follow_the_language() -> None:
+    nl = gk.plot_park(_synth.parcels(), _synth.candidates())
+    en = gk.plot_park(_synth.parcels(), _synth.candidates(), lang="en")
+    assert "Totale kans" in nl.groenkans["legend"].get_title().get_text()
+    assert "Total opportunity" in en.groenkans["legend"].get_title().get_text()
+    assert "ondergrond" in nl.groenkans["attribution"].get_text() or "percelen" in nl.groenkans["attribution"].get_text()
+    assert "top 5 sites" in [t.get_text() for t in en.groenkans["legend"].get_texts()][-1]
+
+
+def test_importing_the_export_modules_switches_no_backend() -> None:
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; before = matplotlib.get_backend(); import groenkans.export.maps, "
+            "groenkans.export.dossier, groenkans.export.report; import sys; "
+            "sys.exit(0 if matplotlib.get_backend() == before == 'svg' else 1)")
+    env = {**__import__("os").environ, "MPLBACKEND": "svg"}
+    assert subprocess.run([sys.executable, "-c", code], env=env, check=False).returncode == 0
+
+
+def test_explore_works_offline(tmp_path: Path) -> None:
+    from groenkans.export import explore
+
+    m = explore(_synth.parcels(), _synth.candidates(), lang="en")
+    page = m._repr_html_()
+    assert page.count("<path ") == len(_synth.parcels()) + 2  # every parcel and the two top sites
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?https?:""", page)  # nothing fetched
+    assert "<title>TST01-A-6" in page and "Total opportunity: 85" in page
+    out = m.save(tmp_path / "kaart.html")
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -21,7 +21,7 @@ from typing import Any
 
 from groenkans.errors import OutputError, OutputExistsError, OutputIsInputError
 
-__all__ = ["atomic_path", "check_target", "input_files", "inputs_of"]
+__all__ = ["atomic_path", "check_not_input", "check_target", "input_files", "inputs_of"]
 
 _LAYER_SUFFIX = re.compile(r"^(?P<path>.*?), layer '.*'$", re.DOTALL)
 _REMOTE = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsihttp", "/vsimem",
@@ -139,6 +139,29 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def check_not_input(path: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]], what: str = "file") -> None:
+    """Refuse ``path`` when it is (or resolves to, or lies inside) one of ``inputs``; see :func:`check_target`.
+
+    Raises
+    ------
+    OutputIsInputError
+        Naming the output and the input.
+    """
+    path = Path(path)
+    real = Path(os.path.realpath(path))
+    for inp in input_files(inputs):
+        if _same_file(real, inp) or (path.exists() and _same_file(path, inp)):
+            raise OutputIsInputError(
+                f"refusing to write the {what} {path}: it is the input {inp}, a file the park was loaded from "
+                f"(overwrite or not, inputs are never written); choose an output path outside the park's files"
+            )
+        if any(_same_file(parent, inp) for parent in real.parents):
+            raise OutputIsInputError(
+                f"refusing to write the {what} {path}: it lies inside the input {inp}, a file the park was loaded "
+                "from; choose an output path outside the park's files"
+            )
+
+
 def check_target(path: Path, *, overwrite: bool, inputs: Sequence[str | os.PathLike[str]] = (), what: str = "file") -> None:
     """Refuse an output that is (or lies inside) an input, or that exists without ``overwrite``.
 
@@ -171,18 +194,7 @@ def check_target(path: Path, *, overwrite: bool, inputs: Sequence[str | os.PathL
     groenkans.errors.OutputIsInputError: refusing to write the report file p/pet.tif: it is the input .../p/pet.tif, ...
     """
     path = Path(path)
-    real = Path(os.path.realpath(path))
-    for inp in input_files(inputs):
-        if _same_file(real, inp) or (path.exists() and _same_file(path, inp)):
-            raise OutputIsInputError(
-                f"refusing to write the {what} {path}: it is the input {inp}, a file the park was loaded from "
-                f"(overwrite or not, inputs are never written); choose an output path outside the park's files"
-            )
-        if any(_same_file(parent, inp) for parent in real.parents):
-            raise OutputIsInputError(
-                f"refusing to write the {what} {path}: it lies inside the input {inp}, a file the park was loaded "
-                "from; choose an output path outside the park's files"
-            )
+    check_not_input(path, inputs, what)
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it, or choose another {what}")
     parent = path.parent if str(path.parent) else Path(".")

@@ -1,74 +1,110 @@
-"""Column dictionary: Dutch alias, description and unit for output columns.
+"""Column dictionary: alias, description and unit of every output column, in Dutch (default) and English.
 
-Written into the GeoPackage as field aliases (the ``gpkg_data_columns`` schema
-extension: ``title`` = Dutch alias) so GIS users see readable names; listed in
-``docs/output.md``. Columns not listed get a unit from their suffix.
+Aliases and descriptions live in the message catalogue (``groenkans/messages/columns.toml``: ``column.<name>`` is
+the alias, ``column_help.<name>`` the description); units are here. They are written into the GeoPackage as
+field aliases (the ``gpkg_data_columns`` schema extension, ``title`` = alias) and into the QGIS style, so GIS
+users see readable names, and are listed in ``docs/output.md``. Column names themselves stay English. A column
+not listed gets a unit from its suffix.
 """
 
 from __future__ import annotations
 
-__all__ = ["COLUMNS", "describe"]
+from groenkans.messages import has_message, message, resolve_language
 
-COLUMNS: dict[str, tuple[str, str, str]] = {
-    "perceel_id": ("Perceel", "Cadastral parcel key: AKR municipality code, section and number", ""),
-    "area_m2": ("Oppervlakte", "Area of the parcel or site", "m²"),
-    "heat_score": ("Kans hitte", "Heat opportunity: 100·√(need·room)", "0-100"),
-    "water_score": ("Kans water", "Water opportunity: 100·√(need·room)", "0-100"),
-    "biodiversity_score": ("Kans biodiversiteit", "Biodiversity opportunity: 100·√(need·room)", "0-100"),
-    "total_score": ("Totale kans", "Weighted sum of the three opportunity scores", "0-100"),
-    "heat_contrib": ("Bijdrage hitte", "Heat part of the total (weight × heat score)", "points"),
-    "water_contrib": ("Bijdrage water", "Water part of the total (weight × water score)", "points"),
-    "biodiversity_contrib": ("Bijdrage biodiversiteit", "Biodiversity part of the total", "points"),
-    "rank": ("Rang", "Rank in the park, 1 = greatest opportunity", ""),
-    "reason": ("Toelichting", "The figures behind the score, in words", ""),
-    "p_top": ("Kans top 10%", "Share of weight samples in which the parcel is in the top 10 %", "0-1"),
-    "rank_lo": ("Rang (gunstig)", "5th percentile of the rank under uncertain weights", ""),
-    "rank_hi": ("Rang (ongunstig)", "95th percentile of the rank under uncertain weights", ""),
-    "pet_mean_degc": ("PET gemiddeld", "Mean felt temperature (PET) on a hot afternoon", "°C"),
-    "pet_p90_degc": ("PET p90", "90th percentile of PET over the parcel", "°C"),
-    "paved_m2": ("Verhard", "Paved area (half for erf and half verhard)", "m²"),
-    "paved_frac_open": ("Aandeel verhard", "Paved share of the unbuilt area", "0-1"),
-    "unshaded_paved_frac": ("Aandeel onbeschaduwd verhard", "Paved share of the unbuilt area not under tree crowns", "0-1"),
-    "dist_cool_place_m": ("Afstand koele plek", "Distance to the nearest cool place (green ≥ 200 m²)", "m"),
-    "floor_area_m2": ("Vloeroppervlak", "Building floor area (footprint, one storey)", "m²"),
-    "depavable_m2": ("Te ontharden", "Paving outside driving lanes that could change", "m²"),
-    "water_depth_max_m": ("Max waterdiepte", "Maximum water depth after 70 mm in 2 h", "m"),
-    "wet_area_m2": ("Oppervlak > 5 cm", "Area under more than 5 cm of water after 70 mm in 2 h", "m²"),
-    "runoff_m3": ("Afstroming", "Runoff of the design storm after storage and infiltration", "m³"),
-    "storage_need_m3": ("Bergingsopgave", "Storage needed: paved and roof area × 0.06 m", "m³"),
-    "green_frac": ("Aandeel groen", "Share covered by vegetation or tree crowns", "0-1"),
-    "dist_nature_m": ("Afstand natuurnetwerk", "Distance to the nature network", "m"),
-    "stepping_stone": ("Stapsteenwaarde", "How much greening shortens gaps between green patches", "0-1"),
-    "site_score": ("Score locatie", "Site score: site opportunities, parcel score, people reached", "0-100"),
-    "is_top": ("Top 5", "In the spatially spread top of the park", ""),
-    "top_rank": ("Plaats in top", "Place in the spread top (1 = first)", ""),
-    "tiny_forest": ("Tiny Forest past", "A Tiny Forest fits (≥ 200 m², ≥ 4 m wide, compact)", ""),
-    "wadi": ("Wadi past", "A wadi or rain garden fits", ""),
-    "depave_green": ("Ontharden past", "Depaved green (geveltuin, groenstrook) fits", ""),
-    "meeting_place": ("Ontmoetingsplek past", "A green meeting place fits", ""),
-    "why_not": ("Waarom niet", "Which rule failed for each measure type that does not fit", ""),
-    "wadi_need_m3": ("Bergingsopgave wadi", "Storage the wadi's paved catchment needs (catchment × 0.06 m)", "m³"),
-    "wadi_catchment_m2": ("Afvoerend oppervlak wadi", "Paving and roofs within 40 m draining to the site", "m²"),
-    "people_reached_m2": ("Bereik (vloeroppervlak)", "Building floor area within walking distance", "m²"),
-    "greening_room_m2": ("Ruimte voor vergroening", "Paving outside driving lanes in the park", "m²"),
+__all__ = ["UNITS", "describe"]  # and COLUMNS, built on first use (module __getattr__)
+
+#: Unit per known column (``""`` for none).
+UNITS: dict[str, str] = {
+    "perceel_id": "",
+    "site_id": "",
+    "area_m2": "m²",
+    "heat_score": "0-100",
+    "water_score": "0-100",
+    "biodiversity_score": "0-100",
+    "total_score": "0-100",
+    "heat_contrib": "points",
+    "water_contrib": "points",
+    "biodiversity_contrib": "points",
+    "rank": "",
+    "reason": "",
+    "p_top": "0-1",
+    "rank_lo": "",
+    "rank_hi": "",
+    "pet_mean_degc": "°C",
+    "pet_p90_degc": "°C",
+    "paved_m2": "m²",
+    "paved_frac_open": "0-1",
+    "unshaded_paved_frac": "0-1",
+    "dist_cool_place_m": "m",
+    "floor_area_m2": "m²",
+    "depavable_m2": "m²",
+    "water_depth_max_m": "m",
+    "wet_area_m2": "m²",
+    "runoff_m3": "m³",
+    "storage_need_m3": "m³",
+    "green_frac": "0-1",
+    "dist_nature_m": "m",
+    "stepping_stone": "0-1",
+    "site_score": "0-100",
+    "is_top": "",
+    "top_rank": "",
+    "tiny_forest": "",
+    "wadi": "",
+    "depave_green": "",
+    "meeting_place": "",
+    "why_not": "",
+    "wadi_need_m3": "m³",
+    "wadi_catchment_m2": "m²",
+    "people_reached_m2": "m²",
+    "greening_room_m2": "m²",
+    "bc_measure": "",
+    "depave_m2": "m²",
+    "new_green_m2": "m²",
+    "trees_planted": "",
+    "water_stored_m3": "m³",
+    "runoff_avoided_m3": "m³",
+    "cooling_before": "0-1",
+    "cooling_after": "0-1",
+    "cooling_gain": "0-1",
+    "cost_low_eur": "EUR",
+    "cost_high_eur": "EUR",
+    "upkeep_low_eur_yr": "EUR/yr",
+    "upkeep_high_eur_yr": "EUR/yr",
+    "co2_low_kg_yr": "kg/yr",
+    "co2_high_kg_yr": "kg/yr",
+    "benefit_low_eur_yr": "EUR/yr",
+    "benefit_high_eur_yr": "EUR/yr",
+    "cost_excludes": "",
+    "paved_assumed": "",
 }
 
 _SUFFIX_UNITS = (("_degc", "°C"), ("_m2", "m²"), ("_m3", "m³"), ("_mm", "mm"), ("_frac", "0-1"), ("_m", "m"))
 
 
-def describe(column: str) -> tuple[str, str, str]:
-    """Return ``(dutch_alias, description, unit)`` for ``column``.
+def describe(column: str, lang: str | None = None) -> tuple[str, str, str]:
+    """Return ``(alias, description, unit)`` for ``column`` in ``lang`` (Dutch by default).
 
     Examples
     --------
     >>> describe("total_score")[0]
     'Totale kans'
+    >>> describe("total_score", lang="en")[:2]
+    ('Total opportunity', 'Weighted sum of the three opportunity scores')
     >>> describe("roof_m2")
     ('roof_m2', '', 'm²')
     """
-    if column in COLUMNS:
-        return COLUMNS[column]
+    lang = resolve_language(lang)
+    if column in UNITS and has_message(f"column.{column}"):
+        return (message(f"column.{column}", lang), message(f"column_help.{column}", lang), UNITS[column])
     for suffix, unit in _SUFFIX_UNITS:
         if column.endswith(suffix):
             return (column, "", unit)
     return (column, "", "")
+
+
+def __getattr__(name: str) -> dict[str, tuple[str, str, str]]:
+    # ``COLUMNS`` (Dutch alias, English description, unit per column: the table in ``docs/output.md``) is built
+    # from the catalogue on first use, not on import
+    if name == "COLUMNS":
+        return {c: (message(f"column.{c}", "nl"), message(f"column_help.{c}", "en"), u) for c, u in UNITS.items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

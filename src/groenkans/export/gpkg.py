@@ -38,6 +38,7 @@ from groenkans.errors import CorruptFileError, InputError, OutputError, OutputEx
 from groenkans.export._atomic import atomic_path, check_target, inputs_of
 from groenkans.export.columns import describe
 from groenkans.export.styles import style_for
+from groenkans.messages import resolve_language
 
 __all__ = ["METADATA_KEY", "read_metadata", "to_geopackage"]
 
@@ -102,6 +103,7 @@ def to_geopackage(
     metadata: Mapping[str, Any] | None = None,
     inputs: Sequence[str | os.PathLike[str]] = (),
     styles: bool = True,
+    lang: str | None = None,
 ) -> Path:
     """Write scored parcels, candidate sites and the park summary to a GeoPackage.
 
@@ -125,7 +127,9 @@ def to_geopackage(
         Input files, recorded with size and SHA-256; the output may not be one of them. The files the parcels
         were scored from (``parcels.attrs["groenkans"]["sources"]``) are refused as outputs in any case.
     styles : bool
-        Store default QGIS styles and Dutch field aliases.
+        Store default QGIS styles and field aliases.
+    lang : {"nl", "en"}, optional
+        Language of the field aliases and descriptions (Dutch by default, or ``$GROENKANS_LANG``).
 
     Returns
     -------
@@ -192,18 +196,18 @@ def to_geopackage(
             except Exception as exc:  # noqa: BLE001 - GDAL errors become one named error
                 raise OutputError(f"could not write layer '{name}' to {path}: {exc}") from None
         run["write_seconds"] = round(time.perf_counter() - t0, 3)
-        _finish(tmp, {n: _prepare(g, i) for n, (g, i) in layers.items()}, run, styles)
+        _finish(tmp, {n: _prepare(g, i) for n, (g, i) in layers.items()}, run, styles, resolve_language(lang))
     return path
 
 
-def _finish(path: Path, layers: Mapping[str, gpd.GeoDataFrame], run: Mapping[str, Any], styles: bool) -> None:
+def _finish(path: Path, layers: Mapping[str, gpd.GeoDataFrame], run: Mapping[str, Any], styles: bool, lang: str) -> None:
     con = sqlite3.connect(path)
     try:
         with con:
             _write_metadata(con, run)
             if styles:
-                _write_aliases(con, layers)
-                _write_styles(con, layers)
+                _write_aliases(con, layers, lang)
+                _write_styles(con, layers, lang)
     finally:
         con.close()
 
@@ -249,7 +253,7 @@ def _write_metadata(con: sqlite3.Connection, run: Mapping[str, Any]) -> None:
     )
 
 
-def _write_aliases(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
+def _write_aliases(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, "
         "title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT, "
@@ -267,7 +271,7 @@ def _write_aliases(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFram
         for col in gdf.columns:
             if col == gdf.geometry.name:
                 continue
-            alias, desc, unit = describe(col)
+            alias, desc, unit = describe(col, lang)
             text = f"{desc} [{unit}]" if unit and desc else (desc or (f"[{unit}]" if unit else None))
             con.execute(
                 "INSERT INTO gpkg_data_columns (table_name, column_name, name, title, description) VALUES (?, ?, ?, ?, ?)",
@@ -275,7 +279,7 @@ def _write_aliases(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFram
             )
 
 
-def _write_styles(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
+def _write_styles(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), "
         "f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, "
@@ -288,7 +292,7 @@ def _write_styles(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFrame
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # GeoPackage DATETIME, UTC
     for name, gdf in layers.items():
         geom_col = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)).fetchone()
-        qml = style_for(name, gdf)
+        qml = style_for(name, gdf, lang)
         if qml is None or geom_col is None:
             continue
         con.execute("DELETE FROM layer_styles WHERE f_table_name = ? AND styleName = ?", (name, f"groenkans {name}"))

@@ -1,4 +1,8 @@
-"""A one-page park report: self-contained HTML (the map embedded as a base64 PNG), key figures, top sites."""
+"""A one-page park summary in English: self-contained HTML (the map embedded as a base64 PNG), key figures, top sites.
+
+For the co-creation session use the dossier (:func:`groenkans.export.dossier.write_dossier`, ``groenkans report``):
+Dutch by default, with BGT context, street names, a page per top site and its business case.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import matplotlib.pyplot as plt
 
 from groenkans.export._atomic import atomic_path, check_target, inputs_of
 from groenkans.export.maps import plot_park
@@ -24,10 +27,7 @@ log = logging.getLogger(__name__)
 
 def _png64(fig: Any) -> str:
     buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format="png", bbox_inches="tight", dpi=100)
-    finally:
-        plt.close(fig)
+    fig.savefig(buf, format="png", bbox_inches="tight", dpi=100)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -113,10 +113,10 @@ def write_report(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None,
     s = park_summary.iloc[0]
     name = str(s["name"]) if "name" in s.index else path.stem
     page_title = title or f"groenkans: {name}"
-    img = _png64(plot_park(parcels, candidates, title=page_title))
+    img = _png64(plot_park(parcels, candidates, title=page_title, lang="en"))
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in _key_figures(s))
     page = f"""<!DOCTYPE html>
-<html lang="nl"><head><meta charset="utf-8"><title>{html.escape(page_title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(page_title)}</title>
 <style>body{{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}}th{{text-align:left;padding-right:1em}}
 img{{max-width:100%}}li{{margin:.4em 0}}</style></head>
 <body><h1>{html.escape(page_title)}</h1>
@@ -124,8 +124,9 @@ img{{max-width:100%}}li{{margin:.4em 0}}</style></head>
 opportunity, and the candidate hotspot sites that physically fit.</p>
 <img alt="map of the park" src="data:image/png;base64,{img}">
 <h2>Key figures</h2><table>{rows}</table>{_top_sites(candidates)}
-<p style="font-size:small;color:#666">Method: docs/methodology.md. Scores are relative opportunities, not designs;
-check cables, pipes, soil and permits on site.</p></body></html>"""
+<p style="font-size:small;color:#666">Method: the groenkans methodology (docs/methodology.md in the groenkans
+documentation). Scores are relative opportunities, not designs; check cables, pipes, soil and permits on site.
+For the co-creation session, write the dossier: <code>groenkans report PARK OUT_DIR</code>.</p></body></html>"""
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return path

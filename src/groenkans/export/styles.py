@@ -49,12 +49,12 @@ def _single(outline: str, fill: str = "no") -> str:
             f'{_fill("0", "199,233,192", outline, "0.8", fill)}</symbols></renderer-v2>')
 
 
-def _aliases(gdf: gpd.GeoDataFrame) -> str:
+def _aliases(gdf: gpd.GeoDataFrame, lang: str | None) -> str:
     from groenkans.export.columns import describe
 
     items = []
     for i, col in enumerate(c for c in gdf.columns if c != gdf.geometry.name):
-        alias = describe(col)[0]
+        alias = describe(col, lang)[0]
         if alias != col:
             items.append(f"<alias field={quoteattr(col)} index=\"{i + 1}\" name={quoteattr(alias)}/>")
     return f"<aliases>{''.join(items)}</aliases>"
@@ -67,8 +67,8 @@ def _labels(field: str) -> str:
             '<placement placement="1"/><rendering obstacle="1" scaleVisibility="0"/></settings></labeling>')
 
 
-def style_for(layer: str, gdf: gpd.GeoDataFrame) -> str | None:
-    """QML for one output layer, or ``None`` when there is nothing to style."""
+def style_for(layer: str, gdf: gpd.GeoDataFrame, lang: str | None = None) -> str | None:
+    """QML for one output layer (field aliases in ``lang``, Dutch by default), or ``None`` when there is nothing to style."""
     cols = set(gdf.columns)
     labels = ""
     if layer == "parcels":
@@ -85,5 +85,5 @@ def style_for(layer: str, gdf: gpd.GeoDataFrame) -> str | None:
     else:
         return None
     return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-            f'<qgis version="3.22.0" styleCategories="Symbology|Labeling|Fields">{renderer}{labels}{_aliases(gdf)}'
+            f'<qgis version="3.22.0" styleCategories="Symbology|Labeling|Fields">{renderer}{labels}{_aliases(gdf, lang)}'
             f'<layerGeometryType>2</layerGeometryType></qgis>')
