@@ -1,24 +1,31 @@
 # groenkans: the two commands of the quick start are `make demo` and `make test`.
 # Each creates .venv in the checkout if needed and installs the pinned versions
-# from constraints.txt, so two machines get the same packages.
+# from constraints.txt, so two machines get the same packages. `make lab` opens
+# the notebooks in JupyterLab from the same .venv.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.lab-installed
+# extra options for `jupyter lab`, e.g. LAB_OPTIONS="--no-browser --ServerApp.port=8899"
+LAB_OPTIONS ?=
 
-.PHONY: demo test test-fast venv clean
+.PHONY: demo test test-fast lab venv clean
 
 $(STAMP): pyproject.toml constraints.txt
+	@echo "== groenkans: setting up $(VENV) with the pinned packages of constraints.txt (a few minutes the first time)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --progress-bar off --upgrade pip
+	$(BIN)/python -m pip install --progress-bar off -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
+	@echo "== groenkans: $(VENV) is ready"
 
 venv: $(STAMP)
 
 ## Score the bundled sample park: writes out/demo.gpkg, out/demo.png and out/demo.html
 demo: $(STAMP)
+	@echo "== groenkans: scoring the sample park data/samples/demo into out/"
 	$(BIN)/groenkans demo --out out --overwrite
 
 ## Run the whole test suite. Installs Python packages only; tests that need system packages (QGIS, GDAL
@@ -29,6 +36,15 @@ test: $(STAMP)
 ## The quick tests only (skips those marked slow)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+$(LAB_STAMP): $(STAMP)
+	@echo "== groenkans: installing the notebook extra (JupyterLab) into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar off -c constraints.txt -e ".[notebooks]"
+	touch $(LAB_STAMP)
+
+## Open the notebooks (notebooks/) in JupyterLab, installed into the same .venv; Ctrl-C stops it
+lab: $(LAB_STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_OPTIONS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
