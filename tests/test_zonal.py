@@ -8,13 +8,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import parcels_from_boxes, write_raster
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from groenkans import zonal_stats
 from groenkans.errors import CorruptFileError, CRSError, InputError
 from groenkans.zonal import stat_column
-
-from conftest import parcels_from_boxes, write_raster
 
 NINE = np.arange(1, 10, dtype="float32").reshape(3, 3)  # rows top->bottom: 1 2 3 / 4 5 6 / 7 8 9
 
@@ -217,7 +216,7 @@ def test_open_dataset_and_raster_coverage(nine: Path) -> None:
 
 def test_windows_and_threads_give_identical_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Threads change nothing, bit for bit; small tiles change only the order of summation (quantiles: nothing)."""
-    import groenkans.zonal as zonal
+    from groenkans import zonal
 
     rng = np.random.default_rng(1)
     a = write_raster(tmp_path / "a.tif", rng.normal(30, 3, (50, 60)), origin=(0, 50))
@@ -238,7 +237,7 @@ def test_windows_and_threads_give_identical_results(tmp_path: Path, monkeypatch:
 
 def test_large_parcels_read_in_tiles_sum_up_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A parcel wider than a block is read in small tiles; tile sums equal one-window sums."""
-    import groenkans.zonal as zonal
+    from groenkans import zonal
 
     rng = np.random.default_rng(2)
     a = write_raster(tmp_path / "a.tif", rng.normal(30, 3, (50, 60)), origin=(0, 50))

@@ -11,13 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+from conftest import parcels_from_boxes, write_raster
 from rasterio.transform import from_origin
 from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point, box
 
 from groenkans import zonal_stats
 from groenkans.errors import CRSError, GroenkansWarning, InputError, ValueRangeError
-
-from conftest import parcels_from_boxes, write_raster
 
 NINE = np.arange(1, 10, dtype="float32").reshape(3, 3)  # rows top->bottom: 1 2 3 / 4 5 6 / 7 8 9
 ALL = {"A": (0, 0, 3, 3)}  # the parcel covering all nine 1 m cells
@@ -165,7 +164,7 @@ def test_compound_crs_with_rd_new_is_accepted(tmp_path: Path) -> None:
 
 def test_quantiles_joined_across_tiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A parcel spread over many 2 × 2-cell tiles gets the same quantiles as read whole (worked out by hand)."""
-    import groenkans.zonal as zonal
+    from groenkans import zonal
 
     data = np.arange(1, 17, dtype="float32").reshape(4, 4)[::-1]  # 16 distinct values, shuffled by rows
     path = write_raster(tmp_path / "r.tif", data, origin=(0, 4))

@@ -9,20 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import write_raster
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from groenkans import zonal_stats
 
-from conftest import write_raster
-
 NODATA = -9999.0
 
 
-def _brute_force(poly, data: np.ndarray, x0: float, y0: float, res: float) -> dict[str, float]:  # noqa: ANN001
+def _brute_force(poly, data: np.ndarray, x0: float, y0: float, res: float) -> dict[str, float]:
     """Every cell box intersected with the polygon by shapely; stats from the exact areas."""
-    nrows, ncols = data.shape
     rows, cols = np.indices(data.shape)
     cells = shapely.box(x0 + cols * res, y0 - (rows + 1) * res, x0 + (cols + 1) * res, y0 - rows * res)
     cov = shapely.area(shapely.intersection(cells, poly)) / (res * res)
@@ -35,7 +33,7 @@ def _brute_force(poly, data: np.ndarray, x0: float, y0: float, res: float) -> di
             "nodata_frac": 1 - w.sum() * res * res / poly.area}
 
 
-def _polygon(draw, extent: float) -> Polygon | MultiPolygon:  # noqa: ANN001
+def _polygon(draw, extent: float) -> Polygon | MultiPolygon:
     cx = draw(st.floats(-3, extent + 3))
     cy = draw(st.floats(-3, extent + 3))
     k = draw(st.integers(3, 8))
@@ -48,7 +46,7 @@ def _polygon(draw, extent: float) -> Polygon | MultiPolygon:  # noqa: ANN001
 
 
 @st.composite
-def _case(draw):  # noqa: ANN001, ANN202
+def _case(draw):
     nrows = draw(st.integers(1, 9))
     ncols = draw(st.integers(1, 9))
     res = draw(st.sampled_from([0.5, 1.0, 2.0]))
@@ -59,7 +57,7 @@ def _case(draw):  # noqa: ANN001, ANN202
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=_case())
-def test_matches_brute_force(tmp_path_factory: pytest.TempPathFactory, case) -> None:  # noqa: ANN001
+def test_matches_brute_force(tmp_path_factory: pytest.TempPathFactory, case) -> None:
     nrows, ncols, res, seed, polys = case
     if not polys:
         return
