@@ -432,7 +432,7 @@ def _compare(top: gpd.GeoDataFrame, names: list[str], lang: str) -> str:
     head = [message("dossier.compare.site", lang), message("dossier.compare.measure", lang),
             message("dossier.compare.score", lang), message("dossier.case.green", lang), message("dossier.compare.trees", lang),
             message("dossier.compare.runoff", lang), message("dossier.compare.cooling", lang),
-            message("dossier.compare.cost", lang)]
+            message("dossier.compare.people", lang), message("dossier.compare.cost", lang)]
     rows = []
     for (sid, r), name in zip(top.iterrows(), names, strict=True):
         cost = ("–" if not np.isfinite(r["cost_low_eur"]) else
@@ -442,7 +442,8 @@ def _compare(top: gpd.GeoDataFrame, names: list[str], lang: str) -> str:
                  message("dossier.unit.m2", lang, value=_num(r["new_green_m2"], lang)),
                  _num(r["trees_planted"], lang) if r["bc_measure"] == "tiny_forest" else "–",
                  message("dossier.unit.m3", lang, value=_num(r["runoff_avoided_m3"], lang, 1)),
-                 f"{_num(r['cooling_before'], lang, 2)} → {_num(r['cooling_after'], lang, 2)}", cost]
+                 f"{_num(r['cooling_before'], lang, 2)} → {_num(r['cooling_after'], lang, 2)}",
+                 message("dossier.unit.m2", lang, value=_num(r.get("people_reached_m2", np.nan), lang)), cost]
         rows.append("<tr>" + "".join(f"<td{' class=num' if i > 1 else ''}>{_esc(c)}</td>" for i, c in enumerate(cells)) + "</tr>")
     th = "".join(f"<th{' class=num' if i > 1 else ''}>{_esc(h)}</th>" for i, h in enumerate(head))
     return (f'<section class="page compare"><h2>{_esc(message("dossier.compare.title", lang))}</h2>'
