@@ -1,13 +1,14 @@
 """What-if: depaving, wadis and green roofs change the parcel's indicators by the amounts worked out by hand.
 
-Runoff per class is worked out here from the NWRW inflow-model parameters of flat surfaces (storage mm, Horton
-infiltration fb/fe mm/h, ka 1/h; docs/methodology.md §4) for 70 mm in 2 h, not taken from the water module:
+Runoff per class is worked out here from the storage (mm) and infiltration (mm/h) per surface of
+docs/methodology.md §4 for 70 mm in 2 h, not taken from the water module:
 
 * closed paving: storage 0.5 mm, no infiltration -> 70 - 0.5 = 69.5 mm;
-* unpaved / green: storage 4 mm, F = fe·T + (fb - fe)·(1 - e^(-ka·T))/ka = 1·2 + 4·(1 - e^-6)/3 -> 70 - 4 - F;
-* open paving: storage 0.5 mm, F = 0.5·2 + 1.5·(1 - e^-6)/3;  half paved: half open paving, half unpaved.
+* green: storage 10 mm, 20 mm/h for 2 h -> 70 - 10 - 40 = 20 mm; bare ground: 4 mm, 10 mm/h -> 70 - 4 - 20 = 46 mm;
+* open paving: storage 0.5 mm, F = 0.5·2 + 1.5·(1 - e^-6)/3;  half paved: half open paving, half bare ground.
 
-Without a water-depth map the water need is runoff_mm / 70 mm (the design storm; reference row ``runoff_mm``).
+Without a water-depth map the water need is 0.5 · runoff_mm / 70 mm + 0.5 · storage lacking / 60 mm (the storage
+lacking is (paved + roof) m² × 0.06 m per m² of parcel).
 Room is 1 - exp(-A / 500 m²) with A the area that could change (methodology §6).
 """
 
@@ -26,9 +27,9 @@ from groenkans.park import Park
 from groenkans.whatif import GreenRoof
 
 MM_CLOSED = 70.0 - 0.5
-MM_GREEN = 70.0 - 4.0 - (1.0 * 2 + 4.0 * (1 - math.exp(-6.0)) / 3.0)  # 62.66997...
+MM_GREEN = 70.0 - 10.0 - 20.0 * 2  # 20 mm
 MM_OPEN = 70.0 - 0.5 - (0.5 * 2 + 1.5 * (1 - math.exp(-6.0)) / 3.0)  # 68.00124...
-MM_HALF = 0.5 * MM_OPEN + 0.5 * MM_GREEN
+MM_HALF = 0.5 * MM_OPEN + 0.5 * (70.0 - 4.0 - 10.0 * 2)  # half open paving, half bare ground
 
 
 def _room(area_m2: float) -> float:
@@ -52,21 +53,21 @@ def test_depave_changes_paving_runoff_and_needs_as_expected() -> None:
     d = r.diff.loc["P"]
     assert d["paved_m2_before"] == pytest.approx(100.0) and d["paved_m2_after"] == pytest.approx(0.0)
     assert d["paved_frac_open_before"] == pytest.approx(0.5) and d["paved_frac_open_after"] == pytest.approx(0.0)
-    # 100 m² of closed paving becomes green: 100 m² x (69.5 - 62.67) mm = 0.683 m³ less runoff
+    # 100 m² of closed paving becomes green: 100 m² x (69.5 - 20) mm = 4.95 m³ less runoff
     assert d["runoff_m3_delta"] == pytest.approx(-100 * (MM_CLOSED - MM_GREEN) / 1000)
-    assert d["runoff_m3_delta"] == pytest.approx(-0.68300, abs=1e-5)
-    # water need = runoff / 70 mm: (69.5 + 62.67) / 2 / 70 = 0.94407 -> 62.67 / 70 = 0.89529
-    assert d["water_need_before"] == pytest.approx((MM_CLOSED + MM_GREEN) / 2 / 70.0)
-    assert d["water_need_after"] == pytest.approx(MM_GREEN / 70.0)
-    assert d["water_need_delta"] == pytest.approx(-0.048786, abs=1e-6)
+    assert d["runoff_m3_delta"] == pytest.approx(-4.95, abs=1e-9)
+    # water need: 0.5 x (69.5 + 20) / 2 / 70 + 0.5 x (100 m² x 60 mm / 200 m²) / 60 mm = 0.56964 -> 0.5 x 20 / 70
+    assert d["water_need_before"] == pytest.approx(0.5 * (MM_CLOSED + MM_GREEN) / 2 / 70.0 + 0.5 * 0.5)
+    assert d["water_need_after"] == pytest.approx(0.5 * MM_GREEN / 70.0)
+    assert d["water_need_delta"] == pytest.approx(-0.426786, abs=1e-6)
     assert d["storage_need_m3_delta"] == pytest.approx(-100 * 0.06)
     # heat need: unshaded paving 0.5 -> 0 (x 0.2); the 200 m² of green becomes a cool place on the parcel (x 0.2);
     # land-cover cooling capacity 0.16 -> 0.30 (x 0.6)
     assert d["heat_need_delta"] == pytest.approx(-0.2 * 0.5 - 0.2 * 1.0 - 0.6 * (0.30 - 0.16))
-    # room: 100 m² depavable before, none after (heat, biodiversity); water room counts green too: 200 m² both
+    # room: 100 m² depavable before, none after (heat, water, biodiversity: existing green is no water room)
     assert d["heat_room_before"] == pytest.approx(_room(100.0)) and d["heat_room_after"] == pytest.approx(0.0)
     assert d["biodiversity_room_after"] == pytest.approx(0.0)
-    assert d["water_room_before"] == pytest.approx(_room(200.0)) and d["water_room_delta"] == pytest.approx(0.0)
+    assert d["water_room_before"] == pytest.approx(d["heat_room_before"]) and d["water_room_after"] == pytest.approx(0.0)
     # so the heat score, 100·√(need·room), drops to 0: the opportunity is used
     assert d["heat_score_after"] == pytest.approx(0.0) and d["heat_score_before"] > 0
     assert d["total_score_delta"] < 0
@@ -81,8 +82,8 @@ def test_depave_reports_the_benefit() -> None:
     assert b["stored_m3"] == 0.0
     assert b["runoff_reduction_m3"] == pytest.approx(100 * (MM_CLOSED - MM_GREEN) / 1000)
     assert b["heat_need_after"] - b["heat_need_before"] == pytest.approx(-0.2 * 0.5 - 0.2 * 1.0 - 0.6 * (0.30 - 0.16))
-    assert b["water_need_before"] == pytest.approx((MM_CLOSED + MM_GREEN) / 2 / 70.0)
-    assert b["water_need_after"] == pytest.approx(MM_GREEN / 70.0)
+    assert b["water_need_before"] == pytest.approx(0.5 * (MM_CLOSED + MM_GREEN) / 2 / 70.0 + 0.5 * 0.5)
+    assert b["water_need_after"] == pytest.approx(0.5 * MM_GREEN / 70.0)
     assert r.changes == [{"kind": "depave", "area_m2": pytest.approx(100.0), "stored_m3": 0.0}]
 
 
@@ -90,13 +91,13 @@ def test_depave_explained_in_words() -> None:
     r = gk.what_if(_park(), gk.Depave(box(0, 0, 10, 10)))
     en = r.explain("en")
     assert "Depaved and planted: 100 m²." in en
-    assert "100 m² less paving" in en and "0.7 m³ less runoff" in en  # 0.683 m³
-    assert "water need 0.94 → 0.90" in en  # 0.94407 -> 0.89529
+    assert "100 m² less paving" in en and "4.9 m³ less runoff" in en  # 4.95 m³, 4.9499... in floating point
+    assert "water need 0.57 → 0.14" in en  # 0.56964 -> 0.14286
     parcel = next(line for line in en.splitlines() if line.startswith("Parcel P:"))
     assert "(rank 1 → 1)" in parcel and "paving 100 → 0 m²" in parcel
     assert "opportunity still open" in parcel and "less left to gain, not a worse place" in parcel
     nl = r.explain()  # Dutch by default
-    assert "Onthard en beplant: 100 m²." in nl and "waterbehoefte 0,94 → 0,90" in nl
+    assert "Onthard en beplant: 100 m²." in nl and "waterbehoefte 0,57 → 0,14" in nl
     assert "minder nog te winnen" in nl
     assert str(r) == nl
 
@@ -104,8 +105,8 @@ def test_depave_explained_in_words() -> None:
 def test_depave_to_green_parking_halves_the_paving() -> None:
     d = gk.what_if(_park(), gk.Depave(box(0, 0, 10, 10), to="half_verhard")).diff.loc["P"]
     assert d["paved_m2_after"] == pytest.approx(50.0)  # half verhard counts 50 % paved
-    assert d["runoff_m3_delta"] == pytest.approx(-100 * (MM_CLOSED - MM_HALF) / 1000)  # -0.4164 m³
-    assert d["runoff_m3_delta"] == pytest.approx(-0.41644, abs=1e-5)
+    assert d["runoff_m3_delta"] == pytest.approx(-100 * (MM_CLOSED - MM_HALF) / 1000)  # -1.2499 m³
+    assert d["runoff_m3_delta"] == pytest.approx(-1.24994, abs=1e-5)
 
 
 def test_wadi_stores_its_volume() -> None:

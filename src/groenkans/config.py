@@ -193,16 +193,16 @@ class RoomConfig:
 class WaterConfig:
     """Water thresholds. Sources in ``docs/methodology.md``."""
 
-    #: Design storm depth, mm (70 mm in 2 h, the stress-test map; KAN-WD).
+    #: Design storm depth, mm (70 mm in 2 h, the stress-test map; KAN-WD). Sets the runoff and scales the runoff part.
     design_storm_mm: float = 70.0
     #: Depths below this are not shown in the stress-test map, m (KAN-WD).
     visible_depth_m: float = 0.05
-    #: Depth counted as nuisance, m (municipality's choice; Tygron uses 0.05, we default higher).
+    #: Depth counted as nuisance, m (municipality's choice; Tygron uses 0.05, we default higher); sets the "deep" part.
     nuisance_depth_m: float = 0.10
     #: Storage needed per m² of paving, m (Brabant water boards: 60 mm).
     storage_rule_m: float = 0.06
     #: DEM sinks shallower than this are noise, not depressions, m (groenkans choice; of the order of
-    #: AHN's vertical accuracy).
+    #: AHN's vertical accuracy). Depressions are reported, not scored.
     depression_min_depth_m: float = 0.02
 
     def __post_init__(self) -> None:
@@ -217,7 +217,8 @@ class BiodiversityConfig:
 
     #: Smallest green patch that counts as useful habitat / stepping stone, m².
     useful_patch_min_area_m2: float = 200.0
-    #: Distance at which nearness to nature stops adding to the need, m.
+    #: Distance at which nearness to nature stops adding to the need, m (linear decay, UG-HQ; groenkans choice);
+    #: without a nature layer, the radius of the green-nearby share.
     nature_distance_max_m: float = 500.0
     #: Largest gap a stepping stone can bridge for small fauna, m.
     stepping_stone_max_gap_m: float = 250.0

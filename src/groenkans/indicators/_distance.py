@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["patches", "nearest_distance", "stepping_stone", "SNAP_M"]
+__all__ = ["SNAP_M", "nearest_distance", "patches", "stepping_stone"]
 
 #: Tolerance within which green pieces count as touching, m.
 SNAP_M = 0.005
@@ -31,8 +31,9 @@ def patches(*layers: gpd.GeoSeries | np.ndarray | None, min_area_m2: float = 0.0
     snap = SNAP_M
     merged = shapely.union_all(shapely.buffer(np.concatenate(geoms), snap, join_style="mitre"))
     parts = shapely.buffer(shapely.get_parts(merged), -snap, join_style="mitre")
-    parts = parts[~shapely.is_empty(parts)]
-    return parts[shapely.area(parts) >= min_area_m2]
+    parts = np.asarray(parts[~shapely.is_empty(parts)])
+    out: np.ndarray = parts[shapely.area(parts) >= min_area_m2]
+    return out
 
 
 def nearest_distance(parcels: gpd.GeoDataFrame, targets: np.ndarray, *, missing: float = np.inf) -> pd.Series:
@@ -50,34 +51,58 @@ def stepping_stone(parcels: gpd.GeoDataFrame, patch_geoms: np.ndarray, max_gap_m
     """How much greening each parcel shortens the longest hop between two green patches (0–1).
 
     For each parcel *p* and each pair of nearby patches *A*, *B* (among the
-    ``k`` nearest), a new patch at *p* replaces the hop *A→B* by the two hops
+    ``k`` nearest within ``max_gap_m``), a new patch at *p* replaces the hop *A→B* by the two hops
     *A→p* and *p→B*. Only gaps a small species cannot cross unaided count:
     ``gain = min(d(A,B), G) − max(d(A,p), d(p,B))`` with ``G = max_gap_m``,
-    and the value is ``max(gain) / G`` clipped to 0–1 (0 without two patches).
+    and the value is ``max(gain) / G`` clipped to 0–1 (0 without two patches; touching patches, ``d(A,B) = 0``,
+    are one patch and form no pair). Patches farther than *G* from the parcel never give a gain, so only those
+    within *G* are considered; ties in distance at the ``k``-th place are broken by patch order.
+
+    All distances are vectorised shapely calls: parcel–patch pairs from one STR-tree query, patch–patch distances
+    once per distinct pair.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(145, 0, 155, 10)])
+    >>> greens = np.array([box(0, 0, 20, 20), box(280, 0, 300, 20)])
+    >>> stepping_stone(parcels, greens, 250.0).tolist()   # hops of 125 m instead of a 260 m gap (capped at 250)
+    [0.5]
     """
     n = len(parcels)
     value = np.zeros(n)
     if len(patch_geoms) < 2 or n == 0 or max_gap_m <= 0:
         return pd.Series(value, index=parcels.index)
-    centroids = shapely.centroid(patch_geoms)
-    tree = shapely.STRtree(patch_geoms)
+    patch_geoms = np.asarray(patch_geoms)
     geoms = parcels.geometry.to_numpy()
-    for i, g in enumerate(geoms):
-        near = tree.query(shapely.buffer(g, max_gap_m * 1.5))
-        if len(near) < 2:
-            continue
-        d_p = shapely.distance(g, patch_geoms[near])
-        order = np.argsort(d_p)[:k]
-        near, d_p = near[order], d_p[order]
-        best = 0.0
-        for a in range(len(near)):
-            for b in range(a + 1, len(near)):
-                d_ab = float(shapely.distance(patch_geoms[near[a]], patch_geoms[near[b]]))
-                if d_ab <= 0:
-                    continue
-                gain = min(d_ab, max_gap_m) - max(d_p[a], d_p[b])
-                if gain > best:
-                    best = gain
-        value[i] = min(1.0, best / max_gap_m)
-    del centroids
+    pi, ji = shapely.STRtree(patch_geoms).query(geoms, predicate="dwithin", distance=max_gap_m)
+    if not len(pi):
+        return pd.Series(value, index=parcels.index)
+    dist = shapely.distance(geoms[pi], patch_geoms[ji])
+    order = np.lexsort((ji, dist, pi))  # per parcel, nearest first, ties by patch order
+    pi, ji, dist = pi[order], ji[order], dist[order]
+    starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
+    sizes = np.diff(np.r_[starts, len(pi)])
+    rank = np.arange(len(pi)) - np.repeat(starts, sizes)
+    keep = rank < k
+    pi, ji, dist = pi[keep], ji[keep], dist[keep]
+    starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
+    sizes = np.diff(np.r_[starts, len(pi)])
+    # every pair (a, b), a < b, of each parcel's nearest patches: positions starts + a and starts + b
+    a_off, b_off = np.triu_indices(int(sizes.max()), k=1)
+    ok = b_off[None, :] < sizes[:, None]
+    first = (starts[:, None] + a_off[None, :])[ok]
+    second = (starts[:, None] + b_off[None, :])[ok]
+    if not len(first):
+        return pd.Series(value, index=parcels.index)
+    lo, hi = np.minimum(ji[first], ji[second]), np.maximum(ji[first], ji[second])
+    code = lo.astype(np.int64) * len(patch_geoms) + hi
+    uniq, inverse = np.unique(code, return_inverse=True)
+    d_ab = shapely.distance(patch_geoms[uniq // len(patch_geoms)], patch_geoms[uniq % len(patch_geoms)])[inverse]
+    gain = np.minimum(d_ab, max_gap_m) - np.maximum(dist[first], dist[second])
+    gain = np.where(d_ab > 0, gain, 0.0)
+    best = np.zeros(n)
+    np.maximum.at(best, pi[first], gain)
+    value = np.minimum(1.0, best / max_gap_m)
     return pd.Series(value, index=parcels.index)

@@ -3,14 +3,17 @@
 * ``water_depth_mean_m``, ``water_depth_max_m``: water depth after 70 mm in 2 h
   (the stress-test map), coverage-weighted; ``wet_area_m2`` deeper than the
   visible 5 cm; ``nuisance_area_m2`` deeper than the configured nuisance depth.
-* ``runoff_mm`` / ``runoff_m3``: runoff of the design storm after surface storage
-  and infiltration per surface type (:data:`NWRW_PARAMS`, NWRW inflow-model
-  defaults for flat surfaces; Horton infiltration over the storm's 2 h); open
-  water gives none.
-* ``storage_need_m3``: paved m² × 0.06 m (Brabant water boards' rule);
-  ``storage_room_m3``: changeable open area × wadi depth; ``storage_ratio``.
+* ``runoff_mm`` / ``runoff_m3``: what the parcel's surfaces shed in the design storm
+  after surface storage and infiltration (:data:`SURFACE_LOSSES`: NWRW storage for paving
+  and roofs, the stress test's 20 mm/h for green ground); open water gives none.
+* ``storage_need_m3``: paved and roofed m² × 0.06 m (Brabant water boards' rule);
+  ``storage_deficit_m3``: that need minus the wadis already there;
+  ``water_room_m2``: unbuilt paving outside driving lanes and bare ground, where a wadi or
+  infiltration could go (existing green already infiltrates); ``storage_room_m3`` = room × wadi
+  depth; ``storage_ratio`` = need / room.
 * ``depression_volume_m3`` / ``depression_area_m2``: sinks in the elevation
-  model (filled by morphological reconstruction), when a DEM is given.
+  model (filled by :func:`groenkans.terrain.fill_depressions`, a priority-flood), when a DEM is given.
+  Indicators only: they do not enter the need.
 """
 
 from __future__ import annotations
@@ -27,18 +30,19 @@ from rasterio.windows import from_bounds
 from groenkans.config import Config
 from groenkans.park import Park
 from groenkans.schema import SURFACE_CLASSES
+from groenkans.terrain import fill_depressions as priority_flood_fill
 
 __all__ = [
-    "water_requests",
+    "NO_RUNOFF_CLASSES",
+    "SURFACE_LOSSES",
+    "SURFACE_MIX",
+    "fill_depressions",
+    "infiltration_mm",
+    "runoff_per_class_mm",
     "water_indicators",
     "water_need",
     "water_need_parts",
-    "NWRW_PARAMS",
-    "NWRW_MIX",
-    "NO_RUNOFF_CLASSES",
-    "runoff_per_class_mm",
-    "infiltration_mm",
-    "fill_depressions",
+    "water_requests",
 ]
 
 log = logging.getLogger(__name__)
@@ -46,24 +50,29 @@ log = logging.getLogger(__name__)
 #: Duration of the design storm, h (70 mm in 2 h; KAN-WD).
 STORM_HOURS = 2.0
 
-#: NWRW inflow-model parameters of *flat* surfaces as encoded in 3Di (nens/threedigrid-builder,
-#: ``grid/zero_d.py``, ``SURFACE_TYPE_PROPERTIES``): surface storage (mm), infiltration capacity at the
-#: start ``fb`` and its floor ``fe`` (mm/h), and its decay constant ``ka`` (1/h; Horton).
-NWRW_PARAMS: dict[str, tuple[float, float, float, float]] = {
-    "gesloten_verhard": (0.5, 0.0, 0.0, 0.0),  # gvh_vla
-    "open_verhard": (0.5, 2.0, 0.5, 3.0),  # ovh_vla
-    "roof": (2.0, 0.0, 0.0, 0.0),  # dak_vla
-    "onverhard": (4.0, 5.0, 1.0, 3.0),  # onv_vla
+#: Losses per surface type in the design storm: surface storage (mm), infiltration capacity at the start ``fb`` and
+#: its floor ``fe`` (mm/h), and its Horton decay constant ``ka`` (1/h; 0 = constant ``fb``).
+#: Paving and roofs: NWRW inflow-model defaults of *flat* surfaces as 3Di encodes them (nens/threedigrid-builder,
+#: ``grid/zero_d.py``: gvh_vla, ovh_vla, dak_vla). Green: 20 mm/h, the infiltration the national stress-test map
+#: assumes (KAN-WD), and 10 mm storage, the lower end of Rioned's range for unpaved ground in stress tests
+#: (RIONED-DEF). Bare ground (sand, compacted verges): Rioned's conservative lower end, 10 mm/h, with NWRW's 4 mm
+#: storage of flat unpaved ground (a groenkans choice between the two sources).
+SURFACE_LOSSES: dict[str, tuple[float, float, float, float]] = {
+    "gesloten_verhard": (0.5, 0.0, 0.0, 0.0),
+    "open_verhard": (0.5, 2.0, 0.5, 3.0),
+    "roof": (2.0, 0.0, 0.0, 0.0),
+    "bare": (4.0, 10.0, 10.0, 0.0),
+    "green": (10.0, 20.0, 20.0, 0.0),
 }
-#: groenkans class -> NWRW surface types it is a mix of (weights sum to 1). Half verhard and erf count as
-#: 50 % paved (BGT-Inlooptool): half open paving, half unpaved. Green is unpaved ground.
-NWRW_MIX: dict[str, dict[str, float]] = {
+#: groenkans class -> surface types it is a mix of (weights sum to 1). Half verhard and erf count as 50 % paved
+#: (BGT-Inlooptool): half open paving, and half bare ground (gravel, shell: half verhard) or half garden (erf).
+SURFACE_MIX: dict[str, dict[str, float]] = {
     "gesloten_verhard": {"gesloten_verhard": 1.0},
     "open_verhard": {"open_verhard": 1.0},
-    "half_verhard": {"open_verhard": 0.5, "onverhard": 0.5},
-    "erf": {"open_verhard": 0.5, "onverhard": 0.5},
-    "onverhard": {"onverhard": 1.0},
-    "groen": {"onverhard": 1.0},
+    "half_verhard": {"open_verhard": 0.5, "bare": 0.5},
+    "erf": {"open_verhard": 0.5, "green": 0.5},
+    "onverhard": {"bare": 1.0},
+    "groen": {"green": 1.0},
     "roof": {"roof": 1.0},
 }
 
@@ -71,14 +80,15 @@ NWRW_MIX: dict[str, dict[str, float]] = {
 def infiltration_mm(fb_mm_h: float, fe_mm_h: float, ka_per_h: float, hours: float) -> float:
     """Infiltration (mm) over ``hours`` with Horton's decaying capacity, as NWRW models it.
 
-    ``F(T) = fe·T + (fb − fe)·(1 − exp(−ka·T)) / ka`` (capacity ``fe + (fb − fe)·exp(−ka·t)``).
+    ``F(T) = fe·T + (fb − fe)·(1 − exp(−ka·T)) / ka`` (capacity ``fe + (fb − fe)·exp(−ka·t)``);
+    ``ka = 0`` is a constant capacity ``fb``.
 
     Examples
     --------
-    >>> round(infiltration_mm(5.0, 1.0, 3.0, 2.0), 3)   # unpaved, 2 h
-    3.33
-    >>> infiltration_mm(0.0, 0.0, 0.0, 2.0)
-    0.0
+    >>> round(infiltration_mm(2.0, 0.5, 3.0, 2.0), 3)   # open paving, 2 h
+    1.499
+    >>> infiltration_mm(20.0, 20.0, 0.0, 2.0)            # green ground in the stress test, 2 h
+    40.0
     """
     if ka_per_h <= 0:
         return fb_mm_h * hours
@@ -88,17 +98,19 @@ def infiltration_mm(fb_mm_h: float, fe_mm_h: float, ka_per_h: float, hours: floa
 def runoff_per_class_mm(design_storm_mm: float, hours: float = STORM_HOURS) -> dict[str, float]:
     """Runoff depth (mm) per class for one design storm: ``max(0, P − storage − infiltration)``, mixed per class.
 
+    The storm's depth ``P`` falls evenly over ``hours``; infiltration cannot exceed the rain left after storage.
+
     Examples
     --------
     >>> r = runoff_per_class_mm(70.0)
-    >>> r["gesloten_verhard"], r["roof"], round(r["onverhard"], 2)
-    (69.5, 68.0, 62.67)
+    >>> r["gesloten_verhard"], r["roof"], r["groen"], r["onverhard"]
+    (69.5, 68.0, 20.0, 46.0)
     """
     per_type = {
         name: max(0.0, design_storm_mm - storage - infiltration_mm(fb, fe, ka, hours))
-        for name, (storage, fb, fe, ka) in NWRW_PARAMS.items()
+        for name, (storage, fb, fe, ka) in SURFACE_LOSSES.items()
     }
-    return {cls: sum(w * per_type[t] for t, w in mix.items()) for cls, mix in NWRW_MIX.items()}
+    return {cls: sum(w * per_type[t] for t, w in mix.items()) for cls, mix in SURFACE_MIX.items()}
 
 
 #: Classes that produce no runoff to be stored on the parcel: rain on open water is already in the water system
@@ -113,7 +125,10 @@ def water_requests(config: Config) -> list[str]:
 
 
 def fill_depressions(dem: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Fill sinks of ``dem`` (morphological reconstruction by erosion; edges and nodata drain).
+    """Fill sinks of ``dem`` by morphological reconstruction by erosion (scikit-image; edges and nodata drain).
+
+    The reference the priority-flood fill is checked against: the indicators use
+    :func:`groenkans.terrain.fill_depressions`, which gives the same result in about linear time.
 
     Examples
     --------
@@ -127,11 +142,13 @@ def fill_depressions(dem: np.ndarray, valid: np.ndarray) -> np.ndarray:
     seed = np.full_like(work, work.max())
     seed[0, :], seed[-1, :], seed[:, 0], seed[:, -1] = work[0, :], work[-1, :], work[:, 0], work[:, -1]
     seed[~valid] = work[~valid]
-    filled = reconstruction(seed, work, method="erosion")
+    filled: np.ndarray = reconstruction(seed, work, method="erosion")  # type: ignore[no-untyped-call]
     return np.where(valid, filled, dem)
 
 
 def _depressions(park: Park, min_depth_m: float = 0.02) -> pd.DataFrame:
+    # The fill needs the whole DEM window (a sink's rim can lie outside the parcel), not per-parcel statistics,
+    # so this reads the raster itself rather than taking values from the zonal stage.
     path = park.rasters["elevation"]
     minx, miny, maxx, maxy = park.bounds
     margin = 50.0
@@ -145,10 +162,15 @@ def _depressions(park: Park, min_depth_m: float = 0.02) -> pd.DataFrame:
     valid = np.isfinite(dem)
     if nodata is not None:
         valid &= dem != nodata
-    depth = fill_depressions(dem, valid) - dem
+    depth = priority_flood_fill(dem, valid) - dem
     depth = np.where(valid & (depth >= min_depth_m), depth, 0.0)
-    ids = rasterize(((g, i + 1) for i, g in enumerate(park.parcels.geometry)), out_shape=dem.shape, transform=transform,
-                    fill=0, dtype="int32")
+    ids = rasterize(
+        ((g, i + 1) for i, g in enumerate(park.parcels.geometry)),
+        out_shape=dem.shape,
+        transform=transform,
+        fill=0,
+        dtype="int32",
+    )
     n = len(park.parcels)
     vol = np.bincount(ids.ravel(), weights=depth.ravel() * cell, minlength=n + 1)[1:]
     area = np.bincount(ids.ravel(), weights=(depth > 0).ravel() * cell, minlength=n + 1)[1:]
@@ -170,7 +192,21 @@ def _wadi_storage(park: Park) -> pd.Series | None:
 
 
 def water_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """Water indicators per parcel (see module docstring)."""
+    """Water indicators per parcel (see module docstring).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> from groenkans.indicators.landcover import land_cover
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], index=pd.Index(["P"], name="perceel_id"),
+    ...                            crs="EPSG:28992")
+    >>> yard = gpd.GeoDataFrame({"surface_class": ["gesloten_verhard"]}, geometry=[box(0, 0, 10, 10)], crs="EPSG:28992")
+    >>> park = Park("x", parcels, surfaces=yard)
+    >>> w = water_indicators(park, pd.DataFrame(index=parcels.index), land_cover(park), Config())
+    >>> w.loc["P", ["runoff_m3", "storage_need_m3", "water_room_m2"]].round(2).tolist()
+    [6.95, 6.0, 100.0]
+    """
     wc = config.water
     out = pd.DataFrame(index=park.parcels.index)
     if "water_depth_mean" in zonal.columns:
@@ -186,9 +222,8 @@ def water_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: 
     for cls in [*SURFACE_CLASSES, "roof"]:
         if cls in NO_RUNOFF_CLASSES:
             continue
-        mm = per_class[cls]
         col = "roof_m2" if cls == "roof" else f"{cls}_m2"
-        runoff_m3 += lc[col] * mm / 1000.0
+        runoff_m3 += lc[col] * per_class[cls] / 1000.0
     storage = _wadi_storage(park)
     if storage is not None:
         out["wadi_storage_m3"] = storage
@@ -196,9 +231,11 @@ def water_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: 
     out["runoff_m3"] = runoff_m3
     out["runoff_mm"] = (runoff_m3 / lc["area_m2"].where(lc["area_m2"] > 0) * 1000.0).fillna(0.0)
     out["storage_need_m3"] = (lc["paved_m2"] + lc["roof_m2"]) * wc.storage_rule_m
-    changeable = lc["depavable_m2"] + lc["onverhard_m2"] + lc["groen_m2"]
-    out["storage_room_m3"] = changeable * config.sites.wadi_depth_m
-    # NaN where the parcel has no changeable room at all
+    out["storage_deficit_m3"] = (out["storage_need_m3"] - (storage if storage is not None else 0.0)).clip(lower=0.0)
+    # room for water: unbuilt paving outside driving lanes and bare ground; existing green already infiltrates
+    out["water_room_m2"] = lc["depavable_m2"] + lc["onverhard_m2"]
+    out["storage_room_m3"] = out["water_room_m2"] * config.sites.wadi_depth_m
+    # NaN where the parcel has no room at all
     out["storage_ratio"] = out["storage_need_m3"] / out["storage_room_m3"].where(out["storage_room_m3"] > 0)
     if "elevation" in park.rasters:
         out = out.join(_depressions(park, wc.depression_min_depth_m))
@@ -207,36 +244,57 @@ def water_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: 
     return out
 
 
+def _scale(values: pd.Series, ref: pd.DataFrame, key: str) -> pd.Series:
+    lo, hi = float(ref.at[key, "lo"]), float(ref.at[key, "hi"])
+    return ((values - lo) / (hi - lo)).clip(0.0, 1.0)
+
+
 def water_need_parts(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.DataFrame:
     """The weighted parts of the water need (columns sum to the need).
 
-    ``runoff_part = clip(runoff_mm / design storm)``. Where a water-depth map covers
-    the parcel: ``wet = 0.25 · clip(wet share / 0.25)``, ``deep = 0.25 ·
-    clip((max depth − 0.05) / (0.30 − 0.05))`` (from the first visible 5 cm to the
-    30 cm working depth of a wadi) and ``runoff = 0.5 · runoff_part``; otherwise
-    ``runoff = runoff_part`` and the other two are 0.
+    ``runoff_part = clip(runoff_mm / water.design_storm_mm)`` (the share of the storm the parcel sheds);
+    ``storage_part = clip(storage deficit per m² of parcel / 60 mm)`` (the Brabant storage the parcel lacks, a
+    fully sealed parcel without wadis lacking 60 mm). Where a water-depth map covers the parcel:
+    ``wet = 0.25 · clip(wet share / 0.25)``, ``deep = 0.25 · clip(nuisance share / 0.25)`` (the share deeper
+    than ``water.nuisance_depth_m``), ``runoff = 0.25 · runoff_part``, ``storage = 0.25 · storage_part``;
+    otherwise ``runoff = 0.5 · runoff_part``, ``storage = 0.5 · storage_part`` and the other two are 0. A frame
+    without ``storage_deficit_m3`` (hand-made) gives the storage weight to the runoff part.
 
     Examples
     --------
     >>> from groenkans.scoring import load_reference
-    >>> ind = pd.DataFrame({"runoff_mm": [35.0], "area_m2": [100.0], "wet_area_m2": [12.5],
-    ...                     "water_depth_max_m": [0.175], "water_source": ["water_depth"]})
+    >>> ind = pd.DataFrame({"runoff_mm": [35.0], "area_m2": [100.0], "storage_deficit_m3": [3.0],
+    ...                     "wet_area_m2": [12.5], "nuisance_area_m2": [25.0], "water_source": ["water_depth"]})
     >>> water_need_parts(ind, Config(), load_reference()).round(3).to_dict("records")
-    [{'wet': 0.125, 'deep': 0.125, 'runoff': 0.25}]
+    [{'wet': 0.125, 'deep': 0.25, 'runoff': 0.125, 'storage': 0.125}]
     """
-    from groenkans.indicators.heat import _scale
-
-    runoff_part = _scale(ind["runoff_mm"], ref, "runoff_mm")
     zero = pd.Series(0.0, index=ind.index)
-    if "water_depth_max_m" not in ind.columns or "water_source" not in ind.columns:
-        return pd.DataFrame({"wet": zero, "deep": zero, "runoff": runoff_part}, index=ind.index)
-    has_map = ind["water_source"].eq("water_depth")
-    area = ind["area_m2"] if "area_m2" in ind.columns else pd.Series(1.0, index=ind.index)
-    share = ind["wet_area_m2"] / area.where(area > 0)
-    wet = (0.25 * _scale(share, ref, "wet_share")).where(has_map, 0.0).fillna(0.0)
-    deep = (0.25 * _scale(ind["water_depth_max_m"], ref, "water_depth_max_m")).where(has_map, 0.0).fillna(0.0)
-    runoff = runoff_part.where(~has_map, 0.5 * runoff_part)
-    return pd.DataFrame({"wet": wet, "deep": deep, "runoff": runoff}, index=ind.index)
+    area = ind["area_m2"].where(ind["area_m2"] > 0) if "area_m2" in ind.columns else pd.Series(np.nan, index=ind.index)
+    runoff_part = _scale(ind["runoff_mm"] / config.water.design_storm_mm, ref, "runoff_share")
+    if "storage_deficit_m3" in ind.columns:
+        storage_part = _scale(ind["storage_deficit_m3"] / area * 1000.0, ref, "storage_deficit_mm").fillna(0.0)
+        runoff_w, storage_w = 0.5, 0.5
+    else:
+        storage_part, runoff_w, storage_w = zero, 1.0, 0.0
+    has_map = (
+        ind["water_source"].eq("water_depth") if "water_source" in ind.columns else pd.Series(False, index=ind.index)
+    )
+    if has_map.any() and "wet_area_m2" in ind.columns:
+        wet = (0.25 * _scale(ind["wet_area_m2"] / area, ref, "wet_share")).where(has_map, 0.0).fillna(0.0)
+        nuisance = ind["nuisance_area_m2"] if "nuisance_area_m2" in ind.columns else zero
+        deep = (0.25 * _scale(nuisance / area, ref, "wet_share")).where(has_map, 0.0).fillna(0.0)
+    else:
+        wet = deep = zero
+    factor = has_map.map({True: 0.5, False: 1.0}).astype(float)
+    return pd.DataFrame(
+        {
+            "wet": wet,
+            "deep": deep,
+            "runoff": runoff_w * factor * runoff_part,
+            "storage": storage_w * factor * storage_part,
+        },
+        index=ind.index,
+    )
 
 
 def water_need(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.Series:
@@ -245,7 +303,11 @@ def water_need(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.Serie
     Examples
     --------
     >>> from groenkans.scoring import load_reference
-    >>> float(water_need(pd.DataFrame({"runoff_mm": [35.0]}), Config(), load_reference()).iloc[0])
-    0.5
+    >>> yard = pd.DataFrame({"runoff_mm": [69.5], "area_m2": [100.0], "storage_deficit_m3": [6.0]})
+    >>> lawn = pd.DataFrame({"runoff_mm": [20.0], "area_m2": [100.0], "storage_deficit_m3": [0.0]})
+    >>> round(float(water_need(yard, Config(), load_reference()).iloc[0]), 3)
+    0.996
+    >>> round(float(water_need(lawn, Config(), load_reference()).iloc[0]), 3)
+    0.143
     """
     return water_need_parts(ind, config, ref).sum(axis=1).clip(0.0, 1.0)
