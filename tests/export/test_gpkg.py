@@ -253,3 +253,23 @@ def test_read_metadata_errors(tmp_path: Path) -> None:
     text.write_text("not a database")
     with pytest.raises(gk.CorruptFileError):
         gk.read_metadata(text)
+
+
+def test_aliases_dutch_by_default_english_on_request(tmp_path: Path) -> None:
+    def aliases(path: Path) -> dict[str, str]:
+        con = sqlite3.connect(path)
+        try:
+            return dict(con.execute("SELECT column_name, title FROM gpkg_data_columns WHERE table_name = 'parcels'"))
+        finally:
+            con.close()
+
+    nl = aliases(gk.to_geopackage(_parcels(), _sites(), tmp_path / "nl.gpkg"))
+    en = aliases(gk.to_geopackage(_parcels(), _sites(), tmp_path / "en.gpkg", lang="en"))
+    assert nl["total_score"] == "Totale kans" and en["total_score"] == "Total opportunity"
+    assert nl["heat_score"] == "Kans hitte" and en["heat_score"] == "Heat opportunity"
+    con = sqlite3.connect(tmp_path / "en.gpkg")
+    try:
+        qml = con.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'parcels'").fetchone()[0]
+    finally:
+        con.close()
+    assert 'name="Total opportunity"' in qml

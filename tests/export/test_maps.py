@@ -200,3 +200,23 @@ def test_explore_works_offline(tmp_path: Path) -> None:
     assert "<title>TST01-A-6" in page and "Total opportunity: 85" in page
     out = m.save(tmp_path / "kaart.html")
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.skipif(__import__("shutil").which("chromium") is None, reason="no Chromium (/usr/bin/chromium)")
+def test_what_renders_without_internet(tmp_path: Path) -> None:
+    """explore() draws the parcels in a browser with no network; folium's map needs Leaflet from a CDN."""
+    import matplotlib.image as mpimg
+
+    from groenkans.export import explore
+    from groenkans.export.dossier import html_to_pdf
+
+    page = explore(_synth.parcels(), _synth.candidates()).save(tmp_path / "offline.html")
+    shot = mpimg.imread(html_to_pdf(page, tmp_path / "offline.png", screenshot=True, window=(800, 600)))
+    ours = (shot[..., :3] < 0.9).any(axis=2).mean()
+    assert ours > 0.2  # the parcels are drawn
+    folium = pytest.importorskip("folium")
+    assert folium is not None
+    fmap = gk.explore_park(_synth.parcels(), _synth.candidates())
+    fpath = tmp_path / "folium.html"
+    fmap.save(str(fpath))
+    assert re.search(r'src="https?://[^"]*leaflet', fpath.read_text(encoding="utf-8"))  # Leaflet from the web
