@@ -90,7 +90,7 @@ def _check_page(text: str, n_sites: int = 5) -> _Page:
     assert not [u for k, u in page.urls if re.match(r"\s*(https?:)?//", u)], "an external request"
     assert all(u.startswith("data:") for k, u in page.urls if k == "src")
     assert page.figures and all(page.figures), "a figure without a source note"
-    m = re.search(r'<script type="application/json" id="gk-markers">(.*?)</script>', text, re.S)
+    m = re.search(r'<script type="application/json" id="gk-markers">(.*?)</script>', text, re.DOTALL)
     assert m
     markers = json.loads(m.group(1))
     assert sorted(int(k["rank"]) for k in markers) == list(range(1, n_sites + 1))
@@ -108,7 +108,7 @@ def _pdf_site_pages(pdf: Path, word: str) -> list[str]:
 
 @needs_chromium
 @needs_poppler
-def test_demo_dossier_in_chromium(demo, tmp_path: Path) -> None:  # noqa: ANN001
+def test_demo_dossier_in_chromium(demo, tmp_path: Path) -> None:
     park, parcels, sites = demo
     out = write_dossier(parcels, sites, park, tmp_path / "out")
     assert out.name == "demo-dossier.html"
@@ -128,7 +128,7 @@ def test_demo_dossier_in_chromium(demo, tmp_path: Path) -> None:  # noqa: ANN001
 
 @needs_chromium
 @needs_poppler
-def test_laagraven_dossier_in_chromium(laagraven, tmp_path: Path) -> None:  # noqa: ANN001
+def test_laagraven_dossier_in_chromium(laagraven, tmp_path: Path) -> None:
     import pyogrio
 
     park, parcels, sites = laagraven
@@ -145,7 +145,7 @@ def test_laagraven_dossier_in_chromium(laagraven, tmp_path: Path) -> None:  # no
     assert n_pages == 1 + 1 + 5 + 1 + 1  # glance, map, five sites, comparison, how to read: nothing spills over
 
 
-def test_english_on_request(demo, tmp_path: Path) -> None:  # noqa: ANN001
+def test_english_on_request(demo, tmp_path: Path) -> None:
     park, parcels, sites = demo
     text = write_dossier(parcels, sites, park, tmp_path, lang="en", pdf=False).read_text(encoding="utf-8")
     page = _check_page(text)
@@ -154,7 +154,7 @@ def test_english_on_request(demo, tmp_path: Path) -> None:  # noqa: ANN001
     assert "Business case: Tiny Forest (indicative)" in text or "Business case: wadi" in text
 
 
-def test_dutch_by_default_with_plain_words(demo, tmp_path: Path) -> None:  # noqa: ANN001
+def test_dutch_by_default_with_plain_words(demo, tmp_path: Path) -> None:
     park, parcels, sites = demo
     text = write_dossier(parcels, sites, park, tmp_path, pdf=False).read_text(encoding="utf-8")
     assert "Het park in één oogopslag" in text and "Wat past hier" in text and "Hoe lees je dit" in text
@@ -164,7 +164,7 @@ def test_dutch_by_default_with_plain_words(demo, tmp_path: Path) -> None:  # noq
 
 
 def test_without_chromium_html_only_and_says_how(demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+                                                 caplog: pytest.LogCaptureFixture) -> None:
     park, parcels, sites = demo
     monkeypatch.setattr(dossier_mod, "find_chromium", lambda: None)
     with caplog.at_level(logging.WARNING, logger="groenkans.export.dossier"):
@@ -173,7 +173,7 @@ def test_without_chromium_html_only_and_says_how(demo, tmp_path: Path, monkeypat
     assert "apt-get install chromium" in caplog.text
 
 
-def test_overwrite_and_inputs_are_guarded(demo, tmp_path: Path) -> None:  # noqa: ANN001
+def test_overwrite_and_inputs_are_guarded(demo, tmp_path: Path) -> None:
     park, parcels, sites = demo
     out = write_dossier(parcels, sites, park, tmp_path, pdf=False)
     with pytest.raises(OutputExistsError, match="overwrite"):
