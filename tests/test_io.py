@@ -232,7 +232,7 @@ def test_parcels_layer_without_parcels_is_an_error(tmp_path: Path) -> None:
     p["eindRegistratie"] = "2020-01-01"  # every row historic
     p.to_file(folder / "old.gpkg", layer="perceel")
     (folder / "park.toml").write_text('[layers]\nparcels = "old.gpkg:perceel"\n')
-    with pytest.raises(gk.SchemaError, match=r"old\.gpkg.*no parcel.*Layers seen: perceel"):
+    with pytest.raises(gk.GeometryError, match=r"old\.gpkg.*empty: no parcel.*Layers seen: perceel"):
         gk.load_park(folder)
 
 

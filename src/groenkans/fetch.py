@@ -234,6 +234,13 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _write_layer(gdf: gpd.GeoDataFrame, dest: Path, layer: str) -> None:
+    try:
+        gdf.to_file(dest, layer=layer, driver="GPKG")
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises its own error types for a failed write
+        raise OutputError(f"cannot write {dest}, layer '{layer}' ({exc}); check the folder and free disk space.") from None
+
+
 def _url(base: str, path: str, params: Mapping[str, Any] | None = None) -> str:
     url = base.rstrip("/") + "/" + path.lstrip("/") if path else base
     return url + ("?" + urllib.parse.urlencode(params, safe=",()") if params else "")
@@ -338,7 +345,7 @@ def _collection(client: _Client, key: str, collection: str, bbox: tuple[float, .
     client.say(f"{what}: {_url(base, f'collections/{collection}/items')} -> {dest}")
     feats = list(_features(client, base, collection, params, what))
     gdf = _frame(feats)
-    gdf.to_file(dest, layer=layer, driver="GPKG")
+    _write_layer(gdf, dest, layer)
     client.say(f"{what}: {len(gdf)} features written to {dest}, layer '{layer}'")
     return len(gdf)
 
@@ -436,7 +443,10 @@ def fetch_park(name: str, out_dir: str | os.PathLike[str], *, cache_dir: str | o
     except OSError as exc:
         raise OutputError(f"cannot create {out} ({exc.strerror or exc}); choose another folder.") from None
     cache = Path(cache_dir) if cache_dir is not None else out / ".groenkans_cache"
-    cache.mkdir(parents=True, exist_ok=True)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the cache folder {cache} ({exc.strerror or exc}); choose another one.") from None
     say = echo or (lambda line: log.info("%s", line))
     client = _Client(settings, cache, progress, say)
 
@@ -445,7 +455,7 @@ def fetch_park(name: str, out_dir: str | os.PathLike[str], *, cache_dir: str | o
         ibis = _outline(client, name, settings)
     else:
         ibis = gpd.GeoDataFrame({settings.ibis_name_property: [name]}, geometry=[outline], crs=CRS)
-    ibis.to_file(out / "ibis.gpkg", layer="bedrijventerrein", driver="GPKG")
+    _write_layer(ibis, out / "ibis.gpkg", "bedrijventerrein")
     area = shapely.union_all(ibis.geometry.to_numpy())
     if area.is_empty:
         raise InputError(f"the outline of {name!r} is empty; cannot fetch its data.")

@@ -37,7 +37,7 @@ import pandas as pd
 import shapely
 
 from groenkans import readers
-from groenkans.errors import ConfigError, GroenkansError, InputError, SchemaError
+from groenkans.errors import ConfigError, GeometryError, GroenkansError, InputError, SchemaError
 from groenkans.messages import message, resolve_language
 from groenkans.park import Park, ValidationReport
 from groenkans.schema import BUILDING_ID, CRS, PARCEL_ID
@@ -482,8 +482,9 @@ def _note_layers(report: ValidationReport, sources: dict[str, str], parcels: Any
 def _read_parcels(path: str, layer: str | None, outline_geom: Any, source: str, report: ValidationReport) -> gpd.GeoDataFrame:
     parcels = readers.read_parcels(path, layer, bbox=tuple(outline_geom.bounds) if outline_geom is not None else None)
     if outline_geom is None and not len(parcels):
-        raise SchemaError(
-            f"{source}: no parcel in it (after dropping historic rows). Layers seen: {_layers_seen(path)}. Name the "
+        raise GeometryError(
+            f"{source}: the layer is empty: no parcel in it (after dropping historic rows). Layers seen: "
+            f"{_layers_seen(path)}. Name the "
             "layer with the BRK perceel polygons ('file.gpkg:perceel'), or use parcels = \"tessellation\"."
         )
     if outline_geom is not None and not len(parcels):

@@ -78,6 +78,10 @@ def _advice(path: str | Path, exc: BaseException) -> str:
 def read_layer(path: str | Path, layer: str | None, *, bbox: BBox | None = None, what: str = "layer",
                **open_options: str) -> gpd.GeoDataFrame:
     """Read one layer (only ``bbox`` when given) with named errors; ``open_options`` go to GDAL."""
+    if layer is None:
+        if not exists(path):
+            raise InputError(f"{path} does not exist. Check the path (relative paths in a park.toml are relative to it).")
+        check_openable(path)
     names = list_layers(path) if layer is not None else []
     if layer is not None and layer not in names:
         raise SchemaError(

@@ -215,8 +215,12 @@ def _sources(path: str | Path) -> list[_Source]:
     if p.suffix.lower() == ".zip":
         return _zip_sources(p)
     if p.is_dir():
-        out = [_gml_source(f) for f in sorted(p.iterdir()) if f.suffix.lower() in (".gml", ".xml") and f.is_file()]
-        for f in sorted(p.iterdir()):
+        try:
+            files = sorted(p.iterdir())
+        except OSError as exc:
+            raise CorruptFileError(f"{p}: the folder cannot be listed ({exc.strerror or exc}); check its permissions.") from None
+        out = [_gml_source(f) for f in files if f.suffix.lower() in (".gml", ".xml") and f.is_file()]
+        for f in files:
             if f.suffix.lower() in (".gpkg", ".sqlite") and f.is_file():
                 out += _db_sources(f, by_file=True)
         return out

@@ -17,7 +17,7 @@ import rasterio
 from pyproj import CRS as ProjCRS
 from rasterio.errors import RasterioIOError
 
-from groenkans.errors import CorruptFileError, CRSError, InputError
+from groenkans.errors import CorruptFileError, CRSError, InputError, OutputError
 
 __all__ = ["mosaic_rasters"]
 
@@ -141,6 +141,10 @@ def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
         lines.append("    </ComplexSource>")
     lines += ["  </VRTRasterBand>", "</VRTDataset>", ""]
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    os.replace(tmp, out)
+    try:
+        tmp.write_text("\n".join(lines), encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write the mosaic {out} ({exc.strerror or exc}); pass out_vrt= a writable path.") from None
     return str(out)
