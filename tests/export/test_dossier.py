@@ -143,6 +143,21 @@ def test_laagraven_dossier_in_chromium(laagraven, tmp_path: Path) -> None:
     pages = subprocess.run(["pdfinfo", str(out.with_suffix(".pdf"))], capture_output=True, check=True).stdout.decode()
     n_pages = int(re.search(r"Pages:\s+(\d+)", pages).group(1))
     assert n_pages == 1 + 1 + 5 + 1 + 1  # glance, map, five sites, comparison, how to read: nothing spills over
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(html_to_pdf(out, tmp_path / "shot.png", screenshot=True))
+    assert (img[..., :3] < 0.9).mean() > 0.02  # the browser shows the page, not a blank
+
+
+def test_street_name_from_named_roads_when_no_labels(demo, tmp_path: Path) -> None:
+    park, parcels, sites = demo
+    surfaces = park.surfaces.copy()
+    roads = surfaces["bgt_type"].eq("wegdeel")
+    surfaces["straatnaam"] = None
+    surfaces.loc[roads, "straatnaam"] = "Proefweg"
+    named = park.replace(surfaces=surfaces)
+    text = write_dossier(parcels, sites, named, tmp_path, pdf=False).read_text(encoding="utf-8")
+    assert text.count("<h2>Plek ") == 5 and "Plek 1: bij Proefweg" in text
 
 
 def test_english_on_request(demo, tmp_path: Path) -> None:

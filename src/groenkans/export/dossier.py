@@ -191,7 +191,24 @@ def _labels(park: Any) -> gpd.GeoDataFrame | None:
     return None
 
 
+def _road_names(park: Any) -> gpd.GeoDataFrame | None:
+    """Named roads among the park's surfaces (a ``straatnaam``/``naam``/``name`` column on ``wegdeel``), if any."""
+    surfaces = getattr(park, "surfaces", None)
+    if surfaces is None or not len(surfaces):
+        return None
+    col = next((c for c in ("straatnaam", "openbareruimtenaam", "naam", "name") if c in surfaces.columns), None)
+    if col is None:
+        return None
+    roads = surfaces[surfaces[col].notna() & (surfaces[col].astype(str).str.strip() != "")]
+    if "bgt_type" in roads.columns:
+        roads = roads[roads["bgt_type"].isin(["wegdeel", "ondersteunendwegdeel"])]
+    if not len(roads):
+        return None
+    return gpd.GeoDataFrame({"tekst": roads[col].astype(str)}, geometry=roads.geometry, crs=roads.crs)
+
+
 def _nearest_street(point: Any, labels: gpd.GeoDataFrame | None, max_m: float = 300.0) -> str | None:
+    """The nearest BGT street label (or named road) within ``max_m`` of ``point``, else ``None``."""
     if labels is None or not len(labels):
         return None
     d = labels.geometry.distance(point)
@@ -611,6 +628,8 @@ def write_dossier(parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, park: Any,
     else:
         top_sites = bc.sort_values("rank").head(top) if "rank" in bc.columns else bc.head(top)
     labels = _labels(park)
+    if labels is None:
+        labels = _road_names(park)
     transformer = Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
     run = parcels.attrs.get("groenkans", {})
     profile = str(run.get("profile", getattr(config, "profile", "")))
