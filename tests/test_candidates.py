@@ -9,13 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import SAMPLES, parcels_from_boxes
 from shapely.geometry import box
 
 import groenkans as gk
 from groenkans.candidates import SITE_TYPES, find_candidates
 from groenkans.park import Park
-
-from conftest import SAMPLES, parcels_from_boxes
 
 
 def _park(yard_geoms: list, *, buildings: list | None = None, parcel_box=(0, 0, 200, 100), fysiek="gesloten verharding") -> Park:
@@ -175,14 +174,14 @@ def test_top5_spread_apart(demo) -> None:
 
 
 def test_spread_top_skips_sites_too_close() -> None:
-    from groenkans.candidates import _spread_top
+    from groenkans.candidates import spread_top
 
     # in score order: A, B (10 m from A), C (60 m from A), D (30 m from C)
     sites = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10), box(70, 0, 80, 10), box(110, 0, 120, 10)],
                              index=["A", "B", "C", "D"], crs="EPSG:28992")
-    assert _spread_top(sites, 5, 50.0) == ["A", "C"]
-    assert _spread_top(sites, 5, 5.0) == ["A", "B", "C", "D"]
-    assert _spread_top(sites, 2, 5.0) == ["A", "B"]
+    assert spread_top(sites, 5, 50.0) == ["A", "C"]
+    assert spread_top(sites, 5, 5.0) == ["A", "B", "C", "D"]
+    assert spread_top(sites, 2, 5.0) == ["A", "B"]
 
 
 def test_rank_without_sites_is_an_empty_frame_with_all_columns() -> None:

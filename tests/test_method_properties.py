@@ -99,3 +99,27 @@ def test_paving_more_never_lowers_heat_or_water(park: Park, which: int) -> None:
     b = gk.score_park(park.replace(surfaces=paved), NO_MC)
     assert (b["heat_score"] >= a["heat_score"] - 1e-9).all()
     assert (b["water_score"] >= a["water_score"] - 1e-9).all()
+
+
+@SETTINGS
+@given(parks(), st.floats(0, 1), st.floats(0, 1))
+def test_a_new_tree_never_raises_the_heat_need(park: Park, fx: float, fy: float) -> None:
+    minx, miny, maxx, maxy = park.parcels.total_bounds
+    tree = gpd.GeoDataFrame(geometry=gpd.points_from_xy([minx + fx * (maxx - minx)], [miny + fy * (maxy - miny)]),
+                            crs="EPSG:28992")
+    more = park.replace(trees=gpd.GeoDataFrame(pd.concat([park.trees, tree], ignore_index=True), crs="EPSG:28992"))
+    a = gk.score_park(park, NO_MC)
+    b = gk.score_park(more, NO_MC)
+    assert (b["heat_need"] <= a["heat_need"] + 1e-9).all()
+    assert (b["canopy_m2"] >= a["canopy_m2"] - 1e-6).all()
+
+
+@SETTINGS
+@given(parks())
+def test_no_unit_under_the_minimum_area_scores(park: Park) -> None:
+    cfg = gk.Config.from_dict({"robustness": {"samples": 0}, "units": {"min_area_m2": 1200.0}})
+    s = gk.score_park(park, cfg)
+    small = s["area_m2"] < 1200.0
+    assert (s.loc[small, "total_score"] == 0).all()
+    if small.any() and (~small).any() and (s.loc[~small, "total_score"] > 0).any():
+        assert s.loc[small, "rank"].min() > s.loc[~small & (s["total_score"] > 0), "rank"].max()

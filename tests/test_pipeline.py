@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 import pyogrio
 import pytest
+from conftest import SAMPLES
 
 import groenkans as gk
-
-from conftest import SAMPLES
 
 SCORES = ["heat_score", "water_score", "biodiversity_score", "total_score"]
 

@@ -496,7 +496,16 @@ def _site_reasons(out: gpd.GeoDataFrame, z: pd.DataFrame, dist: pd.Series, lang:
     return joined if n else pd.Series(dtype=object)
 
 
-def _spread_top(sites: gpd.GeoDataFrame, n: int, min_distance_m: float) -> list[str]:
+def spread_top(sites: gpd.GeoDataFrame, n: int, min_distance_m: float) -> list[str]:
+    """Ids of up to ``n`` sites in the given (score) order, each at least ``min_distance_m`` from those chosen before.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> s = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10), box(70, 0, 80, 10)], index=["A", "B", "C"])
+    >>> spread_top(s, 5, 50.0)
+    ['A', 'C']
+    """
     chosen: list[str] = []
     geoms: list[object] = []
     for sid, geom in zip(sites.index, sites.geometry, strict=True):
@@ -560,7 +569,7 @@ def rank_candidates(
     scored = scored.assign(_s=-scored["site_score"].round(9)).sort_values(["_s"], kind="stable")
     scored = scored.loc[sorted(scored.index, key=lambda s: (scored.at[s, "_s"], s))].drop(columns="_s")
     scored["rank"] = np.arange(1, len(scored) + 1)
-    chosen = _spread_top(scored, n, dist)
+    chosen = spread_top(scored, n, dist)
     scored["is_top"] = scored.index.isin(chosen)
     scored["top_rank"] = pd.array([chosen.index(s) + 1 if s in chosen else pd.NA for s in scored.index], dtype="Int64")
     return scored

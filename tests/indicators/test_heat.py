@@ -11,14 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import write_raster
+from indicators._fixtures import buildings, make_park, no_zonal, surfaces, trees
 from shapely.geometry import Point, box
 
 import groenkans as gk
 from groenkans.indicators import compute_indicators, cool_places, zonal_requests
 from groenkans.indicators.heat import CC_TABLE, heat_need, heat_need_parts
-from indicators._fixtures import buildings, make_park, no_zonal, surfaces, trees
-
-from conftest import write_raster
 
 PAVED = "gesloten verharding"
 GREEN = "groenvoorziening"
