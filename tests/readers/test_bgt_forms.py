@@ -337,3 +337,28 @@ def test_ibis_outline_from_a_shapefile(tmp_path: Path) -> None:
         tmp_path / "ibis.shp")
     one = read_outline(tmp_path / "ibis.shp", rin=102)
     assert list(one["PLAN_NAAM"]) == ["Liesbosch"] and one.crs.to_epsg() == 28992
+
+
+# --- GML-light as the download service wrote it: IMGeo simple (imgeo-s:) ---------------------------------------------
+SIMPLE = REAL / "gmllight-imgeo-simple"
+
+
+def test_gml_light_imgeo_simple_reads_footprints_and_surfaces() -> None:
+    got = read_bgt(SIMPLE)
+    veg = _citygml_truth((SIMPLE / "bgt_begroeidterreindeel.gml").read_bytes())
+    pand = _citygml_truth((SIMPLE / "bgt_pand.gml").read_bytes())
+    s = got.surfaces
+    assert sorted(s["lokaal_id"]) == veg["ids"]
+    assert float(s.area.sum()) == pytest.approx(veg["area"], rel=1e-12)
+    assert dict(zip(s["fysiek_voorkomen"], s["surface_class"], strict=True)) == {"transitie": "onverhard",
+                                                                                "groenvoorziening": "groen"}
+    b = got.buildings  # the label point comes first in the file; the footprint must be read
+    assert sorted(b.index) == ["0363100012165994", "0363100012191504"]
+    assert set(b.geom_type) == {"MultiPolygon"} and float(b.area.sum()) == pytest.approx(pand["area"], rel=1e-12)
+
+
+def test_gml_light_imgeo_simple_has_no_crs_of_its_own(tmp_path: Path) -> None:
+    # the geometries carry no srsName: GDAL alone reports no CRS; the template (and the reader) declare RD New
+    shutil.copy(SIMPLE / "bgt_pand.gml", tmp_path / "bgt_pand.gml")
+    assert pyogrio.read_info(tmp_path / "bgt_pand.gml", WRITE_GFS="NO")["crs"] is None
+    assert read_bgt(tmp_path).buildings.crs.to_epsg() == 28992

@@ -129,12 +129,28 @@ def gml_template(stem: str) -> Path | None:
     return _GFS / f"{name}.gfs" if name else None
 
 
-def gml_options(path: str | Path) -> dict[str, str]:
-    """GDAL open options for a GML file groenkans knows: a GFS template that picks the right geometry."""
+#: GML-light of the BGT download service is "IMGeo simple": ``imgeo-s:Wegdeel`` with one ``imgeo-s:geometrie2d``.
+_SIMPLE_NS = b"/imgeo/2.1/simple/"
+
+
+def gml_options(path: str | Path, head: bytes | None = None) -> dict[str, str]:
+    """GDAL open options for a GML file groenkans knows: a GFS template that picks the right geometry.
+
+    ``head`` (the file's first bytes) tells the IMGeo-simple GML-light flavour (``imgeo-s:`` elements) from the
+    CityGML-structured one; each has its own templates.
+    """
     p = Path(str(path))
     if p.suffix.lower() not in (".gml", ".xml"):
         return {}
     options = {"WRITE_GFS": "NO"}  # never leave a .gfs in the user's download folder
+    if head is not None and _SIMPLE_NS in head:
+        from groenkans.readers.bgt import bgt_object_type  # the BGT names live there
+
+        otype = bgt_object_type(p.stem)
+        simple = _GFS / f"imgeo_simple_{otype}.gfs"
+        if otype and simple.exists():
+            options["GFS_TEMPLATE"] = str(simple)
+        return options
     gfs = gml_template(p.stem)
     if gfs is not None and gfs.exists():
         options["GFS_TEMPLATE"] = str(gfs)

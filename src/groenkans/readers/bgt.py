@@ -166,8 +166,8 @@ def _zip_sources(p: Path) -> list[_Source]:
                     tail = fh.read()[-512:] if info.file_size > _HEAD_BYTES else head[-512:]
                 _check_complete(head, tail, f"{p}/{m}")
                 stem = Path(m).stem
-                out.append(_Source(stem, f"/vsizip/{p.resolve()}/{m}", None, gml_options(f"{stem}.gml"), f"{p.name}/{m}",
-                                   gml_is_empty(head, info.file_size)))
+                out.append(_Source(stem, f"/vsizip/{p.resolve()}/{m}", None, gml_options(f"{stem}.gml", head),
+                                   f"{p.name}/{m}", gml_is_empty(head, info.file_size)))
     except zipfile.BadZipFile:
         raise CorruptFileError(f"{p} is not a readable zip file (truncated download?); download it again.") from None
     except (OSError, EOFError, zipfile.LargeZipFile) as exc:
@@ -186,7 +186,7 @@ def _gml_source(f: Path) -> _Source:
     except OSError as exc:
         raise CorruptFileError(f"{f} cannot be read ({exc.strerror or exc}); check the file and its permissions.") from None
     _check_complete(head, tail, str(f))
-    return _Source(f.stem, str(f), None, gml_options(f), str(f), gml_is_empty(head, size))
+    return _Source(f.stem, str(f), None, gml_options(f, head), str(f), gml_is_empty(head, size))
 
 
 def _check_complete(head: bytes, tail: bytes, label: str) -> None:
