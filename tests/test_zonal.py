@@ -250,3 +250,27 @@ def test_large_parcels_read_in_tiles_sum_up_exactly(tmp_path: Path, monkeypatch:
     pd.testing.assert_frame_equal(one, tiled, check_exact=False, rtol=1e-9)
     with_q = zonal_stats(gdf, {"a": a}, stats=[*stats, "quantile(0.5)"], threads=2)  # quantiles joined across tiles
     pd.testing.assert_frame_equal(one, with_q[one.columns], check_exact=False, rtol=1e-9)
+
+
+def test_weighted_quantile_selection_matches_the_sorted_definition() -> None:
+    """The O(n) selection gives what the documented definition gives: stably sort, accumulate coverage,
+    take the first value whose running sum reaches q·Σc (less 1e-12·Σc). Ties, fractional and whole weights."""
+    from groenkans import _coverage
+
+    rng = np.random.default_rng(5)
+    qs = np.array([0.0, 0.1, 0.25, 0.5, 0.9, 0.975, 1.0])
+    for trial in range(300):
+        n = int(rng.integers(1, 200))
+        v = rng.integers(0, 12, n).astype(float) if trial % 2 else rng.normal(30, 4, n)
+        w = np.where(rng.random(n) < 0.7, 1.0, rng.uniform(1e-6, 1, n))
+        order = np.argsort(v, kind="stable")
+        acc = np.cumsum(w[order])
+        sw = w.sum()
+        expected = [v[order][min(int(np.searchsorted(acc >= q * sw - 1e-12 * sw, True)), n - 1)] for q in qs]
+        out = np.full(len(qs), np.nan)
+        _coverage.weighted_quantiles(v.copy(), w.copy(), qs, out)
+        np.testing.assert_array_equal(out, expected, err_msg=str(trial))
+    # Two equal halves: the median is the lower value.
+    out = np.full(1, np.nan)
+    _coverage.weighted_quantiles(np.array([2.0, 1.0]), np.array([0.5, 0.5]), np.array([0.5]), out)
+    assert out[0] == 1.0

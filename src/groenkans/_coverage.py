@@ -133,12 +133,59 @@ def coverage_window(
 
 
 @njit(cache=True, nogil=True)
+def _weighted_select(v: np.ndarray, w: np.ndarray, target: float) -> float:
+    """Smallest value ``x`` of ``v`` with ``Σ w[v <= x] >= target`` (the largest value if none reaches it).
+
+    Weighted quickselect, O(n) expected: a three-way partition around a median-of-three pivot, then
+    only the side holding the answer is kept. ``v``/``w`` are permuted in place.
+    """
+    lo = 0
+    hi = len(v)
+    below = 0.0  # weight of the values left of [lo, hi), all smaller than any in it
+    while True:
+        a = v[lo]
+        b = v[lo + (hi - lo) // 2]
+        c = v[hi - 1]
+        p = max(min(a, b), min(max(a, b), c))  # median of three
+        lt = lo
+        i = lo
+        gt = hi
+        wl = 0.0
+        we = 0.0
+        while i < gt:
+            x = v[i]
+            if x < p:
+                wl += w[i]
+                v[i], v[lt] = v[lt], x
+                w[i], w[lt] = w[lt], w[i]
+                lt += 1
+                i += 1
+            elif x > p:
+                gt -= 1
+                v[i], v[gt] = v[gt], x
+                w[i], w[gt] = w[gt], w[i]
+            else:
+                we += w[i]
+                i += 1
+        # [lo, lt) < p, [lt, gt) == p, [gt, hi) > p
+        if lt > lo and below + wl >= target:
+            hi = lt
+        elif below + wl + we >= target or gt == hi:
+            return float(p)
+        else:
+            below += wl + we
+            lo = gt
+
+
+@njit(cache=True, nogil=True)
 def weighted_quantiles(v: np.ndarray, w: np.ndarray, qs: np.ndarray, out: np.ndarray) -> None:
     """Write to ``out[t]`` the smallest value of ``v`` whose cumulative weight reaches ``qs[t]`` of the total.
 
-    ``v``/``w`` are a parcel's valid values and their coverage (any order: values are stably
-    sorted first); NaN entries of ``qs`` are padding and left alone. The comparison allows
-    1e-12 of the total for rounding, so ``q = 0.5`` over two equal halves gives the lower value.
+    ``v``/``w`` are a parcel's valid values and their coverage, in any order (they are permuted in
+    place). In sorted order this is the first value at which the running sum of weights reaches
+    ``q · Σw``; it is found by weighted quickselect in O(n) rather than by sorting. NaN entries of
+    ``qs`` are padding and left alone. The comparison allows 1e-12 of the total for rounding, so
+    ``q = 0.5`` over two equal halves gives the lower value; q = 0 gives the minimum, q = 1 the maximum.
     """
     n = len(v)
     if n == 0:
@@ -146,20 +193,11 @@ def weighted_quantiles(v: np.ndarray, w: np.ndarray, qs: np.ndarray, out: np.nda
     sw = 0.0
     for u in range(n):
         sw += w[u]
-    order = np.argsort(v, kind="mergesort")
     for t in range(len(qs)):
         qq = qs[t]
         if math.isnan(qq):
             continue
-        target = qq * sw - 1e-12 * sw
-        acc = 0.0
-        res = v[order[n - 1]]
-        for u in range(n):
-            acc += w[order[u]]
-            if acc >= target:
-                res = v[order[u]]
-                break
-        out[t] = res
+        out[t] = _weighted_select(v, w, qq * sw - 1e-12 * sw)
 
 
 @njit(cache=True, nogil=True)
