@@ -10,14 +10,13 @@ import numpy as np
 import pyogrio
 import pytest
 import rasterio
-from rasterio.features import rasterize
 import shapely
+from conftest import SAMPLES
+from rasterio.features import rasterize
 
 import groenkans as gk
 from groenkans.samples import AHN_NODATA, SAMPLE_PARKS, make_country, make_park, make_parks
 from groenkans.schema import classify_fysiek
-
-from conftest import SAMPLES
 
 BGT = ("wegdeel", "ondersteunendwegdeel", "onbegroeidterreindeel", "begroeidterreindeel", "waterdeel")
 RASTERS = ("pet.tif", "waterdiepte.tif", "ahn.tif")
