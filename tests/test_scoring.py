@@ -202,3 +202,10 @@ def test_scores_have_no_nan_even_with_missing_pet() -> None:
     ind = _indicators(2, heat_source=["pet", "landcover_proxy"], pet_stress=[0.8, np.nan])
     s = score_indicators(ind, gk.Config())
     assert s.drop(columns="reason").notna().all().all()
+
+
+def test_pet_reason_names_the_highest_class_that_matters() -> None:
+    ind = _indicators(1, pet_stress=[0.6], pet_frac_23=[1.0], pet_frac_29=[0.9], pet_frac_35=[0.5], pet_frac_41=[0.02],
+                      dist_cool_place_m=[0.0], unshaded_paved_frac=[0.0])
+    reason = score_indicators(ind, NO_MC).iloc[0]["reason"]
+    assert "gevoelstemperatuur boven 35 °C op 50 % van het perceel" in reason and "41 °C" not in reason

@@ -258,10 +258,13 @@ def _fact(part: str, r: dict[str, Any], config: Config) -> str | None:
     """The words for one need part of one parcel (``None`` when there is nothing to say)."""
     lang = config.language
     if part == "pet":
-        top = config.heat.pet_classes_degc[-1]
-        share = _num(r, f"pet_frac_{top:g}".replace(".", "p"))
-        if r.get("heat_source") == "pet" and math.isfinite(share):
-            return message("reason.pet", lang, t=f"{top:g}", pct=_pct(share))
+        if r.get("heat_source") == "pet":
+            # the highest stress-class bound exceeded on at least 5 % of the parcel (else the top bound)
+            known = [(t, _num(r, f"pet_frac_{t:g}".replace(".", "p"))) for t in reversed(config.heat.pet_classes_degc)]
+            known = [(t, v) for t, v in known if math.isfinite(v)]
+            if known:
+                t, share = next(((t, v) for t, v in known if v >= 0.05), known[0])
+                return message("reason.pet", lang, t=f"{t:g}", pct=_pct(share))
         return message("reason.pet_proxy", lang, cc=format_number(_num(r, "cooling_capacity"), 2, lang))
     if part == "unshaded_paved":
         return message("reason.unshaded_paved", lang, pct=_pct(_num(r, "unshaded_paved_frac")))
