@@ -95,6 +95,9 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                 rng = self.headers.get("Range")
                 if rng:
                     start = int(rng.split("=")[1].rstrip("-"))
+                    if start >= len(data):
+                        self._send(416, b"", "application/zip", {"Content-Range": f"bytes */{len(data)}"})
+                        return
                     part = data[start:]
                     self._send(206, part, "application/zip",
                                {"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"})
@@ -245,3 +248,18 @@ def test_cli_subcommand(tmp_path: Path, stub: Stub, capsys: pytest.CaptureFixtur
     assert f"written {tmp_path / 'cli' / 'park.toml'}" in out
     with pytest.raises(SystemExit):
         parser.parse_args(["fetch"])  # name and folder are required
+
+
+def test_download_already_complete_in_the_cache_is_kept(tmp_path: Path, stub: Stub) -> None:
+    # killed after the last byte arrived but before the file was moved into place: the next run gets HTTP 416
+    fetch_park("Otterlo Testterrein", tmp_path / "p", settings=_settings(stub), progress=False)
+    files = tmp_path / "p" / ".groenkans_cache" / "files"
+    zips = [f for f in files.iterdir() if f.read_bytes() == BGT_ZIP.read_bytes()]
+    assert len(zips) == 1
+    zips[0].rename(zips[0].with_suffix(".part"))
+    (tmp_path / "p" / "bgt.zip").unlink()
+    stub.statuses = ["completed"]
+    fetch_park("Otterlo Testterrein", tmp_path / "p", settings=_settings(stub), progress=False, overwrite=True)
+    assert (tmp_path / "p" / "bgt.zip").read_bytes() == BGT_ZIP.read_bytes()
+    last = [h.get("Range") for m, p, h in stub.requests if p.endswith("/download")][-1]
+    assert last == f"bytes={BGT_ZIP.stat().st_size}-"

@@ -181,7 +181,13 @@ class _Client:
                 have = part.stat().st_size if part.exists() else 0
                 headers = {"Accept": accept, **({"Range": f"bytes={have}-"} if have else {})}
                 try:
-                    with self._open(url, headers=headers, what=what) as resp:
+                    try:
+                        resp_cm = self._open(url, headers=headers, what=what)
+                    except FetchError as exc:
+                        if have and "HTTP 416" in str(exc):  # the partial file is already complete
+                            break
+                        raise
+                    with resp_cm as resp:
                         status = getattr(resp, "status", 200)
                         if have and status != 206:  # the server ignored Range: start over
                             have = 0
