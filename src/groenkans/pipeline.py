@@ -127,7 +127,7 @@ def score_park(park: Park, config: Config | None = None, *, progress: bool = Fal
 
 
 def _run_info(park: Park, config: Config) -> dict[str, Any]:
-    from groenkans._version import __version__
+    from groenkans import __version__
 
     return {
         "version": __version__,
