@@ -235,9 +235,12 @@ def test_geopackage_in_each_naming_reads_alike(tmp_path: Path, raw_layers, light
 
 
 def test_folder_of_one_geopackage_per_object_type(tmp_path: Path, raw_layers, light) -> None:
-    for stem, gdf in raw_layers.items():
+    for i, (stem, gdf) in enumerate(raw_layers.items()):
         dutch = LIGHT_TO_CITYGML.get(stem, stem).removeprefix("bgt_")
-        gdf.to_file(tmp_path / f"{dutch}.gpkg", layer="data")  # the layer name inside does not matter
+        if i % 2:  # the layer name inside does not matter; GeoPackage and SQLite files mixed
+            gdf.to_file(tmp_path / f"{dutch}.gpkg", layer="data")
+        else:
+            gdf.to_file(tmp_path / f"{dutch}.sqlite", layer="data", driver="SQLite")
     got = read_bgt(tmp_path)
     assert _class_areas(got) == _class_areas(light)
     assert len(got.buildings) == 224
