@@ -177,3 +177,29 @@ def test_quantiles_joined_across_tiles(tmp_path: Path, monkeypatch: pytest.Monke
     # Total 14. 0.5 · 14 = 7 -> cumulative 1..7 = 7 reaches it at value 7. 0.9 · 14 = 12.6 -> 1..12 gives 12, then
     # 13 adds 0.5 -> 12.5 < 12.6, 14 -> 13.0 >= 12.6: value 14.
     assert z.loc["half", "r_p50"] == 7.0 and z.loc["half", "r_p90"] == 14.0
+
+
+def test_pipeline_passes_the_physical_ranges(tmp_path: Path) -> None:
+    """score_park's zonal step: 1e30 cells in a PET raster that declares -9999 are nodata, with a warning."""
+    import shutil
+
+    from conftest import SAMPLES
+
+    import groenkans as gk
+    from groenkans.config import Config
+    from groenkans.pipeline import parcel_zonal_stats
+    from groenkans.schema import RASTER_VALID_RANGE
+
+    park_dir = tmp_path / "demo"
+    shutil.copytree(SAMPLES / "demo", park_dir)
+    with rasterio.open(park_dir / "pet.tif", "r+") as ds:
+        assert ds.nodata == -9999
+        data = ds.read(1)
+        mid = data.shape[0] // 2
+        data[mid - 10: mid + 10, :] = 1e30  # 20 rows across the park: a marker the file does not declare
+        ds.write(data, 1)
+    park = gk.load_park(park_dir)
+    with pytest.warns(GroenkansWarning, match=r"raster 'pet'.*outside the physical range -40 to 80"):
+        z = parcel_zonal_stats(park, Config())
+    assert RASTER_VALID_RANGE["pet"] == (-40.0, 80.0)
+    assert z["pet_mean"].max() < 80 and z["pet_p90"].max() < 80
