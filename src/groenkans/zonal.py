@@ -2,9 +2,13 @@
 
 Each pixel counts with the fraction of its area that lies inside the parcel,
 as exactextract computes it: cells crossed by the parcel boundary get their
-exact intersection area; the other cells are wholly in or out. Nodata (the
-file's declared value, and NaN) is excluded; the share of a parcel not covered
-by valid data is always reported as ``<layer>_nodata_frac``.
+exact intersection area; the other cells are wholly in or out, and a cell
+counts only when its coverage is above zero (1e-12 of a cell). Band 1 is read
+as GDAL means it: nodata (the declared value, NaN, the GDAL mask band) is
+excluded, scale/offset are applied, and values outside an optional physical
+range (``valid_range``) are nodata too, counted in a warning. The share of a
+parcel not covered by valid data is always reported as ``<layer>_nodata_frac``.
+See ``docs/zonal.md``.
 
 Statistics (``c`` = coverage fraction, ``x`` = value, over valid cells):
 
@@ -629,7 +633,16 @@ def raster_coverage(parcels: gpd.GeoDataFrame, raster: str | os.PathLike[str] | 
 
     Examples
     --------
-    >>> raster_coverage(parcels, "pet.tif")   # doctest: +SKIP
+    >>> import numpy as np, geopandas as gpd, rasterio, tempfile, os
+    >>> from rasterio.transform import from_origin
+    >>> from shapely.geometry import box
+    >>> path = os.path.join(tempfile.mkdtemp(), "r.tif")
+    >>> with rasterio.open(path, "w", driver="GTiff", width=2, height=1, count=1, dtype="float32", nodata=-9999,
+    ...                    crs="EPSG:28992", transform=from_origin(0, 1, 1, 1)) as dst:
+    ...     dst.write(np.array([[1, -9999]], dtype="float32"), 1)
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 2, 1), box(0, 0, 1, 1)], crs="EPSG:28992")
+    >>> raster_coverage(parcels, path).tolist()
+    [0.5, 1.0]
     """
     z = zonal_stats(parcels, {"r": raster}, stats=["count"])
     return (1.0 - z["r_nodata_frac"]).rename("coverage_frac")
