@@ -8,10 +8,10 @@ meeting place). From the site's own geometry and attributes:
   when the park is given; without it every m² of the site counts as closed paving and ``paved_assumed`` is true);
 * ``new_green_m2``: the measure's area (for a Tiny Forest the part at least 4 m wide, ``tiny_forest_area_m2``);
 * ``trees_planted``: Tiny Forest planting density × area;
-* ``water_stored_m3``: a wadi's storage (area × ``sites.wadi_depth_m``), or what new green soil holds and
-  infiltrates in the design storm (NWRW surface storage and Horton infiltration of unpaved ground);
-* ``runoff_avoided_m3``: runoff of the design storm that no longer leaves the site (NWRW runoff per surface
-  class before, unpaved ground after), plus for a wadi the catchment runoff it catches, up to its storage;
+* ``water_stored_m3``: a wadi's storage (area × ``sites.wadi_depth_m``), or what new green ground holds and
+  infiltrates in the design storm (the method's water model, :func:`groenkans.indicators.water.runoff_per_class_mm`);
+* ``runoff_avoided_m3``: runoff of the design storm that no longer leaves the site (runoff per surface class before,
+  green ground after), plus for a wadi the catchment runoff it catches, up to its storage;
 * ``cooling_before`` / ``cooling_after`` / ``cooling_gain``: the site's cooling capacity in the method's own
   heat model (the InVEST Urban Cooling index ``0.6·shade + 0.2·albedo + 0.2·evapotranspiration``, 0 = paving in
   full sun, 1 = full shade and evaporation), before and after; a Tiny Forest gives full crown shade. The index is
