@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from conftest import REAL, write_raster
 from rasterio.windows import Window
 
 import groenkans as gk
 from groenkans.readers import mosaic_rasters
-
-from conftest import REAL, write_raster
 
 DEM = REAL / "hhnk-polder-thoekje" / "dem_hoekje.tif"
 

@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
+from conftest import REAL, REPO
 
 import groenkans as gk
 from groenkans.errors import CorruptFileError, SchemaError
 from groenkans.readers import make_units, read_bgt, read_buildings, read_parcels
-
-from conftest import REAL, REPO
 
 NWG_ZIP = REAL / "nieuwegein-laagraven-bgt" / "bgt_ng_pbp_gml.zip"
 OTL = REAL / "otterlo-brk-bgt"
