@@ -301,3 +301,19 @@ def test_folder_of_ahn_tiles_is_mosaicked(tmp_path: Path) -> None:
         data = src.read(1)
         assert src.width == 50 and src.height == 30
     assert (data[:, :25] == 1.0).all() and (data[:, 25:] == 2.0).all()
+
+
+def test_folder_by_convention_finds_the_bgt_download_zip(tmp_path: Path) -> None:
+    import shutil
+
+    from conftest import REAL
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    p = gpd.GeoDataFrame({"akr_kadastrale_gemeente_code_waarde": ["TST01"], "sectie": ["A"], "perceelnummer": [1]},
+                         geometry=[box(140000, 466000, 140100, 466100)], crs=28992)
+    p.to_file(folder / "brk.gpkg", layer="perceel")
+    shutil.copy(REAL / "hilversum-bgt-citygml" / "bgt_citygml_hilversum_2020.zip", folder / "download.zip")
+    park = gk.load_park(folder)
+    assert park.sources["bgt"] == str(folder / "download.zip")
+    assert len(park.buildings) == 77

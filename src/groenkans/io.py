@@ -160,6 +160,10 @@ def _by_convention(folder: Path) -> dict[str, Any]:
         bgt_types = {readers.bgt_object_type(n) for n in names}
         if {"wegdeel", "onbegroeidterreindeel", "begroeidterreindeel"} & bgt_types and "bgt" not in layers:
             layers["bgt"] = (str(gpkg), None)
+    if "bgt" not in layers:  # the BGT download as delivered, next to the GeoPackage(s)
+        found = _bgt_download_in(folder)
+        if found is not None:
+            layers["bgt"] = (str(found), None)
     rasters = {}
     for key, candidates in _RASTER_CONVENTION.items():
         for name in candidates:
@@ -167,6 +171,22 @@ def _by_convention(folder: Path) -> dict[str, Any]:
                 rasters[key] = str(folder / name)
                 break
     return {"name": folder.name, "park_id": None, "layers": layers, "rasters": rasters, "config": {}}
+
+
+def _bgt_download_in(folder: Path) -> Path | None:
+    """A BGT download in ``folder``: a zip holding ``bgt_*.gml`` files, or ``bgt_*.gml`` files in the folder itself."""
+    import zipfile
+
+    for z in sorted(folder.glob("*.zip")):
+        try:
+            with zipfile.ZipFile(z) as zf:
+                if any(Path(m).name.lower().startswith("bgt_") and m.lower().endswith(".gml") for m in zf.namelist()):
+                    return z
+        except (zipfile.BadZipFile, OSError):
+            continue
+    if any(f.name.lower().startswith("bgt_") for f in folder.glob("*.gml")):
+        return folder
+    return None
 
 
 def load_park(
