@@ -8,12 +8,14 @@ subcommand; -q prints nothing but errors; exit 1 for groenkans errors and 2 for 
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pyogrio
 import pytest
+import rasterio
 from conftest import REPO, SAMPLES
 
 from groenkans import cli
@@ -51,6 +53,21 @@ def test_quiet_before_or_after_the_subcommand_prints_nothing(tiny: Path, tmp_pat
     assert res.returncode == 0, res.stderr
     assert res.stdout == "" and res.stderr == ""  # no "loaded", no "wrote", no top sites, no progress bar
     assert {name for name, _ in pyogrio.list_layers(tmp_path / "o.gpkg")} >= {"parcels", "candidates", "park"}
+
+
+def test_quiet_silences_warnings_too(tiny: Path, tmp_path: Path) -> None:
+    """A heat map without data over the west half warns per run; -q keeps even that quiet."""
+    park = tmp_path / "park"
+    shutil.copytree(tiny, park)
+    with rasterio.open(park / "pet.tif", "r+") as src:
+        data = src.read(1)
+        data[:, : data.shape[1] // 2] = src.nodata
+        src.write(data, 1)
+    loud = run("score", str(park), str(tmp_path / "loud.gpkg"))
+    assert loud.returncode == 0, loud.stderr
+    assert "warning: raster 'pet'" in loud.stderr and "without valid data" in loud.stderr
+    quiet = run("score", str(park), str(tmp_path / "quiet.gpkg"), "-q")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
 
 
 def test_without_quiet_the_same_run_talks(tiny: Path, tmp_path: Path) -> None:

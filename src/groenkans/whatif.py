@@ -292,8 +292,25 @@ def what_if(park: Park, changes: Sequence[Change] | Change, config: Config | Non
 
     Examples
     --------
-    >>> r = gk.what_if(park, gk.whatif.Depave("NWG01-K-113-S1"))   # doctest: +SKIP
-    >>> r.diff[["paved_m2_before", "paved_m2_after", "heat_need_delta"]]  # doctest: +SKIP
+    One 20 x 10 m parcel, its west half closed paving, its east half green; depave and plant the paving:
+
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import box
+    >>> import groenkans as gk
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 20, 10)], index=pd.Index(["P"], name="perceel_id"),
+    ...                            crs="EPSG:28992")
+    >>> surfaces = gpd.GeoDataFrame(
+    ...     {"bgt_type": ["onbegroeidterreindeel", "begroeidterreindeel"], "function": None,
+    ...      "fysiek_voorkomen": ["gesloten verharding", "groenvoorziening"],
+    ...      "surface_class": ["gesloten_verhard", "groen"], "lokaal_id": ["a", "b"]},
+    ...     geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs="EPSG:28992")
+    >>> r = gk.what_if(gk.Park("example", parcels, surfaces=surfaces), gk.Depave(box(0, 0, 10, 10)))
+    >>> round(r.benefit["depaved_m2"]), r.benefit["stored_m3"], r.benefit["runoff_reduction_m3"] > 0
+    (100, 0.0, True)
+    >>> r.diff[["paved_m2_before", "paved_m2_after", "heat_room_after", "heat_score_after"]].to_dict("records")
+    [{'paved_m2_before': 100.0, 'paved_m2_after': 0.0, 'heat_room_after': 0.0, 'heat_score_after': 0.0}]
+    >>> print(r.explain("en").splitlines()[0])
+    Depaved and planted: 100 m².
     """
     from groenkans.pipeline import score_park
 
