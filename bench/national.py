@@ -11,6 +11,10 @@ in CPU minutes and in wall minutes on --workers cores (at the parallel efficienc
 peak memory of the workers and of the batch process. The load average is printed too: other work on the machine
 inflates wall time (and, less, CPU time).
 
+``--per-park N`` times N parks of the country three ways, CPU seconds per park: through the public API one by one
+(``load_park(outline=...)`` → ``score_park`` → ``rank_candidates`` → ``park_summary``), through
+``groenkans.batch.score_parks`` one park per task, and as one group of N parks (one read of each layer).
+
 ``--baseline FILE`` also runs an earlier ``groenkans/batch.py`` (e.g. ``git show REV:src/groenkans/batch.py >
 old.py``) serially on the same country, timing each park with the process clock, for a before/after fit.
 """
@@ -103,6 +107,31 @@ def _baseline(path: Path, toml: Path, out: Path) -> tuple[np.ndarray, np.ndarray
     return area.loc[ids].to_numpy(), np.array([per_park[i] for i in ids]), wall, cpu_all - sum(per_park.values())
 
 
+def _per_park(toml: Path, n: int) -> None:
+    import shapely
+
+    cfg = gk.batch.read_batch_config(toml)
+    parks = gk.readers.read_outline(cfg["parks_path"], cfg["parks_layer"]).head(n)
+    tasks = [(str(r["RIN_NUMMER"]), str(r["PLAN_NAAM"]), shapely.to_wkb(r.geometry)) for _, r in parks.iterrows()]
+    conf = cfg["config"].to_dict()
+    gk.batch.score_parks(tasks[:1], cfg["manifest"], conf)  # imports and compiled kernels loaded before timing
+    c0 = time.process_time()
+    for pid, name, wkb in tasks:
+        park = gk.load_park(cfg["manifest"], outline=shapely.from_wkb(wkb), park_id=pid, name=name)
+        parcels = gk.score_park(park)
+        gk.park_summary(park, parcels, gk.rank_candidates(park, parcels))
+    api = (time.process_time() - c0) / n
+    c0 = time.process_time()
+    for t in tasks:
+        gk.batch.score_parks([t], cfg["manifest"], conf)
+    single = (time.process_time() - c0) / n
+    c0 = time.process_time()
+    gk.batch.score_parks(tasks, cfg["manifest"], conf)
+    grouped = (time.process_time() - c0) / n
+    print(f"per park, {n} parks, CPU-s: public API one by one {api:.3f}; score_parks one per task {single:.3f}; "
+          f"score_parks one group of {n} {grouped:.3f}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--parks", type=int, default=200)
@@ -110,6 +139,7 @@ def main() -> None:
     ap.add_argument("--group-size", type=int, default=gk.batch.GROUP_SIZE)
     ap.add_argument("--park-size", type=float, nargs=2, default=(300.0, 900.0), metavar=("MIN_M", "MAX_M"))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--per-park", type=int, metavar="N", help="also time N parks three ways (see above)")
     ap.add_argument("--baseline", type=Path, help="an earlier groenkans/batch.py to run serially for comparison")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -131,6 +161,8 @@ def main() -> None:
     _report(f"this batch (--workers {args.workers}, --group-size {args.group_size})", km2, cpu, wall, max(parent, 0.0),
             args.workers, result.peak_rss_mb, result.peak_rss_mb_batch)
     print(f"  (worker processes' CPU from the OS: {_cpu_children() - c_children:.1f} s)")
+    if args.per_park:
+        _per_park(toml, args.per_park)
     if args.baseline:
         bkm2, bcpu, bwall, bparent = _baseline(args.baseline, toml, work / "out_baseline")
         _report(f"baseline {args.baseline.name} (serial)", bkm2, bcpu, bwall, bparent, 1, float("nan"),
