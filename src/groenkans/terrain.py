@@ -91,6 +91,10 @@ def _priority_flood(dem: np.ndarray, valid: np.ndarray) -> np.ndarray:
     pit = np.empty(n, dtype=np.int64)  # FIFO of raised cells: each cell enters at most once
     size = 0
     # Seeds: valid cells on the grid edge or next to nodata (both are nodata neighbours here) drain at their level.
+    # There can be millions (AHN has nodata at every building and ditch), so they are sorted once and merged with
+    # the heap instead of being pushed on it: the heap then holds only the spill points found later.
+    ns = 0
+    seeds = np.empty(n, dtype=np.int64)
     for r in range(H):
         for c in range(W):
             j = (r + 1) * W2 + c + 1
@@ -99,15 +103,24 @@ def _priority_flood(dem: np.ndarray, valid: np.ndarray) -> np.ndarray:
             for k in range(8):
                 if not ok[j + off[k]]:
                     closed[j] = True
-                    size = _push(hv, hi, size, z[j], j)
+                    seeds[ns] = j
+                    ns += 1
                     break
+    seeds = seeds[:ns]
+    seed_z = z[seeds]
+    seeds = seeds[np.argsort(seed_z, kind="mergesort")]
+    seed_z = z[seeds]
+    sp = 0
     stack = np.empty(n, dtype=np.int64)  # cells found upslope, traced without the heap (Zhou et al. 2016)
     p_head = 0
     p_tail = 0
-    while size > 0 or p_head < p_tail:
+    while size > 0 or p_head < p_tail or sp < ns:
         if p_head < p_tail:
             cell = pit[p_head]
             p_head += 1
+        elif sp < ns and (size == 0 or seed_z[sp] <= hv[0]):
+            cell = seeds[sp]
+            sp += 1
         else:
             cell = hi[0]
             size = _pop(hv, hi, size)
