@@ -33,7 +33,7 @@ MM_HALF = 0.5 * MM_OPEN + 0.5 * (70.0 - 4.0 - 10.0 * 2)  # half open paving, hal
 
 
 def _room(area_m2: float) -> float:
-    return 1.0 - math.exp(-area_m2 / 500.0)
+    return min(1.0, max(0.0, math.log(max(area_m2, 10.0) / 10.0) / math.log(10000.0 / 10.0)))  # ln(A/10) / ln(1000)
 
 
 def _park() -> Park:
@@ -61,9 +61,9 @@ def test_depave_changes_paving_runoff_and_needs_as_expected() -> None:
     assert d["water_need_after"] == pytest.approx(0.5 * MM_GREEN / 70.0)
     assert d["water_need_delta"] == pytest.approx(-0.426786, abs=1e-6)
     assert d["storage_need_m3_delta"] == pytest.approx(-100 * 0.06)
-    # heat need: unshaded paving 0.5 -> 0 (x 0.2); the 200 m² of green becomes a cool place on the parcel (x 0.2);
-    # land-cover cooling capacity 0.16 -> 0.30 (x 0.6)
-    assert d["heat_need_delta"] == pytest.approx(-0.2 * 0.5 - 0.2 * 1.0 - 0.6 * (0.30 - 0.16))
+    # heat need: unshaded paving 0.5 -> 0 (x 0.2); land-cover cooling capacity 0.16 -> 0.30 (x 0.6); the 200 m² of
+    # green has no tree, so it is no (shaded) cool place and that part stays
+    assert d["heat_need_delta"] == pytest.approx(-0.2 * 0.5 - 0.6 * (0.30 - 0.16))
     # room: 100 m² depavable before, none after (heat, water, biodiversity: existing green is no water room)
     assert d["heat_room_before"] == pytest.approx(_room(100.0)) and d["heat_room_after"] == pytest.approx(0.0)
     assert d["biodiversity_room_after"] == pytest.approx(0.0)
@@ -81,7 +81,7 @@ def test_depave_reports_the_benefit() -> None:
     assert b["depaved_m2"] == pytest.approx(100.0) and b["greened_m2"] == pytest.approx(100.0)
     assert b["stored_m3"] == 0.0
     assert b["runoff_reduction_m3"] == pytest.approx(100 * (MM_CLOSED - MM_GREEN) / 1000)
-    assert b["heat_need_after"] - b["heat_need_before"] == pytest.approx(-0.2 * 0.5 - 0.2 * 1.0 - 0.6 * (0.30 - 0.16))
+    assert b["heat_need_after"] - b["heat_need_before"] == pytest.approx(-0.2 * 0.5 - 0.6 * (0.30 - 0.16))
     assert b["water_need_before"] == pytest.approx(0.5 * (MM_CLOSED + MM_GREEN) / 2 / 70.0 + 0.5 * 0.5)
     assert b["water_need_after"] == pytest.approx(0.5 * MM_GREEN / 70.0)
     assert r.changes == [{"kind": "depave", "area_m2": pytest.approx(100.0), "stored_m3": 0.0}]
