@@ -146,9 +146,8 @@ def load_table(source: str | os.PathLike[str] | pd.DataFrame | None = None) -> p
     return out.reset_index(drop=True)
 
 
-def _row(table: pd.DataFrame, key: str, kind: str) -> pd.Series | None:
-    hit = table[(table["key"] == key) & (table["kind"] == kind)]
-    return None if hit.empty else hit.iloc[0]
+def _rows(table: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(str(r["key"]), str(r["kind"])): r for r in table.to_dict("records")}
 
 
 def _composition(sites: gpd.GeoDataFrame, park: Any) -> tuple[pd.DataFrame, pd.Series]:
@@ -245,7 +244,11 @@ def business_case(sites: gpd.GeoDataFrame, config: Config | None = None, *, park
     r_green = runoff["groen"]
     comp, assumed = _composition(sites, park)
     area = pd.Series(np.asarray(sites.geometry.area), index=sites.index)
-    trees = _row(tab, "trees_per_m2", "density")
+    rows = _rows(tab)
+    trees = rows.get(("trees_per_m2", "density"))
+    benefit_rows: dict[str, list[dict[str, Any]]] = {
+        m: [r for r in rows.values() if r["kind"] == "benefit" and r["unit"] == "EUR/m2/yr" and r["measure"] in (m, "all")]
+        for m in MEASURES}
     rec: dict[str, list[Any]] = {c: [] for c in BC_COLUMNS}
     for sid, row in sites.iterrows():
         measure = _measure(row)
@@ -270,16 +273,16 @@ def business_case(sites: gpd.GeoDataFrame, config: Config | None = None, *, park
         cost = [0.0, 0.0]
         excludes = []
         for key, size in _COST_PARTS[measure]:
-            r = _row(tab, key, "cost")
+            r = rows.get((key, "cost"))
             if r is None:
                 excludes.append(key)
                 continue
             cost[0] += r["low"] * sizes[size]
             cost[1] += r["high"] * sizes[size]
         upkeep_key = "wadi" if measure == "wadi" else ("planting" if measure != "tiny_forest" else "tiny_forest")
-        up = _row(tab, upkeep_key, "maintenance")
-        co2 = _row(tab, "co2", "benefit") if measure == "tiny_forest" else None
-        benefits = tab[(tab["kind"] == "benefit") & (tab["unit"] == "EUR/m2/yr") & tab["measure"].isin([measure, "all"])]
+        up = rows.get((upkeep_key, "maintenance"))
+        co2 = rows.get(("co2", "benefit")) if measure == "tiny_forest" else None
+        benefits = benefit_rows[measure]
         rec["bc_measure"].append(measure)
         rec["depave_m2"].append(depave)
         rec["new_green_m2"].append(green)
@@ -295,8 +298,8 @@ def business_case(sites: gpd.GeoDataFrame, config: Config | None = None, *, park
         rec["upkeep_high_eur_yr"].append(up["high"] * green if up is not None else np.nan)
         rec["co2_low_kg_yr"].append(co2["low"] * green if co2 is not None else np.nan)
         rec["co2_high_kg_yr"].append(co2["high"] * green if co2 is not None else np.nan)
-        rec["benefit_low_eur_yr"].append(float(benefits["low"].sum()) * green if len(benefits) else np.nan)
-        rec["benefit_high_eur_yr"].append(float(benefits["high"].sum()) * green if len(benefits) else np.nan)
+        rec["benefit_low_eur_yr"].append(sum(b["low"] for b in benefits) * green if benefits else np.nan)
+        rec["benefit_high_eur_yr"].append(sum(b["high"] for b in benefits) * green if benefits else np.nan)
         rec["cost_excludes"].append(",".join(excludes))
         rec["paved_assumed"].append(bool(assumed[sid]))
     for col in BC_COLUMNS:

@@ -67,7 +67,7 @@ p { margin: 0 0 2mm 0; }
 .muted, .made { color: #636363; font-size: 8.5pt; }
 figure { margin: 0 0 3mm 0; break-inside: avoid; page-break-inside: avoid; }
 figure img { max-width: 100%; display: block; margin: 0 auto; }
-figure.parkmap img { max-height: 150mm; }
+figure.parkmap img { max-height: 162mm; }
 figure.detail img { max-height: 92mm; }
 figcaption { font-size: 8.5pt; color: #444; margin-top: 1mm; }
 .source { display: block; color: #636363; font-size: 7.5pt; margin-top: 0.5mm; }

@@ -26,6 +26,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
@@ -240,8 +241,9 @@ def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = N
     """
     lang = resolve_language(lang)
     if ax is None:
+        # the base canvas while drawing (geopandas asks for a redraw after every layer; the base canvas skips it),
+        # an Agg canvas once everything is in place (for the legend's extent and for saving)
         fig = Figure(figsize=figsize, dpi=dpi)
-        FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         fig.subplots_adjust(left=0.02, right=0.98, top=0.95 if title else 0.99, bottom=0.02)
     else:
@@ -261,8 +263,11 @@ def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = N
     breaks = score_classes(values, classes)
     colours = _class_colours(len(breaks) - 1)
     cls = np.clip(np.searchsorted(breaks, values.to_numpy(), side="right") - 1, 0, len(colours) - 1)
-    fill = [colours[c] if np.isfinite(v) else _NO_SCORE for c, v in zip(cls, values.to_numpy(), strict=True)]
-    parcels.plot(ax=ax, color=fill, edgecolor="none", zorder=2)
+    fill = pd.Series([colours[c] if np.isfinite(v) else _NO_SCORE for c, v in zip(cls, values.to_numpy(), strict=True)],
+                     index=parcels.index)
+    # classes come from all parcels, so a detail map has the park map's colours; only what is in view is drawn
+    parcels = parcels.cx[extent[0]:extent[2], extent[1]:extent[3]]
+    parcels.plot(ax=ax, color=fill.loc[parcels.index].tolist(), edgecolor="none", zorder=2)
     for name, z in (("water", 3), ("roads", 3), ("green", 4), ("buildings", 5)):
         if name in ctx:
             ctx[name].plot(ax=ax, zorder=z, **_STYLE[name])
@@ -311,6 +316,8 @@ def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = N
         leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(pos.x0, pos.y0 - 0.005), ncol=3,
                          fontsize=8, title=message(key, lang, column=describe(column, lang)[0]), title_fontsize=8,
                          frameon=False, alignment="left")
+        if type(fig.canvas) is FigureCanvasBase:
+            FigureCanvasAgg(fig)
         renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
         y_attr = pos.y0 - 0.01
         if renderer is not None:
@@ -318,6 +325,8 @@ def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = N
             y_attr = lb.y0 / (fig.get_figheight() * fig.dpi) - 0.005
         text = message("map.attribution" if ctx else "map.attribution_nobgt", lang)
         attribution = fig.text(pos.x1, y_attr, text, fontsize=7, color="#555555", ha="right", va="top")
+    if type(fig.canvas) is FigureCanvasBase:
+        FigureCanvasAgg(fig)
     fig.groenkans = {"markers": markers, "legend": leg, "attribution": attribution}  # type: ignore[attr-defined]
     return fig
 
