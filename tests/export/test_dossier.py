@@ -106,6 +106,11 @@ def _pdf_site_pages(pdf: Path, word: str) -> list[str]:
     return [p.strip().splitlines()[0].strip() for p in pages if p.strip() and re.match(rf"\s*{word} \d", p.strip())]
 
 
+def _pdf_pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True).stdout.decode()
+    return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+
+
 @needs_chromium
 @needs_poppler
 def test_demo_dossier_in_chromium(demo, tmp_path: Path) -> None:
@@ -118,6 +123,7 @@ def test_demo_dossier_in_chromium(demo, tmp_path: Path) -> None:
     assert pdf.read_bytes()[:5] == b"%PDF-"
     titles = _pdf_site_pages(pdf, "Plek")
     assert [t.split()[1].rstrip(":") for t in titles] == ["1", "2", "3", "4", "5"]  # one printed page per site
+    assert _pdf_pages(pdf) == 9  # glance, map, five sites, comparison, how to read: nothing spills over
     # a screenshot of the page as a browser shows it: not blank
     png = html_to_pdf(out, tmp_path / "shot.png", screenshot=True)
     import matplotlib.image as mpimg
@@ -140,9 +146,7 @@ def test_laagraven_dossier_in_chromium(laagraven, tmp_path: Path) -> None:
     titles = re.findall(r'<section class="page site" id="site-\d"><h2>Plek \d: bij ([^<]+)</h2>', text)
     assert len(titles) == 5 and set(titles) <= streets
     assert len(_pdf_site_pages(out.with_suffix(".pdf"), "Plek")) == 5
-    pages = subprocess.run(["pdfinfo", str(out.with_suffix(".pdf"))], capture_output=True, check=True).stdout.decode()
-    n_pages = int(re.search(r"Pages:\s+(\d+)", pages).group(1))
-    assert n_pages == 1 + 1 + 5 + 1 + 1  # glance, map, five sites, comparison, how to read: nothing spills over
+    assert _pdf_pages(out.with_suffix(".pdf")) == 1 + 1 + 5 + 1 + 1  # glance, map, five sites, comparison, how to read
     import matplotlib.image as mpimg
 
     img = mpimg.imread(html_to_pdf(out, tmp_path / "shot.png", screenshot=True))

@@ -67,7 +67,9 @@ p { margin: 0 0 2mm 0; }
 .muted, .made { color: #636363; font-size: 8.5pt; }
 figure { margin: 0 0 3mm 0; break-inside: avoid; page-break-inside: avoid; }
 figure img { max-width: 100%; display: block; margin: 0 auto; }
-figure.parkmap img { max-height: 162mm; }
+figure.parkmap img { max-height: 155mm; }
+table.rank { font-size: 8.5pt; }
+table.rank td:first-child { white-space: nowrap; }
 figure.detail img { max-height: 92mm; }
 figcaption { font-size: 8.5pt; color: #444; margin-top: 1mm; }
 .source { display: block; color: #636363; font-size: 7.5pt; margin-top: 0.5mm; }
@@ -469,7 +471,7 @@ def _compare(top: gpd.GeoDataFrame, names: list[str], lang: str) -> str:
             f'<p class="note">{_esc(message("dossier.case.indicative", lang))}</p></section>')
 
 
-def _ranking(parcels: gpd.GeoDataFrame, profile: str, lang: str, n: int = 10) -> str:
+def _ranking(parcels: gpd.GeoDataFrame, profile: str, lang: str, n: int = 8) -> str:
     if "total_score" not in parcels.columns:
         return ""
     from groenkans.export.columns import describe
@@ -480,7 +482,7 @@ def _ranking(parcels: gpd.GeoDataFrame, profile: str, lang: str, n: int = 10) ->
         f"<th class='num'>{_esc(describe(c, lang)[0])}</th>" for c in cols)
     rows = "".join("<tr><td>" + _esc(pid) + "</td>" + "".join(f"<td class='num'>{_esc(_num(r[c], lang))}</td>" for c in cols)
                    + "</tr>" for pid, r in top.iterrows())
-    return (f'<h3>{_esc(message("dossier.ranking.title", lang))}</h3><figure><table><tr>{th}</tr>{rows}</table>'
+    return (f'<h3>{_esc(message("dossier.ranking.title", lang))}</h3><figure><table class="rank"><tr>{th}</tr>{rows}</table>'
             f'<figcaption><span class="source">{_esc(message("dossier.ranking.source", lang, profile=profile))}'
             f"</span></figcaption></figure>")
 

@@ -444,17 +444,18 @@ class OfflineMap:
     Shown by Jupyter through ``_repr_html_``; :meth:`save` writes it as a standalone page.
     """
 
-    def __init__(self, body: str, title: str) -> None:
+    def __init__(self, body: str, title: str, inputs: Sequence[str] = ()) -> None:
         self.body = body
         self.title = title
+        self.inputs = list(inputs)
 
     def _repr_html_(self) -> str:
         return self.body
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-        """Write a standalone HTML page (atomically; refuses to overwrite unless asked)."""
+        """Write a standalone HTML page (atomically; refuses to overwrite unless asked, and never onto an input)."""
         path = Path(path)
-        check_target(path, overwrite=overwrite, what="map page")
+        check_target(path, overwrite=overwrite, inputs=self.inputs, what="map page")
         page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(self.title)}</title></head>'
                 f"<body>{self.body}</body></html>")
         with atomic_path(path) as tmp:
@@ -559,7 +560,8 @@ def explore(parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None = None, *,
             f'background:#fafafa" xmlns="http://www.w3.org/2000/svg">{"".join(paths)}{"".join(marks)}</svg>'
             f"<div>{html.escape(describe(column, lang)[0])}: {legend_html}</div>"
             f"<script>{script}</script></div>")
-    return OfflineMap(body, message("map.title", lang, park=str(parcels.attrs.get("groenkans", {}).get("park", ""))))
+    return OfflineMap(body, message("map.title", lang, park=str(parcels.attrs.get("groenkans", {}).get("park", ""))),
+                      inputs_of(parcels, sites))
 
 
 def _json_markers(markers: list[dict[str, Any]]) -> str:
