@@ -56,8 +56,17 @@ def main() -> None:
     ap.add_argument("--mpix", type=float, nargs="+", default=[1, 4, 16])
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    from groenkans.indicators.water import fill_depressions as fill_reconstruction
     from groenkans.terrain import fill_depressions
+
+    def fill_reconstruction(dem: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Morphological reconstruction by erosion (scikit-image), seeded at the edge and at nodata."""
+        from skimage.morphology import reconstruction
+
+        work = np.where(valid, dem, -1e6)
+        seed = np.full_like(work, work.max())
+        seed[0, :], seed[-1, :], seed[:, 0], seed[:, -1] = work[0, :], work[-1, :], work[:, 0], work[:, -1]
+        seed[~valid] = work[~valid]
+        return np.where(valid, reconstruction(seed, work, method="erosion"), dem)
 
     small, small_valid = make_dem(0.01)
     fill_depressions(small, small_valid)  # load or compile the kernel

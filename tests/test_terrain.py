@@ -6,8 +6,19 @@ import numpy as np
 import pytest
 
 from groenkans.errors import InputError
-from groenkans.indicators.water import fill_depressions as fill_reconstruction
 from groenkans.terrain import fill_depressions
+
+
+def fill_reconstruction(dem: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The reference: morphological reconstruction by erosion (scikit-image, 8-connected), seeded at the grid
+    edge and at nodata cells, as groenkans computed depressions before the priority-flood."""
+    from skimage.morphology import reconstruction
+
+    work = np.where(valid, dem, -1e6)  # nodata acts as an outlet, like the raster edge
+    seed = np.full_like(work, work.max())
+    seed[0, :], seed[-1, :], seed[:, 0], seed[:, -1] = work[0, :], work[-1, :], work[:, 0], work[:, -1]
+    seed[~valid] = work[~valid]
+    return np.where(valid, reconstruction(seed, work, method="erosion"), dem)
 
 
 def test_pit_fills_to_its_rim() -> None:
