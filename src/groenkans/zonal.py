@@ -51,7 +51,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import geopandas as gpd
 import numpy as np
@@ -356,6 +356,120 @@ def _plan_tiles(state: dict[str, Any]) -> list[tuple[np.ndarray, tuple[int, int,
     return out
 
 
+_Job = tuple[_Grid, dict[str, Any], np.ndarray, tuple[int, int, int, int]]
+
+
+def _open_layers(rasters: Mapping[str, Any], layers: list[str], parcels_crs: Any,
+                 ranges: Mapping[str, tuple[float, float]]) -> tuple[dict[tuple[Any, ...], _Grid], dict[str, _Layer]]:
+    """Open every raster once up front: CRS, grid and readability are checked before any work."""
+    grids: dict[tuple[Any, ...], _Grid] = {}
+    infos: dict[str, _Layer] = {}
+    for layer in layers:
+        ds, close = _open(rasters[layer], layer)
+        try:
+            _check_crs(ds, layer, parcels_crs)
+            grids.setdefault(_grid_key(ds, layer), _Grid(ds.transform, ds.width, ds.height, [])).layers.append(layer)
+            infos[layer] = _layer_info(ds, layer, ranges)
+        finally:
+            if close:
+                ds.close()
+    return grids, infos
+
+
+class _Pass:
+    """One tiled pass: reads each tile of each layer once, runs the kernel, merges the partial results.
+
+    One handle per layer, shared by the threads under a lock: a rasterio dataset is not thread-safe, and one
+    handle per layer means GDAL decodes each tile once (its block cache is per handle). Two threads still
+    overlap: one decodes a layer while the other decodes another or runs the (GIL-free) kernel.
+    """
+
+    def __init__(self, rasters: Mapping[str, Any], infos: dict[str, _Layer], rings: _Rings) -> None:
+        self.rasters, self.infos, self.rings = rasters, infos, rings
+        self.handles: dict[str, tuple[Any, threading.Lock]] = {}
+
+    def __enter__(self) -> Self:
+        try:
+            for layer in self.infos:
+                self.handles[layer] = (_open(self.rasters[layer], layer)[0], threading.Lock())
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for layer, (ds, _) in self.handles.items():
+            if ds is not self.rasters[layer]:  # a dataset the caller opened stays open
+                ds.close()
+        self.handles = {}
+
+    def read(self, layer: str, window: Window, out: np.ndarray) -> None:
+        """Band 1 of ``layer`` over ``window`` into ``out``: masked cells NaN, packed values unpacked."""
+        ds, lock = self.handles[layer]
+        info = self.infos[layer]
+        try:
+            with lock:
+                ds.read(1, window=window, out=out)
+                mask = ds.read_masks(1, window=window) if info.masked else None
+        except RasterioIOError as exc:
+            raise CorruptFileError(f"raster '{layer}' ({ds.name}): read failed ({exc}); the file is probably truncated") from None
+        if mask is None and not info.scaled:
+            return  # nodata and NaN are left to the kernel
+        bad = mask == 0 if mask is not None else np.zeros(out.shape, dtype=bool)
+        if info.has_nodata:
+            bad |= out == info.nodata  # the raw (packed) value
+        if info.scaled:
+            out *= info.scale
+            out += info.offset
+        out[bad] = np.nan
+
+    def run(self, job: _Job) -> tuple[_Job, tuple[np.ndarray, ...]]:
+        """Read one tile of every layer of a grid and compute its parcels' partial statistics (any thread)."""
+        grid, st, idx, (wr0, wc0, wr1, wc1) = job
+        k, L = len(idx), len(grid.layers)
+        local = (_coverage.new_base(k, L), np.full((k, L, st["q"].shape[1]), np.nan),
+                 np.zeros((k, L, st["above"].shape[1])), np.zeros((k, L, st["below"].shape[1])))
+        h, w = wr1 - wr0, wc1 - wc0
+        values = np.empty((L, h, w), dtype=st["dtype"])
+        for li, layer in enumerate(grid.layers):
+            self.read(layer, Window(wc0, wr0, w, h), values[li])
+        rings = self.rings
+        spill = _coverage.chunk_stats(st["gx"], st["gy"], rings.ring_off, rings.parcel_ring_off, idx, st["pr0"], st["pc0"],
+                                      st["pr1"], st["pc1"], values, wr0, wc0, st["nodata"], st["has_nodata"], st["lo"],
+                                      st["hi"], st["q"], st["above"], st["below"], st["want_sort"], *local)
+        return job, (*local, *spill)
+
+    @staticmethod
+    def merge(done: tuple[_Job, tuple[np.ndarray, ...]]) -> None:
+        """Add a tile's partial results to its grid's totals (main thread only, in job order)."""
+        (_, st, idx, _), (base, out_q, out_above, out_below, spill_v, spill_w, spill_off, spill_n) = done
+        b = st["base"]
+        for s in (0, 1, 2, 5, 6):
+            b[idx, :, s] += base[:, :, s]
+        for s in (3, 7):
+            b[idx, :, s] = np.minimum(b[idx, :, s], base[:, :, s])
+        for s in (4, 8):
+            b[idx, :, s] = np.maximum(b[idx, :, s], base[:, :, s])
+        st["out_above"][idx] += out_above
+        st["out_below"][idx] += out_below
+        st["out_q"][idx] = np.where(~np.isnan(out_q), out_q, st["out_q"][idx])
+        # Quantiles of parcels spread over tiles: keep this tile's values; select after the parcel's last tile.
+        pending = st["pending"]
+        for pk, li in zip(*np.nonzero(spill_n), strict=True):
+            o, m = spill_off[pk, li], spill_n[pk, li]
+            part = (spill_v[o:o + m].copy(), spill_w[o:o + m].copy())  # copies: the tile's buffer is freed now
+            pending.setdefault(int(idx[pk]), {}).setdefault(int(li), []).append(part)
+        st["remaining"][idx] -= 1
+        for p in idx[st["remaining"][idx] == 0]:
+            for li, parts in pending.pop(int(p), {}).items():
+                v = np.concatenate([a for a, _ in parts])
+                wts = np.concatenate([c for _, c in parts])
+                _coverage.weighted_quantiles(v, wts, st["q"][li], st["out_q"][p, li])
+
+
 def _finish(grid: _Grid, st: dict[str, Any], rings: _Rings, requested: dict[str, list[tuple[str, str, float]]]) -> dict[str, np.ndarray]:
     """Turn the kernel's sums into the requested columns."""
     t = grid.transform
@@ -513,20 +627,8 @@ def zonal_stats(
     valid_geom = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if n else np.zeros(0, dtype=bool)
     rings = _rings(np.where(valid_geom, geoms, np.array(None, dtype=object)) if n else geoms)
 
-    # Open every raster once up front: CRS and readability are checked before any work.
-    grids: dict[tuple[Any, ...], _Grid] = {}
-    infos: dict[str, _Layer] = {}
-    for layer in layers:
-        ds, close = _open(rasters[layer], layer)
-        try:
-            _check_crs(ds, layer, parcels.crs)
-            grids.setdefault(_grid_key(ds, layer), _Grid(ds.transform, ds.width, ds.height, [])).layers.append(layer)
-            infos[layer] = _layer_info(ds, layer, ranges)
-        finally:
-            if close:
-                ds.close()
-
-    jobs: list[tuple[_Grid, dict[str, Any], np.ndarray, tuple[int, int, int, int]]] = []
+    grids, infos = _open_layers(rasters, layers, parcels.crs, ranges)
+    jobs: list[_Job] = []
     states: list[dict[str, Any]] = []
     for grid in grids.values():
         state = _grid_state(grid, rings, valid_geom, requested, infos)
@@ -535,84 +637,16 @@ def zonal_stats(
         state["dtype"] = "float32" if plain else "float64"
         states.append(state)
         jobs.extend((grid, state, idx, win) for idx, win in _plan_tiles(state))
-    # One handle per layer, shared by the threads under a lock: a rasterio dataset is not thread-safe, and one
-    # handle per layer means GDAL decodes each tile once (its block cache is per handle). Two threads still
-    # overlap: one decodes a layer while the other decodes another or runs the (GIL-free) kernel.
-    handles = {layer: (_open(rasters[layer], layer)[0], threading.Lock()) for layer in layers}
-
-    def read(layer: str, window: Window, out: np.ndarray) -> None:
-        ds, lock = handles[layer]
-        info = infos[layer]
-        try:
-            with lock:
-                ds.read(1, window=window, out=out)
-                mask = ds.read_masks(1, window=window) if info.masked else None
-        except RasterioIOError as exc:
-            raise CorruptFileError(f"raster '{layer}' ({ds.name}): read failed ({exc}); the file is probably truncated") from None
-        if mask is None and not info.scaled:
-            return  # nodata and NaN are left to the kernel
-        bad = mask == 0 if mask is not None else np.zeros(out.shape, dtype=bool)
-        if info.has_nodata:
-            bad |= out == info.nodata  # the raw (packed) value
-        if info.scaled:
-            out *= info.scale
-            out += info.offset
-        out[bad] = np.nan
-
-    def run(job: tuple[_Grid, dict[str, Any], np.ndarray, tuple[int, int, int, int]]) -> tuple[Any, tuple[np.ndarray, ...]]:
-        grid, st, idx, (wr0, wc0, wr1, wc1) = job
-        k, L = len(idx), len(grid.layers)
-        local = (_coverage.new_base(k, L), np.full((k, L, st["q"].shape[1]), np.nan),
-                 np.zeros((k, L, st["above"].shape[1])), np.zeros((k, L, st["below"].shape[1])))
-        h, w = wr1 - wr0, wc1 - wc0
-        values = np.empty((L, h, w), dtype=st["dtype"])
-        for li, layer in enumerate(grid.layers):
-            read(layer, Window(wc0, wr0, w, h), values[li])
-        spill = _coverage.chunk_stats(st["gx"], st["gy"], rings.ring_off, rings.parcel_ring_off, idx, st["pr0"], st["pc0"],
-                                      st["pr1"], st["pc1"], values, wr0, wc0, st["nodata"], st["has_nodata"], st["lo"],
-                                      st["hi"], st["q"], st["above"], st["below"], st["want_sort"], *local)
-        return job, (*local, *spill)
-
-    def merge(done: tuple[Any, tuple[np.ndarray, ...]]) -> None:
-        (_, st, idx, _), (base, out_q, out_above, out_below, spill_v, spill_w, spill_off, spill_n) = done
-        # In the main thread only: a parcel read in several tiles gets its partial sums added here.
-        b = st["base"]
-        for s in (0, 1, 2, 5, 6):
-            b[idx, :, s] += base[:, :, s]
-        for s in (3, 7):
-            b[idx, :, s] = np.minimum(b[idx, :, s], base[:, :, s])
-        for s in (4, 8):
-            b[idx, :, s] = np.maximum(b[idx, :, s], base[:, :, s])
-        st["out_above"][idx] += out_above
-        st["out_below"][idx] += out_below
-        has_q = ~np.isnan(out_q)
-        st["out_q"][idx] = np.where(has_q, out_q, st["out_q"][idx])
-        # Quantiles of parcels spread over tiles: keep this tile's values; sort them all after the parcel's last tile.
-        pending = st["pending"]
-        for pk, li in zip(*np.nonzero(spill_n), strict=True):
-            o, m = spill_off[pk, li], spill_n[pk, li]
-            pending.setdefault(int(idx[pk]), {}).setdefault(int(li), []).append((spill_v[o:o + m], spill_w[o:o + m]))
-        st["remaining"][idx] -= 1
-        for p in idx[st["remaining"][idx] == 0]:
-            for li, parts in pending.pop(int(p), {}).items():
-                v = np.concatenate([a for a, _ in parts])
-                wts = np.concatenate([c for _, c in parts])
-                _coverage.weighted_quantiles(v, wts, st["q"][li], st["out_q"][p, li])
-
     log.debug("zonal_stats: %d parcels, %d layers on %d grid(s), %d jobs", n, len(layers), len(grids), len(jobs))
     workers = max(1, min(threads or min(2, os.cpu_count() or 1), len(jobs) or 1))
-    try:
+    with _Pass(rasters, infos, rings) as tiled:
         if workers > 1:
             with ThreadPoolExecutor(workers) as pool:
-                for done in _progress(pool.map(run, jobs), progress, len(jobs)):
-                    merge(done)
+                for done in _progress(pool.map(tiled.run, jobs), progress, len(jobs)):
+                    tiled.merge(done)
         else:
             for job in _progress(jobs, progress, len(jobs)):
-                merge(run(job))
-    finally:
-        for layer, (ds, _) in handles.items():
-            if ds is not rasters[layer]:
-                ds.close()
+                tiled.merge(tiled.run(job))
     columns: dict[str, np.ndarray] = {}
     for grid, state in zip(grids.values(), states, strict=True):
         _report_ranges(grid, state, infos)
