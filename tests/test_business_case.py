@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import geopandas as gpd
@@ -173,3 +174,17 @@ def test_paved_area_of_real_sites_matches_shapely() -> None:
         share = bc.loc[sid, "new_green_m2"] / row.geometry.area
         assert bc.loc[sid, "depave_m2"] == pytest.approx(paved * share, rel=1e-6, abs=0.5), sid
         assert not bc.loc[sid, "paved_assumed"]
+
+
+def test_one_forest_of_practical_size_and_a_wadi_sized_to_its_need() -> None:
+    rows = _rows()
+    cfg = gk.Config()
+    big = business_case(_site(box(0, 0, 50, 40), tiny_forest=True, tiny_forest_area_m2=1800.0)).loc["S1"]
+    size = float(rows[("tiny_forest_area", "size")]["high"])
+    assert big["new_green_m2"] == pytest.approx(min(1800.0, size))
+    assert big["cost_high_eur"] == pytest.approx(big["new_green_m2"] * float(rows[("tiny_forest", "cost")]["high"]))
+    # a 200 m² site whose paved catchment needs 30 m³: a wadi of 30 / 0.30 = 100 m² holds it
+    wadi = business_case(_site(box(0, 0, 20, 10), wadi=True, tiny_forest=False, wadi_need_m3=30.0), cfg).loc["S1"]
+    assert wadi["new_green_m2"] == pytest.approx(30.0 / cfg.sites.wadi_depth_m)
+    assert wadi["water_stored_m3"] == pytest.approx(30.0)
+    assert wadi["cost_low_eur"] == pytest.approx(100.0 * float(rows[("wadi", "cost")]["low"]))

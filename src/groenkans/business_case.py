@@ -6,7 +6,9 @@ meeting place). From the site's own geometry and attributes:
 
 * ``depave_m2``: paving removed under the measure (the paved share of the site, from the park's BGT surfaces
   when the park is given; without it every m² of the site counts as closed paving and ``paved_assumed`` is true);
-* ``new_green_m2``: the measure's area (for a Tiny Forest the part at least 4 m wide, ``tiny_forest_area_m2``);
+* ``new_green_m2``: the measure's area: for a Tiny Forest the part at least 4 m wide (``tiny_forest_area_m2``), at
+  most one forest of the size planted in practice (table row ``tiny_forest_area``, 400 m²); for a wadi the area its
+  catchment needs (``wadi_need_m3`` / ``sites.wadi_depth_m``, at least 30 m², at most the site); else the site;
 * ``trees_planted``: Tiny Forest planting density × area;
 * ``water_stored_m3``: a wadi's storage (area × ``sites.wadi_depth_m``), or what new green ground holds and
   infiltrates in the design storm (the method's water model, :func:`groenkans.indicators.water.runoff_per_class_mm`);
@@ -254,8 +256,18 @@ def business_case(sites: gpd.GeoDataFrame, config: Config | None = None, *, park
         measure = _measure(row)
         site_area = float(area[sid])
         green = site_area
-        if measure == "tiny_forest" and pd.notna(row.get("tiny_forest_area_m2", np.nan)):
-            green = float(row["tiny_forest_area_m2"])
+        if measure == "tiny_forest":
+            if pd.notna(row.get("tiny_forest_area_m2", np.nan)):
+                green = float(row["tiny_forest_area_m2"])
+            tf_size = rows.get(("tiny_forest_area", "size"))
+            if tf_size is not None:
+                green = min(green, float(tf_size["high"]))  # one forest of the size planted in practice
+        elif measure == "wadi" and pd.notna(row.get("wadi_need_m3", np.nan)) and config.sites.wadi_depth_m > 0:
+            # the wadi its catchment needs (catchment × 0.06 m over the wadi depth), within the site
+            from groenkans.candidates import WADI_MIN_AREA_M2
+
+            need_m2 = float(row["wadi_need_m3"]) / float(config.sites.wadi_depth_m)
+            green = min(site_area, max(need_m2, WADI_MIN_AREA_M2))
         scale = green / site_area if site_area > 0 else 0.0
         mix = {cls: float(comp.at[sid, cls]) * scale for cls in _CLASSES}
         depave = sum(m2 * _PAVED.get(cls, 0.0) for cls, m2 in mix.items())

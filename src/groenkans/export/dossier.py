@@ -78,6 +78,8 @@ th, td { text-align: left; padding: 1mm 1.5mm; border-bottom: 1px solid #e0e0e0;
 th { background: #edf8e9; }
 td.num, th.num { text-align: right; }
 td.num { white-space: nowrap; }
+section.compare table { font-size: 8.5pt; }
+section.compare td.num { white-space: normal; }
 .bar { position: relative; height: 3mm; background: linear-gradient(to right, #ffffb2, #fd8d3c, #bd0026);
        border-radius: 1.5mm; margin: 1mm 0 0.5mm 0; }
 .bar span { position: absolute; top: -1mm; width: 1.2mm; height: 5mm; background: #1f2a1f; margin-left: -0.6mm; }
