@@ -50,6 +50,21 @@ def test_mask_band_is_nodata(tmp_path: Path, internal: bool) -> None:
     assert row["r_nodata_frac"] == pytest.approx(4 / 9)
 
 
+def test_alpha_band_is_nodata(tmp_path: Path) -> None:
+    """A grey + alpha GeoTIFF: band 1's mask is the alpha band; alpha 0 (the left column: 1, 4, 7) is nodata."""
+    profile = {"driver": "GTiff", "width": 3, "height": 3, "count": 2, "dtype": "uint8", "crs": "EPSG:28992",
+               "transform": from_origin(0, 3, 1, 1), "alpha": "YES", "photometric": "MINISBLACK"}
+    alpha = np.full((3, 3), 255, dtype="uint8")
+    alpha[:, 0] = 0
+    path = tmp_path / "alpha.tif"
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(NINE.astype("uint8"), 1)
+        dst.write(alpha, 2)
+    z = zonal_stats(parcels_from_boxes(ALL), {"r": path}, stats=["count", "min", "mean"])
+    assert z.loc["A", "r_count"] == pytest.approx(6.0)  # 2, 3, 5, 6, 8, 9
+    assert z.loc["A", "r_min"] == 2.0 and z.loc["A", "r_mean"] == pytest.approx(33 / 6)
+
+
 def test_scale_and_offset_are_applied(tmp_path: Path) -> None:
     """A packed int16 raster: real value = raw × 0.5 + 10; nodata is the RAW value -999."""
     raw = np.array([[100, 200], [-2018, -999]], dtype="int16")  # -> 60, 110, -999 (a real value!), nodata
