@@ -8,6 +8,7 @@ subcommand; -q prints nothing but errors; exit 1 for groenkans errors and 2 for 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -22,8 +23,13 @@ from groenkans import cli
 from groenkans.samples import make_park
 
 
-def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "groenkans", *args], check=False, cwd=cwd, capture_output=True, text=True, timeout=600)
+def run(*args: str, cwd: Path = REPO, lang: str | None = "en") -> subprocess.CompletedProcess[str]:
+    """``groenkans ARGS`` in a fresh process; messages in ``lang`` ($GROENKANS_LANG; None: the default, Dutch)."""
+    env = {k: v for k, v in os.environ.items() if k != "GROENKANS_LANG"}
+    if lang is not None:
+        env["GROENKANS_LANG"] = lang
+    return subprocess.run([sys.executable, "-m", "groenkans", *args], check=False, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +83,12 @@ def test_without_quiet_the_same_run_talks(tiny: Path, tmp_path: Path) -> None:
     assert f"wrote {tmp_path / 'o.gpkg'} (" in res.stdout and "top sites:" in res.stdout
 
 
+def test_messages_about_the_park_are_dutch_by_default(tiny: Path, tmp_path: Path) -> None:
+    res = run("score", str(tiny), str(tmp_path / "o.gpkg"), lang=None)
+    assert res.returncode == 0, res.stderr
+    assert f"geschreven: {tmp_path / 'o.gpkg'} (" in res.stdout and "beste locaties:" in res.stdout
+
+
 def test_verbose_after_the_subcommand_logs_info(tiny: Path, tmp_path: Path) -> None:
     res = run("score", str(tiny), str(tmp_path / "o.gpkg"), "-v")
     assert res.returncode == 0, res.stderr
@@ -95,12 +107,14 @@ def test_every_subcommand_accepts_the_common_options() -> None:
     """Also the subcommands other modules register (batch, ...): they take ``parents=[common]``."""
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert {"demo", "score", "sample", "batch", "country", "fetch"} <= set(sub.choices)
+    assert {"demo", "score", "sample", "batch", "country", "fetch", "report"} <= set(sub.choices)
     for name, p in sub.choices.items():
         options = {s for a in p._actions for s in a.option_strings}
         assert {"-v", "-q", "--overwrite"} <= options, name
     args = parser.parse_args(["batch", "country.toml", "out", "-q", "-v"])
     assert args.quiet and args.verbose == 1 and args.func is not None
+    args = parser.parse_args(["report", "park", "out", "--profile", "water-first", "-q"])  # it scores: --profile too
+    assert args.profile == "water-first" and args.quiet
 
 
 def test_quiet_and_verbose_together_is_a_usage_error(tiny: Path, tmp_path: Path) -> None:

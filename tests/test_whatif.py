@@ -9,7 +9,7 @@ docs/methodology.md §4 for 70 mm in 2 h, not taken from the water module:
 
 Without a water-depth map the water need is 0.5 · runoff_mm / 70 mm + 0.5 · storage lacking / 60 mm (the storage
 lacking is (paved + roof) m² × 0.06 m per m² of parcel).
-Room is 1 - exp(-A / 500 m²) with A the area that could change (methodology §6).
+Room is clip(ln(A / 10 m²) / ln(10,000 m² / 10 m²)) with A the area that could change (methodology §6).
 """
 
 from __future__ import annotations

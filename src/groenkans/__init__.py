@@ -55,6 +55,7 @@ _LAZY = {
     "save_map": "groenkans.export",
     "explore_park": "groenkans.export",
     "write_report": "groenkans.export",
+    "write_dossier": "groenkans.export",
     "run_batch": "groenkans.batch",
     "samples": "groenkans.samples",
     "fetch_park": "groenkans.fetch",
@@ -62,12 +63,6 @@ _LAZY = {
 }
 
 _SUBMODULES = {"samples"}
-
-# Names whose module is still being written: reachable as gk.<name> once it exists, an AttributeError
-# that says so until then; left out of __all__ so ``from groenkans import *`` never fails.
-_COMING = {
-    "write_dossier": "groenkans.export",
-}
 
 if TYPE_CHECKING:  # pragma: no cover
     from groenkans import samples as samples
@@ -80,6 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from groenkans.export import read_metadata as read_metadata
     from groenkans.export import save_map as save_map
     from groenkans.export import to_geopackage as to_geopackage
+    from groenkans.export import write_dossier as write_dossier
     from groenkans.export import write_report as write_report
     from groenkans.fetch import fetch_park as fetch_park
     from groenkans.indicators import compute_indicators as compute_indicators
@@ -95,24 +91,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name) or _COMING.get(name)
+    module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'groenkans' has no attribute {name!r}")
-    if name in _SUBMODULES:  # gk.samples is the module itself
-        value = importlib.import_module(module)
-    else:
-        try:
-            value = getattr(importlib.import_module(module), name)
-        except (ModuleNotFoundError, AttributeError) as exc:
-            if name in _COMING and (not isinstance(exc, ModuleNotFoundError) or exc.name == module):
-                raise AttributeError(f"groenkans.{name} ({module}) is not part of this version of groenkans") from exc
-            raise
+    value = importlib.import_module(module) if name in _SUBMODULES else getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | set(_COMING))
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [
@@ -152,6 +140,7 @@ __all__ = [
     "score_park",
     "to_geopackage",
     "what_if",
+    "write_dossier",
     "write_report",
     "zonal_stats",
 ]

@@ -32,6 +32,7 @@ from typing import Any
 
 from groenkans._version import __version__
 from groenkans.errors import GroenkansError, GroenkansWarning, OutputError, OutputExistsError
+from groenkans.messages import message
 
 log = logging.getLogger("groenkans")
 
@@ -127,7 +128,7 @@ def _score_and_write(park_src: Path, out_gpkg: Path, args: argparse.Namespace, *
             else:
                 raise OutputExistsError(f"{target} exists; pass --overwrite to replace it")
     park = gk.load_park(park_src)
-    _say(args, f"loaded {park!r}")
+    _say(args, message("cli.loaded", park=repr(park)))
     parcels = gk.score_park(park, cfg, progress=not args.quiet)
     sites = gk.rank_candidates(park, parcels, config=cfg)
     summary = gk.park_summary(park, parcels, sites)
@@ -136,20 +137,20 @@ def _score_and_write(park_src: Path, out_gpkg: Path, args: argparse.Namespace, *
         _output_folder(target.parent)
     gk.to_geopackage(parcels, sites, out_gpkg, park=summary, overwrite=args.overwrite,
                      metadata={"config": cfg.to_dict()}, inputs=inputs)
-    _say(args, f"wrote {out_gpkg} ({len(parcels)} parcels, {len(sites)} candidate sites)")
+    _say(args, message("cli.wrote_gpkg", path=out_gpkg, parcels=len(parcels), sites=len(sites)))
     title = f"groenkans: {park.name} ({cfg.profile})"
     if map_path is not None:
         gk.save_map(parcels, sites, map_path, title=title, overwrite=args.overwrite)
-        _say(args, f"wrote {map_path}")
+        _say(args, message("cli.wrote", path=map_path))
     if report_path is not None:
         gk.write_report(parcels, sites, summary, report_path, title=title, overwrite=args.overwrite)
-        _say(args, f"wrote {report_path}")
+        _say(args, message("cli.wrote", path=report_path))
     top = sites[sites["is_top"]].sort_values("top_rank") if "is_top" in sites.columns else sites.head(0)
     if len(top):
-        _say(args, "\ntop sites:")
+        _say(args, "\n" + message("cli.top_sites"))
         for sid, row in top.iterrows():
-            _say(args, f"  {int(row['top_rank'])}. {sid} ({row['area_m2']:.0f} m², score {row['site_score']:.0f}): "
-                       f"{row['reason']}")
+            _say(args, message("cli.top_site", rank=int(row["top_rank"]), site=sid, area=f"{row['area_m2']:.0f}",
+                               score=f"{row['site_score']:.0f}", reason=row["reason"]))
     return EXIT_OK
 
 
@@ -160,7 +161,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
         park = Path(args.out) / "sample_park"
         if not (park / "park.toml").exists():
-            _say(args, f"{DEMO_PARK} not found here; generating the sample park in {park}")
+            _say(args, message("cli.demo_generated", missing=DEMO_PARK, folder=park))
             make_park(park, name="demo", seed=0)
     out = Path(args.out)
     return _score_and_write(park, out / "demo.gpkg", args, map_path=out / "demo.png", report_path=out / "demo.html")
@@ -177,7 +178,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
     paths = make_parks(Path(args.out), parks=args.parks, seed=args.seed, overwrite=args.overwrite)
     for p in paths:
-        _say(args, f"wrote {p}")
+        _say(args, message("cli.wrote", path=p))
     return EXIT_OK
 
 
@@ -207,10 +208,13 @@ def _weights_options(p: argparse.ArgumentParser) -> None:
 def _register_plugins(sub: Any, common: argparse.ArgumentParser) -> None:
     """Subcommands defined next to the code they run: ``add_parser(sub, common)`` each."""
     from groenkans import batch, country, fetch
+    from groenkans.export import dossier
 
     batch.add_parser(sub, common)
     country.add_parser(sub, common)
     fetch.add_parser(sub, common)
+    dossier.add_parser(sub, common)
+    _weights_options(sub.choices["report"])  # the dossier scores the park: the same --profile | --config as score
 
 
 def build_parser() -> argparse.ArgumentParser:
