@@ -28,8 +28,15 @@ def run(*args: str, cwd: Path = REPO, lang: str | None = "en") -> subprocess.Com
     env = {k: v for k, v in os.environ.items() if k != "GROENKANS_LANG"}
     if lang is not None:
         env["GROENKANS_LANG"] = lang
-    return subprocess.run([sys.executable, "-m", "groenkans", *args], check=False, cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "groenkans", *args],
+        check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -165,8 +172,15 @@ def test_score_writes_only_the_named_geopackage(tiny: Path, tmp_path: Path) -> N
 
 
 def test_score_writes_map_and_report_when_asked(tiny: Path, tmp_path: Path) -> None:
-    res = run("score", str(tiny), str(tmp_path / "o.gpkg"), "--map", str(tmp_path / "m.png"),
-              "--report", str(tmp_path / "r.html"))
+    res = run(
+        "score",
+        str(tiny),
+        str(tmp_path / "o.gpkg"),
+        "--map",
+        str(tmp_path / "m.png"),
+        "--report",
+        str(tmp_path / "r.html"),
+    )
     assert res.returncode == 0, res.stderr
     assert _files(tmp_path) == {"o.gpkg", "m.png", "r.html"}
     assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -31,8 +31,13 @@ VENV_BIN = REPO / ".venv" / "bin"
 
 
 def test_there_are_notebooks() -> None:
-    assert [p.stem for p in NOTEBOOKS] == ["01_quickstart", "02_method_and_weights", "03_your_own_park", "04_what_if",
-                                           "05_national_batch"]
+    assert [p.stem for p in NOTEBOOKS] == [
+        "01_quickstart",
+        "02_method_and_weights",
+        "03_your_own_park",
+        "04_what_if",
+        "05_national_batch",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -56,7 +61,9 @@ def _execute(path: Path, cwd: Path) -> Any:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     book = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    client = nbclient.NotebookClient(
+        book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    )
     client.execute()  # raises CellExecutionError naming the cell if any cell fails
     return book
 
@@ -185,7 +192,7 @@ def test_03_your_own_park_shows_the_checks_and_the_real_park(tmp_path: Path) -> 
     assert "Laagraven" in _text(_outputs(book, "park = gk.load_park"))
     report = _table(_outputs(book, "park.report.to_frame()"))
     assert report[0] == ["layer", "kind", "count", "message"] and report[1]
-    classes = _text(_outputs(book, "groupby([\"bgt_type\", \"surface_class\"])"))
+    classes = _text(_outputs(book, 'groupby(["bgt_type", "surface_class"])'))
     assert "begroeidterreindeel" in classes and "gesloten_verhard" in classes
     assert "heat_source" in _text(_outputs(book, "value_counts()"))
     _png(_outputs(book, "gk.plot_park("))
@@ -199,8 +206,11 @@ def test_04_what_if_shows_before_after_words_and_maps(tmp_path: Path) -> None:
     choice = _text(_outputs(book, "choice = sites[sites.is_top]"))
     assert "-S" in choice  # (site id, area)
     diff = _table(_outputs(book, "result.diff[["))
-    names = [f"{c}_{w}" for c in ["paved_m2", "runoff_m3", "heat_need", "water_need", "biodiversity_need", "total_score"]
-             for w in ("before", "after")]
+    names = [
+        f"{c}_{w}"
+        for c in ["paved_m2", "runoff_m3", "heat_need", "water_need", "biodiversity_need", "total_score"]
+        for w in ("before", "after")
+    ]
     assert list(diff[1]) == names and len(diff[0]) == 1  # one changed parcel
     paved_before, paved_after = float(diff[1]["paved_m2_before"][0]), float(diff[1]["paved_m2_after"][0])
     assert paved_after < paved_before
@@ -208,17 +218,28 @@ def test_04_what_if_shows_before_after_words_and_maps(tmp_path: Path) -> None:
     assert "Parcel " in words and "less left to gain, not a worse place" in words and "Depaved and planted" in words
     assert "depaved_m2" in _text(_outputs(book, "result.benefit"))
     park = _table(_outputs(book, '"after": result.park_after'))
-    assert list(park[1]) == ["paved_m2", "green_m2", "runoff_m3", "mean_heat_score", "mean_water_score",
-                             "mean_biodiversity_score", "mean_total_score"]
+    assert list(park[1]) == [
+        "paved_m2",
+        "green_m2",
+        "runoff_m3",
+        "mean_heat_score",
+        "mean_water_score",
+        "mean_biodiversity_score",
+        "mean_total_score",
+    ]
     wadi = _table(_outputs(book, "gk.AddWadi(choice"))
-    assert len(wadi[1]) == 1 and float(_column(wadi, "runoff_m3_after")[0]) < float(_column(wadi, "runoff_m3_before")[0])
+    assert len(wadi[1]) == 1 and float(_column(wadi, "runoff_m3_after")[0]) < float(
+        _column(wadi, "runoff_m3_before")[0]
+    )
     _png(_outputs(book, "plt.subplots(1, 2"))
 
 
 @pytest.mark.slow
 def test_05_national_batch_runs() -> None:
     book = _execute(BY_NAME["05_national_batch"], BY_NAME["05_national_batch"].parent)
-    assert any(o.get("output_type") in ("display_data", "execute_result") for c in book.cells for o in c.get("outputs", []))
+    assert any(
+        o.get("output_type") in ("display_data", "execute_result") for c in book.cells for o in c.get("outputs", [])
+    )
 
 
 @pytest.mark.slow
@@ -228,8 +249,10 @@ def test_the_image_check_fails_when_a_figure_renders_nothing(tmp_path: Path) -> 
     book = nbformat.v4.new_notebook()
     book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     plot = "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot([0, 1], [0, 1])"
-    book.cells = [nbformat.v4.new_code_cell("#shown\n" + plot),
-                  nbformat.v4.new_code_cell("#hidden\nimport matplotlib\nmatplotlib.use('Agg')\n" + plot)]
+    book.cells = [
+        nbformat.v4.new_code_cell("#shown\n" + plot),
+        nbformat.v4.new_code_cell("#hidden\nimport matplotlib\nmatplotlib.use('Agg')\n" + plot),
+    ]
     path = tmp_path / "probe.ipynb"
     nbformat.write(book, path)
     run = _execute(path, tmp_path)
@@ -255,13 +278,28 @@ def test_make_lab_serves_jupyterlab(tmp_path: Path) -> None:
     if not (VENV_BIN / "jupyter-lab").exists():
         pytest.skip(f"jupyterlab is not installed in {VENV_BIN.parent} (make lab installs it)")
     port, token = _free_port(), "groenkans-test"
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_DATA_DIR": str(tmp_path / "data"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "HOME": str(tmp_path)}
-    options = f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} --ServerApp.port_retries=0 " \
-              f"--IdentityProvider.token={token}" + (" --allow-root" if os.geteuid() == 0 else "")
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "HOME": str(tmp_path),
+    }
+    options = (
+        f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} --ServerApp.port_retries=0 "
+        f"--IdentityProvider.token={token}" + (" --allow-root" if os.geteuid() == 0 else "")
+    )
     # -o: treat the install stamps as up to date, so the test never reinstalls packages into the shared .venv
-    cmd = ["make", "--no-print-directory", "-o", ".venv/.installed", "-o", ".venv/.lab-installed", "lab",
-           f"LAB_OPTIONS={options}"]
+    cmd = [
+        "make",
+        "--no-print-directory",
+        "-o",
+        ".venv/.installed",
+        "-o",
+        ".venv/.lab-installed",
+        "lab",
+        f"LAB_OPTIONS={options}",
+    ]
     log = (tmp_path / "lab.log").open("w")
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:

@@ -81,8 +81,11 @@ def parse(markdown: str) -> list[Block]:
             end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
             if end is None:
                 raise ValueError(f"line {i + 1}: code block never closed")
-            blocks.append(Block(section, fence.group(1).lower(), "\n".join(lines[i + 1:end]), i + 1, pending_skip,
-                                pending_lines))
+            blocks.append(
+                Block(
+                    section, fence.group(1).lower(), "\n".join(lines[i + 1 : end]), i + 1, pending_skip, pending_lines
+                )
+            )
             pending_skip, pending_lines = None, []
             i = end
         elif text.strip() and (pending_skip or pending_lines):
@@ -149,8 +152,10 @@ def run_readme(markdown: str, work: Path, timeout: float = 900) -> tuple[list[st
             notes.append(f"skipped block at README line {block.line} ({block.section}): {block.skip}")
             continue
         if block.language not in LANGUAGES:
-            failures.append(f"README line {block.line}: a ```{block.language or '(no language)'} block: give it a "
-                            f"language the runner knows ({', '.join(sorted(LANGUAGES))}) or a skip reason")
+            failures.append(
+                f"README line {block.line}: a ```{block.language or '(no language)'} block: give it a "
+                f"language the runner knows ({', '.join(sorted(LANGUAGES))}) or a skip reason"
+            )
         elif block.language == "python":
             if block.section not in python_by_section:
                 order.append(("python", block.section))
@@ -163,11 +168,20 @@ def run_readme(markdown: str, work: Path, timeout: float = 900) -> tuple[list[st
             parts = python_by_section[section]
             script = work / f"readme_{re.sub(r'[^a-z0-9]+', '_', section.lower())}.py"
             script.write_text("\n\n".join(b.code for b in parts) + "\n", encoding="utf-8")
-            res = subprocess.run([sys.executable, str(script)], cwd=work, env=env, capture_output=True, text=True,
-                                 timeout=timeout, check=False)
+            res = subprocess.run(
+                [sys.executable, str(script)],
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
             if res.returncode != 0:
-                failures.append(f"python block(s) of section {section!r} (README line {parts[0].line}) failed:\n"
-                                f"{res.stderr[-3000:]}")
+                failures.append(
+                    f"python block(s) of section {section!r} (README line {parts[0].line}) failed:\n"
+                    f"{res.stderr[-3000:]}"
+                )
         elif kind == "toml":
             assert isinstance(item, Block)
             try:
@@ -180,11 +194,14 @@ def run_readme(markdown: str, work: Path, timeout: float = 900) -> tuple[list[st
                 if reason is not None:
                     notes.append(f"skipped {cmd!r} (README line {item.line}): {reason}")
                     continue
-                res = subprocess.run(["bash", "-c", cmd], cwd=work, env=env, capture_output=True, text=True,
-                                     timeout=timeout, check=False)
+                res = subprocess.run(
+                    ["bash", "-c", cmd], cwd=work, env=env, capture_output=True, text=True, timeout=timeout, check=False
+                )
                 if res.returncode != 0:
-                    failures.append(f"{cmd!r} (README line {item.line}) exited {res.returncode}:\n"
-                                    f"{(res.stdout + res.stderr)[-3000:]}")
+                    failures.append(
+                        f"{cmd!r} (README line {item.line}) exited {res.returncode}:\n"
+                        f"{(res.stdout + res.stderr)[-3000:]}"
+                    )
     return failures, notes
 
 
@@ -217,6 +234,24 @@ def test_makefile_test_target_does_no_system_administration() -> None:
     assert ci.index("system-deps.sh") < ci.index("make test")
 
 
+def test_make_demo_shows_what_it_installs() -> None:
+    """`make demo` on a fresh clone takes minutes to install: pip's output is shown, not silenced."""
+    res = subprocess.run(
+        ["make", "-n", "-B", "demo"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "MAKEFLAGS": ""},
+    )
+    if res.returncode != 0 and shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    assert res.returncode == 0, res.stderr
+    installs = [line for line in res.stdout.splitlines() if "pip install" in line]
+    assert installs and not any("--quiet" in line or " -q" in line for line in installs), installs
+    assert "setting up .venv" in res.stdout  # and says what it is doing
+
+
 @pytest.mark.slow
 def test_readme_runs_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     work = fresh_copy(tmp_path / "clone")
@@ -230,6 +265,7 @@ def test_readme_runs_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert not (work / "out" / "kanaalzone.png").exists()  # score writes only the GeoPackage asked for
     assert (work / "out" / "national" / "national.gpkg").exists()
     assert (work / "out" / "park.gpkg").exists() and (work / "out" / "park.png").exists()
+    assert (work / "out" / "dossier" / "demo-dossier.html").exists()
 
 
 # -- the runner itself ----------------------------------------------------------------------------------------------
@@ -266,12 +302,21 @@ def test_runner_runs_blocks_and_reports_skips(tmp_path: Path) -> None:
     failures, notes = run_readme(SAMPLE, tmp_path)
     assert failures == []
     assert (tmp_path / "one.txt").read_text() == "ok\n" and (tmp_path / "two.txt").read_text() == "2"
-    assert sorted(notes) == ["skipped 'echo skipped' (README line 5): a reason",
-                             "skipped block at README line 22 (Three): not runnable here"]
+    assert sorted(notes) == [
+        "skipped 'echo skipped' (README line 5): a reason",
+        "skipped block at README line 22 (Three): not runnable here",
+    ]
 
 
-@pytest.mark.parametrize("body", ["```bash\nfalse\n```", "```python\nraise SystemExit(1)\n```", "```toml\n[a\n```",
-                                  "```sh\necho unknown language\n```"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "```bash\nfalse\n```",
+        "```python\nraise SystemExit(1)\n```",
+        "```toml\n[a\n```",
+        "```sh\necho unknown language\n```",
+    ],
+)
 def test_runner_fails_on_a_failing_block(tmp_path: Path, body: str) -> None:
     failures, _ = run_readme(f"## S\n{body}\n", tmp_path)
     assert len(failures) == 1

@@ -39,10 +39,16 @@ def _room(area_m2: float) -> float:
 def _park() -> Park:
     """One 20 x 10 m parcel: the west half closed paving, the east half green."""
     surfaces = gpd.GeoDataFrame(
-        {"bgt_type": ["onbegroeidterreindeel", "begroeidterreindeel"], "function": None,
-         "fysiek_voorkomen": ["gesloten verharding", "groenvoorziening"], "surface_class": ["gesloten_verhard", "groen"],
-         "lokaal_id": ["a", "b"]},
-        geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs="EPSG:28992")
+        {
+            "bgt_type": ["onbegroeidterreindeel", "begroeidterreindeel"],
+            "function": None,
+            "fysiek_voorkomen": ["gesloten verharding", "groenvoorziening"],
+            "surface_class": ["gesloten_verhard", "groen"],
+            "lokaal_id": ["a", "b"],
+        },
+        geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)],
+        crs="EPSG:28992",
+    )
     return Park("fixture", parcels_from_boxes({"P": (0, 0, 20, 10)}), surfaces=surfaces)
 
 
@@ -67,7 +73,9 @@ def test_depave_changes_paving_runoff_and_needs_as_expected() -> None:
     # room: 100 m² depavable before, none after (heat, water, biodiversity: existing green is no water room)
     assert d["heat_room_before"] == pytest.approx(_room(100.0)) and d["heat_room_after"] == pytest.approx(0.0)
     assert d["biodiversity_room_after"] == pytest.approx(0.0)
-    assert d["water_room_before"] == pytest.approx(d["heat_room_before"]) and d["water_room_after"] == pytest.approx(0.0)
+    assert d["water_room_before"] == pytest.approx(d["heat_room_before"]) and d["water_room_after"] == pytest.approx(
+        0.0
+    )
     # so the heat score, 100·√(need·room), drops to 0: the opportunity is used
     assert d["heat_score_after"] == pytest.approx(0.0) and d["heat_score_before"] > 0
     assert d["total_score_delta"] < 0
@@ -125,11 +133,22 @@ def _roof_park() -> Park:
     park = _park()
     park.parcels = parcels_from_boxes({"P": (0, 0, 20, 10), "Q": (0, 10, 20, 20)})
     park.surfaces = gpd.GeoDataFrame(
-        {"bgt_type": "onbegroeidterreindeel", "function": None, "fysiek_voorkomen": "gesloten verharding",
-         "surface_class": "gesloten_verhard", "lokaal_id": ["a", "b"]},
-        geometry=[box(10, 0, 20, 10), box(10, 10, 20, 20)], crs="EPSG:28992")
-    park.buildings = gpd.GeoDataFrame({"bouwjaar": [2000, 2000]}, geometry=[box(0, 0, 10, 10), box(0, 10, 10, 20)],
-                                      crs="EPSG:28992", index=pd.Index(["B1", "B2"], name="pand_id"))
+        {
+            "bgt_type": "onbegroeidterreindeel",
+            "function": None,
+            "fysiek_voorkomen": "gesloten verharding",
+            "surface_class": "gesloten_verhard",
+            "lokaal_id": ["a", "b"],
+        },
+        geometry=[box(10, 0, 20, 10), box(10, 10, 20, 20)],
+        crs="EPSG:28992",
+    )
+    park.buildings = gpd.GeoDataFrame(
+        {"bouwjaar": [2000, 2000]},
+        geometry=[box(0, 0, 10, 10), box(0, 10, 10, 20)],
+        crs="EPSG:28992",
+        index=pd.Index(["B1", "B2"], name="pand_id"),
+    )
     return park
 
 

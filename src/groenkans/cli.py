@@ -82,8 +82,10 @@ def _check_folder(folder: Path) -> None:
     for p in [folder, *folder.parents]:
         if p.exists():
             if not p.is_dir():
-                raise OutputError(f"cannot write into {folder}: {p} is a file, not a folder; "
-                                  "choose another output path or move that file")
+                raise OutputError(
+                    f"cannot write into {folder}: {p} is a file, not a folder; "
+                    "choose another output path or move that file"
+                )
             return
 
 
@@ -96,8 +98,9 @@ def _output_folder(folder: Path) -> None:
         _check_folder(folder)
         raise OutputError(f"cannot create the output folder {folder}: {exc.strerror}") from exc
     except PermissionError as exc:
-        raise OutputError(f"cannot create the output folder {folder}: permission denied; "
-                          "choose a folder you can write to") from exc
+        raise OutputError(
+            f"cannot create the output folder {folder}: permission denied; choose a folder you can write to"
+        ) from exc
 
 
 def _check_geopackage(path: Path) -> None:
@@ -110,12 +113,15 @@ def _check_geopackage(path: Path) -> None:
         return
     taken = sorted(layers & {"parcels", "candidates", "park"})
     if taken:
-        raise OutputExistsError(f"{path} already has layer(s) {', '.join(taken)}; pass --overwrite to replace them, "
-                                "or write to another file")
+        raise OutputExistsError(
+            f"{path} already has layer(s) {', '.join(taken)}; pass --overwrite to replace them, "
+            "or write to another file"
+        )
 
 
-def _score_and_write(park_src: Path, out_gpkg: Path, args: argparse.Namespace, *, map_path: Path | None,
-                     report_path: Path | None) -> int:
+def _score_and_write(
+    park_src: Path, out_gpkg: Path, args: argparse.Namespace, *, map_path: Path | None, report_path: Path | None
+) -> int:
     import groenkans as gk
 
     cfg = _config(args)
@@ -135,8 +141,15 @@ def _score_and_write(park_src: Path, out_gpkg: Path, args: argparse.Namespace, *
     inputs = [p for p in park.sources.values() if p and Path(str(p).split(",")[0]).exists()]
     for target in targets:
         _output_folder(target.parent)
-    gk.to_geopackage(parcels, sites, out_gpkg, park=summary, overwrite=args.overwrite,
-                     metadata={"config": cfg.to_dict()}, inputs=inputs)
+    gk.to_geopackage(
+        parcels,
+        sites,
+        out_gpkg,
+        park=summary,
+        overwrite=args.overwrite,
+        metadata={"config": cfg.to_dict()},
+        inputs=inputs,
+    )
     _say(args, message("cli.wrote_gpkg", path=out_gpkg, parcels=len(parcels), sites=len(sites)))
     title = f"groenkans: {park.name} ({cfg.profile})"
     if map_path is not None:
@@ -149,8 +162,17 @@ def _score_and_write(park_src: Path, out_gpkg: Path, args: argparse.Namespace, *
     if len(top):
         _say(args, "\n" + message("cli.top_sites"))
         for sid, row in top.iterrows():
-            _say(args, message("cli.top_site", rank=int(row["top_rank"]), site=sid, area=f"{row['area_m2']:.0f}",
-                               score=f"{row['site_score']:.0f}", reason=row["reason"]))
+            _say(
+                args,
+                message(
+                    "cli.top_site",
+                    rank=int(row["top_rank"]),
+                    site=sid,
+                    area=f"{row['area_m2']:.0f}",
+                    score=f"{row['site_score']:.0f}",
+                    reason=row["reason"],
+                ),
+            )
     return EXIT_OK
 
 
@@ -201,8 +223,11 @@ def _weights_options(p: argparse.ArgumentParser) -> None:
 
     group = p.add_mutually_exclusive_group()
     group.add_argument("--profile", choices=list(PROFILES), help="named weight profile (not with --config)")
-    group.add_argument("--config", help="TOML config file (weights, thresholds; see docs/configuration.md and "
-                                        "examples/groenkans.toml); not with --profile")
+    group.add_argument(
+        "--config",
+        help="TOML config file (weights, thresholds; see docs/configuration.md and "
+        "examples/groenkans.toml); not with --profile",
+    )
 
 
 def _register_plugins(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -226,8 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     >>> args.quiet, args.profile, args.map
     (True, 'heat-first', None)
     """
-    parser = argparse.ArgumentParser(prog="groenkans", description="Where Dutch business parks should turn green first.",
-                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="groenkans",
+        description="Where Dutch business parks should turn green first.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"groenkans {__version__}")
     # the same options before the subcommand; kept apart (dest *_pre) so the subcommand's defaults do not reset them
     parser.add_argument("-v", "--verbose", dest="verbose_pre", action="count", default=0, help="more log output")
@@ -236,14 +265,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = common_parser()
 
-    p = sub.add_parser("demo", parents=[common], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       help="score the bundled sample park: OUT/demo.gpkg, demo.png, demo.html")
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="score the bundled sample park: OUT/demo.gpkg, demo.png, demo.html",
+    )
     p.add_argument("--out", default="out", help="output folder (default: out)")
     _weights_options(p)
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("score", parents=[common], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       help="score one park: a park folder or park.toml in, a GeoPackage out")
+    p = sub.add_parser(
+        "score",
+        parents=[common],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="score one park: a park folder or park.toml in, a GeoPackage out",
+    )
     p.add_argument("park", help="park folder, park.toml manifest or GeoPackage")
     p.add_argument("out", help="output GeoPackage (the only file written unless --map or --report is given)")
     p.add_argument("--map", help="also write a map (PNG, SVG or PDF by suffix)")
@@ -251,8 +290,13 @@ def build_parser() -> argparse.ArgumentParser:
     _weights_options(p)
     p.set_defaults(func=_cmd_score)
 
-    p = sub.add_parser("sample", parents=[common], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       help="make synthetic sample parks (deterministic per seed)")
+    p = sub.add_parser(
+        "sample",
+        parents=[common],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="make synthetic sample parks (deterministic per seed)",
+    )
     p.add_argument("out", help="output folder")
     p.add_argument("--parks", type=int, default=1, help="number of parks (default 1)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -48,12 +48,32 @@ from groenkans.park import Park
 
 __all__ = ["AddWadi", "Depave", "GreenRoof", "WhatIfResult", "apply_changes", "what_if"]
 
-_COMPARE = ["paved_m2", "paved_frac_open", "unshaded_paved_frac", "green_frac", "runoff_m3", "storage_need_m3",
-            "dist_cool_place_m", "heat_need", "water_need", "biodiversity_need", "heat_room", "water_room",
-            "biodiversity_room", "heat_score", "water_score", "biodiversity_score", "total_score", "rank"]
+_COMPARE = [
+    "paved_m2",
+    "paved_frac_open",
+    "unshaded_paved_frac",
+    "green_frac",
+    "runoff_m3",
+    "storage_need_m3",
+    "dist_cool_place_m",
+    "heat_need",
+    "water_need",
+    "biodiversity_need",
+    "heat_room",
+    "water_room",
+    "biodiversity_room",
+    "heat_score",
+    "water_score",
+    "biodiversity_score",
+    "total_score",
+    "rank",
+]
 
 
-_DEPAVE_TO = {"groen": ("begroeidterreindeel", "groenvoorziening"), "half_verhard": ("onbegroeidterreindeel", "half verhard")}
+_DEPAVE_TO = {
+    "groen": ("begroeidterreindeel", "groenvoorziening"),
+    "half_verhard": ("onbegroeidterreindeel", "half verhard"),
+}
 
 
 @dataclass(frozen=True)
@@ -92,7 +112,9 @@ class GreenRoof:
 
     def __post_init__(self) -> None:
         if not (0.0 < self.storage_m <= 0.2):
-            raise InputError(f"GreenRoof: storage_m={self.storage_m!r} must be in (0, 0.2] m; sedum roofs hold 0.03-0.10 m")
+            raise InputError(
+                f"GreenRoof: storage_m={self.storage_m!r} must be in (0, 0.2] m; sedum roofs hold 0.03-0.10 m"
+            )
 
 
 Change = Depave | AddWadi | GreenRoof
@@ -142,26 +164,48 @@ class WhatIfResult:
             One line per change, one for the effect on the park, one per changed parcel.
         """
         lang = resolve_language(lang)
-        lines = [message(f"whatif.change.{c['kind']}", lang, area=_n(c["area_m2"], 0, lang),
-                         volume=_n(c["stored_m3"], 1, lang)) for c in self.changes]
+        lines = [
+            message(
+                f"whatif.change.{c['kind']}", lang, area=_n(c["area_m2"], 0, lang), volume=_n(c["stored_m3"], 1, lang)
+            )
+            for c in self.changes
+        ]
         if self.diff.empty:
             lines.append(message("whatif.no_parcel", lang))
             return "\n".join(lines)
         b = self.benefit
-        lines.append(message(
-            "whatif.effect", lang, depaved=_n(b["depaved_m2"], 0, lang), stored=_n(b["stored_m3"], 1, lang),
-            runoff=_n(b["runoff_reduction_m3"], 1, lang), heat_before=_n(b["heat_need_before"], 2, lang),
-            heat_after=_n(b["heat_need_after"], 2, lang), water_before=_n(b["water_need_before"], 2, lang),
-            water_after=_n(b["water_need_after"], 2, lang)))
+        lines.append(
+            message(
+                "whatif.effect",
+                lang,
+                depaved=_n(b["depaved_m2"], 0, lang),
+                stored=_n(b["stored_m3"], 1, lang),
+                runoff=_n(b["runoff_reduction_m3"], 1, lang),
+                heat_before=_n(b["heat_need_before"], 2, lang),
+                heat_after=_n(b["heat_need_after"], 2, lang),
+                water_before=_n(b["water_need_before"], 2, lang),
+                water_after=_n(b["water_need_after"], 2, lang),
+            )
+        )
         for pid, row in self.diff.iterrows():
             fell = row["total_score_delta"] < -0.05
-            lines.append(message(
-                "whatif.parcel_fell" if fell else "whatif.parcel_changed", lang, parcel=pid,
-                score_before=_n(row["total_score_before"], 0, lang), score_after=_n(row["total_score_after"], 0, lang),
-                rank_before=_rank(row.get("rank_before")), rank_after=_rank(row.get("rank_after")),
-                paved_before=_n(row["paved_m2_before"], 0, lang), paved_after=_n(row["paved_m2_after"], 0, lang),
-                heat_before=_n(row["heat_need_before"], 2, lang), heat_after=_n(row["heat_need_after"], 2, lang),
-                water_before=_n(row["water_need_before"], 2, lang), water_after=_n(row["water_need_after"], 2, lang)))
+            lines.append(
+                message(
+                    "whatif.parcel_fell" if fell else "whatif.parcel_changed",
+                    lang,
+                    parcel=pid,
+                    score_before=_n(row["total_score_before"], 0, lang),
+                    score_after=_n(row["total_score_after"], 0, lang),
+                    rank_before=_rank(row.get("rank_before")),
+                    rank_after=_rank(row.get("rank_after")),
+                    paved_before=_n(row["paved_m2_before"], 0, lang),
+                    paved_after=_n(row["paved_m2_after"], 0, lang),
+                    heat_before=_n(row["heat_need_before"], 2, lang),
+                    heat_after=_n(row["heat_need_after"], 2, lang),
+                    water_before=_n(row["water_need_before"], 2, lang),
+                    water_after=_n(row["water_need_after"], 2, lang),
+                )
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -198,7 +242,9 @@ def _roof(park: Park, building: Any) -> Any:
     b = park.buildings
     if isinstance(building, str):
         if building not in b.index:
-            raise InputError(f"what_if: no building {building!r} in the park; see park.buildings.index for the pand ids")
+            raise InputError(
+                f"what_if: no building {building!r} in the park; see park.buildings.index for the pand ids"
+            )
         return b.geometry.loc[building]
     if hasattr(building, "geom_type") and building.geom_type in ("Polygon", "MultiPolygon"):
         roof = shapely.intersection(building, shapely.union_all(b.geometry.to_numpy())) if len(b) else shapely.Polygon()
@@ -229,11 +275,21 @@ def _apply(park: Park, changes: Sequence[Change] | Change, cfg: Config) -> tuple
         if isinstance(ch, GreenRoof):
             # a roof-level store: no land-cover class (the roof stays a roof), only storage credited against runoff
             roof = _roof(park, ch.building)
-            new = {"bgt_type": "whatif_groendak", "lokaal_id": f"whatif.{len(surfaces)}", "function": None,
-                   "fysiek_voorkomen": None, "surface_class": None, "wadi_storage_depth_m": ch.storage_m}
+            new = {
+                "bgt_type": "whatif_groendak",
+                "lokaal_id": f"whatif.{len(surfaces)}",
+                "function": None,
+                "fysiek_voorkomen": None,
+                "surface_class": None,
+                "wadi_storage_depth_m": ch.storage_m,
+            }
             row = gpd.GeoDataFrame([new], geometry=[roof], crs=surfaces.crs)
-            surfaces = gpd.GeoDataFrame(pd.concat([surfaces, row], ignore_index=True), geometry="geometry", crs=surfaces.crs)
-            built.append({"kind": "green_roof", "area_m2": float(roof.area), "stored_m3": float(roof.area) * ch.storage_m})
+            surfaces = gpd.GeoDataFrame(
+                pd.concat([surfaces, row], ignore_index=True), geometry="geometry", crs=surfaces.crs
+            )
+            built.append(
+                {"kind": "green_roof", "area_m2": float(roof.area), "stored_m3": float(roof.area) * ch.storage_m}
+            )
             continue
         if not isinstance(ch, (Depave, AddWadi)):
             raise InputError(f"what_if: unknown change {ch!r}; use Depave, AddWadi or GreenRoof")
@@ -245,16 +301,24 @@ def _apply(park: Park, changes: Sequence[Change] | Change, cfg: Config) -> tuple
         surfaces = surfaces[~surfaces.geometry.is_empty & (surfaces.geometry.area > 0.01)]
         to = ch.to if isinstance(ch, Depave) else "groen"
         bgt_type, fysiek = _DEPAVE_TO[to]
-        new = {"bgt_type": bgt_type, "lokaal_id": f"whatif.{len(surfaces)}", "function": None,
-               "fysiek_voorkomen": fysiek, "surface_class": to,
-               "wadi_storage_depth_m": ch.depth_m if isinstance(ch, AddWadi) else np.nan}
+        new = {
+            "bgt_type": bgt_type,
+            "lokaal_id": f"whatif.{len(surfaces)}",
+            "function": None,
+            "fysiek_voorkomen": fysiek,
+            "surface_class": to,
+            "wadi_storage_depth_m": ch.depth_m if isinstance(ch, AddWadi) else np.nan,
+        }
         row = gpd.GeoDataFrame([new], geometry=[geom], crs=surfaces.crs)
-        surfaces = gpd.GeoDataFrame(pd.concat([surfaces, row], ignore_index=True), geometry="geometry", crs=surfaces.crs)
+        surfaces = gpd.GeoDataFrame(
+            pd.concat([surfaces, row], ignore_index=True), geometry="geometry", crs=surfaces.crs
+        )
         if isinstance(ch, AddWadi):
             built.append({"kind": "wadi", "area_m2": float(geom.area), "stored_m3": float(geom.area) * ch.depth_m})
         else:
-            built.append({"kind": "depave" if to == "groen" else "green_parking", "area_m2": float(geom.area),
-                          "stored_m3": 0.0})
+            built.append(
+                {"kind": "depave" if to == "groen" else "green_parking", "area_m2": float(geom.area), "stored_m3": 0.0}
+            )
     return park.replace(surfaces=surfaces), built
 
 
@@ -330,8 +394,14 @@ def what_if(park: Park, changes: Sequence[Change] | Change, config: Config | Non
     return WhatIfResult(before, after, park_before, park_after, diff, benefit, built)
 
 
-def _benefit(before: pd.DataFrame, after: pd.DataFrame, changed: pd.Series, built: list[dict[str, Any]],
-             park_before: dict[str, float], park_after: dict[str, float]) -> dict[str, float]:
+def _benefit(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    changed: pd.Series,
+    built: list[dict[str, Any]],
+    park_before: dict[str, float],
+    park_after: dict[str, float],
+) -> dict[str, float]:
     """The figures gained: m² depaved and greened, m³ stored, runoff saved, needs of the changed parcels."""
     area = before.loc[changed, "area_m2"].astype(float)
 
