@@ -6,13 +6,12 @@ import math
 
 import pytest
 import shapely
+from conftest import parcels_from_boxes
+from indicators._fixtures import buildings, make_park, surfaces, trees
 from shapely.geometry import Point, box
 
 import groenkans as gk
 from groenkans.indicators.landcover import TREE_CROWN_RADIUS_M, land_cover, overlay_areas
-from indicators._fixtures import buildings, make_park, surfaces, trees
-
-from conftest import parcels_from_boxes
 
 PAVED_FYSIEK = "gesloten verharding"
 
