@@ -253,3 +253,30 @@ def test_kill_9_and_resume_gives_identical_output(serial, country: Path, tmp_pat
     resumed = gk.run_batch(country / "country.toml", out, progress=False)
     assert resumed.n_skipped == committed and resumed.n_done == 4
     _assert_same(serial.output, resumed.output)
+
+
+def test_full_output_disk_stops_with_one_named_error_and_resumes_exactly(serial, country: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The third park's commit fails as on a full disk: one OutputError, the two committed parks kept intact,
+    no half record left; once space is back the run resumes to the serial result."""
+    import errno
+
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(gk.batch.os, "fsync", fsync)
+    out = tmp_path / "out"
+    with pytest.raises(gk.OutputError, match=r"cannot commit park \d+ \(No space left on device\).*committed parks are kept"):
+        gk.run_batch(country / "country.toml", out, group_size=1, progress=False)
+    monkeypatch.setattr(gk.batch.os, "fsync", real_fsync)
+    assert len(gk.batch.read_results(out)) == 2
+    data = (out / gk.batch.RESULTS_NAME).read_bytes()
+    assert data.count(b"GKR1") >= 2 and gk.batch._scan(out / gk.batch.RESULTS_NAME)[1] == len(data)
+    resumed = gk.run_batch(country / "country.toml", out, progress=False)
+    assert (resumed.n_skipped, resumed.n_done) == (2, 4)
+    _assert_same(serial.output, resumed.output)
