@@ -317,3 +317,36 @@ def test_folder_by_convention_finds_the_bgt_download_zip(tmp_path: Path) -> None
     park = gk.load_park(folder)
     assert park.sources["bgt"] == str(folder / "download.zip")
     assert len(park.buildings) == 77
+
+
+def test_manifest_is_a_recorded_input_and_outputs_cannot_replace_it(tmp_path: Path) -> None:
+    import hashlib
+
+    from groenkans.errors import OutputIsInputError
+
+    folder = _tiny_park(tmp_path / "p")
+    manifest = folder / "park.toml"
+    before = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    park = gk.load_park(folder)
+    assert Path(park.sources["manifest"]).resolve() == manifest.resolve()
+    assert Path(gk.load_park(manifest).sources["manifest"]).resolve() == manifest.resolve()
+    parcels = gk.score_park(park, progress=False)
+    sites = gk.rank_candidates(park, parcels)
+    with pytest.raises(OutputIsInputError):
+        gk.to_geopackage(parcels, sites, str(manifest), overwrite=True)
+    assert hashlib.sha256(manifest.read_bytes()).hexdigest() == before
+
+
+def test_min_unit_area_reaches_the_derived_units(tmp_path: Path) -> None:
+    # a 110 x 100 m park cut in 50 m grid cells: four 50 x 50 m cells (2500 m²) and two 10 x 50 m strips (500 m²)
+    folder = tmp_path / "g"
+    folder.mkdir()
+    gpd.GeoDataFrame({"naam": ["G"]}, geometry=[box(0, 0, 110, 100)], crs="EPSG:28992").to_file(
+        folder / "park.gpkg", layer="bedrijventerrein")
+    (folder / "park.toml").write_text(
+        'name = "G"\n[layers]\nparcels = "grid"\noutline = "park.gpkg:bedrijventerrein"\n')
+    kept = gk.load_park(folder, min_unit_area_m2=0.0, check_rasters=False).parcels
+    merged = gk.load_park(folder, min_unit_area_m2=1000.0, check_rasters=False).parcels
+    assert sorted(kept.area.round(6)) == [500.0, 500.0, 2500.0, 2500.0, 2500.0, 2500.0]
+    assert len(merged) == 4 < len(kept)  # the two strips under 1000 m² are merged into a neighbour
+    assert merged.area.sum() == pytest.approx(110 * 100)

@@ -197,6 +197,7 @@ def load_park(
     park_id: str | None = None,
     context_m: float = CONTEXT_MARGIN_M,
     check_rasters: bool = True,
+    min_unit_area_m2: float | None = None,
 ) -> Park:
     """Load and validate a park from a folder, a manifest or a dict.
 
@@ -218,12 +219,18 @@ def load_park(
     check_rasters : bool
         Open every raster and check CRS and overlap now (default) rather than
         failing later.
+    min_unit_area_m2 : float, optional
+        For derived analysis units (``parcels = "tessellation"`` or ``"grid"``):
+        grid cells smaller than this are merged into a neighbour, m² (the
+        configured ``units.min_area_m2``; default that of
+        :func:`groenkans.readers.make_units`). Cadastral parcels are not changed.
 
     Returns
     -------
     Park
         Layers in EPSG:28992, geometries repaired, ``park.report`` listing what
-        was repaired, dropped or reprojected.
+        was repaired, dropped or reprojected. ``park.sources`` names every file
+        read, the manifest (key ``manifest``) included, so outputs never replace them.
 
     Raises
     ------
@@ -247,22 +254,28 @@ def load_park(
         if path.is_dir():
             mpath = path / MANIFEST_NAME
             manifest = read_manifest(mpath) if mpath.exists() else _by_convention(path)
+            if mpath.exists():
+                manifest["manifest"] = str(mpath)
         elif path.suffix.lower() == ".toml":
             manifest = read_manifest(path)
+            manifest["manifest"] = str(path)
         elif path.suffix.lower() == ".gpkg" and path.exists():
             manifest = _by_convention(path.parent)
         elif not path.exists():
             raise InputError(f"{path} does not exist. Pass a park folder, a {MANIFEST_NAME} manifest or a GeoPackage.")
         else:
             raise InputError(f"{path}: cannot load a park from a {path.suffix or 'plain'} file; pass a folder or a {MANIFEST_NAME}.")
-    return _load(manifest, name=name, outline=outline, park_id=park_id, context_m=context_m, check_rasters=check_rasters)
+    return _load(manifest, name=name, outline=outline, park_id=park_id, context_m=context_m,
+                 check_rasters=check_rasters, min_unit_area_m2=min_unit_area_m2)
 
 
 def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: str | None, context_m: float,
-          check_rasters: bool) -> Park:
+          check_rasters: bool, min_unit_area_m2: float | None = None) -> Park:
     layers = manifest["layers"]
     report = ValidationReport()
     sources: dict[str, str] = {}
+    if manifest.get("manifest"):  # the manifest is an input too: no output may replace it
+        sources["manifest"] = str(manifest["manifest"])
     if "parcels" not in layers:
         raise InputError(
             "no parcels layer given. Name the BRK parcels in the manifest ([layers] parcels = \"file.gpkg:perceel\"), "
@@ -356,7 +369,8 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
             if not pieces:
                 raise InputError(f"parcels = \"{ppath}\" needs a park outline or BGT surfaces to cover")
             area = shapely.union_all(np.concatenate(pieces))
-        parcels = readers.make_units(area, buildings, method=ppath)
+        unit_opts = {} if min_unit_area_m2 is None else {"min_area_m2": float(min_unit_area_m2)}
+        parcels = readers.make_units(area, buildings, method=ppath, **unit_opts)
         report.add("parcels", "derived_units", f"no BRK parcels: {len(parcels)} analysis units by {ppath} (unit_kind column)",
                    count=len(parcels))
 
