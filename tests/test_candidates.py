@@ -13,7 +13,7 @@ from conftest import SAMPLES, parcels_from_boxes
 from shapely.geometry import box
 
 import groenkans as gk
-from groenkans.candidates import SITE_TYPES, find_candidates
+from groenkans.candidates import SITE_TYPES, find_candidates, score_candidates
 from groenkans.park import Park
 
 
@@ -258,3 +258,43 @@ def test_existing_green_is_never_offered_for_depaving(demo) -> None:
     assert len(depave) and (depave["site_cover"] == "paved").all()
     share = shapely.area(shapely.intersection(depave.geometry.to_numpy(), green)) / depave["area_m2"].to_numpy()
     assert share.max() < 0.01
+
+
+def _pet_with_fill(path, shape: tuple[int, int], value: float, fill_rows: slice, nodata_rows: slice):
+    """A 1 m PET raster at the origin holding ``value``; ``fill_rows`` hold 1e30, ``nodata_rows`` the declared -9999."""
+    from conftest import write_raster
+
+    data = np.full(shape, value, dtype="float32")
+    data[fill_rows] = 1e30  # out of any physical PET range: a fill value GDAL does not know about
+    data[nodata_rows] = -9999.0
+    return write_raster(path, data, origin=(0, shape[0]), nodata=-9999.0)
+
+
+def test_site_heat_ignores_pet_cells_outside_the_physical_range(tmp_path) -> None:
+    # one 15 x 15 m yard; PET 30 °C everywhere it is valid, rows of 1e30 and of nodata over the yard
+    park = _park([box(10, 10, 25, 25)])
+    pet = _pet_with_fill(tmp_path / "pet.tif", (40, 40), 30.0, slice(16, 20), slice(20, 22))
+    park = park.replace(rasters={"pet": str(pet)})
+    bounds = gk.Config().heat.pet_classes_degc
+    # the valid cells are all 30 °C: the share above each class bound is 1 below 30 and 0 above it
+    expected = 100 * np.mean([1.0 if 30.0 > t else 0.0 for t in bounds])
+    with pytest.warns(gk.errors.GroenkansWarning):
+        sites = score_candidates(park, find_candidates(park), None)
+    assert sites["heat_score"].iloc[0] == pytest.approx(expected)
+
+
+def test_cool_place_pet_ignores_cells_outside_the_physical_range(tmp_path) -> None:
+    # a 20 x 20 m lawn under crowns; PET 30 °C (below the 38 °C of a cool place) where valid, 1e30 in two rows
+    from shapely.geometry import Point
+
+    from groenkans.indicators import cool_places
+
+    parcels = parcels_from_boxes({"P-A-1": (0, 0, 20, 20)})
+    lawn = gpd.GeoDataFrame({"surface_class": ["groen"], "bgt_type": ["begroeidterreindeel"], "function": [None],
+                             "fysiek_voorkomen": ["groenvoorziening"]}, geometry=[box(0, 0, 20, 20)], crs="EPSG:28992")
+    trees = gpd.GeoDataFrame(geometry=[Point(5, 5), Point(5, 15), Point(15, 5), Point(15, 15)], crs="EPSG:28992")
+    pet = _pet_with_fill(tmp_path / "pet.tif", (20, 20), 30.0, slice(4, 6), slice(10, 11))
+    park = Park("x", parcels, surfaces=lawn, trees=trees, rasters={"pet": str(pet)})
+    assert 30.0 <= gk.Config().heat.cool_place_max_pet_degc
+    with pytest.warns(gk.errors.GroenkansWarning):
+        assert len(cool_places(park, gk.Config())) == 1

@@ -48,7 +48,7 @@ from groenkans.indicators import landcover_name, nearest_distance, overlay_areas
 from groenkans.indicators.heat import CC_TABLE, CC_WEIGHTS, pet_frac_column
 from groenkans.messages import message
 from groenkans.park import Park
-from groenkans.schema import DRIVING_FUNCTIONS, PARCEL_ID, PAVED_FRACTION
+from groenkans.schema import DRIVING_FUNCTIONS, PARCEL_ID, PAVED_FRACTION, RASTER_VALID_RANGE
 
 __all__ = [
     "COVER_MEASURES",
@@ -379,13 +379,14 @@ def _is_low(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     from groenkans.zonal import zonal_stats
 
     stats = {"elevation": ["mean"], "water_depth": ["max"]}
-    z = zonal_stats(sites, keys, stats={k: stats[k] for k in keys})
+    z = zonal_stats(sites, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
     low = np.zeros(len(sites), dtype=bool)
     if "water_depth" in keys:
         low |= (z["water_depth_max"] >= 0.05).fillna(False).to_numpy()
     if "elevation" in keys:
         owners = park.parcels.loc[park.parcels.index.intersection(sites[PARCEL_ID].unique())]
-        pz = zonal_stats(owners, {"elevation": keys["elevation"]}, stats=["mean"])["elevation_mean"]
+        pz = zonal_stats(owners, {"elevation": keys["elevation"]}, stats=["mean"],
+                         valid_range=RASTER_VALID_RANGE)["elevation_mean"]
         parcel_mean = sites[PARCEL_ID].map(pz).to_numpy(dtype=float)
         site_mean = z["elevation_mean"].to_numpy(dtype=float)
         low |= np.where(np.isfinite(parcel_mean) & np.isfinite(site_mean), site_mean <= parcel_mean, False)
@@ -430,7 +431,9 @@ def score_candidates(park: Park, sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFr
     bounds = cfg.heat.pet_classes_degc
     keys: dict[str, str] = {k: park.rasters[k] for k in ("pet", "water_depth") if k in park.rasters}
     stats = {"pet": ["quantile(0.9)", *[f"frac_above({t:g})" for t in bounds]], "water_depth": ["max", "frac_above(0.05)"]}
-    z = zonal_stats(out, keys, stats={k: stats[k] for k in keys}) if keys else pd.DataFrame(index=out.index)
+    # values outside a role's physical range are nodata, as in the parcel scoring (pipeline.parcel_zonal_stats)
+    z = (zonal_stats(out, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE) if keys
+         else pd.DataFrame(index=out.index))
     proxy = pd.Series(1.0 - _site_cc(park, out), index=out.index)
     if "pet_p90" in z.columns:
         stress = z[[pet_frac_column(t, "pet_frac_above_") for t in bounds]].mean(axis=1, skipna=False)

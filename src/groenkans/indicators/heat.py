@@ -194,10 +194,12 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
         shaded = np.zeros(len(places))
     cool = (shaded >= hc.cool_place_min_shade_frac * area - 1e-9) | (shaded >= hc.cool_place_min_area_m2 - 1e-9)
     if "pet" in park.rasters:
+        from groenkans.schema import RASTER_VALID_RANGE  # out-of-range PET (e.g. 1e30 fill) is nodata, as for parcels
         from groenkans.zonal import zonal_stats
 
         frame = gpd.GeoDataFrame(geometry=places, crs=park.parcels.crs)
-        pet = zonal_stats(frame, {"pet": park.rasters["pet"]}, stats=["mean"])["pet_mean"].to_numpy(dtype=float)
+        pet = zonal_stats(frame, {"pet": park.rasters["pet"]}, stats=["mean"],
+                          valid_range=RASTER_VALID_RANGE)["pet_mean"].to_numpy(dtype=float)
         known = np.isfinite(pet)
         cool = np.where(known, pet <= hc.cool_place_max_pet_degc, cool)
     kept: np.ndarray = places[cool]
