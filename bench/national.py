@@ -63,21 +63,35 @@ def fit(km2: np.ndarray, cpu: np.ndarray) -> tuple[float, float, float]:
     return float(fixed), float(slope), 1.0 - float(((cpu - pred) ** 2).sum()) / ss if ss > 0 else float("nan")
 
 
-def _report(label: str, km2: np.ndarray, cpu: np.ndarray, wall: float, parent_cpu: float, workers: int,
-            peak_workers: float, peak_batch: float) -> None:
+def _report(
+    label: str,
+    km2: np.ndarray,
+    cpu: np.ndarray,
+    wall: float,
+    parent_cpu: float,
+    workers: int,
+    peak_workers: float,
+    peak_batch: float,
+) -> None:
     fixed, slope, r2 = fit(km2, cpu)
     n = len(km2)
     total_cpu = float(cpu.sum()) + parent_cpu
     efficiency = total_cpu / (wall * workers) if wall > 0 else float("nan")
     nat_cpu = NATIONAL_PARKS * fixed + NATIONAL_KM2 * slope + parent_cpu / n * NATIONAL_PARKS
     nat_wall = nat_cpu / (workers * min(efficiency, 1.0))
-    print(f"{label}: {n} parks, {km2.sum():.1f} km² of parcels, wall {wall:.1f} s, parks' CPU {cpu.sum():.1f} s, "
-          f"batch process CPU {parent_cpu:.1f} s (assembly etc.)")
-    print(f"  fit per park: CPU-s = {fixed:.3f} + {slope:.3f} × km²   (r² {r2:.3f}; park sizes {km2.min():.2f}–"
-          f"{km2.max():.2f} km²)")
-    print(f"  3,800 parks / 1,000 km²: {nat_cpu / 60:.0f} CPU-min = {NATIONAL_PARKS * fixed / 60:.0f} fixed + "
-          f"{NATIONAL_KM2 * slope / 60:.0f} per-km² + {parent_cpu / n * NATIONAL_PARKS / 60:.0f} assembly; "
-          f"{nat_wall / 60:.0f} min wall on {workers} core(s) at this run's parallel efficiency {efficiency:.2f}")
+    print(
+        f"{label}: {n} parks, {km2.sum():.1f} km² of parcels, wall {wall:.1f} s, parks' CPU {cpu.sum():.1f} s, "
+        f"batch process CPU {parent_cpu:.1f} s (assembly etc.)"
+    )
+    print(
+        f"  fit per park: CPU-s = {fixed:.3f} + {slope:.3f} × km²   (r² {r2:.3f}; park sizes {km2.min():.2f}–"
+        f"{km2.max():.2f} km²)"
+    )
+    print(
+        f"  3,800 parks / 1,000 km²: {nat_cpu / 60:.0f} CPU-min = {NATIONAL_PARKS * fixed / 60:.0f} fixed + "
+        f"{NATIONAL_KM2 * slope / 60:.0f} per-km² + {parent_cpu / n * NATIONAL_PARKS / 60:.0f} assembly; "
+        f"{nat_wall / 60:.0f} min wall on {workers} core(s) at this run's parallel efficiency {efficiency:.2f}"
+    )
     print(f"  peak memory: workers {peak_workers:.0f} MB, batch process {peak_batch:.0f} MB", flush=True)
 
 
@@ -100,8 +114,9 @@ def _baseline(path: Path, toml: Path, out: Path) -> tuple[np.ndarray, np.ndarray
     c0, w0 = time.process_time(), time.perf_counter()
     old.run_batch(toml, out, workers=1, progress=False)
     wall, cpu_all = time.perf_counter() - w0, time.process_time() - c0
-    parcels = pyogrio.read_dataframe(out / "national.gpkg", layer="parcels", columns=["park_id", "area_m2"],
-                                     read_geometry=False)
+    parcels = pyogrio.read_dataframe(
+        out / "national.gpkg", layer="parcels", columns=["park_id", "area_m2"], read_geometry=False
+    )
     area = parcels.groupby("park_id")["area_m2"].sum() / 1e6
     ids = sorted(per_park)
     return area.loc[ids].to_numpy(), np.array([per_park[i] for i in ids]), wall, cpu_all - sum(per_park.values())
@@ -128,8 +143,11 @@ def _per_park(toml: Path, n: int) -> None:
     c0 = time.process_time()
     gk.batch.score_parks(tasks, cfg["manifest"], conf)
     grouped = (time.process_time() - c0) / n
-    print(f"per park, {n} parks, CPU-s: public API one by one {api:.3f}; score_parks one per task {single:.3f}; "
-          f"score_parks one group of {n} {grouped:.3f}", flush=True)
+    print(
+        f"per park, {n} parks, CPU-s: public API one by one {api:.3f}; score_parks one per task {single:.3f}; "
+        f"score_parks one group of {n} {grouped:.3f}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -158,15 +176,31 @@ def main() -> None:
     km2 = np.array([s["area_km2"] for s in statuses.values()])
     cpu = np.array([s["cpu_s"] for s in statuses.values()])
     parent = _cpu_self() - c_self if args.workers > 1 else (_cpu_self() - c_self) - float(cpu.sum())
-    _report(f"this batch (--workers {args.workers}, --group-size {args.group_size})", km2, cpu, wall, max(parent, 0.0),
-            args.workers, result.peak_rss_mb, result.peak_rss_mb_batch)
+    _report(
+        f"this batch (--workers {args.workers}, --group-size {args.group_size})",
+        km2,
+        cpu,
+        wall,
+        max(parent, 0.0),
+        args.workers,
+        result.peak_rss_mb,
+        result.peak_rss_mb_batch,
+    )
     print(f"  (worker processes' CPU from the OS: {_cpu_children() - c_children:.1f} s)")
     if args.per_park:
         _per_park(toml, args.per_park)
     if args.baseline:
         bkm2, bcpu, bwall, bparent = _baseline(args.baseline, toml, work / "out_baseline")
-        _report(f"baseline {args.baseline.name} (serial)", bkm2, bcpu, bwall, bparent, 1, float("nan"),
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        _report(
+            f"baseline {args.baseline.name} (serial)",
+            bkm2,
+            bcpu,
+            bwall,
+            bparent,
+            1,
+            float("nan"),
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        )
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 

@@ -55,8 +55,12 @@ def _row(label: str, park: Any, t: dict[str, tuple[float, float]], extra: str = 
     wall = sum(v[0] for v in t.values())
     cpu = sum(v[1] for v in t.values())
     per = " ".join(f"{t[s][1] / km2:7.2f}" for s in STAGES)
-    print(f"{label:<24} {km2:6.2f} {len(park.parcels):7d} " + " ".join(f"{t[s][0]:6.2f}" for s in STAGES)
-          + f" {wall:7.2f} {cpu:7.2f} {per} {cpu / km2:8.2f}{extra}", flush=True)
+    print(
+        f"{label:<24} {km2:6.2f} {len(park.parcels):7d} "
+        + " ".join(f"{t[s][0]:6.2f}" for s in STAGES)
+        + f" {wall:7.2f} {cpu:7.2f} {per} {cpu / km2:8.2f}{extra}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -69,8 +73,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="gk_bench_park_"))
     _time(make_park(work / "warm", width_m=300, height_m=300, seed=1), 1)  # imports, compiled kernels: not timed
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
-    print(f"{'park':<24} {'km²':>6} {'parcels':>7} {'load s':>6} {'score':>6} {'sites':>6} {'wall s':>7} {'CPU-s':>7} "
-          f"{'CPU-s/km²: load':>7} {'score':>7} {'sites':>7} {'total':>8}")
+    print(
+        f"{'park':<24} {'km²':>6} {'parcels':>7} {'load s':>6} {'score':>6} {'sites':>6} {'wall s':>7} {'CPU-s':>7} "
+        f"{'CPU-s/km²: load':>7} {'score':>7} {'sites':>7} {'total':>8}"
+    )
     for km2 in args.sizes:
         side = math.sqrt(km2) * 1000
         folder = make_park(work / f"p{km2:g}", width_m=side, height_m=side, seed=3)
@@ -82,8 +88,10 @@ def main() -> None:
         park, t = _time(REPO / "examples" / "laagraven", args.repeat)
         _row("real Laagraven (BGT)", park, t)
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    print("km² is parcel area; medians of --repeat runs; CPU-s = process time of this process (numba/zonal threads "
-          "included).")
+    print(
+        "km² is parcel area; medians of --repeat runs; CPU-s = process time of this process (numba/zonal threads "
+        "included)."
+    )
 
 
 if __name__ == "__main__":

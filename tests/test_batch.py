@@ -91,8 +91,13 @@ def test_each_park_equals_scoring_it_alone(serial, country: Path) -> None:
         mine = national[national["park_id"] == pid]
         assert sorted(mine.index) == sorted(alone.index)
         for col in ("area_m2", "heat_score", "water_score", "biodiversity_score", "total_score"):
-            pd.testing.assert_series_equal(mine[col].sort_index(), alone[col].sort_index(), check_names=False,
-                                           check_exact=True, obj=f"park {pid} {col}")
+            pd.testing.assert_series_equal(
+                mine[col].sort_index(),
+                alone[col].sort_index(),
+                check_names=False,
+                check_exact=True,
+                obj=f"park {pid} {col}",
+            )
         theirs = national_sites[national_sites["park_id"] == pid].set_index("site_id").sort_index()
         sites = (sites.reset_index() if sites.index.name else sites).set_index("site_id").sort_index()
         assert list(theirs.index) == list(sites.index)
@@ -103,9 +108,19 @@ def test_resume_does_nothing_twice_and_changed_input_is_refused(serial, country:
     again = gk.run_batch(country / "country.toml", serial.out_dir, progress=False)
     assert again.n_skipped == 4 and again.n_done == 4
     changed = tmp_path / "changed.toml"
-    changed.write_text((country / "country.toml").read_text().replace('[rasters]', '[config]\nprofile = "heat-first"\n\n[rasters]'))
-    changed_cfg = changed.read_text().replace('"parks.gpkg"', f'"{country}/parks.gpkg"').replace('"national.gpkg', f'"{country}/national.gpkg')
-    changed_cfg = changed_cfg.replace('"pet.vrt"', f'"{country}/pet.vrt"').replace('"waterdiepte.vrt"', f'"{country}/waterdiepte.vrt"').replace('"ahn.vrt"', f'"{country}/ahn.vrt"')
+    changed.write_text(
+        (country / "country.toml").read_text().replace("[rasters]", '[config]\nprofile = "heat-first"\n\n[rasters]')
+    )
+    changed_cfg = (
+        changed.read_text()
+        .replace('"parks.gpkg"', f'"{country}/parks.gpkg"')
+        .replace('"national.gpkg', f'"{country}/national.gpkg')
+    )
+    changed_cfg = (
+        changed_cfg.replace('"pet.vrt"', f'"{country}/pet.vrt"')
+        .replace('"waterdiepte.vrt"', f'"{country}/waterdiepte.vrt"')
+        .replace('"ahn.vrt"', f'"{country}/ahn.vrt"')
+    )
     changed.write_text(changed_cfg)
     with pytest.raises(gk.BatchError, match=r"another batch: the \[config\] \(.*profile.*\) changed since.*--restart"):
         gk.run_batch(changed, serial.out_dir, progress=False)
@@ -117,7 +132,9 @@ def test_resumed_run_reports_its_real_peak_memory(serial, country: Path) -> None
     again = gk.run_batch(country / "country.toml", serial.out_dir, progress=False)
     rss_now = psutil.Process().memory_info().rss / 2**20  # the OS's figure: the peak cannot be below it
     assert again.n_this_run == 0 and again.peak_rss_mb_batch >= rss_now > 50
-    assert "no park scored in this run" in str(again) and f"batch process {again.peak_rss_mb_batch:.0f} MB" in str(again)
+    assert "no park scored in this run" in str(again) and f"batch process {again.peak_rss_mb_batch:.0f} MB" in str(
+        again
+    )
 
 
 def test_changed_input_file_is_named(country: Path, tmp_path: Path) -> None:
@@ -129,7 +146,10 @@ def test_changed_input_file_is_named(country: Path, tmp_path: Path) -> None:
     assert first.n_done == 1
     st = (copy / "parks.gpkg").stat()
     os.utime(copy / "parks.gpkg", ns=(st.st_atime_ns, st.st_mtime_ns + 5 * 10**9))
-    with pytest.raises(gk.BatchError, match=rf"input file {re.escape(str((copy / 'parks.gpkg').resolve()))} \(modification time changed\)"):
+    with pytest.raises(
+        gk.BatchError,
+        match=rf"input file {re.escape(str((copy / 'parks.gpkg').resolve()))} \(modification time changed\)",
+    ):
         gk.run_batch(copy / "country.toml", tmp_path / "out", progress=False)
 
 
@@ -146,13 +166,21 @@ def test_broken_park_is_recorded_and_the_rest_finish(country: Path, tmp_path: Pa
     result = gk.run_batch(broken / "country.toml", tmp_path / "out", progress=False)
     assert (result.n_done, result.n_failed) == (3, 1)
     bad = str(parks["RIN_NUMMER"].iloc[2])
-    assert list(result.failed.index) == [bad] and "no parcel lies inside the park outline" in result.failed.at[bad, "error"]
+    assert (
+        list(result.failed.index) == [bad]
+        and "no parcel lies inside the park outline" in result.failed.at[bad, "error"]
+    )
     assert gk.batch.read_results(tmp_path / "out")[bad]["status"] == "failed"
     again = gk.run_batch(broken / "country.toml", tmp_path / "out", retry_failed=True, progress=False)
     assert again.n_failed == 1 and again.n_skipped == 3
-    res = subprocess.run([sys.executable, "-m", "groenkans", "-q", "batch", str(broken / "country.toml"), str(tmp_path / "out")],
-                         check=False, capture_output=True, text=True)
-    assert res.returncode == 1 and f"failed {bad}" in res.stdout
+    res = subprocess.run(
+        [sys.executable, "-m", "groenkans", "-q", "batch", str(broken / "country.toml"), str(tmp_path / "out")],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    name = parks["PLAN_NAAM"].iloc[2]
+    assert res.returncode == 1 and f"park {bad} ({name}) failed: InputError" in res.stderr and not res.stdout
     logs = list((tmp_path / "out" / "logs").glob("batch-*.log"))  # the CLI writes the run's log file
     assert logs and "batch " in logs[0].read_text()
 
@@ -183,12 +211,21 @@ def test_park_with_empty_outline_is_failed_counted_and_sets_exit_status(country:
     assert (result.n_parks, result.n_done, result.n_failed, result.n_pending) == (6, 4, 2, 0)
     assert "empty outline" in result.failed.at["29998", "error"] and "no geometry" in result.failed.at["29999", "error"]
     statuses = gk.batch.read_results(tmp_path / "out")
-    assert {p: s["status"] for p, s in statuses.items() if p.startswith("2999")} == {"29998": "failed", "29999": "failed"}
+    assert {p: s["status"] for p, s in statuses.items() if p.startswith("2999")} == {
+        "29998": "failed",
+        "29999": "failed",
+    }
     assert "4 of 6 parks scored" in str(result) and "2 failed" in str(result)
     cmd = [sys.executable, "-m", "groenkans", "-q", "batch", str(toml), str(tmp_path / "out")]
     assert subprocess.run(cmd, check=False, capture_output=True, text=True).returncode == 1
     tolerant = subprocess.run([*cmd, "--tolerate-failures"], check=False, capture_output=True, text=True)
-    assert tolerant.returncode == 0 and "failed 29998 (leeg)" in tolerant.stdout
+    assert tolerant.returncode == 0 and "park 29998 (leeg) failed: GeometryError" in tolerant.stderr
+    loud = subprocess.run(cmd[:3] + cmd[4:], check=False, capture_output=True, text=True)  # without -q: the summary
+    assert (
+        loud.returncode == 1
+        and "4 of 6 parks scored" in loud.stdout
+        and "failed 29999 (zonder geometrie)" in loud.stdout
+    )
 
 
 def test_cut_off_record_of_a_killed_run_is_discarded(serial, country: Path, tmp_path: Path) -> None:
@@ -214,7 +251,9 @@ def test_grouped_parks_identical_to_one_by_one(tmp_path: Path) -> None:
     windows = {}
     for _, row in gpd.read_file(near / "parks.gpkg", layer="bedrijventerrein").iterrows():
         windows[str(row["RIN_NUMMER"])] = row.geometry.buffer(500).bounds
-    assert [sorted(g) for g in gk.batch.group_parks(windows, 4)] == [sorted(windows)], "the four parks' windows overlap: one group"
+    assert [sorted(g) for g in gk.batch.group_parks(windows, 4)] == [sorted(windows)], (
+        "the four parks' windows overlap: one group"
+    )
     one = gk.run_batch(near / "country.toml", tmp_path / "one", group_size=1, progress=False)
     grouped = gk.run_batch(near / "country.toml", tmp_path / "grouped", group_size=4, workers=1, progress=False)
     assert {s["group_size"] for s in gk.batch.read_results(tmp_path / "grouped").values()} == {4}
@@ -241,8 +280,11 @@ def test_dask_local_cluster_identical_to_serial(serial, country: Path, tmp_path:
 @pytest.mark.slow
 def test_kill_9_and_resume_gives_identical_output(serial, country: Path, tmp_path: Path) -> None:
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "groenkans", "-q", "batch", str(country / "country.toml"), str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "groenkans", "-q", "batch", str(country / "country.toml"), str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(gk.batch.read_results(out)) < 2:
         time.sleep(0.05)
@@ -255,8 +297,9 @@ def test_kill_9_and_resume_gives_identical_output(serial, country: Path, tmp_pat
     _assert_same(serial.output, resumed.output)
 
 
-def test_full_output_disk_stops_with_one_named_error_and_resumes_exactly(serial, country: Path, tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_output_disk_stops_with_one_named_error_and_resumes_exactly(
+    serial, country: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The third park's commit fails as on a full disk: one OutputError, the two committed parks kept intact,
     no half record left; once space is back the run resumes to the serial result."""
     import errno
@@ -271,7 +314,9 @@ def test_full_output_disk_stops_with_one_named_error_and_resumes_exactly(serial,
 
     monkeypatch.setattr(gk.batch.os, "fsync", fsync)
     out = tmp_path / "out"
-    with pytest.raises(gk.OutputError, match=r"cannot commit park \d+ \(No space left on device\).*committed parks are kept"):
+    with pytest.raises(
+        gk.OutputError, match=r"cannot commit park \d+ \(No space left on device\).*committed parks are kept"
+    ):
         gk.run_batch(country / "country.toml", out, group_size=1, progress=False)
     monkeypatch.setattr(gk.batch.os, "fsync", real_fsync)
     assert len(gk.batch.read_results(out)) == 2

@@ -25,7 +25,7 @@ LAYERS = ("parcels", "candidates", "parks")
 def _doc_block(heading: str) -> list[str]:
     """The command lines of the first ```bash block after ``heading`` in docs/batch.md."""
     text = DOC.read_text(encoding="utf-8")
-    section = text[text.index(heading):]
+    section = text[text.index(heading) :]
     block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
     assert block, f"no bash block under {heading!r}"
     return [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.split("#")[0].strip()]
@@ -54,7 +54,11 @@ def _groenkans(argv: list[str]) -> int:
 @pytest.mark.slow
 def test_docs_synthetic_walkthrough_gives_a_national_geopackage(tmp_path: Path) -> None:
     lines = _doc_block("## Try it")
-    assert [shlex.split(x)[:2] for x in lines] == [["groenkans", "country"], ["groenkans", "batch"], ["groenkans", "batch"]]
+    assert [shlex.split(x)[:2] for x in lines] == [
+        ["groenkans", "country"],
+        ["groenkans", "batch"],
+        ["groenkans", "batch"],
+    ]
     with contextlib.chdir(tmp_path):  # a fresh folder, nothing else in it
         codes = [_groenkans(shlex.split(line)[1:]) for line in lines]
     assert codes == [0, 0, 0]
@@ -84,15 +88,23 @@ def test_build_country_from_downloads_scores_like_the_synthetic_toml(synthetic: 
         shutil.copy2(t, downloads / "ahn_tiles" / t.name)
     nat = synthetic / "national.gpkg"
     toml = country.build_country(
-        tmp_path / "mine", parks=f"{synthetic / 'parks.gpkg'}:bedrijventerrein", parcels=f"{nat}:perceel",
-        buildings=f"{nat}:pand", bgt=nat, trees=f"{nat}:vegetatieobject", nature=f"{nat}:natuurnetwerk",
-        pet=sorted((synthetic / "tiles").glob("pet_*.tif")), water_depth=sorted((synthetic / "tiles").glob("waterdiepte_*.tif")),
-        elevation=downloads / "ahn_tiles")
+        tmp_path / "mine",
+        parks=f"{synthetic / 'parks.gpkg'}:bedrijventerrein",
+        parcels=f"{nat}:perceel",
+        buildings=f"{nat}:pand",
+        bgt=nat,
+        trees=f"{nat}:vegetatieobject",
+        nature=f"{nat}:natuurnetwerk",
+        pet=sorted((synthetic / "tiles").glob("pet_*.tif")),
+        water_depth=sorted((synthetic / "tiles").glob("waterdiepte_*.tif")),
+        elevation=downloads / "ahn_tiles",
+    )
     written = tomllib.loads(toml.read_text(encoding="utf-8"))
     assert written["rasters"]["elevation"] == "elevation.vrt" and (toml.parent / "elevation.vrt").exists()
     assert written["layers"]["parcels"] == f"{nat.resolve().as_posix()}:perceel"
     assert sorted(Path(p).name for p in batch._vrt_sources(toml.parent / "elevation.vrt")) == sorted(
-        p.name for p in (downloads / "ahn_tiles").iterdir())
+        p.name for p in (downloads / "ahn_tiles").iterdir()
+    )
     mine = gk.run_batch(toml, tmp_path / "out_mine", progress=False)
     ref = gk.run_batch(synthetic / "country.toml", tmp_path / "out_ref", progress=False)
     assert mine.n_done == ref.n_done == 2
@@ -104,9 +116,17 @@ def test_build_country_from_downloads_scores_like_the_synthetic_toml(synthetic: 
 
 def test_build_country_names_a_bad_download(synthetic: Path, tmp_path: Path) -> None:
     nat = synthetic / "national.gpkg"
-    kw = {"parks": f"{synthetic / 'parks.gpkg'}:bedrijventerrein", "parcels": f"{nat}:perceel", "bgt": nat,
-              "pet": synthetic / "pet.vrt", "water_depth": synthetic / "waterdiepte.vrt", "elevation": synthetic / "ahn.vrt"}
-    with pytest.raises(SchemaError, match=r"parcels \(BRK\): national.gpkg has no layer 'percelen'; layers found: .*perceel"):
+    kw = {
+        "parks": f"{synthetic / 'parks.gpkg'}:bedrijventerrein",
+        "parcels": f"{nat}:perceel",
+        "bgt": nat,
+        "pet": synthetic / "pet.vrt",
+        "water_depth": synthetic / "waterdiepte.vrt",
+        "elevation": synthetic / "ahn.vrt",
+    }
+    with pytest.raises(
+        SchemaError, match=r"parcels \(BRK\): national.gpkg has no layer 'percelen'; layers found: .*perceel"
+    ):
         country.build_country(tmp_path / "a", **{**kw, "parcels": f"{nat}:percelen"})
     with pytest.raises(SchemaError, match=r"no id column 'RIN'.*--id-column"):
         country.build_country(tmp_path / "b", **kw, id_column="RIN")

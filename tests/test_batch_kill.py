@@ -42,8 +42,11 @@ def test_kill9_parallel_batch_leaves_no_orphans_and_resumes_exactly(tmp_path: Pa
     reference = run_batch(toml, tmp_path / "reference", progress=False)
 
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "groenkans", "-q", "batch", str(toml), str(out), "--workers", "2"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "groenkans", "-q", "batch", str(toml), str(out), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     children: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 120
@@ -73,8 +76,12 @@ def test_kill9_parallel_batch_leaves_no_orphans_and_resumes_exactly(tmp_path: Pa
     resumed = run_batch(toml, out, progress=False)
     assert resumed.output is not None
     for name in LAYERS:
-        pd.testing.assert_frame_equal(pyogrio.read_dataframe(reference.output, layer=name),
-                                      pyogrio.read_dataframe(resumed.output, layer=name), check_exact=True, obj=name)
+        pd.testing.assert_frame_equal(
+            pyogrio.read_dataframe(reference.output, layer=name),
+            pyogrio.read_dataframe(resumed.output, layer=name),
+            check_exact=True,
+            obj=name,
+        )
 
 
 def test_changed_raster_tile_behind_a_vrt_is_detected(tmp_path: Path) -> None:

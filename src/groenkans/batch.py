@@ -131,10 +131,14 @@ class BatchResult:
 
     def __str__(self) -> str:
         pending = f", {self.n_pending} not run yet" if self.n_pending else ""
-        workers = (f"workers {self.peak_rss_mb:.0f} MB, " if self.n_this_run else "no park scored in this run, ")
-        lines = [(f"{self.n_done} of {self.n_parks} parks scored ({self.n_skipped} already done before this run), "
-                  f"{self.n_failed} failed{pending}, in {self.seconds:.1f} s; peak memory: {workers}"
-                  f"batch process {self.peak_rss_mb_batch:.0f} MB")]
+        workers = f"workers {self.peak_rss_mb:.0f} MB, " if self.n_this_run else "no park scored in this run, "
+        lines = [
+            (
+                f"{self.n_done} of {self.n_parks} parks scored ({self.n_skipped} already done before this run), "
+                f"{self.n_failed} failed{pending}, in {self.seconds:.1f} s; peak memory: {workers}"
+                f"batch process {self.peak_rss_mb_batch:.0f} MB"
+            )
+        ]
         if self.output:
             lines.append(f"national result: {self.output}")
         for pid, row in self.failed.iterrows():
@@ -157,7 +161,9 @@ def read_batch_config(path: str | Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise BatchError(f"batch config {path} does not exist") from None
     except IsADirectoryError:
-        raise BatchError(f"batch config {path} is a folder; pass the batch TOML file (e.g. {path}/country.toml)") from None
+        raise BatchError(
+            f"batch config {path} is a folder; pass the batch TOML file (e.g. {path}/country.toml)"
+        ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"batch config {path} is not valid UTF-8 TOML: {exc}") from None
     unknown = set(data) - {"parks", "layers", "rasters", "config"}
@@ -195,6 +201,7 @@ def read_batch_config(path: str | Path) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------- run fingerprint
 
+
 def _input_files(cfg: dict[str, Any]) -> list[str]:
     paths = [cfg["parks_path"]]
     for value in [*cfg["manifest"]["layers"].values(), *cfg["manifest"]["rasters"].values()]:
@@ -227,8 +234,14 @@ def _fingerprint(cfg: dict[str, Any]) -> dict[str, Any]:
     for p in _input_files(cfg):
         st = os.stat(p)
         files.append([p, st.st_size, st.st_mtime_ns])
-    body = {"groenkans": __version__, "layout": _LAYOUT, "config": cfg["config"].to_dict(), "manifest": cfg["manifest"],
-            "parks": [cfg["parks_path"], cfg["parks_layer"], cfg["id_column"]], "files": files}
+    body = {
+        "groenkans": __version__,
+        "layout": _LAYOUT,
+        "config": cfg["config"].to_dict(),
+        "manifest": cfg["manifest"],
+        "parks": [cfg["parks_path"], cfg["parks_layer"], cfg["id_column"]],
+        "files": files,
+    }
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     return {"fingerprint": digest, **body}
 
@@ -280,6 +293,7 @@ def _peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 # ---------------------------------------------------------------------------------------------- commit log
 
+
 def _encode(status: dict[str, Any], blobs: Sequence[bytes]) -> bytes:
     head = json.dumps(status, sort_keys=True, default=str).encode()
     payload = b"".join([struct.pack("<I", len(head)), head, *(struct.pack("<Q", len(b)) + b for b in blobs)])
@@ -304,7 +318,7 @@ def _scan(path: Path) -> tuple[dict[str, tuple[dict[str, Any], int]], int]:
             if len(payload) < n or hashlib.sha256(payload).digest() != digest:
                 break
             (hn,) = struct.unpack("<I", payload[:4])
-            status = json.loads(payload[4:4 + hn])
+            status = json.loads(payload[4 : 4 + hn])
             found[str(status["park_id"])] = (status, start + 12)  # a later record of a park replaces an earlier one
             good = f.tell()
     return found, good
@@ -318,8 +332,8 @@ def _blobs(path: Path, offset: int) -> list[bytes]:
     (hn,) = struct.unpack("<I", payload[:4])
     pos, out = 4 + hn, []
     while pos < len(payload):
-        (bn,) = struct.unpack("<Q", payload[pos:pos + 8])
-        out.append(payload[pos + 8:pos + 8 + bn])
+        (bn,) = struct.unpack("<Q", payload[pos : pos + 8])
+        out.append(payload[pos + 8 : pos + 8 + bn])
         pos += 8 + bn
     return out
 
@@ -351,7 +365,7 @@ class _ResultLog:
             with open(path, "r+b") as f:
                 f.truncate(good)
         self.found = found
-        self._f = open(path, "ab")  # noqa: SIM115 - kept open for the run, closed in close()
+        self._f = open(path, "ab")
 
     def append(self, status: dict[str, Any], blobs: Sequence[bytes]) -> None:
         record = _encode(status, blobs)
@@ -375,6 +389,7 @@ class _ResultLog:
 
 # ------------------------------------------------------------------------------------------- parks and groups
 
+
 def _load_parks(cfg: dict[str, Any]) -> tuple[gpd.GeoDataFrame, dict[str, dict[str, Any]]]:
     """The parks layer, indexed by park id, and a failed status for every park that cannot even be set up."""
     import shapely
@@ -386,13 +401,17 @@ def _load_parks(cfg: dict[str, Any]) -> tuple[gpd.GeoDataFrame, dict[str, dict[s
     idc, namec = cfg["id_column"], cfg["name_column"]
     where = f"{cfg['parks_path']}" + (f", layer '{cfg['parks_layer']}'" if cfg["parks_layer"] else "")
     if idc not in parks.columns:
-        raise BatchError(f"{where}: no park id column '{idc}'; columns: {', '.join(map(str, parks.columns))}. "
-                         "Name the id column in the batch TOML ([parks] id = \"...\").")
+        raise BatchError(
+            f"{where}: no park id column '{idc}'; columns: {', '.join(map(str, parks.columns))}. "
+            'Name the id column in the batch TOML ([parks] id = "...").'
+        )
     ids = parks[idc]
     missing_id = ids.isna().to_numpy()
     if missing_id.any():
-        raise BatchError(f"{where}: {int(missing_id.sum())} park(s) without a '{idc}' value (rows "
-                         f"{list(np.flatnonzero(missing_id)[:5])}); give every park an id.")
+        raise BatchError(
+            f"{where}: {int(missing_id.sum())} park(s) without a '{idc}' value (rows "
+            f"{list(np.flatnonzero(missing_id)[:5])}); give every park an id."
+        )
     parks = parks.assign(_id=ids.astype(str).to_numpy()).set_index("_id").rename_axis("park_id")
     if parks.index.duplicated().any():
         dup = sorted(set(parks.index[parks.index.duplicated()]))[:5]
@@ -419,10 +438,18 @@ def _load_parks(cfg: dict[str, Any]) -> tuple[gpd.GeoDataFrame, dict[str, dict[s
             else:
                 fixed[i] = g
         if problem:
-            exc = GeometryError(f"{where}, park {pid}: the park {problem}. Draw or repair its outline in the parks "
-                                "layer (or remove the park from it) and run again with --retry-failed.")
-            failed[pid] = {"park_id": pid, "name": str(parks.at[pid, "_name"]), "status": "failed", "stage": "setup",
-                           "error": f"{type(exc).__name__}: {exc}", "groenkans_error": True}
+            exc = GeometryError(
+                f"{where}, park {pid}: the park {problem}. Draw or repair its outline in the parks "
+                "layer (or remove the park from it) and run again with --retry-failed."
+            )
+            failed[pid] = {
+                "park_id": pid,
+                "name": str(parks.at[pid, "_name"]),
+                "status": "failed",
+                "stage": "setup",
+                "error": f"{type(exc).__name__}: {exc}",
+                "groenkans_error": True,
+            }
     parks = parks.set_geometry(gpd.GeoSeries(fixed, index=parks.index, crs=parks.crs))
     return parks.sort_index(), failed
 
@@ -454,8 +481,9 @@ def _morton(x: int, y: int) -> int:
     return code
 
 
-def group_parks(windows: Mapping[str, Sequence[float]], max_parks: int = GROUP_SIZE,
-                max_overread: float = _MAX_OVERREAD) -> list[list[str]]:
+def group_parks(
+    windows: Mapping[str, Sequence[float]], max_parks: int = GROUP_SIZE, max_overread: float = _MAX_OVERREAD
+) -> list[list[str]]:
     """Group neighbouring parks whose windows can be read as one.
 
     Parks are taken in Z-order of their window centres (100 m cells); a park joins the current group while the
@@ -481,6 +509,7 @@ def group_parks(windows: Mapping[str, Sequence[float]], max_parks: int = GROUP_S
     >>> group_parks({"a": (0, 0, 10, 10), "b": (10, 0, 20, 10), "c": (5000, 5000, 5010, 5010)})
     [['a', 'b'], ['c']]
     """
+
     def key(pid: str) -> tuple[int, str]:
         b = windows[pid]
         return (_morton(int((b[0] + b[2]) / 200) & 0xFFFFFF, int((b[1] + b[3]) / 200) & 0xFFFFFF), pid)
@@ -502,6 +531,7 @@ def group_parks(windows: Mapping[str, Sequence[float]], max_parks: int = GROUP_S
 
 
 # ----------------------------------------------------------------------------------------- reading a group
+
 
 def _split(value: str) -> tuple[str, str | None]:
     head, sep, tail = value.rpartition(":")
@@ -546,7 +576,9 @@ class _Group:
         self.parcels = readers.read_parcels(ppath, player, bbox=pbox)
         self.surfaces = self.bgt_buildings = self.bgt_trees = None
         if "bgt" in self.layers:
-            skip = ({"pand"} if "buildings" in self.layers else set()) | ({"vegetatieobject"} if "trees" in self.layers else set())
+            skip = ({"pand"} if "buildings" in self.layers else set()) | (
+                {"vegetatieobject"} if "trees" in self.layers else set()
+            )
             types = [t for t in BGT_READ_TYPES if t not in skip] if skip else None  # read each layer once
             bgt = readers.read_bgt(self.layers["bgt"][0], bbox=cbox, layers=types)
             self.surfaces, self.bgt_buildings, self.bgt_trees = bgt.surfaces, bgt.buildings, bgt.trees
@@ -570,7 +602,7 @@ class _Group:
         out = gdf.iloc[idx]
         return out.reset_index(drop=True) if renumber else out
 
-    def park(self, park_id: str, name: str, outline: Any, raster_info: Mapping[str, Any] | None) -> Any:
+    def park(self, park_id: str, name: str, outline: Any, raster_info: Mapping[str, Any] | None) -> Any:  # noqa: C901
         """The :class:`~groenkans.park.Park` of one park of the group, as ``load_park(outline=...)`` builds it."""
         import shapely
 
@@ -585,7 +617,9 @@ class _Group:
             path, layer = self.layers[key]
             return f"{path}, layer '{layer}'" if layer else str(path)
 
-        def validated(gdf: gpd.GeoDataFrame | None, layer: str, source: str | None, polygonal: bool) -> gpd.GeoDataFrame | None:
+        def validated(
+            gdf: gpd.GeoDataFrame | None, layer: str, source: str | None, polygonal: bool
+        ) -> gpd.GeoDataFrame | None:
             if gdf is None:
                 return None
             if not len(gdf):
@@ -599,15 +633,19 @@ class _Group:
         assert parcels is not None
         if not len(parcels):
             b = tuple(round(v) for v in outline.bounds)
-            raise InputError(f"{sources['parcels']}: no parcel lies inside the park outline (bounds {b}); check the "
-                             "outline and the CRS.")
+            raise InputError(
+                f"{sources['parcels']}: no parcel lies inside the park outline (bounds {b}); check the "
+                "outline and the CRS."
+            )
         parcels = check_crs(parcels, "parcels", sources["parcels"], report)
         parcels = clean_geometries(parcels, "parcels", sources["parcels"], report)
         geoms = parcels.geometry.values
         share = shapely.area(shapely.intersection(geoms, outline)) / shapely.area(geoms)
         parcels = parcels.loc[pd.Series(share, index=parcels.index) >= 0.5]
         if not len(parcels):
-            raise InputError(f"{sources['parcels']}: no parcel lies inside the park outline; check the outline and CRS.")
+            raise InputError(
+                f"{sources['parcels']}: no parcel lies inside the park outline; check the outline and CRS."
+            )
         if parcels.index.name != PARCEL_ID:
             raise SchemaError(f"{sources['parcels']}: the reader returned no '{PARCEL_ID}' index")
         check_unique_ids(parcels, "parcels", sources["parcels"])
@@ -655,11 +693,21 @@ class _Group:
         for k, v in (("buildings", buildings), ("surfaces", surfaces), ("trees", trees)):
             if v is not None:
                 kw[k] = v
-        return Park(name=name, parcels=parcels, outline=outline_gdf, nature=nature, rasters=dict(self.rasters),
-                    sources=sources, report=report, park_id=park_id, **kw)
+        return Park(
+            name=name,
+            parcels=parcels,
+            outline=outline_gdf,
+            nature=nature,
+            rasters=dict(self.rasters),
+            sources=sources,
+            report=report,
+            park_id=park_id,
+            **kw,
+        )
 
 
 # ------------------------------------------------------------------------------------------------ scoring
+
 
 def _frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = gdf.reset_index() if gdf.index.name else gdf.reset_index(drop=True)
@@ -677,14 +725,21 @@ def _parquet(gdf: gpd.GeoDataFrame) -> bytes:
 
 
 def _failure(status: dict[str, Any], exc: BaseException) -> None:
-    status.update(status="failed", error=f"{type(exc).__name__}: {exc}", groenkans_error=isinstance(exc, GroenkansError))
+    status.update(
+        status="failed", error=f"{type(exc).__name__}: {exc}", groenkans_error=isinstance(exc, GroenkansError)
+    )
     if not isinstance(exc, GroenkansError):
         status["traceback"] = traceback.format_exc(limit=8)
 
 
-def score_parks(parks: Sequence[ParkTask], manifest: Mapping[str, Any], config_dict: Mapping[str, Any],
-                raster_info: Mapping[str, Any] | None = None, *, context_m: float | None = None
-                ) -> list[tuple[dict[str, Any], list[bytes]]]:
+def score_parks(
+    parks: Sequence[ParkTask],
+    manifest: Mapping[str, Any],
+    config_dict: Mapping[str, Any],
+    raster_info: Mapping[str, Any] | None = None,
+    *,
+    context_m: float | None = None,
+) -> list[tuple[dict[str, Any], list[bytes]]]:
     """Score a group of neighbouring parks with one read of each national layer; never raises for a park's failure.
 
     Parameters
@@ -728,7 +783,7 @@ def score_parks(parks: Sequence[ParkTask], manifest: Mapping[str, Any], config_d
     if _fast_path(manifest):
         try:
             group = _Group(manifest, outlines, context)
-        except Exception as exc:  # noqa: BLE001 - fall back to one read per park, so each park gets its own error
+        except Exception as exc:
             log.info("group read of %d parks failed (%s); loading them one by one", len(parks), exc)
     share_cpu = (time.process_time() - cpu0) / max(len(parks), 1)
     share_s = (time.perf_counter() - t0) / max(len(parks), 1)
@@ -745,19 +800,27 @@ def score_parks(parks: Sequence[ParkTask], manifest: Mapping[str, Any], config_d
             parcels = score_park(park, config)
             sites = rank_candidates(park, parcels, config=config)
             summary = park_summary(park, parcels, sites)
-            blobs = [_parquet(parcels.assign(park_id=park_id)), _parquet(sites.assign(park_id=park_id)), _parquet(summary)]
+            blobs = [
+                _parquet(parcels.assign(park_id=park_id)),
+                _parquet(sites.assign(park_id=park_id)),
+                _parquet(summary),
+            ]
             status.update(status="ok", parcels=len(parcels), sites=len(sites), area_km2=float(park.area_m2) / 1e6)
-        except Exception as exc:  # noqa: BLE001 - a park's failure is recorded, the run goes on
+        except Exception as exc:
             _failure(status, exc)
             blobs = []
-        status.update(seconds=round(time.perf_counter() - p0 + share_s, 4), cpu_s=round(time.process_time() - c0 + share_cpu, 4),
-                      peak_rss_mb=round(_peak_rss_mb(), 1))
+        status.update(
+            seconds=round(time.perf_counter() - p0 + share_s, 4),
+            cpu_s=round(time.process_time() - c0 + share_cpu, 4),
+            peak_rss_mb=round(_peak_rss_mb(), 1),
+        )
         results.append((status, blobs))
     return results
 
 
-def score_one_park(park_id: str, name: str, outline_wkb: bytes, manifest: Mapping[str, Any],
-                   config_dict: Mapping[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+def score_one_park(
+    park_id: str, name: str, outline_wkb: bytes, manifest: Mapping[str, Any], config_dict: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[bytes]]:
     """Score one park alone (:func:`score_parks` with a group of one).
 
     Examples
@@ -771,6 +834,7 @@ def score_one_park(park_id: str, name: str, outline_wkb: bytes, manifest: Mappin
 
 # ------------------------------------------------------------------------------------------------- running
 
+
 def _warm() -> None:
     """Import the stages once per process, before the first park (so no park carries the start-up cost)."""
     import groenkans.candidates
@@ -780,8 +844,10 @@ def _warm() -> None:
 
 
 def _die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: exit as soon as the batch process is gone, so a ``kill -9`` of the batch leaves no
-    orphaned worker running on; then import the stages."""
+    """Worker initializer: exit when the batch process is gone, then import the stages.
+
+    So a ``kill -9`` of the batch leaves no orphaned worker running on.
+    """
     import threading
 
     os.environ.setdefault("GDAL_CACHEMAX", "256")
@@ -802,8 +868,9 @@ def _die_with_parent(parent_pid: int) -> None:
     _warm()
 
 
-def _run_groups(groups: list[list[ParkTask]], args: tuple[Any, ...], workers: int,
-                scheduler: str | None) -> Iterator[tuple[dict[str, Any], list[bytes]]]:
+def _run_groups(
+    groups: list[list[ParkTask]], args: tuple[Any, ...], workers: int, scheduler: str | None
+) -> Iterator[tuple[dict[str, Any], list[bytes]]]:
     """Score the groups serially, on local processes or on Dask; yield each park's result as its group ends."""
     if scheduler:
         import importlib
@@ -817,8 +884,10 @@ def _run_groups(groups: list[list[ParkTask]], args: tuple[Any, ...], workers: in
         else:
             client = dd.Client(scheduler)
         try:
-            futures = [client.submit(score_parks, g, *args, key=f"groenkans-parks-{g[0][0]}-{len(g)}", pure=False)
-                       for g in groups]
+            futures = [
+                client.submit(score_parks, g, *args, key=f"groenkans-parks-{g[0][0]}-{len(g)}", pure=False)
+                for g in groups
+            ]
             try:
                 for fut in dd.as_completed(futures):
                     yield from fut.result()
@@ -833,8 +902,12 @@ def _run_groups(groups: list[list[ParkTask]], args: tuple[Any, ...], workers: in
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures import as_completed as done
 
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_die_with_parent, initargs=(os.getpid(),))
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        )
         try:
             pending = [pool.submit(score_parks, g, *args) for g in groups]
             for fut in done(pending):
@@ -868,8 +941,9 @@ def _check_rasters(manifest: dict[str, Any], out: Path) -> dict[str, dict[str, A
     return info
 
 
-def _assemble(out: Path, parks: gpd.GeoDataFrame, found: Mapping[str, tuple[dict[str, Any], int]],
-              cfg: dict[str, Any]) -> Path | None:
+def _assemble(
+    out: Path, parks: gpd.GeoDataFrame, found: Mapping[str, tuple[dict[str, Any], int]], cfg: dict[str, Any]
+) -> Path | None:
     from groenkans.export import to_geopackage
 
     ok = [pid for pid in parks.index if found.get(pid, ({}, 0))[0].get("status") == "ok"]
@@ -892,20 +966,30 @@ def _assemble(out: Path, parks: gpd.GeoDataFrame, found: Mapping[str, tuple[dict
     lead = ["name", "national_rank", "park_score"]
     if prov and prov in parks.columns:
         summary["province"] = parks.loc[summary.index, prov].astype(str)
-        summary["province_rank"] = summary.groupby("province")["park_score"].rank(ascending=False, method="first").astype(int)
+        summary["province_rank"] = (
+            summary.groupby("province")["park_score"].rank(ascending=False, method="first").astype(int)
+        )
         lead += ["province", "province_rank"]
     # supporting figures: plain means over the parcels, not a ranking (a park of many small high-scoring parcels
     # has a high plain mean and a lower area-weighted park_score); named so nobody ranks by them by mistake
-    summary = summary.rename(columns={c: f"parcel_{c}_unweighted" for c in summary.columns
-                                      if c.startswith("mean_") and c.endswith("_score")})
+    summary = summary.rename(
+        columns={c: f"parcel_{c}_unweighted" for c in summary.columns if c.startswith("mean_") and c.endswith("_score")}
+    )
     summary = summary[lead + [c for c in summary.columns if c not in lead]]
     summary = gpd.GeoDataFrame(summary.reset_index(), geometry="geometry", crs=parcels.crs)
     parcels = gpd.GeoDataFrame(parcels, geometry="geometry", crs=summary.crs).set_index("perceel_id")
     sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=summary.crs)
     sites = sites.set_index("site_id") if "site_id" in sites.columns else sites
     target = out / "national.gpkg"
-    return to_geopackage(parcels, sites, target, park=None, extra_layers={"parks": summary}, overwrite=True,
-                         metadata={"batch": {"parks": len(parks), "scored": len(ok), "config": cfg["config"].to_dict()}})
+    return to_geopackage(
+        parcels,
+        sites,
+        target,
+        park=None,
+        extra_layers={"parks": summary},
+        overwrite=True,
+        metadata={"batch": {"parks": len(parks), "scored": len(ok), "config": cfg["config"].to_dict()}},
+    )
 
 
 def _prepare_out(out: Path, fp: dict[str, Any], restart: bool) -> None:
@@ -932,9 +1016,18 @@ def _prepare_out(out: Path, fp: dict[str, Any], restart: bool) -> None:
     _atomic_json(run, fp)
 
 
-def run_batch(config_path: str | Path, out_dir: str | Path, *, workers: int = 1, scheduler: str | None = None,
-              retry_failed: bool = False, restart: bool = False, limit: int | None = None,
-              progress: bool = True, group_size: int = GROUP_SIZE) -> BatchResult:
+def run_batch(
+    config_path: str | Path,
+    out_dir: str | Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    restart: bool = False,
+    limit: int | None = None,
+    progress: bool = True,
+    group_size: int = GROUP_SIZE,
+) -> BatchResult:
     """Score every park of a batch config into ``out_dir``; resumable, parallel, optionally on Dask.
 
     Parameters
@@ -999,8 +1092,14 @@ def run_batch(config_path: str | Path, out_dir: str | Path, *, workers: int = 1,
             results.append(unusable[pid], [])
             log.warning("park %s failed: %s", pid, unusable[pid]["error"])
         todo = [p for p in todo if p not in unusable]
-        log.info("batch %s: %d parks, %d to do, %d done before, %d cannot be set up", config_path, len(parks),
-                 len(todo), len(before), len(unusable))
+        log.info(
+            "batch %s: %d parks, %d to do, %d done before, %d cannot be set up",
+            config_path,
+            len(parks),
+            len(todo),
+            len(before),
+            len(unusable),
+        )
         windows = {pid: _window(parks.geometry.loc[pid], CONTEXT_MARGIN_M) for pid in todo}
         size = max(1, group_size)
         if workers > 1 or scheduler:  # keep at least ~4 tasks per worker, so the workers share the work evenly
@@ -1015,8 +1114,13 @@ def run_batch(config_path: str | Path, out_dir: str | Path, *, workers: int = 1,
                 n_run += 1
                 peak = max(peak, float(status.get("peak_rss_mb", 0.0)))
                 if status["status"] == "ok":
-                    log.info("park %s: %s parcels, %s sites in %.1f s", status["park_id"], status["parcels"],
-                             status["sites"], status["seconds"])
+                    log.info(
+                        "park %s: %s parcels, %s sites in %.1f s",
+                        status["park_id"],
+                        status["parcels"],
+                        status["sites"],
+                        status["seconds"],
+                    )
                 else:
                     failed_now += 1
                     log.warning("park %s failed: %s", status["park_id"], status["error"])
@@ -1028,38 +1132,67 @@ def run_batch(config_path: str | Path, out_dir: str | Path, *, workers: int = 1,
     output = _assemble(out, parks, found, cfg)
     statuses = {pid: st for pid, (st, _off) in found.items()}
     failed = pd.DataFrame(
-        [{"park_id": p, "name": s.get("name"), "error": s.get("error")} for p, s in sorted(statuses.items())
-         if s.get("status") == "failed"], columns=["park_id", "name", "error"]).set_index("park_id")
+        [
+            {"park_id": p, "name": s.get("name"), "error": s.get("error")}
+            for p, s in sorted(statuses.items())
+            if s.get("status") == "failed"
+        ],
+        columns=["park_id", "name", "error"],
+    ).set_index("park_id")
     n_ok = sum(1 for s in statuses.values() if s.get("status") == "ok")
     n_before = sum(1 for s in before.values() if s.get("status") == "ok")
     if n_run and workers > 1 and not scheduler:  # worker processes that ended: the largest one's peak
         peak = max(peak, _peak_rss_mb(resource.RUSAGE_CHILDREN))
-    result = BatchResult(out, output, len(parks), n_ok, len(failed), n_before, time.perf_counter() - t0, failed,
-                         peak, _peak_rss_mb(), n_run)
+    result = BatchResult(
+        out,
+        output,
+        len(parks),
+        n_ok,
+        len(failed),
+        n_before,
+        time.perf_counter() - t0,
+        failed,
+        peak,
+        _peak_rss_mb(),
+        n_run,
+    )
     log.info("%s", result)
     return result
 
 
 # --------------------------------------------------------------------------------------------------- CLI
 
+
 def add_parser(sub: Any, common: argparse.ArgumentParser | None = None) -> None:
     """Register ``groenkans batch`` on the CLI's subparsers (``common``: the shared -v/-q/--overwrite parent)."""
     parents = [common] if common is not None else []
-    p = sub.add_parser("batch", parents=parents,
-                       help="score every park of a national parks layer (resumable; --workers, --scheduler)",
-                       description="Score every park of a parks layer into OUT/national.gpkg. Exit status 1 when any "
-                                   "park failed (unless --tolerate-failures), 2 for a usage error.")
-    p.add_argument("config", help="batch TOML: [parks], [layers], [rasters], optional [config] (groenkans country writes one)")
+    p = sub.add_parser(
+        "batch",
+        parents=parents,
+        help="score every park of a national parks layer (resumable; --workers, --scheduler)",
+        description="Score every park of a parks layer into OUT/national.gpkg. Exit status 1 when any "
+        "park failed (unless --tolerate-failures), 2 for a usage error.",
+    )
+    p.add_argument(
+        "config", help="batch TOML: [parks], [layers], [rasters], optional [config] (groenkans country writes one)"
+    )
     p.add_argument("out", help="output folder (new, or one this batch wrote before: the run resumes)")
     p.add_argument("--workers", type=int, default=1, help="processes on this machine (default 1)")
     p.add_argument("--scheduler", help="'local' for a Dask LocalCluster, or a Dask scheduler address")
     p.add_argument("--retry-failed", action="store_true", help="run only the parks that failed before")
     p.add_argument("--restart", action="store_true", help="discard results made with another config or inputs")
     p.add_argument("--limit", type=int, help="score at most N parks in this run")
-    p.add_argument("--group-size", type=int, default=GROUP_SIZE,
-                   help=f"most neighbouring parks read and scored in one task (default {GROUP_SIZE}; 1: one by one)")
-    p.add_argument("--tolerate-failures", action="store_true",
-                   help="exit 0 even when parks failed (they are still listed and kept in OUT/results.bin)")
+    p.add_argument(
+        "--group-size",
+        type=int,
+        default=GROUP_SIZE,
+        help=f"most neighbouring parks read and scored in one task (default {GROUP_SIZE}; 1: one by one)",
+    )
+    p.add_argument(
+        "--tolerate-failures",
+        action="store_true",
+        help="exit 0 even when parks failed (they are still listed and kept in OUT/results.bin)",
+    )
     p.set_defaults(func=_cmd_batch)
 
 
@@ -1083,13 +1216,30 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     root.addHandler(handler)
     root.setLevel(min(old_level or logging.INFO, logging.INFO))
     try:
-        result = run_batch(args.config, args.out, workers=args.workers, scheduler=args.scheduler,
-                           retry_failed=args.retry_failed, restart=args.restart, limit=args.limit, progress=not quiet,
-                           group_size=args.group_size)
+        result = run_batch(
+            args.config,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            retry_failed=args.retry_failed,
+            restart=args.restart,
+            limit=args.limit,
+            progress=not quiet,
+            group_size=args.group_size,
+        )
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
         handler.close()
-    if not quiet or result.n_failed:
+    if not quiet:
         print(result)
+    elif result.n_failed:  # -q: only errors, and failed parks are errors of the user's data
+        import sys
+
+        print(
+            "\n".join(
+                f"groenkans: park {pid} ({row['name']}) failed: {row['error']}" for pid, row in result.failed.iterrows()
+            ),
+            file=sys.stderr,
+        )
     return 0 if result.n_failed == 0 or args.tolerate_failures else 1

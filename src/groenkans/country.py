@@ -42,11 +42,15 @@ def _source(value: str | os.PathLike[str], what: str) -> tuple[Path, str | None]
         return path.resolve(), layer  # BGT download zip or GML folder: read by groenkans.readers.read_bgt
     try:
         names = [str(r[0]) for r in pyogrio.list_layers(str(path))]
-    except Exception as exc:  # noqa: BLE001 - any GDAL failure to open is a corrupt or unknown file
-        raise CorruptFileError(f"{what}: {path} cannot be opened as a vector file ({str(exc)[:160]}); download it again.") from None
+    except Exception as exc:
+        raise CorruptFileError(
+            f"{what}: {path} cannot be opened as a vector file ({str(exc)[:160]}); download it again."
+        ) from None
     if layer is not None and layer not in names:
-        raise SchemaError(f"{what}: {path.name} has no layer '{layer}'; layers found: {', '.join(names) or 'none'}. "
-                          f"Name one as {path.name}:LAYER.")
+        raise SchemaError(
+            f"{what}: {path.name} has no layer '{layer}'; layers found: {', '.join(names) or 'none'}. "
+            f"Name one as {path.name}:LAYER."
+        )
     return path.resolve(), layer
 
 
@@ -79,12 +83,24 @@ def _raster(key: str, tiles: Tiles, out: Path, inputs: set[Path]) -> Path:
     return path
 
 
-def build_country(out_dir: str | os.PathLike[str], *, parks: str | os.PathLike[str], parcels: str | os.PathLike[str],
-                  bgt: str | os.PathLike[str], pet: Tiles, water_depth: Tiles, elevation: Tiles,
-                  buildings: str | os.PathLike[str] | None = None, trees: str | os.PathLike[str] | None = None,
-                  nature: str | os.PathLike[str] | None = None, id_column: str = "RIN_NUMMER",
-                  name_column: str = "PLAN_NAAM", province_column: str | None = None, profile: str | None = None,
-                  overwrite: bool = False) -> Path:
+def build_country(
+    out_dir: str | os.PathLike[str],
+    *,
+    parks: str | os.PathLike[str],
+    parcels: str | os.PathLike[str],
+    bgt: str | os.PathLike[str],
+    pet: Tiles,
+    water_depth: Tiles,
+    elevation: Tiles,
+    buildings: str | os.PathLike[str] | None = None,
+    trees: str | os.PathLike[str] | None = None,
+    nature: str | os.PathLike[str] | None = None,
+    id_column: str = "RIN_NUMMER",
+    name_column: str = "PLAN_NAAM",
+    province_column: str | None = None,
+    profile: str | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write the batch inputs for the national downloads a user has: raster mosaics and ``country.toml``.
 
     Vector sources are ``"file"`` or ``"file:layer"``; nothing is copied, the TOML points at the downloads
@@ -138,9 +154,13 @@ def build_country(out_dir: str | os.PathLike[str], *, parks: str | os.PathLike[s
     if target.exists() and not overwrite:
         raise OutputExistsError(f"{target} exists; pass --overwrite (overwrite=True) to replace it")
     vectors: dict[str, tuple[Path, str | None]] = {"parks": _source(parks, "parks (IBIS)")}
-    for key, value, what in (("parcels", parcels, "parcels (BRK)"), ("buildings", buildings, "buildings (BAG)"),
-                             ("bgt", bgt, "BGT"), ("trees", trees, "trees (BGT vegetatieobject)"),
-                             ("nature", nature, "nature network")):
+    for key, value, what in (
+        ("parcels", parcels, "parcels (BRK)"),
+        ("buildings", buildings, "buildings (BAG)"),
+        ("bgt", bgt, "BGT"),
+        ("trees", trees, "trees (BGT vegetatieobject)"),
+        ("nature", nature, "nature network"),
+    ):
         if value is not None:
             vectors[key] = _source(value, what)
     ppath, player = vectors["parks"]
@@ -148,12 +168,16 @@ def build_country(out_dir: str | os.PathLike[str], *, parks: str | os.PathLike[s
     fields = [str(f) for f in info["fields"]]
     for col, what in ((id_column, "id"), (name_column, "name"), (province_column, "province")):
         if col is not None and col not in fields:
-            raise SchemaError(f"parks (IBIS): {ppath.name} has no {what} column '{col}'; columns: {', '.join(fields)}. "
-                              f"Name it with --{what}-column ({what}_column=).")
+            raise SchemaError(
+                f"parks (IBIS): {ppath.name} has no {what} column '{col}'; columns: {', '.join(fields)}. "
+                f"Name it with --{what}-column ({what}_column=)."
+            )
     inputs = {p for p, _ in vectors.values()}
     out.mkdir(parents=True, exist_ok=True)
-    rasters = {key: _raster(key, tiles, out, inputs) for key, tiles in
-               (("pet", pet), ("water_depth", water_depth), ("elevation", elevation))}
+    rasters = {
+        key: _raster(key, tiles, out, inputs)
+        for key, tiles in (("pet", pet), ("water_depth", water_depth), ("elevation", elevation))
+    }
 
     def q(text: str) -> str:
         return json.dumps(text, ensure_ascii=False)  # a TOML basic string
@@ -162,14 +186,20 @@ def build_country(out_dir: str | os.PathLike[str], *, parks: str | os.PathLike[s
         path, layer = vectors[key]
         return q(_rel(path, out) + (f":{layer}" if layer else ""))
 
-    lines = ["# national batch inputs, written by groenkans country; run: groenkans batch country.toml OUT", "",
-             "[parks]", f"path = {q(_rel(ppath, out))}"]
+    lines = [
+        "# national batch inputs, written by groenkans country; run: groenkans batch country.toml OUT",
+        "",
+        "[parks]",
+        f"path = {q(_rel(ppath, out))}",
+    ]
     if player:
         lines.append(f"layer = {q(player)}")
     lines += [f"id = {q(id_column)}", f"name = {q(name_column)}"]
     if province_column:
         lines.append(f"province = {q(province_column)}")
-    lines += ["", "[layers]"] + [f"{k} = {src(k)}" for k in ("parcels", "buildings", "bgt", "trees", "nature") if k in vectors]
+    lines += ["", "[layers]"] + [
+        f"{k} = {src(k)}" for k in ("parcels", "buildings", "bgt", "trees", "nature") if k in vectors
+    ]
     lines += ["", "[rasters]"] + [f"{k} = {q(_rel(p, out))}" for k, p in rasters.items()]
     if profile:
         lines += ["", "[config]", f"profile = {q(profile)}"]
@@ -183,8 +213,14 @@ def build_country(out_dir: str | os.PathLike[str], *, parks: str | os.PathLike[s
     return target
 
 
-def synthetic_country(out_dir: str | os.PathLike[str], parks: int = 20, *, seed: int = 0, overwrite: bool = False,
-                      park_size_m: Sequence[float] = (300.0, 900.0)) -> Path:
+def synthetic_country(
+    out_dir: str | os.PathLike[str],
+    parks: int = 20,
+    *,
+    seed: int = 0,
+    overwrite: bool = False,
+    park_size_m: Sequence[float] = (300.0, 900.0),
+) -> Path:
     """Write a synthetic country of ``parks`` parks to try the national batch; returns its ``country.toml``.
 
     The folder holds ``parks.gpkg`` (IBIS-like outlines), ``national.gpkg`` (BRK, BAG and BGT layers for all
@@ -209,10 +245,12 @@ def synthetic_country(out_dir: str | os.PathLike[str], parks: int = 20, *, seed:
 def add_parser(sub: Any, common: argparse.ArgumentParser | None = None) -> None:
     """Register ``groenkans country`` on the CLI's subparsers (``common``: the shared -v/-q/--overwrite parent)."""
     p = sub.add_parser(
-        "country", parents=[common] if common is not None else [],
+        "country",
+        parents=[common] if common is not None else [],
         help="build the national batch inputs (country.toml) from your downloads, or a synthetic country",
         description="Write OUT/country.toml for `groenkans batch` from the national downloads you have, or "
-                    "(--synthetic N) a synthetic country of N parks to try it out. See docs/batch.md.")
+        "(--synthetic N) a synthetic country of N parks to try it out. See docs/batch.md.",
+    )
     p.add_argument("out", help="folder for country.toml (and the raster mosaics)")
     p.add_argument("--synthetic", type=int, metavar="N", help="write a synthetic country of N parks instead")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic country (default 0)")
@@ -240,16 +278,37 @@ def _cmd_country(args: argparse.Namespace) -> int:
     if args.synthetic is not None:
         toml = synthetic_country(args.out, parks=args.synthetic, seed=args.seed, overwrite=overwrite)
     else:
-        needed = {"--parks": args.parks, "--parcels": args.parcels, "--bgt": args.bgt, "--pet": args.pet,
-                  "--water-depth": args.water_depth, "--elevation": args.elevation}
+        needed = {
+            "--parks": args.parks,
+            "--parcels": args.parcels,
+            "--bgt": args.bgt,
+            "--pet": args.pet,
+            "--water-depth": args.water_depth,
+            "--elevation": args.elevation,
+        }
         missing = [k for k, v in needed.items() if not v]
         if missing:
-            raise ConfigError(f"groenkans country needs {', '.join(missing)} (your national downloads), or "
-                              "--synthetic N for a synthetic country; see docs/batch.md")
-        toml = build_country(args.out, parks=args.parks, parcels=args.parcels, buildings=args.buildings, bgt=args.bgt,
-                             trees=args.trees, nature=args.nature, pet=args.pet, water_depth=args.water_depth,
-                             elevation=args.elevation, id_column=args.id_column, name_column=args.name_column,
-                             province_column=args.province_column, profile=args.profile, overwrite=overwrite)
+            raise ConfigError(
+                f"groenkans country needs {', '.join(missing)} (your national downloads), or "
+                "--synthetic N for a synthetic country; see docs/batch.md"
+            )
+        toml = build_country(
+            args.out,
+            parks=args.parks,
+            parcels=args.parcels,
+            buildings=args.buildings,
+            bgt=args.bgt,
+            trees=args.trees,
+            nature=args.nature,
+            pet=args.pet,
+            water_depth=args.water_depth,
+            elevation=args.elevation,
+            id_column=args.id_column,
+            name_column=args.name_column,
+            province_column=args.province_column,
+            profile=args.profile,
+            overwrite=overwrite,
+        )
     if not quiet:
         print(f"wrote {toml}\nnext: groenkans batch {toml} OUT_FOLDER --workers 2")
     return 0
