@@ -61,7 +61,8 @@ def test_200_m2_depaved_tiny_forest() -> None:
     # the shipped table has no sound figure for breaking out paving: said, not invented
     assert ("depave", "cost") not in rows and bc["cost_excludes"] == "depave"
     co2 = rows[("co2", "benefit")]
-    assert (bc["co2_low_kg_yr"], bc["co2_high_kg_yr"]) == pytest.approx((200 * float(co2["low"]), 200 * float(co2["high"])))
+    assert (bc["co2_low_kg_yr"], bc["co2_high_kg_yr"]) == pytest.approx(
+        (200 * float(co2["low"]), 200 * float(co2["high"])))
     # cooling capacity (InVEST UCM: 0.6 shade + 0.2 albedo + 0.2 ETI): closed paving in sun = 0.2·0.10;
     # a forest = green (0.6·0.1 + 0.2·0.2 + 0.2·1) plus full crown shade 0.6
     assert bc["cooling_before"] == pytest.approx(0.02)
@@ -71,7 +72,8 @@ def test_200_m2_depaved_tiny_forest() -> None:
 
 def test_paved_share_from_the_park_surfaces() -> None:
     site = _site(box(0, 0, 20, 10), tiny_forest=True)
-    surfaces = gpd.GeoDataFrame({"surface_class": ["gesloten_verhard", "groen"], "bgt_type": ["wegdeel", "begroeidterreindeel"]},
+    surfaces = gpd.GeoDataFrame({"surface_class": ["gesloten_verhard", "groen"],
+                                 "bgt_type": ["wegdeel", "begroeidterreindeel"]},
                                 geometry=[box(0, 0, 10, 10), box(10, 0, 30, 10)], crs=CRS)
     parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 30, 10)], crs=CRS, index=pd.Index(["P"], name="perceel_id"))
     park = Park(name="t", parcels=parcels, surfaces=surfaces)
@@ -188,3 +190,25 @@ def test_one_forest_of_practical_size_and_a_wadi_sized_to_its_need() -> None:
     assert wadi["new_green_m2"] == pytest.approx(30.0 / cfg.sites.wadi_depth_m)
     assert wadi["water_stored_m3"] == pytest.approx(30.0)
     assert wadi["cost_low_eur"] == pytest.approx(100.0 * float(rows[("wadi", "cost")]["low"]))
+
+
+def test_lawn_offered_as_richer_green_is_costed_as_planting_without_clearing() -> None:
+    # a 20 x 10 m lawn where only richer green fits: nothing to depave, planting costed, clearing the turf excluded
+    rows = _rows()
+    lawn = gpd.GeoDataFrame({"surface_class": ["groen"]}, geometry=[box(0, 0, 20, 10)], crs=CRS)
+    park = Park("p", gpd.GeoDataFrame(geometry=[box(0, 0, 20, 10)], crs=CRS,
+                                      index=pd.Index(["P"], name="perceel_id")), surfaces=lawn)
+    site = _site(box(0, 0, 20, 10), tiny_forest=False, wadi=False, depave_green=False, richer_green=True,
+                 meeting_place=False)
+    bc = business_case(site, park=park).loc["S1"]
+    assert bc["bc_measure"] == "richer_green"
+    assert bc["depave_m2"] == pytest.approx(0.0) and bc["new_green_m2"] == pytest.approx(200.0)
+    planting = rows[("planting", "cost")]
+    assert bc["cost_low_eur"] == pytest.approx(200 * float(planting["low"]))
+    assert bc["cost_high_eur"] == pytest.approx(200 * float(planting["high"]))
+    upkeep = rows[("planting", "maintenance")]
+    assert bc["upkeep_low_eur_yr"] == pytest.approx(200 * float(upkeep["low"]))
+    assert bc["runoff_avoided_m3"] == pytest.approx(0.0)  # green before and after
+    # the shipped table has no figure for breaking out paving or for clearing turf: both named, none guessed
+    assert ("depave", "cost") not in rows and ("clear_cover", "cost") not in rows
+    assert set(bc["cost_excludes"].split(",")) == {"depave", "clear_cover"}

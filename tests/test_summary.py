@@ -5,12 +5,11 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import SAMPLES, parcels_from_boxes
 from shapely.geometry import box
 
 import groenkans as gk
 from groenkans.park import Park
-
-from conftest import SAMPLES, parcels_from_boxes
 
 
 def _scored() -> tuple[Park, gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -67,3 +66,13 @@ def test_sample_park_summary() -> None:
     assert 0 < s["paved_frac"] < 1
     assert s["n_sites"] == len(sites) and s["n_tiny_forest"] == int(sites["tiny_forest"].sum())
     assert s["top5"].count("|") == 4
+
+
+def test_summary_counts_richer_green_sites() -> None:
+    # two lawns offered as richer green, one paved yard that is not: counted like the other types
+    park, parcels, sites = _scored()
+    sites = sites.assign(richer_green=[False, True, True])
+    r = gk.park_summary(park, parcels, sites).iloc[0]
+    assert r["n_richer_green"] == 2
+    assert r["n_depave_green"] == 3 and r["n_sites"] == 3
+    assert gk.park_summary(park, parcels, sites.drop(columns="richer_green")).iloc[0]["n_richer_green"] == 0

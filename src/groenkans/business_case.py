@@ -1,8 +1,12 @@
 """The business case of a candidate site: what it yields, what it costs, with the source of every figure.
 
 For each site one measure is costed (``bc_measure``): a Tiny Forest where one fits, a wadi where one fits and
-water is the site's strongest opportunity (or no Tiny Forest fits), else depaved green (also used for a green
-meeting place). From the site's own geometry and attributes:
+water is the site's strongest opportunity (or no Tiny Forest fits), else depaved green on paving, richer green
+(flowers, shrubs, trees instead of mown grass) on a lawn, yard or bare ground, or a green meeting place, which is
+costed as depaved green. Richer green is costed with the table's ``planting`` rows (planting per m², whatever
+was there before) plus ``depave`` for the paved share of a yard; clearing the turf or ground cover first has no
+figure in the shipped table, so ``cost_excludes`` names it (``clear_cover``). From the site's own geometry and
+attributes:
 
 * ``depave_m2``: paving removed under the measure (the paved share of the site, from the park's BGT surfaces
   when the park is given; without it every m² of the site counts as closed paving and ``paved_assumed`` is true);
@@ -57,7 +61,7 @@ log = logging.getLogger(__name__)
 #: Columns a business-case table must have.
 TABLE_COLUMNS = ("key", "kind", "measure", "unit", "low", "high", "source", "url", "date", "note")
 #: Measures a site can be costed for, in order of preference.
-MEASURES = ("tiny_forest", "wadi", "depave_green", "meeting_place")
+MEASURES = ("tiny_forest", "wadi", "depave_green", "richer_green", "meeting_place")
 #: Columns :func:`business_case` adds.
 BC_COLUMNS = (
     "bc_measure", "depave_m2", "new_green_m2", "trees_planted", "water_stored_m3", "runoff_avoided_m3",
@@ -71,6 +75,8 @@ _COST_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     "tiny_forest": (("depave", "depave_m2"), ("tiny_forest", "new_green_m2")),
     "wadi": (("depave", "depave_m2"), ("wadi", "new_green_m2")),
     "depave_green": (("depave", "depave_m2"), ("planting", "new_green_m2")),
+    # a lawn, yard or bare ground replanted: no sound public figure for clearing turf or ground cover was found
+    "richer_green": (("depave", "depave_m2"), ("clear_cover", "new_green_m2"), ("planting", "new_green_m2")),
     "meeting_place": (("depave", "depave_m2"), ("planting", "new_green_m2")),
 }
 _PAVED = {"gesloten_verhard": 1.0, "open_verhard": 1.0, "half_verhard": 0.5, "erf": 0.5}
@@ -117,7 +123,8 @@ def load_table(source: str | os.PathLike[str] | pd.DataFrame | None = None) -> p
         try:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
         except FileNotFoundError:
-            raise ConfigError(f"{where} does not exist; give the path of a CSV with columns {', '.join(TABLE_COLUMNS)}") from None
+            raise ConfigError(
+                f"{where} does not exist; give the path of a CSV with columns {', '.join(TABLE_COLUMNS)}") from None
         except IsADirectoryError:
             raise ConfigError(f"{where} is a folder; give the path of a CSV file") from None
         except UnicodeDecodeError as exc:
@@ -209,8 +216,8 @@ def business_case(sites: gpd.GeoDataFrame, config: Config | None = None, *, park
     ----------
     sites : GeoDataFrame
         Candidate sites from :func:`groenkans.rank_candidates` (or hand-made ones) in EPSG:28992; used columns,
-        when present: ``tiny_forest``, ``wadi``, ``depave_green``, ``meeting_place`` (feasibility),
-        ``tiny_forest_area_m2``, ``wadi_catchment_m2``, the sub-scores and ``people_reached_m2``.
+        when present: ``tiny_forest``, ``wadi``, ``depave_green``, ``richer_green``, ``meeting_place``
+        (feasibility), ``tiny_forest_area_m2``, ``wadi_catchment_m2``, the sub-scores and ``people_reached_m2``.
     config : Config, optional
         Design storm (``water.design_storm_mm``), wadi depth (``sites.wadi_depth_m``) and
         ``business_case_table``.
@@ -232,8 +239,10 @@ def business_case(sites: gpd.GeoDataFrame, config: Config | None = None, *, park
     >>> s = gpd.GeoDataFrame({"tiny_forest": [True]}, geometry=[box(0, 0, 20, 10)], crs="EPSG:28992")
     >>> bc = business_case(s)
     >>> r = bc.iloc[0]
-    >>> r["bc_measure"], float(r["new_green_m2"]), int(r["trees_planted"]), float(r["cost_low_eur"]), float(r["cost_high_eur"])
-    ('tiny_forest', 200.0, 600, 10000.0, 25000.0)
+    >>> r["bc_measure"], float(r["new_green_m2"]), int(r["trees_planted"])
+    ('tiny_forest', 200.0, 600)
+    >>> float(r["cost_low_eur"]), float(r["cost_high_eur"])
+    (10000.0, 25000.0)
     """
     from groenkans.indicators.water import runoff_per_class_mm
 
@@ -249,7 +258,8 @@ def business_case(sites: gpd.GeoDataFrame, config: Config | None = None, *, park
     rows = _rows(tab)
     trees = rows.get(("trees_per_m2", "density"))
     benefit_rows: dict[str, list[dict[str, Any]]] = {
-        m: [r for r in rows.values() if r["kind"] == "benefit" and r["unit"] == "EUR/m2/yr" and r["measure"] in (m, "all")]
+        m: [r for r in rows.values()
+            if r["kind"] == "benefit" and r["unit"] == "EUR/m2/yr" and r["measure"] in (m, "all")]
         for m in MEASURES}
     rec: dict[str, list[Any]] = {c: [] for c in BC_COLUMNS}
     for sid, row in sites.iterrows():
@@ -298,7 +308,8 @@ def business_case(sites: gpd.GeoDataFrame, config: Config | None = None, *, park
         rec["bc_measure"].append(measure)
         rec["depave_m2"].append(depave)
         rec["new_green_m2"].append(green)
-        rec["trees_planted"].append(round(green * float(trees["low"])) if measure == "tiny_forest" and trees is not None else 0)
+        planted = measure == "tiny_forest" and trees is not None
+        rec["trees_planted"].append(round(green * float(trees["low"])) if planted and trees is not None else 0)
         rec["water_stored_m3"].append(stored)
         rec["runoff_avoided_m3"].append(avoided)
         rec["cooling_before"].append(before)
@@ -315,7 +326,8 @@ def business_case(sites: gpd.GeoDataFrame, config: Config | None = None, *, park
         rec["cost_excludes"].append(",".join(excludes))
         rec["paved_assumed"].append(bool(assumed[sid]))
     for col in BC_COLUMNS:
-        out[col] = pd.Series(rec[col], index=sites.index, dtype=object if col in ("bc_measure", "cost_excludes") else None)
+        text = col in ("bc_measure", "cost_excludes")
+        out[col] = pd.Series(rec[col], index=sites.index, dtype=object if text else None)
     out["trees_planted"] = out["trees_planted"].astype("int64")
     out["paved_assumed"] = out["paved_assumed"].astype(bool)
     out.attrs = dict(sites.attrs)

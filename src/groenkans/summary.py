@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from groenkans.candidates import SITE_TYPES
 from groenkans.park import Park
 
 __all__ = ["park_summary"]
@@ -13,6 +14,9 @@ __all__ = ["park_summary"]
 
 def park_summary(park: Park, parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """One row: paved area, room for greening, feasible sites by type, mean scores and the top 5.
+
+    Sites are counted per type of :data:`groenkans.candidates.SITE_TYPES` (``n_tiny_forest`` …
+    ``n_richer_green``, ``n_meeting_place``).
 
     Parameters
     ----------
@@ -48,7 +52,7 @@ def park_summary(park: Park, parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame 
         row[f"mean_{col}"] = float(parcels[col].mean()) if col in parcels else np.nan
     sites = sites if sites is not None else gpd.GeoDataFrame()
     row["n_sites"] = len(sites)
-    for t in ("tiny_forest", "wadi", "depave_green", "meeting_place"):
+    for t in SITE_TYPES:  # tiny_forest, wadi, depave_green, richer_green, meeting_place
         row[f"n_{t}"] = int(sites[t].sum()) if t in sites.columns and len(sites) else 0
     if len(sites) and "is_top" in sites.columns:
         top = sites[sites["is_top"]].sort_values("top_rank")
