@@ -20,6 +20,7 @@ import rasterio
 from conftest import REPO, SAMPLES
 
 from groenkans import cli
+from groenkans.export.dossier import find_chromium
 from groenkans.samples import make_park
 
 
@@ -188,6 +189,32 @@ def test_score_writes_map_and_report_when_asked(tiny: Path, tmp_path: Path) -> N
     assert f"wrote {tmp_path / 'm.png'}" in res.stdout and f"wrote {tmp_path / 'r.html'}" in res.stdout
 
 
+def test_candidates_layer_carries_the_business_case(tiny: Path, tmp_path: Path) -> None:
+    """Each site in the GeoPackage says what it yields and costs, figured from its own polygon and the shipped table."""
+    import csv
+
+    import pandas as pd
+
+    res = run("-q", "score", str(tiny), str(tmp_path / "o.gpkg"))
+    assert res.returncode == 0, res.stderr
+    sites = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="candidates")
+    assert len(sites)
+    # the columns the business-case docs list, each present
+    doc = (REPO / "docs" / "business-case.md").read_text(encoding="utf-8")
+    for col in ("bc_measure", "depave_m2", "new_green_m2", "water_stored_m3", "runoff_avoided_m3", "cooling_gain",
+                "cost_low_eur", "cost_high_eur", "upkeep_low_eur_yr", "cost_excludes"):
+        assert f"`{col}`" in doc and col in sites.columns, col
+    area = sites.geometry.area
+    assert (sites["new_green_m2"] <= area + 1e-6).all() and (sites["depave_m2"] <= area + 1e-6).all()
+    with (REPO / "src" / "groenkans" / "data" / "business_case.csv").open(encoding="utf-8") as fh:
+        rows = {(r["key"], r["kind"]): r for r in csv.DictReader(fh)}
+    green = sites[sites["bc_measure"].isin(["depave_green", "richer_green", "meeting_place"])]
+    assert len(green), "the tiny park has depaved-green sites"
+    planting = rows[("planting", "cost")]  # no depave row in the shipped table: planting alone is costed
+    expect = green["new_green_m2"] * float(planting["low"])
+    pd.testing.assert_series_equal(green["cost_low_eur"], expect, check_names=False, rtol=1e-9)
+
+
 def test_score_after_demo_names_the_file_asked_for(tiny: Path, tmp_path: Path) -> None:
     """The README path: after `make demo`, scoring to a GeoPackage that exists names that GeoPackage."""
     (tmp_path / "o.png").write_bytes(b"an earlier map")
@@ -242,6 +269,14 @@ def test_demo_writes_gpkg_map_and_report(tmp_path: Path) -> None:
     assert (out / "demo.png").stat().st_size > 10_000
     assert (out / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "top sites:" in res.stdout
+    # the dossier of the demo park ("Demo" in data/samples/demo/park.toml), and its PDF only where Chromium is
+    dossier = out / "demo-dossier.html"
+    html = dossier.read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html") and "Demo" in html
+    if find_chromium() is None:
+        assert not dossier.with_suffix(".pdf").exists() and "No PDF made" in res.stdout and "chromium" in res.stdout
+    else:
+        assert dossier.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
     again = run("demo", "--out", str(out))
     assert again.returncode == 1 and "overwrite" in _one_error_line(again.stderr)
 

@@ -1,6 +1,6 @@
 """The ``groenkans`` command: a thin layer over the Python API.
 
-    groenkans demo [--out DIR]                          score the bundled sample park
+    groenkans demo [--out DIR]                          score the bundled sample park (+ its dossier)
     groenkans score PARK OUT.gpkg [--map M] [--report R] a park in, a GeoPackage (+ map, report if asked) out
     groenkans sample --parks N --seed S OUT             make synthetic sample parks
     groenkans batch CONFIG.toml OUT                     score many parks (see ``groenkans batch -h``)
@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -109,7 +110,7 @@ def _check_geopackage(path: Path) -> None:
 
     try:
         layers = {str(name) for name, _ in pyogrio.list_layers(path)}
-    except Exception:  # noqa: BLE001 - not a readable GeoPackage: the writer says what is wrong with it
+    except Exception:
         return
     taken = sorted(layers & {"parcels", "candidates", "park"})
     if taken:
@@ -119,10 +120,26 @@ def _check_geopackage(path: Path) -> None:
         )
 
 
+def _dossier_paths(out_dir: Path, park_name: str) -> tuple[Path, Path | None]:
+    """The dossier HTML ``write_dossier`` writes into ``out_dir``, and its PDF where a Chromium can print one."""
+    from groenkans.export.dossier import find_chromium
+
+    slug = re.sub(r"[^a-z0-9]+", "-", park_name.lower()).strip("-") or "park"  # as write_dossier names it
+    html = out_dir / f"{slug}-dossier.html"
+    return html, (html.with_suffix(".pdf") if find_chromium() is not None else None)
+
+
 def _score_and_write(
-    park_src: Path, out_gpkg: Path, args: argparse.Namespace, *, map_path: Path | None, report_path: Path | None
+    park_src: Path,
+    out_gpkg: Path,
+    args: argparse.Namespace,
+    *,
+    map_path: Path | None,
+    report_path: Path | None,
+    dossier_dir: Path | None = None,
 ) -> int:
     import groenkans as gk
+    from groenkans.export import check_not_input, inputs_of
 
     cfg = _config(args)
     targets = [t for t in (out_gpkg, map_path, report_path) if t is not None]
@@ -133,10 +150,21 @@ def _score_and_write(
                 _check_geopackage(target)
             else:
                 raise OutputExistsError(f"{target} exists; pass --overwrite to replace it")
-    park = gk.load_park(park_src)
+    park = gk.load_park(park_src, min_unit_area_m2=cfg.units.min_area_m2)
     _say(args, message("cli.loaded", park=repr(park)))
+    dossier_files: list[Path] = []
+    if dossier_dir is not None:
+        html, pdf = _dossier_paths(dossier_dir, park.name)
+        dossier_files = [p for p in (html, pdf) if p is not None]
+        for target in dossier_files:
+            if target.exists() and not args.overwrite:
+                raise OutputExistsError(f"{target} exists; pass --overwrite to replace it")
+    for target in [*targets, *dossier_files]:  # no output onto a file the park was read from (park.toml included)
+        check_not_input(target, inputs_of(park), "output")
     parcels = gk.score_park(park, cfg, progress=not args.quiet)
     sites = gk.rank_candidates(park, parcels, config=cfg)
+    # what each site yields and costs, so the candidates layer carries it (groenkans.business_case)
+    sites = gk.business_case(sites, cfg, park=park)
     summary = gk.park_summary(park, parcels, sites)
     inputs = [p for p in park.sources.values() if p and Path(str(p).split(",")[0]).exists()]
     for target in targets:
@@ -158,6 +186,8 @@ def _score_and_write(
     if report_path is not None:
         gk.write_report(parcels, sites, summary, report_path, title=title, overwrite=args.overwrite)
         _say(args, message("cli.wrote", path=report_path))
+    if dossier_dir is not None:
+        _write_dossier(args, parcels, sites, park, dossier_dir, cfg)
     top = sites[sites["is_top"]].sort_values("top_rank") if "is_top" in sites.columns else sites.head(0)
     if len(top):
         _say(args, "\n" + message("cli.top_sites"))
@@ -176,6 +206,21 @@ def _score_and_write(
     return EXIT_OK
 
 
+def _write_dossier(args: argparse.Namespace, parcels: Any, sites: Any, park: Any, out_dir: Path, cfg: Any) -> None:
+    """The park dossier (HTML, and a PDF where Chromium is installed; else say how to get one)."""
+    from groenkans.export import write_dossier
+    from groenkans.export.dossier import find_chromium
+
+    has_chromium = find_chromium() is not None
+    html = write_dossier(parcels, sites, park, out_dir, lang=None, pdf=has_chromium, overwrite=args.overwrite,
+                         config=cfg)
+    _say(args, message("cli.wrote", path=html))
+    if has_chromium:
+        _say(args, message("cli.wrote", path=html.with_suffix(".pdf")))
+    else:
+        _say(args, message("dossier.nopdf", html=html))
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     park = DEMO_PARK
     if not (park / "park.toml").exists():
@@ -186,7 +231,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             _say(args, message("cli.demo_generated", missing=DEMO_PARK, folder=park))
             make_park(park, name="demo", seed=0)
     out = Path(args.out)
-    return _score_and_write(park, out / "demo.gpkg", args, map_path=out / "demo.png", report_path=out / "demo.html")
+    return _score_and_write(park, out / "demo.gpkg", args, map_path=out / "demo.png", report_path=out / "demo.html",
+                            dossier_dir=out)
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -270,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="score the bundled sample park: OUT/demo.gpkg, demo.png, demo.html",
+        help="score the bundled sample park: OUT/demo.gpkg, demo.png, demo.html and demo-dossier.html (+ .pdf)",
     )
     p.add_argument("--out", default="out", help="output folder (default: out)")
     _weights_options(p)
@@ -320,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _merge_common(args)
     if args.quiet and args.verbose:
         parser.error("-q and -v contradict each other; give one of them")
-    quiet = open(os.devnull, "w") if args.quiet else None  # noqa: SIM115 - closed below
+    quiet = open(os.devnull, "w") if args.quiet else None
     try:
         with warnings.catch_warnings():  # the filters below hold for this command only
             _configure_logging(-1 if args.quiet else args.verbose)
