@@ -38,6 +38,7 @@ __all__ = [
 
 #: Grid cell of the green-nearby kernel, m (a 500 m kernel is 101 × 101 cells; green patches are ≥ 200 m²).
 GREEN_NEARBY_CELL_M = 10.0
+_GRID_OFFSET_M = 0.3719  # an odd offset of the green_nearby grid (see there)
 
 
 def _convolve_same(grid: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -75,7 +76,12 @@ def green_nearby(
     if n == 0 or not len(green) or radius_m <= 0:
         return pd.Series(0.0, index=parcels.index)
     minx, miny, maxx, maxy = shapely.total_bounds(np.concatenate([geoms, np.asarray(known)]))
-    minx, miny, maxx, maxy = minx - radius_m, miny - radius_m, maxx + radius_m, maxy + radius_m
+    # The grid is snapped to multiples of cell_m (plus a fixed odd offset), so a sub-millimetre shift of the data (a
+    # reprojection round trip) burns the same cells: cells are burnt by their centre, and with the offset the centres
+    # never sit on the round coordinates of drawn or synthetic geometry, where such a shift would flip a cell.
+    off = _GRID_OFFSET_M
+    minx, miny = np.floor((minx - radius_m) / cell_m) * cell_m + off, np.floor((miny - radius_m) / cell_m) * cell_m + off
+    maxx, maxy = np.ceil((maxx + radius_m) / cell_m) * cell_m + off, np.ceil((maxy + radius_m) / cell_m) * cell_m + off
     width, height = int(np.ceil((maxx - minx) / cell_m)), int(np.ceil((maxy - miny) / cell_m))
     transform = from_origin(minx, maxy, cell_m, cell_m)
     green_grid = rasterize(
@@ -116,7 +122,9 @@ def biodiversity_indicators(park: Park, lc: pd.DataFrame, config: Config) -> pd.
     bc = config.biodiversity
     out = pd.DataFrame(index=park.parcels.index)
     area = lc["area_m2"].where(lc["area_m2"] > 0)
-    out["green_frac"] = ((lc["groen_m2"] + lc["canopy_m2"]).clip(upper=lc["area_m2"]) / area).fillna(0.0).clip(0.0, 1.0)
+    # crowns over green already count as green: only shade over other cover adds to it
+    crowns = lc["canopy_m2"] - (lc["canopy_groen_m2"] if "canopy_groen_m2" in lc else 0.0)
+    out["green_frac"] = ((lc["groen_m2"] + crowns).clip(upper=lc["area_m2"]) / area).fillna(0.0).clip(0.0, 1.0)
     out["habitat_frac"] = (out["green_frac"] + (lc["water_m2"] / area).fillna(0.0)).clip(0.0, 1.0)
     surf = park.surfaces
     green = surf.geometry[surf["surface_class"].eq("groen")].to_numpy() if len(surf) else np.array([])
