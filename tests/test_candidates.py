@@ -17,7 +17,9 @@ from groenkans.candidates import SITE_TYPES, find_candidates, score_candidates
 from groenkans.park import Park
 
 
-def _park(yard_geoms: list, *, buildings: list | None = None, parcel_box=(0, 0, 200, 100), fysiek="gesloten verharding") -> Park:
+def _park(
+    yard_geoms: list, *, buildings: list | None = None, parcel_box=(0, 0, 200, 100), fysiek="gesloten verharding"
+) -> Park:
     parcels = parcels_from_boxes({"P-A-1": parcel_box})
     surfaces = gpd.GeoDataFrame(
         {"bgt_type": "onbegroeidterreindeel", "function": None, "fysiek_voorkomen": fysiek,
@@ -55,11 +57,12 @@ def test_private_ground_needs_100_m2_public_200() -> None:
 
 def test_building_clearance_and_one_owner() -> None:
     park = _park([box(0, 0, 200, 100)], buildings=[box(50, 20, 150, 80)], parcel_box=(0, 0, 100, 100))
-    park.parcels = pd.concat([park.parcels, parcels_from_boxes({"P-A-2": (100, 0, 200, 100)})]).rename_axis("perceel_id")
+    second = parcels_from_boxes({"P-A-2": (100, 0, 200, 100)})
+    park.parcels = pd.concat([park.parcels, second]).rename_axis("perceel_id")
     sites = find_candidates(park)
     assert set(sites["perceel_id"]) == {"P-A-1", "P-A-2"}
     clear = shapely.buffer(park.buildings.geometry.iloc[0], 2.0)
-    for geom, owner in zip(sites.geometry, sites["perceel_id"]):
+    for geom, owner in zip(sites.geometry, sites["perceel_id"], strict=True):
         assert shapely.area(shapely.intersection(geom, clear)) < 1e-6
         assert park.parcels.geometry.loc[owner].buffer(1e-6).contains(geom)
 
@@ -225,16 +228,19 @@ def test_measure_types_follow_the_present_cover() -> None:
 
 def test_paving_and_lawn_of_one_owner_stay_separate_sites() -> None:
     park = _park([box(0, 0, 20, 20), box(20, 0, 40, 20)])
-    park.surfaces.loc[1, ["bgt_type", "fysiek_voorkomen", "surface_class"]] = ["begroeidterreindeel", "groenvoorziening", "groen"]
+    park.surfaces.loc[1, ["bgt_type", "fysiek_voorkomen", "surface_class"]] = [
+        "begroeidterreindeel", "groenvoorziening", "groen"]
     sites = find_candidates(park)
     assert sorted(sites["site_cover"]) == ["lawn", "paved"]
-    assert sites.set_index("site_cover")["area_m2"].to_dict() == {"paved": pytest.approx(400.0), "lawn": pytest.approx(400.0)}
+    areas = sites.set_index("site_cover")["area_m2"].to_dict()
+    assert areas == {"paved": pytest.approx(400.0), "lawn": pytest.approx(400.0)}
 
 
 def test_site_reason_names_the_present_cover_in_plain_words() -> None:
     park = _park([box(10, 10, 25, 25)])
     nl = gk.rank_candidates(park, config=gk.Config.from_dict({"robustness": {"samples": 0}})).iloc[0]["reason"]
-    en = gk.rank_candidates(park, config=gk.Config.from_dict({"robustness": {"samples": 0}, "language": "en"})).iloc[0]["reason"]
+    cfg_en = gk.Config.from_dict({"robustness": {"samples": 0}, "language": "en"})
+    en = gk.rank_candidates(park, config=cfg_en).iloc[0]["reason"]
     assert nl.startswith("225 m² asfalt, geschikt voor Tiny Forest, wadi, tegels eruit, groen erin")
     assert en.startswith("225 m² of asphalt, fits Tiny Forest, wadi, depave and plant")
     assert "onbegroeidterreindeel" not in nl
@@ -242,7 +248,8 @@ def test_site_reason_names_the_present_cover_in_plain_words() -> None:
 
 def test_lawn_sites_rank_below_the_same_paved_site_without_a_heat_map() -> None:
     park = _park([box(0, 0, 20, 20), box(150, 0, 170, 20)])
-    park.surfaces.loc[1, ["bgt_type", "fysiek_voorkomen", "surface_class"]] = ["begroeidterreindeel", "groenvoorziening", "groen"]
+    park.surfaces.loc[1, ["bgt_type", "fysiek_voorkomen", "surface_class"]] = [
+        "begroeidterreindeel", "groenvoorziening", "groen"]
     ranked = gk.rank_candidates(park, config=gk.Config.from_dict({"robustness": {"samples": 0}}))
     heat = ranked.set_index("site_cover")["heat_score"]
     # 1 - cooling capacity of the cover: asphalt 1 - 0.2 * 0.10, lawn 1 - (0.6 * 0.1 + 0.2 * 0.2 + 0.2 * 1.0)

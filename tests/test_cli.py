@@ -215,6 +215,19 @@ def test_candidates_layer_carries_the_business_case(tiny: Path, tmp_path: Path) 
     pd.testing.assert_series_equal(green["cost_low_eur"], expect, check_names=False, rtol=1e-9)
 
 
+def test_score_onto_the_manifest_is_refused_before_scoring(tiny: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    park = tmp_path / "park"
+    shutil.copytree(tiny, park)
+    manifest = park / "park.toml"
+    before = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    res = run("score", str(park), str(manifest), "--overwrite")
+    assert res.returncode == 1 and "park.toml" in _one_error_line(res.stderr)
+    assert "loaded" in res.stdout and "wrote" not in res.stdout  # refused before any scoring or writing
+    assert hashlib.sha256(manifest.read_bytes()).hexdigest() == before
+
+
 def test_score_after_demo_names_the_file_asked_for(tiny: Path, tmp_path: Path) -> None:
     """The README path: after `make demo`, scoring to a GeoPackage that exists names that GeoPackage."""
     (tmp_path / "o.png").write_bytes(b"an earlier map")
@@ -292,3 +305,23 @@ def test_every_public_name_resolves() -> None:
     for name in gk.__all__:
         assert getattr(gk, name) is not None, name
     assert callable(gk.fetch_park) and callable(gk.business_case) and callable(gk.samples.path)
+
+
+def test_dossier_without_chromium_says_how_to_get_a_pdf(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Where no Chromium is installed the demo's dossier is the HTML alone, and the run says how to get a PDF."""
+    import groenkans as gk
+    from groenkans.export import dossier
+
+    monkeypatch.setattr(dossier, "find_chromium", lambda: None)
+    monkeypatch.setenv("GROENKANS_LANG", "en")
+    park = gk.load_park(tiny)
+    parcels = gk.score_park(park, progress=False)
+    sites = gk.rank_candidates(park, parcels)
+    args = argparse.Namespace(quiet=False, overwrite=False)
+    cli._write_dossier(args, parcels, sites, park, tmp_path, gk.Config())
+    (html,) = tmp_path.iterdir()  # the HTML alone, no PDF
+    assert html.name.endswith("-dossier.html") and html.read_text(encoding="utf-8").lstrip().startswith("<!DOCTYPE")
+    out = capsys.readouterr().out
+    assert f"wrote {html}" in out and "No PDF made" in out and "install Chromium" in out

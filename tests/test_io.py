@@ -32,12 +32,14 @@ def _tiny_park(folder: Path, *, parcels_crs: str | None = "EPSG:28992", manifest
     )
     perceel.to_file(gpkg, layer="perceel")
     gpd.GeoDataFrame(
-        {"identificatie": ["0000100000000001"], "bouwjaar": [1990], "status": ["Pand in gebruik"], "gebruiksdoel": ["industriefunctie"]},
+        {"identificatie": ["0000100000000001"], "bouwjaar": [1990], "status": ["Pand in gebruik"],
+         "gebruiksdoel": ["industriefunctie"]},
         geometry=[box(2, 2, 12, 12)], crs="EPSG:28992",
     ).to_file(gpkg, layer="pand")
     common = {"bgt-status": "bestaand", "relatieveHoogteligging": 0, "eindRegistratie": None, "bronhouder": "G0000"}
     gpd.GeoDataFrame(
-        {"lokaalID": ["w1"], "function": ["parkeervlak"], "surfaceMaterial": ["gesloten verharding"], **{k: [v] for k, v in common.items()}},
+        {"lokaalID": ["w1"], "function": ["parkeervlak"], "surfaceMaterial": ["gesloten verharding"],
+         **{k: [v] for k, v in common.items()}},
         geometry=[box(0, 12, 40, 20)], crs="EPSG:28992",
     ).to_file(gpkg, layer="wegdeel")
     gpd.GeoDataFrame(
@@ -130,7 +132,7 @@ def test_missing_inputs(tmp_path: Path) -> None:
         gk.load_park(tmp_path / "nothing_here")
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(InputError, match="no park.toml and no GeoPackage"):
+    with pytest.raises(InputError, match=r"no park\.toml and no GeoPackage"):
         gk.load_park(empty)
 
 

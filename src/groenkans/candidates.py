@@ -79,8 +79,21 @@ MEETING_MAX_DIST_BUILDING_M = 100.0
 #: Woody vegetation: already rich green, never a site.
 _WOODY = frozenset({"loofbos", "gemengd bos", "naaldbos", "houtwal", "struiken"})
 
-_COLUMNS = ["perceel_id", "area_m2", "min_width_m", "compactness", "site_cover", "source_types", "cover_classes",
-            *SITE_TYPES, "why_not", "tiny_forest_area_m2", "wadi_stores_m3", "wadi_catchment_m2", "wadi_need_m3"]
+_COLUMNS = [
+    "perceel_id",
+    "area_m2",
+    "min_width_m",
+    "compactness",
+    "site_cover",
+    "source_types",
+    "cover_classes",
+    *SITE_TYPES,
+    "why_not",
+    "tiny_forest_area_m2",
+    "wadi_stores_m3",
+    "wadi_catchment_m2",
+    "wadi_need_m3",
+]
 
 
 def _empty_sites(crs: object) -> gpd.GeoDataFrame:
@@ -100,7 +113,8 @@ def site_cover(surfaces: gpd.GeoDataFrame) -> pd.Series:
     ...                       "function": [None, "parkeervlak", "rijbaan lokale weg", None, None, None],
     ...                       "fysiek_voorkomen": ["open verharding", "gesloten verharding", "gesloten verharding",
     ...                                            "groenvoorziening", "loofbos", "erf"],
-    ...                       "surface_class": ["open_verhard", "gesloten_verhard", "gesloten_verhard", "groen", "groen", "erf"]},
+    ...                       "surface_class": ["open_verhard", "gesloten_verhard", "gesloten_verhard", "groen",
+    ...                                         "groen", "erf"]},
     ...                      geometry=[None] * 6)
     >>> site_cover(s).fillna("-").tolist()
     ['paved', 'paved', '-', 'lawn', '-', 'yard']
@@ -108,9 +122,15 @@ def site_cover(surfaces: gpd.GeoDataFrame) -> pd.Series:
     cls = surfaces["surface_class"]
     kind = surfaces["bgt_type"]
     func = surfaces["function"] if "function" in surfaces.columns else pd.Series(None, index=surfaces.index)
-    fysiek = surfaces["fysiek_voorkomen"] if "fysiek_voorkomen" in surfaces.columns else pd.Series(None, index=surfaces.index)
+    fysiek = (
+        surfaces["fysiek_voorkomen"]
+        if "fysiek_voorkomen" in surfaces.columns
+        else pd.Series(None, index=surfaces.index)
+    )
     paved = cls.map(PAVED_FRACTION).fillna(0.0).gt(0) & cls.ne("erf")
-    ground_types = kind.isin(["onbegroeidterreindeel", "begroeidterreindeel", "ondersteunendwegdeel", "ondersteunendwaterdeel"])
+    ground_types = kind.isin(
+        ["onbegroeidterreindeel", "begroeidterreindeel", "ondersteunendwegdeel", "ondersteunendwaterdeel"]
+    )
     road = kind.eq("wegdeel") & ~func.isin(DRIVING_FUNCTIONS)
     usable = ground_types | road
     cover = pd.Series(None, index=surfaces.index, dtype=object)
@@ -135,12 +155,16 @@ def _owned_pieces(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.Ge
     split = ~np.isin(np.arange(len(geoms)), si[whole])
     outside[split] = subtract(geoms[split], pg)
     outside = np.where(pd.isna(outside), shapely.Polygon(), outside)
-    frame = pd.DataFrame({
-        PARCEL_ID: np.concatenate([owners.astype(object), np.full(len(geoms), PUBLIC_OWNER, dtype=object)]),
-        "bgt_type": np.concatenate([pieces["bgt_type"].to_numpy()[si], pieces["bgt_type"].to_numpy()]),
-        "site_cover": np.concatenate([pieces["site_cover"].to_numpy()[si], pieces["site_cover"].to_numpy()]),
-        "surface_class": np.concatenate([pieces["surface_class"].to_numpy()[si], pieces["surface_class"].to_numpy()]),
-    })
+    frame = pd.DataFrame(
+        {
+            PARCEL_ID: np.concatenate([owners.astype(object), np.full(len(geoms), PUBLIC_OWNER, dtype=object)]),
+            "bgt_type": np.concatenate([pieces["bgt_type"].to_numpy()[si], pieces["bgt_type"].to_numpy()]),
+            "site_cover": np.concatenate([pieces["site_cover"].to_numpy()[si], pieces["site_cover"].to_numpy()]),
+            "surface_class": np.concatenate(
+                [pieces["surface_class"].to_numpy()[si], pieces["surface_class"].to_numpy()]
+            ),
+        }
+    )
     frame["geometry"] = np.concatenate([inside, outside])
     # keep the polygonal part only (touching parcels give lines and points)
     polys = shapely.get_parts(frame["geometry"].to_numpy(), return_index=True)
@@ -175,7 +199,8 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     >>> yards = gpd.GeoDataFrame({"bgt_type": ["onbegroeidterreindeel"] * 2 + ["begroeidterreindeel"], "function": None,
     ...                           "fysiek_voorkomen": ["gesloten verharding"] * 2 + ["groenvoorziening"],
     ...                           "surface_class": ["gesloten_verhard"] * 2 + ["groen"]},
-    ...                          geometry=[box(10, 80, 25, 95), box(0, 0, 100, 3), box(150, 50, 170, 70)], crs="EPSG:28992")
+    ...                          geometry=[box(10, 80, 25, 95), box(0, 0, 100, 3), box(150, 50, 170, 70)],
+    ...                          crs="EPSG:28992")
     >>> sites = find_candidates(Park("example", parcels, surfaces=yards))
     >>> sites["area_m2"].to_dict(), sites["tiny_forest"].to_dict()
     ({'P1-S1': 225.0, 'P1-S2': 400.0, 'P1-S3': 300.0}, {'P1-S1': True, 'P1-S2': False, 'P1-S3': False})
@@ -198,7 +223,9 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     geoms = src.geometry.to_numpy()
     if len(park.buildings):
         geoms = subtract(geoms, shapely.buffer(park.buildings.geometry.to_numpy(), sc.building_clearance_m))
-    pieces = gpd.GeoDataFrame(src[["bgt_type", "site_cover", "surface_class"]].reset_index(drop=True), geometry=geoms, crs=crs)
+    pieces = gpd.GeoDataFrame(
+        src[["bgt_type", "site_cover", "surface_class"]].reset_index(drop=True), geometry=geoms, crs=crs
+    )
     pieces = pieces[~pieces.geometry.is_empty & (pieces.geometry.area > 0.5)]
     if not len(pieces):
         return _empty_sites(crs)
@@ -208,7 +235,9 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     # dissolve per owner and current cover (vectorised: one union per group)
     groups = owned.groupby([PARCEL_ID, "site_cover"], sort=True)
     keys = list(groups.groups)
-    merged = np.array([shapely.union_all(owned.geometry.to_numpy()[idx]) for idx in groups.indices.values()], dtype=object)
+    merged = np.array(
+        [shapely.union_all(owned.geometry.to_numpy()[idx]) for idx in groups.indices.values()], dtype=object
+    )
     types = groups["bgt_type"].agg(lambda v: ",".join(sorted(set(v))))
     classes = groups["surface_class"].agg(lambda v: ",".join(sorted(set(v))))
     parts, gi = shapely.get_parts(merged, return_index=True)
@@ -218,8 +247,16 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
         return _empty_sites(crs)
     owners = np.array([keys[i][0] for i in gi], dtype=object)
     covers = np.array([keys[i][1] for i in gi], dtype=object)
-    sites = gpd.GeoDataFrame({PARCEL_ID: owners, "site_cover": covers, "source_types": types.to_numpy()[gi],
-                              "cover_classes": classes.to_numpy()[gi]}, geometry=parts, crs=crs)
+    sites = gpd.GeoDataFrame(
+        {
+            PARCEL_ID: owners,
+            "site_cover": covers,
+            "source_types": types.to_numpy()[gi],
+            "cover_classes": classes.to_numpy()[gi],
+        },
+        geometry=parts,
+        crs=crs,
+    )
     cent = shapely.centroid(parts)
     sites = sites.assign(_y=-np.round(shapely.get_y(cent), 1), _x=np.round(shapely.get_x(cent), 1))
     sites = sites.sort_values([PARCEL_ID, "_y", "_x"], kind="stable")
@@ -281,7 +318,8 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
     near = np.full(len(g), np.inf)
     if len(park.buildings):
         (si, _), dist_b = shapely.STRtree(park.buildings.geometry.to_numpy()).query_nearest(
-            g, return_distance=True, all_matches=False)
+            g, return_distance=True, all_matches=False
+        )
         near[si] = dist_b
     meet_size = (area >= sc.meeting_place_min_area_m2) & (width >= MEETING_MIN_WIDTH_M)
     meeting = meet_size & (near <= MEETING_MAX_DIST_BUILDING_M) & allowed["meeting_place"]
@@ -295,34 +333,59 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
         tf_area < tf_min,
         "tiny_forest: " + _ints(tf_area) + f" m² at least {sc.tiny_forest_min_width_m:g} m"
         " wide (< " + _ints(tf_min) + " m²)",
-        "tiny_forest: no compact " + _ints(tf_min) + " m² fits (widest "
-        + pd.Series(2 * inscribed_r).map("{:.1f}".format) + " m < " + pd.Series(np.sqrt(tf_min)).map("{:.1f}".format) + " m)",
+        "tiny_forest: no compact "
+        + _ints(tf_min)
+        + " m² fits (widest "
+        + pd.Series(2 * inscribed_r).map("{:.1f}".format)
+        + " m < "
+        + pd.Series(np.sqrt(tf_min)).map("{:.1f}".format)
+        + " m)",
     )
     wadi_text = np.where(
         ~wadi_size,
         "wadi: too small (" + a0 + " m², " + w1 + f" m wide; needs {WADI_MIN_AREA_M2:g} m², {WADI_MIN_WIDTH_M:g} m)",
-        np.where(~holds,
-                 "wadi: holds " + _ints(stores) + f" m³ at {sc.wadi_depth_m:g} m, its "
-                 + _ints(catchment) + " m² paved catchment needs "
-                 + _ints(need) + " m³",
-                 "wadi: not a low spot"),
+        np.where(
+            ~holds,
+            "wadi: holds "
+            + _ints(stores)
+            + f" m³ at {sc.wadi_depth_m:g} m, its "
+            + _ints(catchment)
+            + " m² paved catchment needs "
+            + _ints(need)
+            + " m³",
+            "wadi: not a low spot",
+        ),
     )
     small_text = a0 + " m², " + w1 + " m wide"
-    meet_text = np.where(near > MEETING_MAX_DIST_BUILDING_M,
-                         "meeting_place: " + pd.Series(near).map(lambda d: f"{d:.0f}" if math.isfinite(d) else "no building")
-                         + " m from a building",
-                         "meeting_place: " + small_text)
+    meet_text = np.where(
+        near > MEETING_MAX_DIST_BUILDING_M,
+        "meeting_place: "
+        + pd.Series(near).map(lambda d: f"{d:.0f}" if math.isfinite(d) else "no building")
+        + " m from a building",
+        "meeting_place: " + small_text,
+    )
     texts = {
         "tiny_forest": np.where(allowed["tiny_forest"], tf_text, not_now["tiny_forest"] + cover_s),
         "wadi": np.where(allowed["wadi"], wadi_text, not_now["wadi"] + cover_s),
-        "depave_green": np.where(allowed["depave_green"], "depave_green: " + small_text,
-                                 "depave_green: nothing to depave (" + cover_s + ")"),
-        "richer_green": np.where(allowed["richer_green"], "richer_green: " + small_text, not_now["richer_green"] + cover_s),
+        "depave_green": np.where(
+            allowed["depave_green"], "depave_green: " + small_text, "depave_green: nothing to depave (" + cover_s + ")"
+        ),
+        "richer_green": np.where(
+            allowed["richer_green"], "richer_green: " + small_text, not_now["richer_green"] + cover_s
+        ),
         "meeting_place": np.where(allowed["meeting_place"], meet_text, not_now["meeting_place"] + cover_s),
     }
-    flags = {"tiny_forest": tiny, "wadi": wadi, "depave_green": depave, "richer_green": richer, "meeting_place": meeting}
+    flags = {
+        "tiny_forest": tiny,
+        "wadi": wadi,
+        "depave_green": depave,
+        "richer_green": richer,
+        "meeting_place": meeting,
+    }
     table = pd.DataFrame({t: _why(~flags[t], texts[t]) for t in SITE_TYPES}, index=sites.index)
-    joined = sum((table[t].where(table[t].eq(""), table[t] + "; ") for t in SITE_TYPES), pd.Series("", index=sites.index))
+    joined = sum(
+        (table[t].where(table[t].eq(""), table[t] + "; ") for t in SITE_TYPES), pd.Series("", index=sites.index)
+    )
     sites["why_not"] = joined.str.rstrip("; ")
     return sites[[*_COLUMNS, "geometry"]]
 
@@ -364,7 +427,9 @@ def _is_private(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     if not len(surf):
         return np.ones(len(sites), dtype=bool)
     public_types = {"ondersteunendwegdeel", "waterdeel"}
-    roadish = surf[surf["bgt_type"].isin(public_types) | surf["function"].isin(DRIVING_FUNCTIONS | {"voetpad", "fietspad"})]
+    roadish = surf[
+        surf["bgt_type"].isin(public_types) | surf["function"].isin(DRIVING_FUNCTIONS | {"voetpad", "fietspad"})
+    ]
     if not len(roadish):
         return np.ones(len(sites), dtype=bool)
     share = overlay_areas(park.parcels, roadish)["area_m2"] / park.parcels.geometry.area
@@ -385,8 +450,9 @@ def _is_low(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
         low |= (z["water_depth_max"] >= 0.05).fillna(False).to_numpy()
     if "elevation" in keys:
         owners = park.parcels.loc[park.parcels.index.intersection(sites[PARCEL_ID].unique())]
-        pz = zonal_stats(owners, {"elevation": keys["elevation"]}, stats=["mean"],
-                         valid_range=RASTER_VALID_RANGE)["elevation_mean"]
+        pz = zonal_stats(owners, {"elevation": keys["elevation"]}, stats=["mean"], valid_range=RASTER_VALID_RANGE)[
+            "elevation_mean"
+        ]
         parcel_mean = sites[PARCEL_ID].map(pz).to_numpy(dtype=float)
         site_mean = z["elevation_mean"].to_numpy(dtype=float)
         low |= np.where(np.isfinite(parcel_mean) & np.isfinite(site_mean), site_mean <= parcel_mean, False)
@@ -409,7 +475,9 @@ def _site_cc(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     return np.where(covered > 0, cc / np.where(covered > 0, covered, 1.0), 0.0)
 
 
-def score_candidates(park: Park, sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None, config: Config | None = None) -> gpd.GeoDataFrame:
+def score_candidates(
+    park: Park, sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None, config: Config | None = None
+) -> gpd.GeoDataFrame:
     """Score sites: heat, water and biodiversity at the site, people reached, the parcel's score.
 
     ``site_score = 0.7 · Σ w_k · site_k_score + 0.15 · parcel total_score + 0.15 · people score``,
@@ -423,17 +491,31 @@ def score_candidates(park: Park, sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFr
     cfg = config or Config()
     out = sites.copy()
     if not len(out):
-        for c in ("heat_score", "water_score", "biodiversity_score", "people_reached_m2", "parcel_score", "site_score", "reason"):
+        for c in (
+            "heat_score",
+            "water_score",
+            "biodiversity_score",
+            "people_reached_m2",
+            "parcel_score",
+            "site_score",
+            "reason",
+        ):
             out[c] = pd.Series(dtype=object if c == "reason" else float)
         return out
     from groenkans.zonal import zonal_stats
 
     bounds = cfg.heat.pet_classes_degc
     keys: dict[str, str] = {k: park.rasters[k] for k in ("pet", "water_depth") if k in park.rasters}
-    stats = {"pet": ["quantile(0.9)", *[f"frac_above({t:g})" for t in bounds]], "water_depth": ["max", "frac_above(0.05)"]}
+    stats = {
+        "pet": ["quantile(0.9)", *[f"frac_above({t:g})" for t in bounds]],
+        "water_depth": ["max", "frac_above(0.05)"],
+    }
     # values outside a role's physical range are nodata, as in the parcel scoring (pipeline.parcel_zonal_stats)
-    z = (zonal_stats(out, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE) if keys
-         else pd.DataFrame(index=out.index))
+    z = (
+        zonal_stats(out, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
+        if keys
+        else pd.DataFrame(index=out.index)
+    )
     proxy = pd.Series(1.0 - _site_cc(park, out), index=out.index)
     if "pet_p90" in z.columns:
         stress = z[[pet_frac_column(t, "pet_frac_above_") for t in bounds]].mean(axis=1, skipna=False)
@@ -441,7 +523,10 @@ def score_candidates(park: Park, sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFr
     else:
         heat = proxy
     if "water_depth_max" in z.columns:
-        water = (0.5 * (z["water_depth_frac_above_0p05"] / 0.25).clip(0, 1) + 0.5 * ((z["water_depth_max"] - 0.05) / 0.25).clip(0, 1)).fillna(0.0)
+        water = (
+            0.5 * (z["water_depth_frac_above_0p05"] / 0.25).clip(0, 1)
+            + 0.5 * ((z["water_depth_max"] - 0.05) / 0.25).clip(0, 1)
+        ).fillna(0.0)
     else:
         water = pd.Series(0.5, index=out.index)
     surf = park.surfaces
@@ -496,18 +581,29 @@ def _site_reasons(out: gpd.GeoDataFrame, z: pd.DataFrame, dist: pd.Series, lang:
     if "pet_p90" in z.columns:
         pet = z["pet_p90"].reindex(out.index)
         tpl = message("reason.site.pet", lang)
-        parts.append(pd.Series(np.where(pet.notna(), [tpl.format(t=v) for v in _fmt(pet.fillna(0), 0, lang)], ""), index=out.index))
+        parts.append(
+            pd.Series(
+                np.where(pet.notna(), [tpl.format(t=v) for v in _fmt(pet.fillna(0), 0, lang)], ""), index=out.index
+            )
+        )
     if "water_depth_max" in z.columns:
         depth = z["water_depth_max"].reindex(out.index)
         tpl = message("reason.site.water", lang)
-        parts.append(pd.Series(np.where(depth >= 0.05, [tpl.format(depth=v) for v in _fmt(depth.fillna(0), 2, lang)], ""),
-                               index=out.index))
+        parts.append(
+            pd.Series(
+                np.where(depth >= 0.05, [tpl.format(depth=v) for v in _fmt(depth.fillna(0), 2, lang)], ""),
+                index=out.index,
+            )
+        )
     tpl = message("reason.site.people", lang)
     parts.append(pd.Series([tpl.format(area=v) for v in _fmt(out["people_reached_m2"], 0, lang)], index=out.index))
     tpl = message("reason.site.green", lang)
     d = np.asarray(dist, dtype=float)
-    parts.append(pd.Series(np.where(np.isfinite(d), [tpl.format(dist=v) for v in _fmt(np.nan_to_num(d), 0, lang)], ""),
-                           index=out.index))
+    parts.append(
+        pd.Series(
+            np.where(np.isfinite(d), [tpl.format(dist=v) for v in _fmt(np.nan_to_num(d), 0, lang)], ""), index=out.index
+        )
+    )
     joined = pd.Series("", index=out.index)
     for p in parts:
         joined = joined.where(p.eq(""), joined.where(joined.eq(""), joined + ", ") + p)
@@ -520,7 +616,8 @@ def spread_top(sites: gpd.GeoDataFrame, n: int, min_distance_m: float) -> list[s
     Examples
     --------
     >>> from shapely.geometry import box
-    >>> s = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10), box(70, 0, 80, 10)], index=["A", "B", "C"])
+    >>> s = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10), box(70, 0, 80, 10)],
+    ...                      index=["A", "B", "C"])
     >>> spread_top(s, 5, 50.0)
     ['A', 'C']
     """

@@ -84,7 +84,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise InputError(f"park manifest {path} does not exist") from None
     except PermissionError as exc:
-        raise InputError(f"park manifest {path} cannot be read: no permission ({exc.strerror}). Check its permissions.") from None
+        raise InputError(
+            f"park manifest {path} cannot be read: no permission ({exc.strerror}). Check its permissions."
+        ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"park manifest {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8 and run again."
@@ -99,16 +101,22 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 def _resolve_manifest(data: Mapping[str, Any], base: Path, where: str) -> dict[str, Any]:
     unknown = set(data) - {"name", "park_id", "layers", "rasters", "config"}
     if unknown:
-        raise ConfigError(f"{where}: unknown manifest key(s) {sorted(unknown)}; expected name, park_id, layers, rasters, config")
+        raise ConfigError(
+            f"{where}: unknown manifest key(s) {sorted(unknown)}; expected name, park_id, layers, rasters, config"
+        )
     layers: dict[str, tuple[str, str | None]] = {}
     for key, value in dict(data.get("layers", {})).items():
         if key not in _LAYER_KEYS:
-            raise ConfigError(f"{where}: unknown layer key '{key}' in [layers]; expected one of {', '.join(_LAYER_KEYS)}")
+            raise ConfigError(
+                f"{where}: unknown layer key '{key}' in [layers]; expected one of {', '.join(_LAYER_KEYS)}"
+            )
         layers[key] = _split_source(value, base, f"{where} [layers] {key}")
     rasters: dict[str, str] = {}
     for key, value in dict(data.get("rasters", {})).items():
         if key not in _RASTER_CONVENTION:
-            raise ConfigError(f"{where}: unknown raster key '{key}' in [rasters]; expected one of {', '.join(_RASTER_CONVENTION)}")
+            raise ConfigError(
+                f"{where}: unknown raster key '{key}' in [rasters]; expected one of {', '.join(_RASTER_CONVENTION)}"
+            )
         if not isinstance(value, str):
             raise ConfigError(f"{where} [rasters] {key}: expected a path, got {value!r}")
         rasters[key] = _abs(value, base)
@@ -153,8 +161,13 @@ def _by_convention(folder: Path) -> dict[str, Any]:
     layers: dict[str, tuple[str, str | None]] = {}
     for gpkg in gpkgs:
         names = set(readers.list_layers(gpkg))
-        for key, layer in (("parcels", "perceel"), ("buildings", "pand"), ("trees", "vegetatieobject"),
-                           ("outline", "bedrijventerrein"), ("nature", "natuurnetwerk")):
+        for key, layer in (
+            ("parcels", "perceel"),
+            ("buildings", "pand"),
+            ("trees", "vegetatieobject"),
+            ("outline", "bedrijventerrein"),
+            ("nature", "natuurnetwerk"),
+        ):
             if layer in names and key not in layers:
                 layers[key] = (str(gpkg), layer)
         bgt_types = {readers.bgt_object_type(n) for n in names}
@@ -249,8 +262,10 @@ def load_park(
     else:
         path = Path(source)
         if path.is_dir() and path.suffix.lower() == ".toml":
-            raise InputError(f"{path} is a folder, not a {MANIFEST_NAME} file. Pass the park folder {path.parent}, or the "
-                             f"manifest file itself.")
+            raise InputError(
+                f"{path} is a folder, not a {MANIFEST_NAME} file. Pass the park folder {path.parent}, or the "
+                f"manifest file itself."
+            )
         if path.is_dir():
             mpath = path / MANIFEST_NAME
             manifest = read_manifest(mpath) if mpath.exists() else _by_convention(path)
@@ -264,13 +279,30 @@ def load_park(
         elif not path.exists():
             raise InputError(f"{path} does not exist. Pass a park folder, a {MANIFEST_NAME} manifest or a GeoPackage.")
         else:
-            raise InputError(f"{path}: cannot load a park from a {path.suffix or 'plain'} file; pass a folder or a {MANIFEST_NAME}.")
-    return _load(manifest, name=name, outline=outline, park_id=park_id, context_m=context_m,
-                 check_rasters=check_rasters, min_unit_area_m2=min_unit_area_m2)
+            raise InputError(
+                f"{path}: cannot load a park from a {path.suffix or 'plain'} file; pass a folder or a {MANIFEST_NAME}."
+            )
+    return _load(
+        manifest,
+        name=name,
+        outline=outline,
+        park_id=park_id,
+        context_m=context_m,
+        check_rasters=check_rasters,
+        min_unit_area_m2=min_unit_area_m2,
+    )
 
 
-def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: str | None, context_m: float,
-          check_rasters: bool, min_unit_area_m2: float | None = None) -> Park:
+def _load(  # noqa: C901 - one reader step per layer kind, in the order the manifest allows
+    manifest: dict[str, Any],
+    *,
+    name: str | None,
+    outline: Any,
+    park_id: str | None,
+    context_m: float,
+    check_rasters: bool,
+    min_unit_area_m2: float | None = None,
+) -> Park:
     layers = manifest["layers"]
     report = ValidationReport()
     sources: dict[str, str] = {}
@@ -278,7 +310,7 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
         sources["manifest"] = str(manifest["manifest"])
     if "parcels" not in layers:
         raise InputError(
-            "no parcels layer given. Name the BRK parcels in the manifest ([layers] parcels = \"file.gpkg:perceel\"), "
+            'no parcels layer given. Name the BRK parcels in the manifest ([layers] parcels = "file.gpkg:perceel"), '
             "or derive analysis units with groenkans.readers.make_units(...) and pass them in."
         )
     outline_geom = None
@@ -367,12 +399,16 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
         if area is None:
             pieces = [g.geometry.to_numpy() for g in (surfaces, buildings) if g is not None and len(g)]
             if not pieces:
-                raise InputError(f"parcels = \"{ppath}\" needs a park outline or BGT surfaces to cover")
+                raise InputError(f'parcels = "{ppath}" needs a park outline or BGT surfaces to cover')
             area = shapely.union_all(np.concatenate(pieces))
         unit_opts = {} if min_unit_area_m2 is None else {"min_area_m2": float(min_unit_area_m2)}
         parcels = readers.make_units(area, buildings, method=ppath, **unit_opts)
-        report.add("parcels", "derived_units", f"no BRK parcels: {len(parcels)} analysis units by {ppath} (unit_kind column)",
-                   count=len(parcels))
+        report.add(
+            "parcels",
+            "derived_units",
+            f"no BRK parcels: {len(parcels)} analysis units by {ppath} (unit_kind column)",
+            count=len(parcels),
+        )
 
     rasters = dict(manifest["rasters"])
     for key, rpath in list(rasters.items()):
@@ -383,8 +419,9 @@ def _load(manifest: dict[str, Any], *, name: str | None, outline: Any, park_id: 
         if check_rasters:
             check_raster(rpath, key, parcels, report)
 
-    _note_layers(report, sources, parcels, buildings, surfaces, trees, outline_gdf, nature, rasters,
-                 bgt_given="bgt" in layers)
+    _note_layers(
+        report, sources, parcels, buildings, surfaces, trees, outline_gdf, nature, rasters, bgt_given="bgt" in layers
+    )
     park = Park(
         name=name or manifest["name"],
         parcels=parcels,
@@ -408,8 +445,16 @@ _KIND_LEVEL = {"read": "read", "missing": "missing", "bgt_empty": "read", "bgt_i
 def _add(report: ValidationReport, canonical: str, kind: str, key: str, count: int = 0, **fields: Any) -> None:
     """Record one loading finding with its catalogue key and fields, so it can be shown in either language."""
     fields = {"count": count, **fields}
-    report.loaded.append({"layer": canonical, "kind": kind, "count": count, "message": message(key, **fields),
-                          "key": key, "fields": fields})
+    report.loaded.append(
+        {
+            "layer": canonical,
+            "kind": kind,
+            "count": count,
+            "message": message(key, **fields),
+            "key": key,
+            "fields": fields,
+        }
+    )
 
 
 def loading_report(park: Park, lang: str | None = None) -> list[str]:
@@ -431,7 +476,8 @@ def loading_report(park: Park, lang: str | None = None) -> list[str]:
     --------
     >>> import groenkans as gk
     >>> park = gk.load_park("data/samples/demo")                      # doctest: +SKIP
-    >>> print("\\n".join(gk.io.loading_report(park, lang="en")))     # doctest: +SKIP
+    >>> for line in gk.io.loading_report(park, lang="en"):          # doctest: +SKIP
+    ...     print(line)
     parcels: 61 features read from data/samples/demo/park.gpkg, layer 'perceel'
     ...
     """
@@ -450,10 +496,22 @@ def _note_bgt(bgt: Any, report: ValidationReport, sources: dict[str, str]) -> No
     for rec in bgt.inventory:
         if rec.status == "read":
             sources[f"bgt:{rec.object_type}"] = rec.path if rec.layer is None else f"{rec.path}, layer '{rec.layer}'"
-            _add(report, "surfaces" if rec.object_type not in ("pand", "vegetatieobject") else
-                 ("buildings" if rec.object_type == "pand" else "trees"), "bgt_type", "loading.bgt_type", count=rec.kept,
-                 otype=rec.object_type, kept=rec.kept, features=rec.features, source=rec.source, history=rec.history,
-                 planned=rec.planned, non_area=rec.non_area)
+            _add(
+                report,
+                "surfaces"
+                if rec.object_type not in ("pand", "vegetatieobject")
+                else ("buildings" if rec.object_type == "pand" else "trees"),
+                "bgt_type",
+                "loading.bgt_type",
+                count=rec.kept,
+                otype=rec.object_type,
+                kept=rec.kept,
+                features=rec.features,
+                source=rec.source,
+                history=rec.history,
+                planned=rec.planned,
+                non_area=rec.non_area,
+            )
         elif rec.status == "empty":
             _add(report, "surfaces", "bgt_empty", "loading.bgt_empty", otype=rec.object_type, source=rec.source)
         elif rec.object_type is not None:
@@ -484,15 +542,32 @@ def _layers_seen(path: str) -> str:
         return "unknown"
 
 
-def _note_layers(report: ValidationReport, sources: dict[str, str], parcels: Any, buildings: Any, surfaces: Any,
-                 trees: Any, outline: Any, nature: Any, rasters: dict[str, str], *, bgt_given: bool) -> None:
+def _note_layers(
+    report: ValidationReport,
+    sources: dict[str, str],
+    parcels: Any,
+    buildings: Any,
+    surfaces: Any,
+    trees: Any,
+    outline: Any,
+    nature: Any,
+    rasters: dict[str, str],
+    *,
+    bgt_given: bool,
+) -> None:
     """Record, per canonical layer, how many features were read from where, and what is missing."""
+
     def n(g: Any) -> int:
         return 0 if g is None else len(g)
 
-    for layer, gdf, src_key in (("parcels", parcels, "parcels"), ("buildings", buildings, "buildings"),
-                                ("surfaces", surfaces, "bgt"), ("trees", trees, "trees"), ("outline", outline, "outline"),
-                                ("nature", nature, "nature")):
+    for layer, gdf, src_key in (
+        ("parcels", parcels, "parcels"),
+        ("buildings", buildings, "buildings"),
+        ("surfaces", surfaces, "bgt"),
+        ("trees", trees, "trees"),
+        ("outline", outline, "outline"),
+        ("nature", nature, "nature"),
+    ):
         src = sources.get(src_key) or (sources.get("bgt") if layer in ("buildings", "trees") else None)
         if n(gdf) and src:
             _add(report, layer, "read", "loading.read", count=n(gdf), layer=layer, source=src)
@@ -513,7 +588,9 @@ def _note_layers(report: ValidationReport, sources: dict[str, str], parcels: Any
             _add(report, key, "missing", f"loading.missing.raster.{key}")
 
 
-def _read_parcels(path: str, layer: str | None, outline_geom: Any, source: str, report: ValidationReport) -> gpd.GeoDataFrame:
+def _read_parcels(
+    path: str, layer: str | None, outline_geom: Any, source: str, report: ValidationReport
+) -> gpd.GeoDataFrame:
     parcels = readers.read_parcels(path, layer, bbox=tuple(outline_geom.bounds) if outline_geom is not None else None)
     if outline_geom is None and not len(parcels):
         raise GeometryError(
@@ -523,7 +600,9 @@ def _read_parcels(path: str, layer: str | None, outline_geom: Any, source: str, 
         )
     if outline_geom is not None and not len(parcels):
         b = tuple(round(v) for v in outline_geom.bounds)
-        raise InputError(f"{source}: no parcel lies inside the park outline (bounds {b}); check the outline and the CRS.")
+        raise InputError(
+            f"{source}: no parcel lies inside the park outline (bounds {b}); check the outline and the CRS."
+        )
     parcels = check_crs(parcels, "parcels", source, report)
     parcels = clean_geometries(parcels, "parcels", source, report)
     if outline_geom is not None:
@@ -536,8 +615,9 @@ def _read_parcels(path: str, layer: str | None, outline_geom: Any, source: str, 
     return parcels.sort_index()
 
 
-def _validated(gdf: gpd.GeoDataFrame | None, layer: str, source: str | None, report: ValidationReport,
-               *, polygonal: bool) -> gpd.GeoDataFrame | None:
+def _validated(
+    gdf: gpd.GeoDataFrame | None, layer: str, source: str | None, report: ValidationReport, *, polygonal: bool
+) -> gpd.GeoDataFrame | None:
     if gdf is None:
         return None
     if not len(gdf):

@@ -105,7 +105,7 @@ class AddWadi:
 
 @dataclass(frozen=True)
 class GreenRoof:
-    """Green the roof of building ``building`` (a ``pand_id`` or a polygon: its roofed part), retaining ``storage_m``."""
+    """Green the roof of ``building`` (a ``pand_id`` or a polygon: its roofed part), retaining ``storage_m``."""
 
     building: Any
     storage_m: float = 0.03

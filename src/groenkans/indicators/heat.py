@@ -166,10 +166,12 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
     >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], index=pd.Index(["P"], name="perceel_id"),
     ...                            crs="EPSG:28992")
     >>> lawn = gpd.GeoDataFrame({"surface_class": ["groen"], "bgt_type": ["begroeidterreindeel"],
-    ...                          "fysiek_voorkomen": ["groenvoorziening"]}, geometry=[box(0, 0, 20, 20)], crs="EPSG:28992")
+    ...                          "fysiek_voorkomen": ["groenvoorziening"]},
+    ...                         geometry=[box(0, 0, 20, 20)], crs="EPSG:28992")
     >>> trees = gpd.GeoDataFrame(geometry=[Point(5, 5), Point(5, 15), Point(15, 5), Point(15, 15)], crs="EPSG:28992")
     >>> park = Park("x", parcels, surfaces=lawn, trees=trees)
-    >>> len(cool_places(park, Config())), len(cool_places(park, Config.from_dict({"heat": {"cool_place_min_shade_frac": 0.25}})))
+    >>> lenient = Config.from_dict({"heat": {"cool_place_min_shade_frac": 0.25}})
+    >>> len(cool_places(park, Config())), len(cool_places(park, lenient))
     (0, 1)
     """
     hc = config.heat
@@ -198,8 +200,9 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
         from groenkans.zonal import zonal_stats
 
         frame = gpd.GeoDataFrame(geometry=places, crs=park.parcels.crs)
-        pet = zonal_stats(frame, {"pet": park.rasters["pet"]}, stats=["mean"],
-                          valid_range=RASTER_VALID_RANGE)["pet_mean"].to_numpy(dtype=float)
+        pet = zonal_stats(frame, {"pet": park.rasters["pet"]}, stats=["mean"], valid_range=RASTER_VALID_RANGE)[
+            "pet_mean"
+        ].to_numpy(dtype=float)
         known = np.isfinite(pet)
         cool = np.where(known, pet <= hc.cool_place_max_pet_degc, cool)
     kept: np.ndarray = places[cool]
