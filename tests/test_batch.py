@@ -129,9 +129,9 @@ def test_resume_does_nothing_twice_and_changed_input_is_refused(serial, country:
 def test_resumed_run_reports_its_real_peak_memory(serial, country: Path) -> None:
     import psutil
 
+    rss_before = psutil.Process().memory_info().rss / 2**20  # the OS's figure: the run's peak cannot be below it
     again = gk.run_batch(country / "country.toml", serial.out_dir, progress=False)
-    rss_now = psutil.Process().memory_info().rss / 2**20  # the OS's figure: the peak cannot be below it
-    assert again.n_this_run == 0 and again.peak_rss_mb_batch >= rss_now > 50
+    assert again.n_this_run == 0 and again.peak_rss_mb_batch >= rss_before > 50
     assert "no park scored in this run" in str(again) and f"batch process {again.peak_rss_mb_batch:.0f} MB" in str(
         again
     )
