@@ -171,6 +171,7 @@ def test_every_error_is_a_groenkans_error_and_a_builtin() -> None:
         "ConfigError": ValueError, "InputError": ValueError, "CRSError": ValueError, "GeometryError": ValueError,
         "SchemaError": ValueError, "CoverageError": ValueError, "CorruptFileError": OSError,
         "OutputExistsError": FileExistsError, "OutputError": OSError, "BatchError": RuntimeError,
+        "ValueRangeError": ValueError, "OutputIsInputError": OSError, "FetchError": ConnectionError,
     }
     public = [getattr(errors, n) for n in errors.__all__]
     classes = [c for c in public if isinstance(c, type) and issubclass(c, Exception) and not issubclass(c, Warning)]
@@ -181,6 +182,8 @@ def test_every_error_is_a_groenkans_error_and_a_builtin() -> None:
         assert issubclass(cls, GroenkansError), cls
         assert issubclass(cls, builtin_of[cls.__name__]), cls
         assert getattr(gk, cls.__name__, cls) is cls  # re-exported at the top, if at all, as the same class
+    assert issubclass(errors.OutputIsInputError, errors.OutputError)  # callers catching OutputError still catch it
+    assert issubclass(errors.ValueRangeError, errors.InputError)
     assert issubclass(errors.GroenkansWarning, UserWarning)
     # every exception class defined anywhere in the package is rooted in GroenkansError
     import importlib
@@ -231,7 +234,7 @@ OUTPUT_CASES = ["output_equals_input", "output_exists_without_overwrite", "outpu
 @pytest.mark.parametrize("name", OUTPUT_CASES)
 def test_output_path_case(name: str, tmp_path: Path, scored, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
     """Bad output paths: a named error, nothing changed, nothing left behind (API and CLI)."""
-    from groenkans.errors import CorruptFileError, OutputError, OutputExistsError
+    from groenkans.errors import CorruptFileError, OutputError, OutputExistsError, OutputIsInputError
 
     park_dir, parcels = scored
     work = tmp_path / "work"
@@ -242,7 +245,7 @@ def test_output_path_case(name: str, tmp_path: Path, scored, capsys: pytest.Capt
 
         park = work / "park"
         shutil.copytree(park_dir, park)
-        out, expect, fragment = park / "park.gpkg", OutputError, "also an input"
+        out, expect, fragment = park / "park.gpkg", OutputIsInputError, "the park was loaded from"
         inputs = [str(park / "park.gpkg")]
         cli_args = ["score", str(park), str(out), "--overwrite"]
     elif name == "output_exists_without_overwrite":

@@ -229,7 +229,7 @@ def test_p03_output_equal_to_input(tmp_path: Path) -> None:
     park = _load(folder)
     scored = gk.score_park(park)
     before = (folder / "park.gpkg").read_bytes()
-    with pytest.raises(errors.OutputError, match="is also an input"):
+    with pytest.raises(errors.OutputIsInputError, match="it is the input .*park.gpkg, a file the park was loaded from"):
         gk.to_geopackage(scored, None, folder / "park.gpkg", inputs=[folder / "park.gpkg"], overwrite=True)
     assert (folder / "park.gpkg").read_bytes() == before
 
@@ -269,7 +269,8 @@ def test_every_public_error_derives_from_the_base_and_a_builtin() -> None:
     builtin = {errors.ConfigError: ValueError, errors.InputError: ValueError, errors.CRSError: ValueError,
                errors.GeometryError: ValueError, errors.SchemaError: ValueError, errors.CoverageError: ValueError,
                errors.CorruptFileError: OSError, errors.OutputExistsError: FileExistsError, errors.OutputError: OSError,
-               errors.BatchError: RuntimeError}
+               errors.BatchError: RuntimeError, errors.ValueRangeError: ValueError,
+               errors.OutputIsInputError: OSError, errors.FetchError: ConnectionError}
     public = {getattr(errors, n) for n in errors.__all__} - {errors.GroenkansError, errors.GroenkansWarning}
     assert public == set(builtin)
     for cls, base in builtin.items():
