@@ -434,5 +434,18 @@ def files_in(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-__all__ = ["CASES", "Case", "write_park", "scored_frames", "parcel_frame", "write_raster", "bgt_layers", "lock_exclusively", "files_in",
-           "X0", "Y0", "SIDE_M", "RD"]
+__all__ = [
+    "CASES",
+    "RD",
+    "SIDE_M",
+    "X0",
+    "Y0",
+    "Case",
+    "bgt_layers",
+    "files_in",
+    "lock_exclusively",
+    "parcel_frame",
+    "scored_frames",
+    "write_park",
+    "write_raster",
+]

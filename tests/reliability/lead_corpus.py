@@ -6,9 +6,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-from shapely.geometry import LineString, Point, Polygon, box
-
 from conftest import write_raster
+from shapely.geometry import LineString, Point, Polygon, box
 
 CRS = "EPSG:28992"
 X0, Y0 = 136_000.0, 450_000.0  # in RD New, so a reprojection round trip is meaningful

@@ -20,13 +20,12 @@ import pytest
 import groenkans as gk
 from groenkans import cli
 from groenkans.errors import CorruptFileError, GroenkansError, GroenkansWarning
-
 from reliability.corpus import CASES, Case, files_in, lock_exclusively, write_park
 
 IDS = [c.name for c in CASES]
 
 
-def _run(case: Case, src: Path):  # noqa: ANN202 - returns a Park, a Config or scored parcels
+def _run(case: Case, src: Path):
     if case.stage == "config":
         return gk.Config.from_toml(src)
     park = gk.load_park(src)
@@ -203,7 +202,7 @@ def test_every_error_is_a_groenkans_error_and_a_builtin() -> None:
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def scored(tmp_path_factory: pytest.TempPathFactory):
     park_dir = write_park(tmp_path_factory.mktemp("scored") / "park")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GroenkansWarning)
@@ -232,7 +231,7 @@ OUTPUT_CASES = ["output_equals_input", "output_exists_without_overwrite", "outpu
 
 
 @pytest.mark.parametrize("name", OUTPUT_CASES)
-def test_output_path_case(name: str, tmp_path: Path, scored, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_output_path_case(name: str, tmp_path: Path, scored, capsys: pytest.CaptureFixture[str]) -> None:
     """Bad output paths: a named error, nothing changed, nothing left behind (API and CLI)."""
     from groenkans.errors import CorruptFileError, OutputError, OutputExistsError, OutputIsInputError
 

@@ -26,7 +26,6 @@ import pytest
 
 import groenkans as gk
 from groenkans.errors import OutputError
-
 from reliability.corpus import scored_frames as _frames
 
 LAYERS = ("parcels", "candidates")

@@ -9,15 +9,12 @@ import sys
 import warnings
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pytest
-from shapely.geometry import Polygon, box
+from shapely.geometry import Polygon
 
 import groenkans as gk
 from groenkans import errors
-
-from conftest import write_raster
 from reliability.lead_corpus import BOWTIE, LINE, POINT, X0, Y0, ZERO_AREA, parcels, pet, surfaces, write_park
 
 

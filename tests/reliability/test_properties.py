@@ -26,7 +26,6 @@ from hypothesis import strategies as st
 
 import groenkans as gk
 from groenkans.errors import GroenkansWarning
-
 from reliability.corpus import parcel_frame, write_park
 
 SCORES = ["heat_score", "water_score", "biodiversity_score", "total_score"]
