@@ -70,7 +70,10 @@ def main() -> None:
 
     small, small_valid = make_dem(0.01)
     fill_depressions(small, small_valid)  # load or compile the kernel
-    print(f"{'Mpix':>5} {'nodata':>7} {'filled':>7} {'priority-flood CPU s':>21} {'ns/cell':>8} {'skimage CPU s':>14} {'ns/cell':>8} {'ratio':>6}")
+    print(
+        f"{'Mpix':>5} {'nodata':>7} {'filled':>7} {'priority-flood CPU s':>21} {'ns/cell':>8} {'skimage CPU s':>14} "
+        f"{'ns/cell':>8} {'ratio':>6}"
+    )
     for mpix in args.mpix:
         dem, valid = make_dem(mpix)
         n = dem.size
@@ -80,8 +83,11 @@ def main() -> None:
         t_pf = timeit(lambda: fill_depressions(dem, valid), args.repeat)  # noqa: B023
         t_sk = timeit(lambda: fill_reconstruction(dem, valid), max(1, args.repeat if mpix < 16 else 1))  # noqa: B023
         raised = float(((ours > dem) & valid).mean())
-        print(f"{n / 1e6:5.1f} {1 - valid.mean():7.1%} {raised:7.1%} {t_pf:21.3f} {t_pf / n * 1e9:8.0f} {t_sk:14.3f} "
-              f"{t_sk / n * 1e9:8.0f} {t_sk / t_pf:6.1f}", flush=True)
+        print(
+            f"{n / 1e6:5.1f} {1 - valid.mean():7.1%} {raised:7.1%} {t_pf:21.3f} {t_pf / n * 1e9:8.0f} {t_sk:14.3f} "
+            f"{t_sk / n * 1e9:8.0f} {t_sk / t_pf:6.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -80,17 +80,23 @@ def _land_cover_raster(park: gk.Park) -> tuple[np.ndarray, object]:
     code = np.full((height, width), CLASSES.index("onverhard") + 1, dtype="int32")  # unknown cover: bare ground
     surf = park.surfaces
     if len(surf):
-        shapes = [(g, CLASSES.index(c) + 1) for g, c in zip(surf.geometry, surf["surface_class"], strict=True)
-                  if c in CLASSES and g is not None]
+        shapes = [
+            (g, CLASSES.index(c) + 1)
+            for g, c in zip(surf.geometry, surf["surface_class"], strict=True)
+            if c in CLASSES and g is not None
+        ]
         code = rasterize(shapes, out=code, transform=transform, all_touched=False)
     if len(park.buildings):
-        code = rasterize(((g, CLASSES.index("roof") + 1) for g in park.buildings.geometry), out=code, transform=transform)
+        code = rasterize(
+            ((g, CLASSES.index("roof") + 1) for g in park.buildings.geometry), out=code, transform=transform
+        )
     shade = [g.buffer(gk.Config().heat.tree_crown_radius_m) for g in park.trees.geometry]
     if len(surf) and "fysiek_voorkomen" in surf.columns:  # woods and hedgerows shade like crowns
         shade += list(surf.geometry[surf["fysiek_voorkomen"].isin(FOREST_FYSIEK)])
     if shade:
-        crowns = rasterize(((g, 1) for g in shade), out_shape=code.shape, transform=transform, fill=0,
-                           dtype="uint8").astype(bool)
+        crowns = rasterize(
+            ((g, 1) for g in shade), out_shape=code.shape, transform=transform, fill=0, dtype="uint8"
+        ).astype(bool)
         shadeable = ~np.isin(code, [CLASSES.index("roof") + 1, CLASSES.index("water") + 1])
         code = np.where(crowns & shadeable, code + UNDER_CROWN, code)
     return code, transform
@@ -122,8 +128,14 @@ def _cc_invest(code: np.ndarray, transform: object, park: gk.Park, work: Path) -
     """Run InVEST Urban Cooling on the land-cover raster and return its intermediate CC raster."""
     from natcap.invest import urban_cooling_model
 
-    profile = {"driver": "GTiff", "height": code.shape[0], "width": code.shape[1], "count": 1, "crs": "EPSG:28992",
-               "transform": transform}
+    profile = {
+        "driver": "GTiff",
+        "height": code.shape[0],
+        "width": code.shape[1],
+        "count": 1,
+        "crs": "EPSG:28992",
+        "transform": transform,
+    }
     with rasterio.open(work / "lulc.tif", "w", dtype="int32", nodata=-1, **profile) as dst:
         dst.write(code, 1)
     with rasterio.open(work / "et0.tif", "w", dtype="float32", nodata=-1, **profile) as dst:
@@ -131,12 +143,24 @@ def _cc_invest(code: np.ndarray, transform: object, park: gk.Park, work: Path) -
     _biophysical().to_csv(work / "biophysical.csv", index=False)
     aoi = gpd.GeoDataFrame(geometry=[shapely.union_all(park.parcels.geometry.to_numpy())], crs="EPSG:28992")
     aoi.to_file(work / "aoi.gpkg")
-    args = {"workspace_dir": str(work / "ucm"), "results_suffix": "", "lulc_raster_path": str(work / "lulc.tif"),
-            "ref_eto_raster_path": str(work / "et0.tif"), "aoi_vector_path": str(work / "aoi.gpkg"),
-            "biophysical_table_path": str(work / "biophysical.csv"), "t_ref": 21.5, "uhi_max": 3.5,
-            "t_air_average_radius": 500, "green_area_cooling_distance": 450, "cc_method": "factors",
-            "do_energy_valuation": False, "do_productivity_valuation": False,
-            "cc_weight_shade": CC_WEIGHTS[0], "cc_weight_albedo": CC_WEIGHTS[1], "cc_weight_eti": CC_WEIGHTS[2]}
+    args = {
+        "workspace_dir": str(work / "ucm"),
+        "results_suffix": "",
+        "lulc_raster_path": str(work / "lulc.tif"),
+        "ref_eto_raster_path": str(work / "et0.tif"),
+        "aoi_vector_path": str(work / "aoi.gpkg"),
+        "biophysical_table_path": str(work / "biophysical.csv"),
+        "t_ref": 21.5,
+        "uhi_max": 3.5,
+        "t_air_average_radius": 500,
+        "green_area_cooling_distance": 450,
+        "cc_method": "factors",
+        "do_energy_valuation": False,
+        "do_productivity_valuation": False,
+        "cc_weight_shade": CC_WEIGHTS[0],
+        "cc_weight_albedo": CC_WEIGHTS[1],
+        "cc_weight_eti": CC_WEIGHTS[2],
+    }
     urban_cooling_model.execute(args)
     cc_path = next((work / "ucm" / "intermediate").glob("cc*.tif"))
     with rasterio.open(cc_path) as src:
@@ -144,8 +168,13 @@ def _cc_invest(code: np.ndarray, transform: object, park: gk.Park, work: Path) -
 
 
 def _unit_mean(values: np.ndarray, units: gpd.GeoDataFrame, transform: object) -> pd.Series:
-    ids = rasterize(((g, i + 1) for i, g in enumerate(units.geometry)), out_shape=values.shape, transform=transform,
-                    fill=0, dtype="int32")
+    ids = rasterize(
+        ((g, i + 1) for i, g in enumerate(units.geometry)),
+        out_shape=values.shape,
+        transform=transform,
+        fill=0,
+        dtype="int32",
+    )
     n = len(units)
     total = np.bincount(ids.ravel(), weights=values.ravel(), minlength=n + 1)[1:]
     count = np.bincount(ids.ravel(), minlength=n + 1)[1:]
@@ -189,7 +218,7 @@ def validate(name: str, path: Path) -> tuple[dict[str, str], dict[str, str]]:
             with tempfile.TemporaryDirectory() as tmp:
                 cc_pixels = _cc_invest(code, transform, park, Path(tmp))
             method = "natcap.invest UCM"
-        except Exception as exc:  # noqa: BLE001 - report and fall back
+        except Exception as exc:
             method = f"formula (InVEST run failed: {type(exc).__name__})"
     if cc_pixels is None:
         cc_pixels = _cc_formula(code)
@@ -223,11 +252,11 @@ def validate(name: str, path: Path) -> tuple[dict[str, str], dict[str, str]]:
     depave_green = _share(depave.geometry.to_numpy(), green_geoms) if len(depave) else np.array([0.0])
     checks = {
         "heat need, sealed units (paved + roof >= 80 %) vs green (>= 90 %)": f"{_median(s['heat_need'], sealed)} vs "
-                                                                             f"{_median(s['heat_need'], green >= 0.9)}",
+        f"{_median(s['heat_need'], green >= 0.9)}",
         "water score, sealed units vs green": f"{_median(s['water_score'], sealed)} vs "
-                                              f"{_median(s['water_score'], green >= 0.9)}",
+        f"{_median(s['water_score'], green >= 0.9)}",
         "biodiversity need, water units (>= 80 %) vs paved": f"{_median(s['biodiversity_need'], water >= 0.8)} vs "
-                                                             f"{_median(s['biodiversity_need'], paved >= 0.8)}",
+        f"{_median(s['biodiversity_need'], paved >= 0.8)}",
         f"units < {minimum:g} m2 in the top decile": f"{int((top & (area < minimum)).sum())} of {int(top.sum())}",
         "largest score change, EPSG:4326 round trip": f"{float((moved - s[SCORES]).abs().to_numpy().max()):.4f}",
         "largest green share of a depaving site": f"{float(depave_green.max()):.3f} ({len(depave)} sites)",
@@ -236,7 +265,9 @@ def validate(name: str, path: Path) -> tuple[dict[str, str], dict[str, str]]:
         hot = s["pet_p90_degc"] >= 41
         part = 0.6 * s.loc[hot, "pet_stress"]
         checks["PET part among units with p90 >= 41 C"] = (
-            f"{int(hot.sum())} units, {part.nunique()} distinct, IQR {part.quantile(0.25):.3f}-{part.quantile(0.75):.3f}")
+            f"{int(hot.sum())} units, {part.nunique()} distinct, IQR "
+            f"{part.quantile(0.25):.3f}-{part.quantile(0.75):.3f}"
+        )
     checks["seconds"] = f"{time.perf_counter() - t0:.0f}"
     return agreement, checks
 

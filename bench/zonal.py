@@ -96,7 +96,7 @@ import json, resource, time
 t0 = time.perf_counter()
 import geopandas as gpd, groenkans
 t_imp = time.perf_counter() - t0
-parcels = gpd.read_file({str(park / 'park.gpkg')!r}, layer='perceel')
+parcels = gpd.read_file({str(park / "park.gpkg")!r}, layer='perceel')
 rasters = {{k: {str(park)!r} + '/' + v for k, v in {LAYERS!r}.items()}}
 t1 = time.perf_counter()
 groenkans.zonal_stats(parcels.iloc[:1], rasters, stats={STATS!r})
@@ -127,7 +127,10 @@ def main() -> None:
 
     args.cache.mkdir(parents=True, exist_ok=True)
     cores = os.cpu_count() or 1
-    print(f"groenkans {groenkans.__version__}, {cores} cores; stats {STATS} on {len(LAYERS)} layers; median of {args.repeat}")
+    print(
+        f"groenkans {groenkans.__version__}, {cores} cores; stats {STATS} on {len(LAYERS)} layers; median of "
+        f"{args.repeat}"
+    )
     rows = []
     for km2 in args.sizes:
         park = make(args.cache, km2)
@@ -142,26 +145,34 @@ def main() -> None:
         res["groenkans_p90"] = timeit(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS_Q), args.repeat)
         cpu5 = cputime(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS), args.repeat)
         cpu_q = cputime(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS_Q), args.repeat)
-        print(f"\n{km2} km²: {len(parcels)} parcels, {mpix:.1f} Mpix on {len(paths)} layers; five stats {res['groenkans']:.3f} s "
-              f"({cpu5:.3f} CPU-s), five stats + p90 {res['groenkans_p90']:.3f} s ({cpu_q:.3f} CPU-s): "
-              f"ratio {res['groenkans_p90'] / res['groenkans']:.2f}x wall, {cpu_q / cpu5:.2f}x CPU", flush=True)
+        print(
+            f"\n{km2} km²: {len(parcels)} parcels, {mpix:.1f} Mpix on {len(paths)} layers; five stats "
+            f"{res['groenkans']:.3f} s "
+            f"({cpu5:.3f} CPU-s), five stats + p90 {res['groenkans_p90']:.3f} s ({cpu_q:.3f} CPU-s): "
+            f"ratio {res['groenkans_p90'] / res['groenkans']:.2f}x wall, {cpu_q / cpu5:.2f}x CPU",
+            flush=True,
+        )
         if args.quantiles_only:
             continue
         res["floor_1t"] = timeit(lambda: read_decode(list(paths.values()), 1), args.repeat)
         res["floor_mt"] = timeit(lambda: read_decode(list(paths.values()), cores), args.repeat)
         res["groenkans_1t"] = timeit(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS, threads=1), args.repeat)
         res["exactextract"] = timeit(
-            lambda: exact_extract([str(p) for p in paths.values()], parcels, STATS, output="pandas"), args.repeat)
+            lambda: exact_extract([str(p) for p in paths.values()], parcels, STATS, output="pandas"), args.repeat
+        )
         if km2 <= args.rasterstats_max_km2:
             from rasterstats import zonal_stats as rs_zonal
 
             res["rasterstats"] = timeit(
-                lambda: [rs_zonal(parcels, str(p), stats=STATS, nodata=None) for p in paths.values()], 1)
+                lambda: [rs_zonal(parcels, str(p), stats=STATS, nodata=None) for p in paths.values()], 1
+            )
         # Same answers? (exactextract's count is in cells; 1 m pixels make it m².)
         ours = groenkans.zonal_stats(parcels, {"pet": paths["pet"]}, stats=["mean"])["pet_mean"].to_numpy()
         theirs = exact_extract(str(paths["pet"]), parcels, ["mean"], output="pandas")["mean"].to_numpy()
         ok = np.isfinite(theirs)
-        res["max_rel_diff_mean"] = float(np.max(np.abs(ours[ok] - theirs[ok]) / np.abs(theirs[ok]))) if ok.any() else 0.0
+        res["max_rel_diff_mean"] = (
+            float(np.max(np.abs(ours[ok] - theirs[ok]) / np.abs(theirs[ok]))) if ok.any() else 0.0
+        )
         rows.append(res)
         print(f"\n{km2} km²: {len(parcels)} parcels, {mpix:.1f} Mpix over {len(paths)} layers")
         for name in ["floor_1t", "floor_mt", "groenkans", "groenkans_1t", "exactextract", "rasterstats"]:
@@ -176,12 +187,17 @@ def main() -> None:
     if args.quantiles_only:
         return
     if len(rows) > 1:
-        print("\nlinearity (s per Mpix, groenkans): " + ", ".join(f"{r['km2']} km²: {r['groenkans'] / r['mpix'] * 1e3:.1f} ms"
-                                                                for r in rows))
+        print(
+            "\nlinearity (s per Mpix, groenkans): "
+            + ", ".join(f"{r['km2']} km²: {r['groenkans'] / r['mpix'] * 1e3:.1f} ms" for r in rows)
+        )
     largest = make(args.cache, max(args.sizes))
     peak = child_peak(largest)
-    print(f"\nfresh process, {max(args.sizes)} km²: import {peak['import_s']:.2f} s, first call (numba kernels from cache or "
-          f"compiled) {peak['first_call_s']:.2f} s, peak RSS {peak['peak_rss_mb']:.0f} MB")
+    print(
+        f"\nfresh process, {max(args.sizes)} km²: import {peak['import_s']:.2f} s, first call (numba kernels from "
+        "cache or "
+        f"compiled) {peak['first_call_s']:.2f} s, peak RSS {peak['peak_rss_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ def parcels_from_boxes(boxes: dict[str, tuple[float, float, float, float]], crs:
     return gdf
 
 
-def pd_index(ids: list[str]):  # noqa: ANN201 - tiny helper
+def pd_index(ids: list[str]):
     import pandas as pd
 
     return pd.Index(ids, name=PARCEL_ID)

@@ -98,7 +98,10 @@ def test_breakpoints_default_to_the_national_reference(tmp_path: Path) -> None:
     rows = {r["indicator"]: r for r in csv.DictReader(text.splitlines())}
     cfg = Config()
     assert cfg.heat.cool_place_distance_m == float(rows["dist_cool_place_m"]["hi"])
-    assert (cfg.room.min_area_m2, cfg.room.full_area_m2) == (float(rows["room_area_m2"]["lo"]), float(rows["room_area_m2"]["hi"]))
+    assert (cfg.room.min_area_m2, cfg.room.full_area_m2) == (
+        float(rows["room_area_m2"]["lo"]),
+        float(rows["room_area_m2"]["hi"]),
+    )
     f = tmp_path / "g.toml"
     f.write_text("[heat]\ncool_place_distance_m = 450\n[room]\nfull_area_m2 = 5000\n[units]\nmin_area_m2 = 20\n")
     other = Config.from_toml(f)

@@ -47,8 +47,16 @@ def _tif(x0: float, x1: float, y0: float, y1: float) -> bytes:
     w, h = round((x1 - x0) / 0.5), round((y1 - y0) / 0.5)
     buf = io.BytesIO()
     with rasterio.MemoryFile() as mem:
-        with mem.open(driver="GTiff", width=w, height=h, count=1, dtype="float32", crs="EPSG:28992",
-                      transform=from_origin(x0, y1, 0.5, 0.5), nodata=-9999.0) as dst:
+        with mem.open(
+            driver="GTiff",
+            width=w,
+            height=h,
+            count=1,
+            dtype="float32",
+            crs="EPSG:28992",
+            transform=from_origin(x0, y1, 0.5, 0.5),
+            nodata=-9999.0,
+        ) as dst:
             dst.write(np.full((1, h, w), 2.5, dtype="float32"))
         buf.write(mem.read())
     return buf.getvalue()
@@ -99,8 +107,9 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                         self._send(416, b"", "application/zip", {"Content-Range": f"bytes */{len(data)}"})
                         return
                     part = data[start:]
-                    self._send(206, part, "application/zip",
-                               {"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"})
+                    self._send(
+                        206, part, "application/zip", {"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"}
+                    )
                 elif stub.break_download_after is not None:
                     cut = stub.break_download_after
                     stub.break_download_after = None
@@ -142,16 +151,22 @@ def stub():
 
 
 def _settings(stub: Stub, **kw: object) -> FetchSettings:
-    services = {"bgt": f"{stub.base}/lv/bgt/download/v1_0", "bag": f"{stub.base}/bag", "brk": f"{stub.base}/brk",
-                "ibis": f"{stub.base}/ibis", "ahn": f"{stub.base}/ahn"}
+    services = {
+        "bgt": f"{stub.base}/lv/bgt/download/v1_0",
+        "bag": f"{stub.base}/bag",
+        "brk": f"{stub.base}/brk",
+        "ibis": f"{stub.base}/ibis",
+        "ahn": f"{stub.base}/ahn",
+    }
     base = {"services": services, "backoff_s": 0.0, "poll_interval_s": 0.0, "timeout_s": 10.0, "max_wait_s": 5.0}
     return FetchSettings(**{**base, **kw})  # type: ignore[arg-type]
 
 
 def test_fetch_writes_a_park_that_loads(tmp_path: Path, stub: Stub) -> None:
     lines: list[str] = []
-    toml = fetch_park("Otterlo Testterrein", tmp_path / "park", settings=_settings(stub), progress=False,
-                      echo=lines.append)
+    toml = fetch_park(
+        "Otterlo Testterrein", tmp_path / "park", settings=_settings(stub), progress=False, echo=lines.append
+    )
     assert toml == tmp_path / "park" / "park.toml"
     # the BGT job: one request with the documented body, polled until COMPLETED, downloaded (resumed once)
     assert len(stub.posts) == 1
@@ -171,8 +186,11 @@ def test_fetch_writes_a_park_that_loads(tmp_path: Path, stub: Stub) -> None:
     assert "BGT: downloading" in text and str(tmp_path / "park" / "bgt.zip") in text
     assert "BRK: 11 features written to" in text and "BAG: 22 features written to" in text
     park = gk.load_park(toml)
-    ids = {f["properties"]["identificatie"] for n in ("bag_pand_page1.json", "bag_pand_page2.json")
-           for f in json.loads((DATA / n).read_text())["features"]}
+    ids = {
+        f["properties"]["identificatie"]
+        for n in ("bag_pand_page1.json", "bag_pand_page2.json")
+        for f in json.loads((DATA / n).read_text())["features"]
+    }
     assert len(park.parcels) == 11 and len(park.buildings) == len(ids) == 21  # two footprints of one pand merged
     assert park.name == "Otterlo Testterrein" and park.park_id == "TEST0001"
     assert park.rasters["elevation"].endswith(".vrt")
@@ -202,8 +220,9 @@ def test_failed_job_is_a_fetch_error_and_is_requested_anew(tmp_path: Path, stub:
     assert len(stub.posts) == 2  # a failed job is not resumed
 
 
-def test_job_that_never_finishes_times_out_and_resumes(tmp_path: Path, stub: Stub,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_job_that_never_finishes_times_out_and_resumes(
+    tmp_path: Path, stub: Stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import groenkans.fetch as f
 
     stub.statuses = ["running"]
@@ -219,14 +238,19 @@ def test_job_that_never_finishes_times_out_and_resumes(tmp_path: Path, stub: Stu
 
 
 def test_service_down_is_named_after_retries(tmp_path: Path) -> None:
-    settings = FetchSettings(services={k: "http://127.0.0.1:9/x" for k in ("bgt", "bag", "brk", "ibis", "ahn")},
-                             retries=2, backoff_s=0.0, timeout_s=2.0)
+    settings = FetchSettings(
+        services={k: "http://127.0.0.1:9/x" for k in ("bgt", "bag", "brk", "ibis", "ahn")},
+        retries=2,
+        backoff_s=0.0,
+        timeout_s=2.0,
+    )
     with pytest.raises(FetchError, match="did not answer after 3 attempts"):
         fetch_park("Otterlo Testterrein", tmp_path / "p", settings=settings, progress=False)
 
 
-def test_cli_subcommand(tmp_path: Path, stub: Stub, capsys: pytest.CaptureFixture[str],
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_subcommand(
+    tmp_path: Path, stub: Stub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0)
     common.add_argument("-q", "--quiet", action="store_true")

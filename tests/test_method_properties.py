@@ -35,20 +35,39 @@ def parks(draw: st.DrawFn) -> Park:
             f = draw(st.sampled_from(FYSIEK))
             surf_rows.append((box(x, y0, x + w, y1), f))
         x += w
-    parcels = gpd.GeoDataFrame(geometry=[box(*b) for b in boxes.values()], index=pd.Index(list(boxes), name="perceel_id"),
-                               crs="EPSG:28992")
+    parcels = gpd.GeoDataFrame(
+        geometry=[box(*b) for b in boxes.values()], index=pd.Index(list(boxes), name="perceel_id"), crs="EPSG:28992"
+    )
     surfaces = gpd.GeoDataFrame(
-        {"bgt_type": ["begroeidterreindeel" if f == "groenvoorziening" else "onbegroeidterreindeel" for _, f in surf_rows],
-         "function": None, "fysiek_voorkomen": [f for _, f in surf_rows],
-         "surface_class": [classify_fysiek(f) for _, f in surf_rows], "lokaal_id": [f"s{i}" for i in range(len(surf_rows))]},
-        geometry=[g for g, _ in surf_rows], crs="EPSG:28992")
-    buildings = gpd.GeoDataFrame({"bouwjaar": [1990] * len(halls)}, geometry=halls,
-                                 index=pd.Index([f"b{i}" for i in range(len(halls))], name="pand_id"), crs="EPSG:28992")
-    trees = gpd.GeoDataFrame(geometry=gpd.points_from_xy([p[0] for p in tree_xy], [p[1] for p in tree_xy]), crs="EPSG:28992")
+        {
+            "bgt_type": [
+                "begroeidterreindeel" if f == "groenvoorziening" else "onbegroeidterreindeel" for _, f in surf_rows
+            ],
+            "function": None,
+            "fysiek_voorkomen": [f for _, f in surf_rows],
+            "surface_class": [classify_fysiek(f) for _, f in surf_rows],
+            "lokaal_id": [f"s{i}" for i in range(len(surf_rows))],
+        },
+        geometry=[g for g, _ in surf_rows],
+        crs="EPSG:28992",
+    )
+    buildings = gpd.GeoDataFrame(
+        {"bouwjaar": [1990] * len(halls)},
+        geometry=halls,
+        index=pd.Index([f"b{i}" for i in range(len(halls))], name="pand_id"),
+        crs="EPSG:28992",
+    )
+    trees = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([p[0] for p in tree_xy], [p[1] for p in tree_xy]), crs="EPSG:28992"
+    )
     return Park("random", parcels, surfaces=surfaces, buildings=buildings, trees=trees)
 
 
-SETTINGS = settings(max_examples=int(__import__('os').environ.get('GK_HYPOTHESIS_EXAMPLES', 25)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(__import__("os").environ.get("GK_HYPOTHESIS_EXAMPLES", 25)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @SETTINGS
@@ -105,8 +124,9 @@ def test_paving_more_never_lowers_heat_or_water(park: Park, which: int) -> None:
 @given(parks(), st.floats(0, 1), st.floats(0, 1))
 def test_a_new_tree_never_raises_the_heat_need(park: Park, fx: float, fy: float) -> None:
     minx, miny, maxx, maxy = park.parcels.total_bounds
-    tree = gpd.GeoDataFrame(geometry=gpd.points_from_xy([minx + fx * (maxx - minx)], [miny + fy * (maxy - miny)]),
-                            crs="EPSG:28992")
+    tree = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([minx + fx * (maxx - minx)], [miny + fy * (maxy - miny)]), crs="EPSG:28992"
+    )
     more = park.replace(trees=gpd.GeoDataFrame(pd.concat([park.trees, tree], ignore_index=True), crs="EPSG:28992"))
     a = gk.score_park(park, NO_MC)
     b = gk.score_park(more, NO_MC)

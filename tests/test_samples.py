@@ -21,8 +21,13 @@ from groenkans.schema import classify_fysiek
 BGT = ("wegdeel", "ondersteunendwegdeel", "onbegroeidterreindeel", "begroeidterreindeel", "waterdeel")
 RASTERS = ("pet.tif", "waterdiepte.tif", "ahn.tif")
 # where each BGT layer keeps its fysiek voorkomen (as in the real Nieuwegein extract)
-FYSIEK = {"wegdeel": "surfaceMaterial", "ondersteunendwegdeel": "surfaceMaterial",
-          "onbegroeidterreindeel": "bgt-fysiekVoorkomen", "begroeidterreindeel": "class", "waterdeel": "class"}
+FYSIEK = {
+    "wegdeel": "surfaceMaterial",
+    "ondersteunendwegdeel": "surfaceMaterial",
+    "onbegroeidterreindeel": "bgt-fysiekVoorkomen",
+    "begroeidterreindeel": "class",
+    "waterdeel": "class",
+}
 
 
 def _read(gpkg: Path, layer: str) -> gpd.GeoDataFrame:
@@ -84,10 +89,15 @@ def test_layers_columns_and_dtypes(name: str) -> None:
     assert set(layers) == {"perceel", "pand", *BGT, "vegetatieobject", "bedrijventerrein", "natuurnetwerk"}
     for layer in layers:
         assert pyogrio.read_info(gpkg, layer=layer)["crs"] == "EPSG:28992", layer
-    assert layers["vegetatieobject"] == "Point" and all(layers[k] == "Polygon" for k in layers if k != "vegetatieobject")
+    assert layers["vegetatieobject"] == "Point" and all(
+        layers[k] == "Polygon" for k in layers if k != "vegetatieobject"
+    )
 
     perceel = _read(gpkg, "perceel")
-    assert perceel["identificatie_lokaal_id"].str.fullmatch(r"\d{14}").all() and perceel["identificatie_lokaal_id"].is_unique
+    assert (
+        perceel["identificatie_lokaal_id"].str.fullmatch(r"\d{14}").all()
+        and perceel["identificatie_lokaal_id"].is_unique
+    )
     assert (perceel["akr_kadastrale_gemeente_code_waarde"] == "NWG01").all()
     assert (perceel["kadastrale_gemeente_waarde"] == "Nieuwegein").all() and (perceel["sectie"] == "K").all()
     assert perceel["perceelnummer"].dtype.kind == "i" and perceel["perceelnummer"].is_unique
@@ -108,14 +118,18 @@ def test_layers_columns_and_dtypes(name: str) -> None:
         assert (gdf["bronhouder"] == "G0356").all() and (gdf["bgt-status"] == "bestaand").all(), layer
         assert gdf["relatieveHoogteligging"].dtype.kind == "i" and (gdf["relatieveHoogteligging"] == 0).all(), layer
         assert gdf["eindRegistratie"].isna().all(), layer
-        assert {"gml_id", "creationDate", "tijdstipRegistratie", "LV-publicatiedatum", "plus-status"} <= set(gdf.columns)
+        assert {"gml_id", "creationDate", "tijdstipRegistratie", "LV-publicatiedatum", "plus-status"} <= set(
+            gdf.columns
+        )
         values = gdf[FYSIEK[layer]]
         assert all(classify_fysiek(v) is not None for v in values), (layer, set(values))
     wegdeel = _read(gpkg, "wegdeel")
     assert {"rijbaan lokale weg", "parkeervlak", "voetpad"} <= set(wegdeel["function"])
     assert set(_read(gpkg, "ondersteunendwegdeel")["function"]) == {"berm"}
     assert set(_read(gpkg, "waterdeel")["class"]) == {"waterloop"}
-    assert {"gesloten verharding", "open verharding", "erf"} <= set(_read(gpkg, "onbegroeidterreindeel")["bgt-fysiekVoorkomen"])
+    assert {"gesloten verharding", "open verharding", "erf"} <= set(
+        _read(gpkg, "onbegroeidterreindeel")["bgt-fysiekVoorkomen"]
+    )
 
     trees = _read(gpkg, "vegetatieobject")
     assert len(trees) > 50 and (trees["plus-type"] == "boom").all() and trees["lokaalID"].is_unique
@@ -136,9 +150,14 @@ def test_layers_columns_and_dtypes(name: str) -> None:
 def test_manifest_is_the_contract() -> None:
     manifest = tomllib.loads((SAMPLES / "demo" / "park.toml").read_text())
     assert manifest["name"] == "Demo"
-    assert manifest["layers"] == {"parcels": "park.gpkg:perceel", "buildings": "park.gpkg:pand", "bgt": "park.gpkg",
-                                  "trees": "park.gpkg:vegetatieobject", "outline": "park.gpkg:bedrijventerrein",
-                                  "nature": "park.gpkg:natuurnetwerk"}
+    assert manifest["layers"] == {
+        "parcels": "park.gpkg:perceel",
+        "buildings": "park.gpkg:pand",
+        "bgt": "park.gpkg",
+        "trees": "park.gpkg:vegetatieobject",
+        "outline": "park.gpkg:bedrijventerrein",
+        "nature": "park.gpkg:natuurnetwerk",
+    }
     assert manifest["rasters"] == {"pet": "pet.tif", "water_depth": "waterdiepte.tif", "elevation": "ahn.tif"}
     park = gk.load_park(SAMPLES / "demo")
     assert len(park.report) == 0 and set(park.rasters) == {"pet", "water_depth", "elevation"}
@@ -176,7 +195,9 @@ def test_parcels_partition_the_park_and_hold_the_companies(name: str) -> None:
     # the parcels without buildings are public: the street corridors, the water with its bank, a green park
     bgt = gpd.GeoDataFrame(
         {"layer": np.concatenate([[layer] * len(g) for layer in BGT for g in [_read(gpkg, layer)]])},
-        geometry=np.concatenate([_read(gpkg, layer).geometry.to_numpy() for layer in BGT]), crs=perceel.crs)
+        geometry=np.concatenate([_read(gpkg, layer).geometry.to_numpy() for layer in BGT]),
+        crs=perceel.crs,
+    )
     for geom in perceel.geometry[~company]:
         inside = bgt[bgt.intersection(geom).area > 1.0]["layer"]
         assert set(inside) <= {"wegdeel", "ondersteunendwegdeel", "waterdeel", "begroeidterreindeel"}
@@ -207,15 +228,19 @@ def test_rasters_format_and_extent(name: str) -> None:
 def test_rasters_agree_with_the_vectors(name: str) -> None:
     folder = SAMPLES / name
     gpkg = folder / "park.gpkg"
-    with rasterio.open(folder / "ahn.tif") as ahn, rasterio.open(folder / "waterdiepte.tif") as wd, \
-            rasterio.open(folder / "pet.tif") as pet_src:
+    with (
+        rasterio.open(folder / "ahn.tif") as ahn,
+        rasterio.open(folder / "waterdiepte.tif") as wd,
+        rasterio.open(folder / "pet.tif") as pet_src,
+    ):
         dem, depth, pet = ahn.read(1), wd.read(1), pet_src.read(1)
         transform, shape = ahn.transform, dem.shape
         assert ahn.nodata == AHN_NODATA == float(np.finfo(np.float32).max)
 
     def mask(geoms: object) -> np.ndarray:
-        return rasterize(((g, 1) for g in geoms), out_shape=shape, transform=transform,
-                         fill=0, dtype="uint8").astype(bool)
+        return rasterize(((g, 1) for g in geoms), out_shape=shape, transform=transform, fill=0, dtype="uint8").astype(
+            bool
+        )
 
     nodata = dem == np.float32(AHN_NODATA)
     valid = ~nodata
@@ -257,7 +282,7 @@ def test_make_parks_gives_separate_parks_of_different_shapes(tmp_path: Path) -> 
     assert len({int(o["RIN_NUMMER"].iloc[0]) for o in outlines}) == 3
     assert len({tuple(np.round(o.total_bounds[2:] - o.total_bounds[:2])) for o in outlines}) == 3
     geoms = [o.geometry.iloc[0] for o in outlines]
-    assert all(a.distance(b) > 1000 for i, a in enumerate(geoms) for b in geoms[i + 1:])
+    assert all(a.distance(b) > 1000 for i, a in enumerate(geoms) for b in geoms[i + 1 :])
     assert not (paths[0] / "pet.tif").exists() and "[rasters]" not in (paths[0] / "park.toml").read_text()
 
 
@@ -271,7 +296,12 @@ def test_extra_rasters_for_benchmarks(tmp_path: Path) -> None:
 def test_country_has_national_layers_and_vrts(tmp_path: Path) -> None:
     out = make_country(tmp_path / "c", parks=3, seed=0, park_size_m=(200, 260))
     manifest = tomllib.loads((out / "country.toml").read_text())
-    assert manifest["parks"] == {"path": "parks.gpkg", "layer": "bedrijventerrein", "id": "RIN_NUMMER", "name": "PLAN_NAAM"}
+    assert manifest["parks"] == {
+        "path": "parks.gpkg",
+        "layer": "bedrijventerrein",
+        "id": "RIN_NUMMER",
+        "name": "PLAN_NAAM",
+    }
     assert manifest["rasters"] == {"pet": "pet.vrt", "water_depth": "waterdiepte.vrt", "elevation": "ahn.vrt"}
     parks = _read(out / "parks.gpkg", "bedrijventerrein")
     assert len(parks) == 3 and parks["RIN_NUMMER"].is_unique
@@ -306,7 +336,9 @@ def test_an_empty_bgt_layer_keeps_its_columns(tmp_path: Path, kind: str) -> None
     _bgt_frame([], kind).to_file(tmp_path / "e.gpkg", layer=kind, engine="pyogrio")
     info = pyogrio.read_info(tmp_path / "e.gpkg", layer=kind)
     assert info["features"] == 0 and info["crs"] == "EPSG:28992"
-    assert {"lokaalID", "bronhouder", "bgt-status", "relatieveHoogteligging", "eindRegistratie", FYSIEK[kind]} <= set(info["fields"])
+    assert {"lokaalID", "bronhouder", "bgt-status", "relatieveHoogteligging", "eindRegistratie", FYSIEK[kind]} <= set(
+        info["fields"]
+    )
 
 
 def test_path_finds_the_bundled_parks_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

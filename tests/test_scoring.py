@@ -1,4 +1,5 @@
-"""Scores from indicators (scoring.py): need x room, normalisation, weights, contributions, rank, reasons, robustness."""
+"""Scores from indicators (scoring.py): need x room, normalisation, weights, contributions, rank, reasons,
+robustness."""
 
 from __future__ import annotations
 
@@ -17,12 +18,27 @@ NO_MC = gk.Config.from_dict({"robustness": {"samples": 0}})
 def _indicators(n: int = 3, **cols: list[object]) -> pd.DataFrame:
     """A hand-made indicator frame: n parcels, PET-based heat, no depth map, no nature layer, unequal need parts."""
     base: dict[str, list[object]] = {
-        "area_m2": [1000.0] * n, "open_m2": [800.0] * n, "depavable_m2": [500.0] * n, "onverhard_m2": [0.0] * n,
-        "gesloten_verhard_m2": [300.0] * n, "open_verhard_m2": [200.0] * n,
-        "groen_m2": [0.0] * n, "unknown_m2": [0.0] * n, "patch_room_m2": [500.0] * n, "paved_frac_open": [0.625] * n,
-        "unshaded_paved_frac": [0.4] * n, "cooling_capacity": [0.2] * n, "heat_source": ["pet"] * n,
-        "pet_stress": [0.7] * n, "pet_frac_41": [0.3] * n, "dist_cool_place_m": [90.0] * n, "runoff_mm": [35.0] * n,
-        "runoff_m3": [35.0] * n, "water_source": ["runoff_only"] * n, "green_frac": [0.15] * n, "stepping_stone": [0.5] * n,
+        "area_m2": [1000.0] * n,
+        "open_m2": [800.0] * n,
+        "depavable_m2": [500.0] * n,
+        "onverhard_m2": [0.0] * n,
+        "gesloten_verhard_m2": [300.0] * n,
+        "open_verhard_m2": [200.0] * n,
+        "groen_m2": [0.0] * n,
+        "unknown_m2": [0.0] * n,
+        "patch_room_m2": [500.0] * n,
+        "paved_frac_open": [0.625] * n,
+        "unshaded_paved_frac": [0.4] * n,
+        "cooling_capacity": [0.2] * n,
+        "heat_source": ["pet"] * n,
+        "pet_stress": [0.7] * n,
+        "pet_frac_41": [0.3] * n,
+        "dist_cool_place_m": [90.0] * n,
+        "runoff_mm": [35.0] * n,
+        "runoff_m3": [35.0] * n,
+        "water_source": ["runoff_only"] * n,
+        "green_frac": [0.15] * n,
+        "stepping_stone": [0.5] * n,
         "dist_green_m": [250.0] * n,
     }
     base.update(cols)
@@ -46,7 +62,9 @@ def test_need_room_and_sub_scores_by_hand() -> None:
     assert s["water_score"] == pytest.approx(100 * math.sqrt(w_need * room))
     assert s["biodiversity_score"] == pytest.approx(100 * math.sqrt(b_need * room))
     w = NO_MC.weights.normalised()
-    assert s["total_score"] == pytest.approx(w[0] * s["heat_score"] + w[1] * s["water_score"] + w[2] * s["biodiversity_score"])
+    assert s["total_score"] == pytest.approx(
+        w[0] * s["heat_score"] + w[1] * s["water_score"] + w[2] * s["biodiversity_score"]
+    )
 
 
 def test_room_is_logarithmic_and_keeps_separating_large_lots() -> None:
@@ -75,8 +93,13 @@ def test_water_room_uses_the_water_indicators_room() -> None:
 
 
 def test_units_under_the_minimum_area_get_no_room_and_rank_last() -> None:
-    ind = _indicators(3, area_m2=[30.0, 1000.0, 60.0], depavable_m2=[30.0, 200.0, 60.0], patch_room_m2=[30.0, 200.0, 60.0],
-                      pet_stress=[1.0, 0.5, 1.0])
+    ind = _indicators(
+        3,
+        area_m2=[30.0, 1000.0, 60.0],
+        depavable_m2=[30.0, 200.0, 60.0],
+        patch_room_m2=[30.0, 200.0, 60.0],
+        pet_stress=[1.0, 0.5, 1.0],
+    )
     s = score_indicators(ind, NO_MC)
     assert s.loc["P0", ["heat_room", "water_room", "biodiversity_room", "total_score"]].tolist() == [0.0, 0.0, 0.0, 0.0]
     assert s.loc["P0", "rank"] == 3 and s.loc["P0", "heat_need"] > s.loc["P1", "heat_need"]
@@ -86,8 +109,14 @@ def test_units_under_the_minimum_area_get_no_room_and_rank_last() -> None:
 
 
 def test_no_room_or_no_need_means_zero() -> None:
-    ind = _indicators(2, depavable_m2=[0.0, 500.0], patch_room_m2=[0.0, 500.0], runoff_mm=[35.0, 0.0], runoff_m3=[35.0, 0.0],
-                      storage_deficit_m3=[10.0, 0.0])
+    ind = _indicators(
+        2,
+        depavable_m2=[0.0, 500.0],
+        patch_room_m2=[0.0, 500.0],
+        runoff_mm=[35.0, 0.0],
+        runoff_m3=[35.0, 0.0],
+        storage_deficit_m3=[10.0, 0.0],
+    )
     s = score_indicators(ind, NO_MC)
     assert s.loc["P0", ["heat_score", "water_score", "biodiversity_score"]].tolist() == [0.0, 0.0, 0.0]
     assert s.loc["P1", "water_score"] == 0.0 and s.loc["P1", "heat_score"] > 0
@@ -101,9 +130,12 @@ def test_contributions_add_up_exactly_and_weights_leave_sub_scores_alone() -> No
     for s in (a, b):
         assert (s["heat_contrib"] + s["water_contrib"] + s["biodiversity_contrib"] == s["total_score"]).all()
         assert s["total_score"].between(0, 100).all()
-    pd.testing.assert_frame_equal(a[["heat_score", "water_score", "biodiversity_score"]],
-                                  b[["heat_score", "water_score", "biodiversity_score"]])
-    np.testing.assert_allclose(b["total_score"], 0.1 * b["heat_score"] + 0.2 * b["water_score"] + 0.7 * b["biodiversity_score"])
+    pd.testing.assert_frame_equal(
+        a[["heat_score", "water_score", "biodiversity_score"]], b[["heat_score", "water_score", "biodiversity_score"]]
+    )
+    np.testing.assert_allclose(
+        b["total_score"], 0.1 * b["heat_score"] + 0.2 * b["water_score"] + 0.7 * b["biodiversity_score"]
+    )
 
 
 def test_rank_one_is_best_and_ties_go_by_parcel_id() -> None:
@@ -131,28 +163,48 @@ def test_reference_table_has_a_source_for_every_breakpoint_and_the_config_defaul
     assert ref.loc["room_area_m2", ["lo", "hi"]].tolist() == [10.0, 10000.0]
     cfg = gk.Config()
     assert cfg.heat.cool_place_distance_m == 300.0 and (cfg.room.min_area_m2, cfg.room.full_area_m2) == (10.0, 10000.0)
-    changed = load_reference(gk.Config.from_dict({"heat": {"cool_place_distance_m": 450}, "room": {"full_area_m2": 4000}}))
+    changed = load_reference(
+        gk.Config.from_dict({"heat": {"cool_place_distance_m": 450}, "room": {"full_area_m2": 4000}})
+    )
     assert changed.loc["dist_cool_place_m", "hi"] == 450.0 and changed.loc["room_area_m2", "hi"] == 4000.0
 
 
 def test_cool_place_distance_key_changes_the_score() -> None:
     ind = _indicators(1, dist_cool_place_m=[240.0])
     base = score_indicators(ind, NO_MC).iloc[0]["heat_need"]
-    far = score_indicators(ind, gk.Config.from_dict({"robustness": {"samples": 0}, "heat": {"cool_place_distance_m": 480}}))
+    far = score_indicators(
+        ind, gk.Config.from_dict({"robustness": {"samples": 0}, "heat": {"cool_place_distance_m": 480}})
+    )
     assert base - far.iloc[0]["heat_need"] == pytest.approx(0.2 * (240 / 300 - 240 / 480))
 
 
 def test_reason_names_the_facts_in_plain_dutch_by_default_and_english_on_request() -> None:
-    ind = _indicators(1, pet_stress=[0.9], pet_frac_41=[0.64], dist_cool_place_m=[420.0], unshaded_paved_frac=[0.81],
-                      runoff_mm=[1.0], runoff_m3=[1.0], green_frac=[0.3], stepping_stone=[0.0], dist_green_m=[600.0],
-                      depavable_m2=[4380.0], gesloten_verhard_m2=[3000.0], open_verhard_m2=[1380.0])
+    ind = _indicators(
+        1,
+        pet_stress=[0.9],
+        pet_frac_41=[0.64],
+        dist_cool_place_m=[420.0],
+        unshaded_paved_frac=[0.81],
+        runoff_mm=[1.0],
+        runoff_m3=[1.0],
+        green_frac=[0.3],
+        stepping_stone=[0.0],
+        dist_green_m=[600.0],
+        depavable_m2=[4380.0],
+        gesloten_verhard_m2=[3000.0],
+        open_verhard_m2=[1380.0],
+    )
     reason = score_indicators(ind, NO_MC).iloc[0]["reason"]
     # facts in the order of what they add: PET 0.6 x 0.9, cool place 0.2, unshaded paving 0.2 x 0.81 (of the heat need)
-    assert reason == ("gevoelstemperatuur boven 41 °C op 64 % van het perceel, 420 m naar een koele plek, "
-                      "81 % van de open ruimte verhard zonder schaduw, 4 380 m² asfalt en klinkers die anders kan")
+    assert reason == (
+        "gevoelstemperatuur boven 41 °C op 64 % van het perceel, 420 m naar een koele plek, "
+        "81 % van de open ruimte verhard zonder schaduw, 4 380 m² asfalt en klinkers die anders kan"
+    )
     en = score_indicators(ind, gk.Config.from_dict({"robustness": {"samples": 0}, "language": "en"})).iloc[0]["reason"]
-    assert en == ("felt temperature above 41 °C on 64 % of the parcel, 420 m to a cool place, "
-                  "81 % of the open space paved without shade, 4 380 m² of asphalt and pavers that could change")
+    assert en == (
+        "felt temperature above 41 °C on 64 % of the parcel, 420 m to a cool place, "
+        "81 % of the open space paved without shade, 4 380 m² of asphalt and pavers that could change"
+    )
     assert "onbegroeidterreindeel" not in reason and "wegdeel" not in reason
     proxy = _indicators(1, heat_source=["landcover_proxy"], pet_stress=[np.nan], unknown_m2=[700.0])
     text = score_indicators(proxy, NO_MC).iloc[0]["reason"]
@@ -168,8 +220,10 @@ def test_robustness_columns_only_when_sampling() -> None:
 
 
 def test_robustness_is_seeded_and_bounded() -> None:
-    scores = pd.DataFrame({"heat_score": [90.0, 50, 10, 70], "water_score": [10.0, 50, 90, 60], "biodiversity_score": [50.0] * 4},
-                          index=pd.Index(list("ABCD"), name="perceel_id"))
+    scores = pd.DataFrame(
+        {"heat_score": [90.0, 50, 10, 70], "water_score": [10.0, 50, 90, 60], "biodiversity_score": [50.0] * 4},
+        index=pd.Index(list("ABCD"), name="perceel_id"),
+    )
     r1, r2 = robustness(scores, gk.Config()), robustness(scores, gk.Config())
     pd.testing.assert_frame_equal(r1, r2)
     assert ((r1["rank_lo"] >= 1) & (r1["rank_hi"] <= 4) & (r1["rank_lo"] <= r1["rank_hi"])).all()
@@ -179,8 +233,10 @@ def test_robustness_is_seeded_and_bounded() -> None:
 
 
 def test_dominant_parcel_is_always_on_top_and_zero_never() -> None:
-    scores = pd.DataFrame({"heat_score": [90.0, 50, 0], "water_score": [95.0, 40, 0], "biodiversity_score": [99.0, 30, 0]},
-                          index=pd.Index(["A", "B", "C"], name="perceel_id"))
+    scores = pd.DataFrame(
+        {"heat_score": [90.0, 50, 0], "water_score": [95.0, 40, 0], "biodiversity_score": [99.0, 30, 0]},
+        index=pd.Index(["A", "B", "C"], name="perceel_id"),
+    )
     r = robustness(scores, gk.Config.from_dict({"robustness": {"spread": 1.0, "samples": 500}}))
     assert r.loc["A", "p_top"] == 1.0 and r.loc["A", "rank_hi"] == 1
     assert r.loc["C", "rank_lo"] == 3 and r.loc["C", "p_top"] == 0.0
@@ -190,8 +246,10 @@ def test_dominant_parcel_is_always_on_top_and_zero_never() -> None:
 
 def test_rank_interval_widens_with_the_spread() -> None:
     # A is best for heat, B for water: which one leads depends on the weights
-    scores = pd.DataFrame({"heat_score": [80.0, 40], "water_score": [40.0, 70], "biodiversity_score": [50.0, 50]},
-                          index=pd.Index(["A", "B"], name="perceel_id"))
+    scores = pd.DataFrame(
+        {"heat_score": [80.0, 40], "water_score": [40.0, 70], "biodiversity_score": [50.0, 50]},
+        index=pd.Index(["A", "B"], name="perceel_id"),
+    )
     narrow = robustness(scores, gk.Config.from_dict({"robustness": {"spread": 0.01}}))
     wide = robustness(scores, gk.Config.from_dict({"robustness": {"spread": 1.0}}))
     assert narrow.loc["A", ["rank_lo", "rank_hi"]].tolist() == [1, 1]
@@ -205,7 +263,15 @@ def test_scores_have_no_nan_even_with_missing_pet() -> None:
 
 
 def test_pet_reason_names_the_highest_class_that_matters() -> None:
-    ind = _indicators(1, pet_stress=[0.6], pet_frac_23=[1.0], pet_frac_29=[0.9], pet_frac_35=[0.5], pet_frac_41=[0.02],
-                      dist_cool_place_m=[0.0], unshaded_paved_frac=[0.0])
+    ind = _indicators(
+        1,
+        pet_stress=[0.6],
+        pet_frac_23=[1.0],
+        pet_frac_29=[0.9],
+        pet_frac_35=[0.5],
+        pet_frac_41=[0.02],
+        dist_cool_place_m=[0.0],
+        unshaded_paved_frac=[0.0],
+    )
     reason = score_indicators(ind, NO_MC).iloc[0]["reason"]
     assert "gevoelstemperatuur boven 35 °C op 50 % van het perceel" in reason and "41 °C" not in reason

@@ -22,10 +22,7 @@ def fill_reconstruction(dem: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 
 def test_pit_fills_to_its_rim() -> None:
-    dem = np.array([[5, 5, 5, 5, 5],
-                    [5, 1, 2, 1, 5],
-                    [5, 2, 0, 2, 5],
-                    [5, 5, 4, 5, 5]], dtype=float)
+    dem = np.array([[5, 5, 5, 5, 5], [5, 1, 2, 1, 5], [5, 2, 0, 2, 5], [5, 5, 4, 5, 5]], dtype=float)
     out = fill_depressions(dem, np.ones_like(dem, bool))
     # The lowest way out of the basin is the 4 on the bottom edge: every basin cell rises to 4.
     expected = dem.copy()
@@ -35,20 +32,22 @@ def test_pit_fills_to_its_rim() -> None:
 
 def test_diagonal_outlet_counts() -> None:
     """8-connectivity: water leaves a pit through a diagonal gap between two high cells."""
-    dem = np.array([[9, 9, 9, 9],
-                    [9, 1, 9, 9],
-                    [9, 9, 9, 0],  # the edge cell (2, 3) is not diagonal to (1, 1) ...
-                    [9, 9, 9, 9]], dtype=float)
+    dem = np.array(
+        [
+            [9, 9, 9, 9],
+            [9, 1, 9, 9],
+            [9, 9, 9, 0],  # the edge cell (2, 3) is not diagonal to (1, 1) ...
+            [9, 9, 9, 9],
+        ],
+        dtype=float,
+    )
     dem[2, 2] = 3  # ... but (2, 2) is, and it touches the edge cell 0: the way out crosses 3
     out = fill_depressions(dem, np.ones_like(dem, bool))
     assert out[1, 1] == 3.0 and out[2, 2] == 3.0 and out[2, 3] == 0.0
 
 
 def test_nodata_drains_and_is_returned_unchanged() -> None:
-    dem = np.array([[5, 5, 5, 5, 5],
-                    [5, 1, 2, 3, 5],
-                    [5, 5, 5, -9999, 5],
-                    [5, 5, 5, 5, 5]], dtype=float)
+    dem = np.array([[5, 5, 5, 5, 5], [5, 1, 2, 3, 5], [5, 5, 5, -9999, 5], [5, 5, 5, 5, 5]], dtype=float)
     valid = dem != -9999
     out = fill_depressions(dem, valid)
     # (1, 2) touches the nodata cell (2, 3) diagonally, so it drains at its own level 2; the pit (1, 1) behind it

@@ -18,7 +18,9 @@ from groenkans.validate import check_crs, check_raster, check_unique_ids, clean_
 
 
 def _gdf(geoms: list, crs: str | None = "EPSG:28992") -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"geometry": geoms}, index=pd.Index([f"P{i}" for i in range(len(geoms))], name="perceel_id"), crs=crs)
+    return gpd.GeoDataFrame(
+        {"geometry": geoms}, index=pd.Index([f"P{i}" for i in range(len(geoms))], name="perceel_id"), crs=crs
+    )
 
 
 def test_missing_crs_is_refused_with_the_fix() -> None:
@@ -42,7 +44,9 @@ def test_other_crs_is_reprojected_with_a_warning() -> None:
 
 def test_invalid_empty_and_collapsed_geometries() -> None:
     bowtie = Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
-    gdf = _gdf([box(0, 0, 10, 10), bowtie, Polygon(), None, Polygon([(0, 0), (1, 1), (2, 2)]), LineString([(0, 0), (5, 0)])])
+    gdf = _gdf(
+        [box(0, 0, 10, 10), bowtie, Polygon(), None, Polygon([(0, 0), (1, 1), (2, 2)]), LineString([(0, 0), (5, 0)])]
+    )
     report = ValidationReport()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GroenkansWarning)
@@ -50,7 +54,7 @@ def test_invalid_empty_and_collapsed_geometries() -> None:
     assert list(out.index) == ["P0", "P1"]
     assert out.geometry.is_valid.all()
     assert out.loc["P1"].geometry.area == pytest.approx(50.0)  # two triangles of 25 m²
-    kinds = dict(zip(report.to_frame()["kind"], report.to_frame()["count"]))
+    kinds = dict(zip(report.to_frame()["kind"], report.to_frame()["count"], strict=True))
     assert kinds == {"dropped_empty": 2, "repaired_invalid": 2, "dropped_zero_area": 2}
     assert len(gdf) == 6  # input untouched
 

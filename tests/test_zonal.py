@@ -25,8 +25,11 @@ def nine(tmp_path: Path) -> Path:
 
 def test_square_covering_cells_partly(nine: Path) -> None:
     # box (0.5,0.5)-(2.5,2.5): quarter of each corner cell, half of each edge cell, all of the centre cell.
-    z = zonal_stats(parcels_from_boxes({"A": (0.5, 0.5, 2.5, 2.5)}), {"r": nine},
-                    stats=["count", "sum", "mean", "min", "max", "quantile(0.5)", "frac_above(5)", "frac_below(5)"])
+    z = zonal_stats(
+        parcels_from_boxes({"A": (0.5, 0.5, 2.5, 2.5)}),
+        {"r": nine},
+        stats=["count", "sum", "mean", "min", "max", "quantile(0.5)", "frac_above(5)", "frac_below(5)"],
+    )
     row = z.loc["A"]
     # weights: corners 0.25 (1,3,7,9), edges 0.5 (2,4,6,8), centre 1 (5): total 4
     assert row["r_count"] == pytest.approx(4.0)
@@ -57,8 +60,9 @@ def test_hole_multipolygon_and_subpixel(nine: Path) -> None:
     ring = Polygon([(0, 0), (3, 0), (3, 3), (0, 3)], [[(1, 1), (2, 1), (2, 2), (1, 2)]])  # all but the centre cell
     multi = MultiPolygon([box(0, 2, 1, 3), box(2, 0, 3, 1)])  # cells 1 and 9
     tiny = box(1.25, 1.25, 1.75, 1.75)  # a quarter of the centre cell
-    gdf = gpd.GeoDataFrame(geometry=[ring, multi, tiny], index=pd.Index(["ring", "multi", "tiny"], name="perceel_id"),
-                           crs="EPSG:28992")
+    gdf = gpd.GeoDataFrame(
+        geometry=[ring, multi, tiny], index=pd.Index(["ring", "multi", "tiny"], name="perceel_id"), crs="EPSG:28992"
+    )
     z = zonal_stats(gdf, {"r": nine}, stats=["mean", "count"])
     assert z.loc["ring", "r_mean"] == pytest.approx(5.0)  # (45 - 5) / 8
     assert z.loc["ring", "r_count"] == pytest.approx(8.0)
@@ -93,7 +97,9 @@ def test_nodata_is_excluded(tmp_path: Path) -> None:
 def test_layers_on_different_grids(tmp_path: Path) -> None:
     fine = write_raster(tmp_path / "fine.tif", np.full((8, 8), 2.0), origin=(0, 4), res=0.5)
     coarse = write_raster(tmp_path / "coarse.tif", np.full((2, 2), 3.0), origin=(0, 4), res=2.0)
-    z = zonal_stats(parcels_from_boxes({"A": (0.3, 0.3, 3.1, 3.7)}), {"fine": fine, "coarse": coarse}, stats=["mean", "count"])
+    z = zonal_stats(
+        parcels_from_boxes({"A": (0.3, 0.3, 3.1, 3.7)}), {"fine": fine, "coarse": coarse}, stats=["mean", "count"]
+    )
     area = 2.8 * 3.4
     assert z.loc["A", "fine_count"] == pytest.approx(area)
     assert z.loc["A", "coarse_count"] == pytest.approx(area)
@@ -101,7 +107,11 @@ def test_layers_on_different_grids(tmp_path: Path) -> None:
 
 
 def test_per_layer_stats_and_column_names(nine: Path) -> None:
-    z = zonal_stats(parcels_from_boxes({"A": (0, 0, 3, 3)}), {"a": nine, "b": nine}, stats={"a": ["mean"], "b": ["max", "frac_above(0.05)"]})
+    z = zonal_stats(
+        parcels_from_boxes({"A": (0, 0, 3, 3)}),
+        {"a": nine, "b": nine},
+        stats={"a": ["mean"], "b": ["max", "frac_above(0.05)"]},
+    )
     assert list(z.columns) == ["a_mean", "a_nodata_frac", "b_max", "b_frac_above_0p05", "b_nodata_frac"]
     assert stat_column("x", "frac_below(-1.5)") == "x_frac_below_m1p5"
 
@@ -149,29 +159,46 @@ def test_agrees_with_exactextract(tmp_path: Path) -> None:
     data[rng.random(data.shape) < 0.05] = -9999
     path = write_raster(tmp_path / "r.tif", data, origin=(0, 60), nodata=-9999)
     polys = _random_polygons(rng, 150, 60)
-    gdf = gpd.GeoDataFrame(geometry=polys, index=pd.Index([f"P{i}" for i in range(len(polys))], name="perceel_id"), crs="EPSG:28992")
+    gdf = gpd.GeoDataFrame(
+        geometry=polys, index=pd.Index([f"P{i}" for i in range(len(polys))], name="perceel_id"), crs="EPSG:28992"
+    )
     ours = zonal_stats(gdf, {"r": path}, stats=["mean", "sum", "count", "min", "max", "quantile(0.9)"])
-    theirs = exactextract.exact_extract(str(path), gdf.reset_index(), ["mean", "sum", "count", "min", "max", "quantile(q=0.9)"],
-                                        output="pandas", include_cols=["perceel_id"]).set_index("perceel_id")
+    theirs = exactextract.exact_extract(
+        str(path),
+        gdf.reset_index(),
+        ["mean", "sum", "count", "min", "max", "quantile(q=0.9)"],
+        output="pandas",
+        include_cols=["perceel_id"],
+    ).set_index("perceel_id")
     covered = theirs["count"] > 0
     assert covered.sum() > 100
-    for ours_col, their_col in [("r_mean", "mean"), ("r_sum", "sum"), ("r_count", "count"), ("r_min", "min"), ("r_max", "max")]:
-        np.testing.assert_allclose(ours.loc[covered, ours_col], theirs.loc[covered, their_col], rtol=1e-6, atol=1e-9,
-                                   err_msg=ours_col)
+    for ours_col, their_col in [
+        ("r_mean", "mean"),
+        ("r_sum", "sum"),
+        ("r_count", "count"),
+        ("r_min", "min"),
+        ("r_max", "max"),
+    ]:
+        np.testing.assert_allclose(
+            ours.loc[covered, ours_col], theirs.loc[covered, their_col], rtol=1e-6, atol=1e-9, err_msg=ours_col
+        )
     # Weighted quantile: ours is the pixel value where the cumulative coverage reaches 90 %; exactextract
     # interpolates between pixel values. "Within one pixel value": ours is one of the parcel's pixel values
     # next to exactextract's quantile in the sorted values.
-    vals = exactextract.exact_extract(str(path), gdf.reset_index(), ["values"], output="pandas",
-                                      include_cols=["perceel_id"]).set_index("perceel_id")["values"]
+    vals = exactextract.exact_extract(
+        str(path), gdf.reset_index(), ["values"], output="pandas", include_cols=["perceel_id"]
+    ).set_index("perceel_id")["values"]
     for pid in covered.index[covered]:
         v = np.unique(np.asarray(vals[pid], dtype="float64"))
         k = int(np.searchsorted(v, theirs.loc[pid, "quantile_90"], side="right"))
-        allowed = v[max(k - 2, 0): k + 2]  # the pixel values bracketing theirs, and one more each side
+        allowed = v[max(k - 2, 0) : k + 2]  # the pixel values bracketing theirs, and one more each side
         assert np.isclose(ours.loc[pid, "r_p90"], allowed, rtol=0, atol=1e-4).any(), pid
 
 
 def test_median_stdev_full_cover(nine: Path) -> None:
-    z = zonal_stats(parcels_from_boxes({"A": (0, 0, 3, 3)}), {"r": nine}, stats=["median", "stdev", "quantile(0.1)", "sum"])
+    z = zonal_stats(
+        parcels_from_boxes({"A": (0, 0, 3, 3)}), {"r": nine}, stats=["median", "stdev", "quantile(0.1)", "sum"]
+    )
     assert z.loc["A", "r_median"] == 5.0
     assert z.loc["A", "r_p10"] == 1.0  # cumulative coverage reaches 0.9 of 9 cells at the first cell
     assert z.loc["A", "r_stdev"] == pytest.approx(np.sqrt(60 / 9))  # population stdev of 1..9
@@ -193,11 +220,16 @@ def test_empty_frame_and_empty_geometries(nine: Path) -> None:
     empty = parcels_from_boxes({}).iloc[:0]
     z = zonal_stats(empty, {"r": nine}, stats=["mean", "quantile(0.9)"])
     assert list(z.columns) == ["r_mean", "r_p90", "r_nodata_frac"] and len(z) == 0 and z.index.name == "perceel_id"
-    gdf = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1), None, Polygon()], index=pd.Index(["a", "none", "empty"], name="perceel_id"),
-                           crs="EPSG:28992")
+    gdf = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 1, 1), None, Polygon()],
+        index=pd.Index(["a", "none", "empty"], name="perceel_id"),
+        crs="EPSG:28992",
+    )
     z = zonal_stats(gdf, {"r": nine}, stats=["mean", "count"])
     assert z.loc["a", "r_mean"] == 7.0
-    assert np.isnan(z.loc["none", "r_mean"]) and z.loc["none", "r_nodata_frac"] == 1.0 and z.loc["empty", "r_count"] == 0.0
+    assert (
+        np.isnan(z.loc["none", "r_mean"]) and z.loc["none", "r_nodata_frac"] == 1.0 and z.loc["empty", "r_count"] == 0.0
+    )
 
 
 def test_open_dataset_and_raster_coverage(nine: Path) -> None:

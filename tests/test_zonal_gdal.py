@@ -28,8 +28,16 @@ def _masked_raster(path: Path, *, internal: bool) -> Path:
     data[1, 1] = -9999
     mask = np.full((3, 3), 255, dtype="uint8")
     mask[2, :] = 0
-    profile = {"driver": "GTiff", "width": 3, "height": 3, "count": 1, "dtype": "float32", "nodata": -9999,
-               "crs": "EPSG:28992", "transform": from_origin(0, 3, 1, 1)}
+    profile = {
+        "driver": "GTiff",
+        "width": 3,
+        "height": 3,
+        "count": 1,
+        "dtype": "float32",
+        "nodata": -9999,
+        "crs": "EPSG:28992",
+        "transform": from_origin(0, 3, 1, 1),
+    }
     with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=internal), rasterio.open(path, "w", **profile) as dst:
         dst.write(data, 1)
         dst.write_mask(mask)
@@ -52,8 +60,17 @@ def test_mask_band_is_nodata(tmp_path: Path, internal: bool) -> None:
 
 def test_alpha_band_is_nodata(tmp_path: Path) -> None:
     """A grey + alpha GeoTIFF: band 1's mask is the alpha band; alpha 0 (the left column: 1, 4, 7) is nodata."""
-    profile = {"driver": "GTiff", "width": 3, "height": 3, "count": 2, "dtype": "uint8", "crs": "EPSG:28992",
-               "transform": from_origin(0, 3, 1, 1), "alpha": "YES", "photometric": "MINISBLACK"}
+    profile = {
+        "driver": "GTiff",
+        "width": 3,
+        "height": 3,
+        "count": 2,
+        "dtype": "uint8",
+        "crs": "EPSG:28992",
+        "transform": from_origin(0, 3, 1, 1),
+        "alpha": "YES",
+        "photometric": "MINISBLACK",
+    }
     alpha = np.full((3, 3), 255, dtype="uint8")
     alpha[:, 0] = 0
     path = tmp_path / "alpha.tif"
@@ -68,15 +85,26 @@ def test_alpha_band_is_nodata(tmp_path: Path) -> None:
 def test_scale_and_offset_are_applied(tmp_path: Path) -> None:
     """A packed int16 raster: real value = raw × 0.5 + 10; nodata is the RAW value -999."""
     raw = np.array([[100, 200], [-2018, -999]], dtype="int16")  # -> 60, 110, -999 (a real value!), nodata
-    profile = {"driver": "GTiff", "width": 2, "height": 2, "count": 1, "dtype": "int16", "nodata": -999,
-               "crs": "EPSG:28992", "transform": from_origin(0, 2, 1, 1)}
+    profile = {
+        "driver": "GTiff",
+        "width": 2,
+        "height": 2,
+        "count": 1,
+        "dtype": "int16",
+        "nodata": -999,
+        "crs": "EPSG:28992",
+        "transform": from_origin(0, 2, 1, 1),
+    }
     path = tmp_path / "packed.tif"
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(raw, 1)
         dst.scales = (0.5,)
         dst.offsets = (10.0,)
-    z = zonal_stats(parcels_from_boxes({"A": (0, 0, 2, 2), "B": (0, 1, 1, 2)}), {"r": path},
-                    stats=["count", "min", "max", "mean", "sum", "frac_above(100)"])
+    z = zonal_stats(
+        parcels_from_boxes({"A": (0, 0, 2, 2), "B": (0, 1, 1, 2)}),
+        {"r": path},
+        stats=["count", "min", "max", "mean", "sum", "frac_above(100)"],
+    )
     a = z.loc["A"]
     assert a["r_count"] == pytest.approx(3.0) and a["r_nodata_frac"] == pytest.approx(0.25)
     assert (a["r_min"], a["r_max"]) == (-999.0, 110.0)
@@ -88,26 +116,38 @@ def test_scale_and_offset_are_applied(tmp_path: Path) -> None:
 
 def test_scale_then_range(tmp_path: Path) -> None:
     """The physical range applies to the unpacked value: raw 1000 × 0.1 = 100 °C is out of a -40..80 range."""
-    profile = {"driver": "GTiff", "width": 2, "height": 1, "count": 1, "dtype": "int16", "crs": "EPSG:28992",
-               "transform": from_origin(0, 1, 1, 1)}
+    profile = {
+        "driver": "GTiff",
+        "width": 2,
+        "height": 1,
+        "count": 1,
+        "dtype": "int16",
+        "crs": "EPSG:28992",
+        "transform": from_origin(0, 1, 1, 1),
+    }
     path = tmp_path / "pet10.tif"
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.array([[350, 1000]], dtype="int16"), 1)
         dst.scales = (0.1,)
     with pytest.warns(GroenkansWarning, match="1 cell"):
-        z = zonal_stats(parcels_from_boxes({"A": (0, 0, 2, 1)}), {"pet": path}, stats=["mean"], valid_range={"pet": (-40, 80)})
+        z = zonal_stats(
+            parcels_from_boxes({"A": (0, 0, 2, 1)}), {"pet": path}, stats=["mean"], valid_range={"pet": (-40, 80)}
+        )
     assert z.loc["A", "pet_mean"] == pytest.approx(35.0)
     assert z.loc["A", "pet_nodata_frac"] == pytest.approx(0.5)
 
 
 def test_geometry_collection_counts_all_its_polygons(tmp_path: Path) -> None:
     nine = write_raster(tmp_path / "nine.tif", NINE, origin=(0, 3))
-    gc = GeometryCollection([
-        box(0, 2, 1, 3),  # cell 1, whole
-        MultiPolygon([box(2, 0, 3, 1), box(1, 1, 1.5, 2)]),  # cell 9 whole, half of cell 5
-        GeometryCollection([box(2, 2, 3, 2.5)]),  # half of cell 3, one level deeper
-        LineString([(0, 0), (3, 3)]), Point(1, 1),  # no area: ignored
-    ])
+    gc = GeometryCollection(
+        [
+            box(0, 2, 1, 3),  # cell 1, whole
+            MultiPolygon([box(2, 0, 3, 1), box(1, 1, 1.5, 2)]),  # cell 9 whole, half of cell 5
+            GeometryCollection([box(2, 2, 3, 2.5)]),  # half of cell 3, one level deeper
+            LineString([(0, 0), (3, 3)]),
+            Point(1, 1),  # no area: ignored
+        ]
+    )
     gdf = gpd.GeoDataFrame(geometry=[gc], index=pd.Index(["gc"], name="perceel_id"), crs="EPSG:28992")
     z = zonal_stats(gdf, {"r": nine}, stats=["count", "mean", "min", "max"])
     row = z.loc["gc"]
@@ -124,8 +164,12 @@ def test_out_of_range_cells_with_declared_nodata(tmp_path: Path) -> None:
     data[1, 1] = -9999
     path = write_raster(tmp_path / "pet.tif", data, origin=(0, 3), nodata=-9999)
     with pytest.warns(GroenkansWarning, match=r"raster 'pet'.*1 cell\(s\) over 1 parcel\(s\).*-40 to 80") as rec:
-        z = zonal_stats(parcels_from_boxes(ALL), {"pet": path}, stats=["mean", "max", "count"],
-                        valid_range={"pet": (-40.0, 80.0), "water_depth": (0.0, 20.0)})  # a key without raster: ignored
+        z = zonal_stats(
+            parcels_from_boxes(ALL),
+            {"pet": path},
+            stats=["mean", "max", "count"],
+            valid_range={"pet": (-40.0, 80.0), "water_depth": (0.0, 20.0)},
+        )  # a key without raster: ignored
     assert "1e+30" in str(rec[0].message)
     row = z.loc["A"]
     # Left: 2, 3, 4, 6, 7, 8, 9 (1e30 out of range, centre nodata).
@@ -141,7 +185,9 @@ def test_out_of_range_without_declared_nodata(tmp_path: Path) -> None:
     data[2, 2] = -9999  # no nodata declared: below the physical range of any role
     path = write_raster(tmp_path / "wd.tif", data / 10, origin=(0, 3), nodata=None)
     with pytest.warns(GroenkansWarning, match="water_depth"):
-        z = zonal_stats(parcels_from_boxes(ALL), {"water_depth": path}, stats=["min", "mean"], valid_range={"water_depth": (0, 20)})
+        z = zonal_stats(
+            parcels_from_boxes(ALL), {"water_depth": path}, stats=["min", "mean"], valid_range={"water_depth": (0, 20)}
+        )
     assert z.loc["A", "water_depth_min"] == pytest.approx(0.1)
     assert z.loc["A", "water_depth_mean"] == pytest.approx(3.6 / 8)  # (0.1 + ... + 0.8) / 8
 
@@ -155,8 +201,12 @@ def test_out_of_range_dominating_is_an_error(tmp_path: Path) -> None:
     # Over a parcel on the valid row only, nothing is out of range: no error, no warning.
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        z = zonal_stats(parcels_from_boxes({"top": (0, 2, 3, 3)}), {"elevation": path}, stats=["mean"],
-                        valid_range={"elevation": (-10, 350)})
+        z = zonal_stats(
+            parcels_from_boxes({"top": (0, 2, 3, 3)}),
+            {"elevation": path},
+            stats=["mean"],
+            valid_range={"elevation": (-10, 350)},
+        )
     assert z.loc["top", "elevation_mean"] == 1.0
 
 
@@ -211,7 +261,7 @@ def test_pipeline_passes_the_physical_ranges(tmp_path: Path) -> None:
         assert ds.nodata == -9999
         data = ds.read(1)
         mid = data.shape[0] // 2
-        data[mid - 10: mid + 10, :] = 1e30  # 20 rows across the park: a marker the file does not declare
+        data[mid - 10 : mid + 10, :] = 1e30  # 20 rows across the park: a marker the file does not declare
         ds.write(data, 1)
     park = gk.load_park(park_dir)
     with pytest.warns(GroenkansWarning, match=r"raster 'pet'.*outside the physical range -40 to 80"):

@@ -29,8 +29,14 @@ def _brute_force(poly, data: np.ndarray, x0: float, y0: float, res: float) -> di
     w, v = cov[ok], data[ok].astype("float64")
     if w.sum() == 0:
         return {"count": 0.0, "mean": np.nan, "sum": np.nan, "min": np.nan, "max": np.nan, "nodata_frac": 1.0}
-    return {"count": w.sum() * res * res, "mean": (w * v).sum() / w.sum(), "sum": (w * v).sum(), "min": v.min(), "max": v.max(),
-            "nodata_frac": 1 - w.sum() * res * res / poly.area}
+    return {
+        "count": w.sum() * res * res,
+        "mean": (w * v).sum() / w.sum(),
+        "sum": (w * v).sum(),
+        "min": v.min(),
+        "max": v.max(),
+        "nodata_frac": 1 - w.sum() * res * res / poly.area,
+    }
 
 
 def _polygon(draw, extent: float) -> Polygon | MultiPolygon:
@@ -51,11 +57,15 @@ def _case(draw):
     ncols = draw(st.integers(1, 9))
     res = draw(st.sampled_from([0.5, 1.0, 2.0]))
     seed = draw(st.integers(0, 2**31))
-    polys = [p for p in (_polygon(draw, max(nrows, ncols) * res) for _ in range(draw(st.integers(1, 4)))) if not p.is_empty]
+    polys = [
+        p for p in (_polygon(draw, max(nrows, ncols) * res) for _ in range(draw(st.integers(1, 4)))) if not p.is_empty
+    ]
     return nrows, ncols, res, seed, polys
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(case=_case())
 def test_matches_brute_force(tmp_path_factory: pytest.TempPathFactory, case) -> None:
     nrows, ncols, res, seed, polys = case
@@ -89,8 +99,10 @@ def test_exactextract_on_hard_shapes(tmp_path: Path) -> None:
     data[rng.random(data.shape) < 0.05] = NODATA
     path = write_raster(tmp_path / "r.tif", data, origin=(100.0, 240.0), nodata=NODATA)
     shapes = {
-        "holes": Polygon([(103, 203), (130, 203), (130, 230), (103, 230)],
-                         [[(105.3, 205.1), (110.7, 205.1), (110.7, 212.2)], [(115, 215), (125, 215), (125, 225), (115, 225)]]),
+        "holes": Polygon(
+            [(103, 203), (130, 203), (130, 230), (103, 230)],
+            [[(105.3, 205.1), (110.7, 205.1), (110.7, 212.2)], [(115, 215), (125, 215), (125, 225), (115, 225)]],
+        ),
         "sliver": Polygon([(101.1, 210.0), (140.9, 210.3), (140.9, 210.35)]),
         "subpixel": box(120.2, 220.3, 120.7, 220.6),
         "on_vertex": box(121, 221, 122, 222),
@@ -99,17 +111,29 @@ def test_exactextract_on_hard_shapes(tmp_path: Path) -> None:
         "right_edge": box(145.5, 220.5, 160.5, 225.5),
         "outside": box(300, 300, 310, 310),
     }
-    for i, p in enumerate(shapely.buffer(shapely.points(rng.uniform(95, 155, 60), rng.uniform(195, 245, 60)), rng.uniform(0.2, 8, 60),
-                                                  quad_segs=5)):
+    for i, p in enumerate(
+        shapely.buffer(
+            shapely.points(rng.uniform(95, 155, 60), rng.uniform(195, 245, 60)), rng.uniform(0.2, 8, 60), quad_segs=5
+        )
+    ):
         shapes[f"rand{i}"] = p
-    gdf = gpd.GeoDataFrame(geometry=list(shapes.values()), index=pd.Index(list(shapes), name="perceel_id"), crs="EPSG:28992")
+    gdf = gpd.GeoDataFrame(
+        geometry=list(shapes.values()), index=pd.Index(list(shapes), name="perceel_id"), crs="EPSG:28992"
+    )
     ours = zonal_stats(gdf, {"r": path}, stats=["mean", "sum", "count", "min", "max"])
-    theirs = exactextract.exact_extract(str(path), gdf.reset_index(), ["mean", "sum", "count", "min", "max"],
-                                        output="pandas", include_cols=["perceel_id"]).set_index("perceel_id")
+    theirs = exactextract.exact_extract(
+        str(path),
+        gdf.reset_index(),
+        ["mean", "sum", "count", "min", "max"],
+        output="pandas",
+        include_cols=["perceel_id"],
+    ).set_index("perceel_id")
     covered = theirs["count"] > 0
     assert covered.sum() > 50
     for stat in ["mean", "sum", "count", "min", "max"]:
-        np.testing.assert_allclose(ours.loc[covered, f"r_{stat}"], theirs.loc[covered, stat], rtol=1e-6, atol=1e-9, err_msg=stat)
+        np.testing.assert_allclose(
+            ours.loc[covered, f"r_{stat}"], theirs.loc[covered, stat], rtol=1e-6, atol=1e-9, err_msg=stat
+        )
     assert ours.loc["outside", "r_nodata_frac"] == 1.0 and np.isnan(ours.loc["outside", "r_mean"])
     # edge_crossing lies partly west/south of the raster: the share outside is reported.
     inside = gdf.loc["edge_crossing", "geometry"].intersection(box(100, 200, 150, 240)).area
@@ -135,19 +159,29 @@ def test_multipolygon_gaps_leave_uncovered_pixels_out(tmp_path: Path) -> None:
         r = 4 * (k % 9)  # parts: rows r..r+1 (top) and r+3 (below the gap row r+2)
         c = 2 * (k % 25)
         eps = [0.0, 1e-7, 1e-4, 3e-3][k % 4]  # top part's bottom edge: on the cell line, rising slowly to the right
-        top = Polygon([(x0 + c + 0.3, y0 - r - 2), (x0 + c + 9.7, y0 - r - 2 + eps), (x0 + c + 9.7, y0 - r - 0.4),
-                       (x0 + c + 0.3, y0 - r - 0.4)])
+        top = Polygon(
+            [
+                (x0 + c + 0.3, y0 - r - 2),
+                (x0 + c + 9.7, y0 - r - 2 + eps),
+                (x0 + c + 9.7, y0 - r - 0.4),
+                (x0 + c + 0.3, y0 - r - 0.4),
+            ]
+        )
         bottom = box(x0 + c + 1.1, y0 - r - 4 + 0.2, x0 + c + 7.9, y0 - r - 3)  # top edge on the line below the gap
         polys.append(MultiPolygon([top, bottom]))
-    gdf = gpd.GeoDataFrame(geometry=polys, index=pd.Index([f"M{i}" for i in range(len(polys))], name="perceel_id"),
-                           crs="EPSG:28992")
+    gdf = gpd.GeoDataFrame(
+        geometry=polys, index=pd.Index([f"M{i}" for i in range(len(polys))], name="perceel_id"), crs="EPSG:28992"
+    )
     ours = zonal_stats(gdf, {"r": path}, stats=["min", "max", "count", "mean"])
-    theirs = exactextract.exact_extract(str(path), gdf.reset_index(), ["min", "max", "count", "mean"], output="pandas",
-                                        include_cols=["perceel_id"]).set_index("perceel_id")
+    theirs = exactextract.exact_extract(
+        str(path), gdf.reset_index(), ["min", "max", "count", "mean"], output="pandas", include_cols=["perceel_id"]
+    ).set_index("perceel_id")
     assert (ours["r_min"] >= 10).all() and (ours["r_max"] <= 20).all()  # no gap pixel
     np.testing.assert_array_equal(ours["r_min"], theirs["min"])
     np.testing.assert_array_equal(ours["r_max"], theirs["max"])
-    np.testing.assert_allclose(ours["r_count"], theirs["count"], rtol=1e-7)  # 1 m cells: m² = cells; theirs: float32 coverage
+    np.testing.assert_allclose(
+        ours["r_count"], theirs["count"], rtol=1e-7
+    )  # 1 m cells: m² = cells; theirs: float32 coverage
     np.testing.assert_allclose(ours["r_mean"], theirs["mean"], rtol=1e-7)
     # Area check from the input polygons themselves: all on valid data, so count = area.
     np.testing.assert_allclose(ours["r_count"], shapely.area(gdf.geometry.to_numpy()), rtol=1e-9)
@@ -164,9 +198,11 @@ def test_near_horizontal_sliver_coverage_is_exact() -> None:
     W = 4
     cells = shapely.box(np.arange(W), 0, np.arange(W) + 1, 1)
     for d in (1.5e-12, 3e-12, 2e-11, 1e-10, 1e-8):
-        for poly in (Polygon([(0.2, 0.1), (0.9, 0.1), (0.9, 0.7 + d), (0.2, 0.7)]),
-                     Polygon([(0.05, 0.3), (3.95, 0.3 + 4 * d), (0.05, 0.21)]),
-                     Polygon([(0.05, 0.99), (3.95, 0.99 + 4 * d), (3.95, 0.5)])):
+        for poly in (
+            Polygon([(0.2, 0.1), (0.9, 0.1), (0.9, 0.7 + d), (0.2, 0.7)]),
+            Polygon([(0.05, 0.3), (3.95, 0.3 + 4 * d), (0.05, 0.21)]),
+            Polygon([(0.05, 0.99), (3.95, 0.99 + 4 * d), (3.95, 0.5)]),
+        ):
             r = _rings(np.array([poly], dtype=object))
             cov, diff = np.empty((1, W)), np.empty((2, W))
             _coverage.coverage_window(r.x, r.y, r.ring_off, 0, len(r.ring_off) - 1, 1, W, cov, diff)

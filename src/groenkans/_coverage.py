@@ -65,7 +65,15 @@ def _mean_clamp(ta: float, tb: float) -> float:
 
 @njit(cache=True, nogil=True)
 def coverage_window(
-    xs: np.ndarray, ys: np.ndarray, ring_off: np.ndarray, r0: int, r1: int, H: int, W: int, cov: np.ndarray, diff: np.ndarray
+    xs: np.ndarray,
+    ys: np.ndarray,
+    ring_off: np.ndarray,
+    r0: int,
+    r1: int,
+    H: int,
+    W: int,
+    cov: np.ndarray,
+    diff: np.ndarray,
 ) -> np.ndarray:
     """Coverage fractions of rings ``ring_off[r0:r1]`` on an (H, W) window.
 
@@ -202,10 +210,29 @@ def weighted_quantiles(v: np.ndarray, w: np.ndarray, qs: np.ndarray, out: np.nda
 
 @njit(cache=True, nogil=True)
 def chunk_stats(
-    xs: np.ndarray, ys: np.ndarray, ring_off: np.ndarray, parcel_ring_off: np.ndarray, parcels: np.ndarray,
-    pr0: np.ndarray, pc0: np.ndarray, pr1: np.ndarray, pc1: np.ndarray, values: np.ndarray, wr0: int, wc0: int,
-    nodata: np.ndarray, has_nodata: np.ndarray, lo: np.ndarray, hi: np.ndarray, q: np.ndarray, above: np.ndarray,
-    below: np.ndarray, want_sort: np.ndarray, base: np.ndarray, out_q: np.ndarray, out_above: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    ring_off: np.ndarray,
+    parcel_ring_off: np.ndarray,
+    parcels: np.ndarray,
+    pr0: np.ndarray,
+    pc0: np.ndarray,
+    pr1: np.ndarray,
+    pc1: np.ndarray,
+    values: np.ndarray,
+    wr0: int,
+    wc0: int,
+    nodata: np.ndarray,
+    has_nodata: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    q: np.ndarray,
+    above: np.ndarray,
+    below: np.ndarray,
+    want_sort: np.ndarray,
+    base: np.ndarray,
+    out_q: np.ndarray,
+    out_above: np.ndarray,
     out_below: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Statistics of every parcel in ``parcels`` over one window of stacked layers.
@@ -281,7 +308,7 @@ def chunk_stats(
         for k in range(ring_off[r0], ring_off[r1]):
             lx[k - base_k] = xs[k] - cc0
             ly[k - base_k] = rr1 - ys[k]
-        loc_off = ring_off[r0:r1 + 1] - base_k
+        loc_off = ring_off[r0 : r1 + 1] - base_k
         c = coverage_window(lx, ly, loc_off, 0, r1 - r0, h, w, cov[:h, :w], diff[: h + 1, :w])
         for li in range(L):
             nd = nodata[li]
@@ -346,8 +373,8 @@ def chunk_stats(
                     weighted_quantiles(bufv[:n], bufw[:n], q[li], out_q[pk, li])
                 else:
                     o = spill_off[pk, li]
-                    spill_v[o:o + n] = bufv[:n]
-                    spill_w[o:o + n] = bufw[:n]
+                    spill_v[o : o + n] = bufv[:n]
+                    spill_w[o : o + n] = bufw[:n]
                     spill_n[pk, li] = n
     return spill_v, spill_w, spill_off, spill_n
 
@@ -370,7 +397,29 @@ def warm_up() -> None:
     z = np.zeros(1, dtype=np.int64)
     two = np.array([2], dtype=np.int64)
     vals = np.ones((1, 2, 2))
-    chunk_stats(xs, ys, ring_off, one, idx, z, z, two, two, vals, 0, 0, np.zeros(1), np.zeros(1, dtype=np.bool_),
-                np.full(1, -np.inf), np.full(1, np.inf), np.full((1, 1), 0.5), np.full((1, 1), np.nan),
-                np.full((1, 1), np.nan), np.ones(1, dtype=np.bool_), new_base(1, 1), np.full((1, 1, 1), np.nan),
-                np.full((1, 1, 1), np.nan), np.full((1, 1, 1), np.nan))
+    chunk_stats(
+        xs,
+        ys,
+        ring_off,
+        one,
+        idx,
+        z,
+        z,
+        two,
+        two,
+        vals,
+        0,
+        0,
+        np.zeros(1),
+        np.zeros(1, dtype=np.bool_),
+        np.full(1, -np.inf),
+        np.full(1, np.inf),
+        np.full((1, 1), 0.5),
+        np.full((1, 1), np.nan),
+        np.full((1, 1), np.nan),
+        np.ones(1, dtype=np.bool_),
+        new_base(1, 1),
+        np.full((1, 1, 1), np.nan),
+        np.full((1, 1, 1), np.nan),
+        np.full((1, 1, 1), np.nan),
+    )

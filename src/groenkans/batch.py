@@ -602,7 +602,7 @@ class _Group:
         out = gdf.iloc[idx]
         return out.reset_index(drop=True) if renumber else out
 
-    def park(self, park_id: str, name: str, outline: Any, raster_info: Mapping[str, Any] | None) -> Any:  # noqa: C901
+    def park(self, park_id: str, name: str, outline: Any, raster_info: Mapping[str, Any] | None) -> Any:
         """The :class:`~groenkans.park.Park` of one park of the group, as ``load_park(outline=...)`` builds it."""
         import shapely
 

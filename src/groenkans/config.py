@@ -151,7 +151,12 @@ class HeatConfig:
     def __post_init__(self) -> None:
         _check(len(self.pet_classes_degc) >= 1, "heat.pet_classes_degc", "give at least one class bound")
         _check(list(self.pet_classes_degc) == sorted(self.pet_classes_degc), "heat.pet_classes_degc", "must increase")
-        for name in ("cool_place_min_area_m2", "cool_place_distance_m", "tree_crown_radius_m", "cool_place_min_shade_frac"):
+        for name in (
+            "cool_place_min_area_m2",
+            "cool_place_distance_m",
+            "tree_crown_radius_m",
+            "cool_place_min_shade_frac",
+        ):
             _finite_nonneg(getattr(self, name), f"heat.{name}")
         _check(self.cool_place_distance_m > 0, "heat.cool_place_distance_m", "must be > 0")
         _check(self.cool_place_min_shade_frac <= 1, "heat.cool_place_min_shade_frac", "must be in [0, 1]")

@@ -17,21 +17,21 @@ gdf.set_crs('EPSG:28992') or add a .prj file."``.
 from __future__ import annotations
 
 __all__ = [
-    "GroenkansError",
-    "ConfigError",
-    "InputError",
-    "CRSError",
-    "GeometryError",
-    "SchemaError",
-    "CoverageError",
-    "ValueRangeError",
-    "CorruptFileError",
-    "OutputExistsError",
-    "OutputError",
-    "OutputIsInputError",
     "BatchError",
+    "CRSError",
+    "ConfigError",
+    "CorruptFileError",
+    "CoverageError",
     "FetchError",
+    "GeometryError",
+    "GroenkansError",
     "GroenkansWarning",
+    "InputError",
+    "OutputError",
+    "OutputExistsError",
+    "OutputIsInputError",
+    "SchemaError",
+    "ValueRangeError",
 ]
 
 
@@ -64,7 +64,10 @@ class CoverageError(InputError):
 
 
 class ValueRangeError(InputError):
-    """A raster's values over the parcels are mostly outside the physical range of its role (wrong file, units or nodata)."""
+    """A raster's values over the parcels are mostly outside the physical range of its role.
+
+    Usually a wrong file, wrong units or an undeclared nodata value.
+    """
 
 
 class CorruptFileError(GroenkansError, OSError):

@@ -61,8 +61,16 @@ SERVICES: dict[str, str] = {
     "ahn": "https://service.pdok.nl/rws/ahn/wcs/v1_0",
 }
 #: BGT object types requested: the surfaces, buildings and trees groenkans reads.
-BGT_FEATURETYPES = ("wegdeel", "ondersteunendwegdeel", "begroeidterreindeel", "onbegroeidterreindeel", "waterdeel",
-                    "ondersteunendwaterdeel", "pand", "vegetatieobject")
+BGT_FEATURETYPES = (
+    "wegdeel",
+    "ondersteunendwegdeel",
+    "begroeidterreindeel",
+    "onbegroeidterreindeel",
+    "waterdeel",
+    "ondersteunendwaterdeel",
+    "pand",
+    "vegetatieobject",
+)
 _RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 
@@ -113,8 +121,14 @@ class FetchSettings:
 class _Client:
     """HTTP with retries, backoff, resumable downloads, a progress bar and a cache folder (standard library only)."""
 
-    def __init__(self, settings: FetchSettings, cache: Path, progress: bool, out: Callable[[str], None],
-                 sleep: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings,
+        cache: Path,
+        progress: bool,
+        out: Callable[[str], None],
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self.s = settings
         self.cache = cache
         self.progress = progress
@@ -122,8 +136,7 @@ class _Client:
         self.sleep = sleep or (lambda seconds: time.sleep(seconds))
 
     # -- one request, retried ---------------------------------------------------------------------------------------
-    def _open(self, url: str, *, data: bytes | None = None, headers: Mapping[str, str] | None = None,
-              what: str) -> Any:
+    def _open(self, url: str, *, data: bytes | None = None, headers: Mapping[str, str] | None = None, what: str) -> Any:
         hdrs = {"User-Agent": "groenkans-fetch", "Accept": "application/json", **(headers or {})}
         last = ""
         for attempt in range(self.s.retries + 1):
@@ -134,8 +147,10 @@ class _Client:
             except urllib.error.HTTPError as exc:
                 body = _read_text(exc)
                 if exc.code not in _RETRY_STATUS:
-                    raise FetchError(f"{what}: the service answered HTTP {exc.code} {exc.reason} for {url}: "
-                                     f"{body[:300] or '(no details)'}") from None
+                    raise FetchError(
+                        f"{what}: the service answered HTTP {exc.code} {exc.reason} for {url}: "
+                        f"{body[:300] or '(no details)'}"
+                    ) from None
                 last = f"HTTP {exc.code} {exc.reason}"
                 retry_after = exc.headers.get("Retry-After") if exc.headers else None
                 if retry_after and retry_after.strip().isdigit():
@@ -153,8 +168,11 @@ class _Client:
         )
 
     def json(self, url: str, *, what: str, body: Mapping[str, Any] | None = None, cache: bool = True) -> Any:
-        key = self.cache / "json" / (hashlib.sha256((url + json.dumps(body, sort_keys=True)).encode()).hexdigest()[:24]
-                                     + ".json")
+        key = (
+            self.cache
+            / "json"
+            / (hashlib.sha256((url + json.dumps(body, sort_keys=True)).encode()).hexdigest()[:24] + ".json")
+        )
         if cache and body is None and key.exists():
             return json.loads(key.read_text(encoding="utf-8"))
         data = json.dumps(body).encode() if body is not None else None
@@ -202,8 +220,10 @@ class _Client:
                     if isinstance(exc, GroenkansError) or attempt == self.s.retries:
                         if isinstance(exc, GroenkansError):
                             raise
-                        raise FetchError(f"{what}: the download of {url} kept breaking off ({exc}); run the same "
-                                         "command again to resume it.") from None
+                        raise FetchError(
+                            f"{what}: the download of {url} kept breaking off ({exc}); run the same "
+                            "command again to resume it."
+                        ) from None
                     log.info("%s: %s; resuming (attempt %d)", what, exc, attempt + 2)
                     self.sleep(self.s.backoff_s * 2**attempt)
             os.replace(part, done)
@@ -230,7 +250,7 @@ class _Client:
 def _read_text(exc: urllib.error.HTTPError) -> str:
     try:
         return exc.read().decode("utf-8", "replace").strip()
-    except Exception:  # noqa: BLE001 - only for the message
+    except Exception:
         return ""
 
 
@@ -243,8 +263,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def _write_layer(gdf: gpd.GeoDataFrame, dest: Path, layer: str) -> None:
     try:
         gdf.to_file(dest, layer=layer, driver="GPKG")
-    except Exception as exc:  # noqa: BLE001 - pyogrio raises its own error types for a failed write
-        raise OutputError(f"cannot write {dest}, layer '{layer}' ({exc}); check the folder and free disk space.") from None
+    except Exception as exc:
+        raise OutputError(
+            f"cannot write {dest}, layer '{layer}' ({exc}); check the folder and free disk space."
+        ) from None
 
 
 def _url(base: str, path: str, params: Mapping[str, Any] | None = None) -> str:
@@ -258,7 +280,9 @@ def _absolute(base: str, href: str) -> str:
 
 
 # --- the steps --------------------------------------------------------------------------------------------------------
-def _features(client: _Client, base: str, collection: str, params: Mapping[str, Any], what: str) -> Iterator[dict[str, Any]]:
+def _features(
+    client: _Client, base: str, collection: str, params: Mapping[str, Any], what: str
+) -> Iterator[dict[str, Any]]:
     """Every feature of an OGC API Features query, page by page (``next`` links)."""
     url: str | None = _url(base, f"collections/{collection}/items", {"f": "json", **params})
     pages = 0
@@ -284,8 +308,10 @@ def _outline(client: _Client, name: str, settings: FetchSettings) -> gpd.GeoData
     params = {prop: name, "crs": _RD_URI, "limit": settings.page_limit}
     feats = list(_features(client, base, settings.ibis_collection, params, "IBIS outline"))
     if not feats:
-        raise InputError(f"no business park named {name!r} in IBIS ({base}, collection {settings.ibis_collection}). "
-                         "Check the spelling as in IBIS (PLAN_NAAM), or pass the outline yourself (outline=...).")
+        raise InputError(
+            f"no business park named {name!r} in IBIS ({base}, collection {settings.ibis_collection}). "
+            "Check the spelling as in IBIS (PLAN_NAAM), or pass the outline yourself (outline=...)."
+        )
     gdf = _frame(feats)
     exact = gdf[gdf[prop].astype(str).str.casefold() == name.casefold()] if prop in gdf.columns else gdf
     if len(exact) == 1:
@@ -294,8 +320,9 @@ def _outline(client: _Client, name: str, settings: FetchSettings) -> gpd.GeoData
     if len(pick) > 1:
         rid = settings.ibis_id_property
         listed = ", ".join(f"{r.get(prop)} (RIN {r.get(rid)})" for _, r in pick.head(10).iterrows())
-        raise InputError(f"{len(pick)} business parks match {name!r} in IBIS: {listed}. Use the full name, or the "
-                         "RIN number.")
+        raise InputError(
+            f"{len(pick)} business parks match {name!r} in IBIS: {listed}. Use the full name, or the RIN number."
+        )
     return pick
 
 
@@ -308,7 +335,9 @@ def _bgt(client: _Client, area: Any, dest: Path, settings: FetchSettings) -> Pat
     if job is None:
         job = client.json(_url(base, "full/custom"), what="BGT download request", body=body)
         if "_links" not in job or "status" not in job["_links"]:
-            raise FetchError(f"BGT download request: unexpected answer from {base}/full/custom: {json.dumps(job)[:300]}")
+            raise FetchError(
+                f"BGT download request: unexpected answer from {base}/full/custom: {json.dumps(job)[:300]}"
+            )
         _atomic_write(job_file, json.dumps(job).encode())
         client.say(f"BGT: download job {job.get('downloadRequestId', '?')} requested")
     else:
@@ -326,11 +355,15 @@ def _bgt(client: _Client, area: Any, dest: Path, settings: FetchSettings) -> Pat
             break
         if state not in ("PENDING", "RUNNING", "QUEUED", "ACCEPTED"):
             job_file.unlink(missing_ok=True)  # a failed job is not resumed: the next run asks again
-            raise FetchError(f"BGT download job {job.get('downloadRequestId', '?')} ended with status {state or '?'}: "
-                             f"{json.dumps(st)[:300]}. Run the command again to request a new download.")
+            raise FetchError(
+                f"BGT download job {job.get('downloadRequestId', '?')} ended with status {state or '?'}: "
+                f"{json.dumps(st)[:300]}. Run the command again to request a new download."
+            )
         if waited >= settings.max_wait_s:
-            raise FetchError(f"BGT download job {job.get('downloadRequestId', '?')} is still {state.lower()} after "
-                             f"{waited:.0f} s. Run the same command later: it continues with this job.")
+            raise FetchError(
+                f"BGT download job {job.get('downloadRequestId', '?')} is still {state.lower()} after "
+                f"{waited:.0f} s. Run the same command later: it continues with this job."
+            )
         client.sleep(settings.poll_interval_s)
         waited += settings.poll_interval_s
     href = st.get("_links", {}).get("download", {}).get("href")
@@ -343,11 +376,23 @@ def _bgt(client: _Client, area: Any, dest: Path, settings: FetchSettings) -> Pat
     return dest
 
 
-def _collection(client: _Client, key: str, collection: str, bbox: tuple[float, ...], dest: Path, layer: str,
-                settings: FetchSettings, what: str) -> int:
+def _collection(
+    client: _Client,
+    key: str,
+    collection: str,
+    bbox: tuple[float, ...],
+    dest: Path,
+    layer: str,
+    settings: FetchSettings,
+    what: str,
+) -> int:
     base = settings.services[key]
-    params = {"bbox": ",".join(f"{v:.2f}" for v in bbox), "bbox-crs": _RD_URI, "crs": _RD_URI,
-              "limit": settings.page_limit}
+    params = {
+        "bbox": ",".join(f"{v:.2f}" for v in bbox),
+        "bbox-crs": _RD_URI,
+        "crs": _RD_URI,
+        "limit": settings.page_limit,
+    }
     client.say(f"{what}: {_url(base, f'collections/{collection}/items')} -> {dest}")
     feats = list(_features(client, base, collection, params, what))
     gdf = _frame(feats)
@@ -368,16 +413,23 @@ def _ahn(client: _Client, bbox: tuple[float, float, float, float], folder: Path,
         for j in range(ny):
             tx0, ty0 = x0 + i * step, y0 + j * step
             tx1, ty1 = min(tx0 + step, x1), min(ty0 + step, y1)
-            params = [("SERVICE", "WCS"), ("VERSION", "2.0.1"), ("REQUEST", "GetCoverage"),
-                      ("COVERAGEID", settings.ahn_coverage), ("SUBSET", f"x({tx0:.1f},{tx1:.1f})"),
-                      ("SUBSET", f"y({ty0:.1f},{ty1:.1f})"), ("FORMAT", "image/tiff")]
+            params = [
+                ("SERVICE", "WCS"),
+                ("VERSION", "2.0.1"),
+                ("REQUEST", "GetCoverage"),
+                ("COVERAGEID", settings.ahn_coverage),
+                ("SUBSET", f"x({tx0:.1f},{tx1:.1f})"),
+                ("SUBSET", f"y({ty0:.1f},{ty1:.1f})"),
+                ("FORMAT", "image/tiff"),
+            ]
             url = base + "?" + urllib.parse.urlencode(params, safe=",()")
-            client.download(url, folder / f"ahn_{int(tx0)}_{int(ty0)}.tif", what=f"AHN tile {i * ny + j + 1}",
-                            accept="image/tiff")
+            client.download(
+                url, folder / f"ahn_{int(tx0)}_{int(ty0)}.tif", what=f"AHN tile {i * ny + j + 1}", accept="image/tiff"
+            )
     return folder
 
 
-_TOML = '''# Written by groenkans fetch from the public PDOK services (see docs/data.md).
+_TOML = """# Written by groenkans fetch from the public PDOK services (see docs/data.md).
 name = {name}
 {park_id}
 [layers]
@@ -389,12 +441,20 @@ outline = "ibis.gpkg:bedrijventerrein"
 elevation = "ahn_tiles"               # AHN DTM 0.5 m tiles (WCS); mosaicked on load
 # pet = "hittekaart.tif"              # heat (PET) and water depth: download from the Klimaateffectatlas
 # water_depth = "waterdiepte.tif"
-'''
+"""
 
 
-def fetch_park(name: str, out_dir: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None,
-               overwrite: bool = False, progress: bool = True, settings: FetchSettings | None = None,
-               outline: Any = None, echo: Callable[[str], None] | None = None) -> Path:
+def fetch_park(
+    name: str,
+    out_dir: str | os.PathLike[str],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    settings: FetchSettings | None = None,
+    outline: Any = None,
+    echo: Callable[[str], None] | None = None,
+) -> Path:
     """Download a business park's BGT, BAG, BRK, outline and AHN from PDOK and write a ready ``park.toml``.
 
     Parameters
@@ -452,7 +512,9 @@ def fetch_park(name: str, out_dir: str | os.PathLike[str], *, cache_dir: str | o
     try:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create the cache folder {cache} ({exc.strerror or exc}); choose another one.") from None
+        raise OutputError(
+            f"cannot create the cache folder {cache} ({exc.strerror or exc}); choose another one."
+        ) from None
     say = echo or (lambda line: log.info("%s", line))
     client = _Client(settings, cache, progress, say)
 
@@ -475,8 +537,10 @@ def fetch_park(name: str, out_dir: str | os.PathLike[str], *, cache_dir: str | o
     _ahn(client, bbox, out / "ahn_tiles", settings)  # type: ignore[arg-type]
 
     rid = ibis.iloc[0].get(settings.ibis_id_property) if settings.ibis_id_property in ibis.columns else None
-    text = _TOML.format(name=json.dumps(str(ibis.iloc[0].get(settings.ibis_name_property, name))),
-                        park_id=f"park_id = {json.dumps(str(rid))}" if rid is not None else "")
+    text = _TOML.format(
+        name=json.dumps(str(ibis.iloc[0].get(settings.ibis_name_property, name))),
+        park_id=f"park_id = {json.dumps(str(rid))}" if rid is not None else "",
+    )
     _atomic_write(toml, text.encode("utf-8"))
     say(f"written {toml}")
     return toml
@@ -499,8 +563,15 @@ def _handler(args: argparse.Namespace) -> int:
         if not quiet:
             print(line, flush=True)
 
-    toml = fetch_park(args.name, args.out_dir, cache_dir=args.cache_dir, overwrite=bool(getattr(args, "overwrite", False)),
-                      progress=not quiet and sys.stderr.isatty(), settings=settings, echo=echo)
+    toml = fetch_park(
+        args.name,
+        args.out_dir,
+        cache_dir=args.cache_dir,
+        overwrite=bool(getattr(args, "overwrite", False)),
+        progress=not quiet and sys.stderr.isatty(),
+        settings=settings,
+        echo=echo,
+    )
     echo(f"done: groenkans score {toml.parent} {toml.parent / 'scored.gpkg'}")
     return 0
 
@@ -511,12 +582,20 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     ``groenkans fetch "Laagraven" out/laagraven/`` downloads the park's data and writes ``out/laagraven/park.toml``;
     it prints each download and where it goes. ``common`` is the parent parser with ``-v``/``-q``/``--overwrite``.
     """
-    p = sub.add_parser("fetch", parents=[common], help="download a business park's data from PDOK by name",
-                       description="Find a business park by name (IBIS), download its BGT, BAG, BRK and AHN from PDOK "
-                                   "and write a ready park.toml. Interrupted? Run it again: it continues.")
-    p.add_argument("name", help="the park's name as in IBIS, e.g. \"Laagraven\"")
+    p = sub.add_parser(
+        "fetch",
+        parents=[common],
+        help="download a business park's data from PDOK by name",
+        description="Find a business park by name (IBIS), download its BGT, BAG, BRK and AHN from PDOK "
+        "and write a ready park.toml. Interrupted? Run it again: it continues.",
+    )
+    p.add_argument("name", help='the park\'s name as in IBIS, e.g. "Laagraven"')
     p.add_argument("out_dir", help="folder to write park.toml and the downloads to")
     p.add_argument("--cache-dir", default=None, help="cache folder (default: OUT_DIR/.groenkans_cache)")
-    p.add_argument("--service", action="append", metavar="KEY=URL",
-                   help=f"replace a service address ({', '.join(SERVICES)}); may be repeated")
+    p.add_argument(
+        "--service",
+        action="append",
+        metavar="KEY=URL",
+        help=f"replace a service address ({', '.join(SERVICES)}); may be repeated",
+    )
     p.set_defaults(func=_handler)

@@ -40,7 +40,9 @@ class ValidationReport:
 
     def add(self, layer: str, kind: str, message: str, count: int = 0, ids: list[Any] | None = None) -> None:
         """Record one finding."""
-        self.issues.append({"layer": layer, "kind": kind, "count": count, "ids": list(ids or [])[:10], "message": message})
+        self.issues.append(
+            {"layer": layer, "kind": kind, "count": count, "ids": list(ids or [])[:10], "message": message}
+        )
 
     def copy(self) -> ValidationReport:
         """Return an independent copy: adding to it leaves this report alone.

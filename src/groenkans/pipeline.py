@@ -47,8 +47,13 @@ def parcel_zonal_stats(
         return pd.DataFrame(index=park.parcels.index)
     from groenkans.schema import RASTER_VALID_RANGE  # values outside a role's physical range are nodata, with a warning
 
-    zonal = zonal_stats(park.parcels, rasters, stats={k: requests[k] for k in rasters}, progress=progress,
-                        valid_range=RASTER_VALID_RANGE)
+    zonal = zonal_stats(
+        park.parcels,
+        rasters,
+        stats={k: requests[k] for k in rasters},
+        progress=progress,
+        valid_range=RASTER_VALID_RANGE,
+    )
     for key, path in rasters.items():
         frac = zonal[f"{key}_nodata_frac"]
         uncovered = frac.index[frac >= 1.0 - 1e-9]
@@ -61,8 +66,10 @@ def parcel_zonal_stats(
         if len(uncovered):
             ids = [str(i) for i in uncovered[:10]]
             more = f" and {len(uncovered) - 10} more" if len(uncovered) > 10 else ""
-            msg = (f"raster '{key}': {len(uncovered)} parcel(s) without valid data (ids {', '.join(ids)}{more}); "
-                   "scored with the proxy where one exists and flagged in the output")
+            msg = (
+                f"raster '{key}': {len(uncovered)} parcel(s) without valid data (ids {', '.join(ids)}{more}); "
+                "scored with the proxy where one exists and flagged in the output"
+            )
             warnings.warn(msg, GroenkansWarning, stacklevel=2)
             if report is not None:
                 report.add(key, "not_covered", msg, count=len(uncovered), ids=ids)
@@ -115,7 +122,9 @@ def score_park(park: Park, config: Config | None = None, *, progress: bool = Fal
     if "unit_kind" in park.parcels.columns:
         base.insert(1, "unit_kind", park.parcels["unit_kind"].to_numpy())
     extra = [c for c in indicators.columns if c not in base.columns]
-    out = base.join(indicators[extra]).join(scores[[c for c in scores.columns if c not in base.columns and c not in extra]])
+    out = base.join(indicators[extra]).join(
+        scores[[c for c in scores.columns if c not in base.columns and c not in extra]]
+    )
     for key in park.rasters:
         col = f"{key}_nodata_frac"
         if col in zonal.columns and col not in out.columns:

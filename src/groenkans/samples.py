@@ -69,8 +69,14 @@ PET_NODATA = -9999.0
 #: The parks committed under data/samples/: name -> make_park keyword arguments.
 SAMPLE_PARKS: dict[str, dict[str, Any]] = {
     "demo": {"name": "demo", "width_m": 600.0, "height_m": 450.0, "seed": 0, "origin": (136000.0, 450000.0)},
-    "kanaalzone": {"name": "kanaalzone", "width_m": 900.0, "height_m": 300.0, "seed": 1, "origin": (140000.0, 452000.0),
-                   "canal": True},
+    "kanaalzone": {
+        "name": "kanaalzone",
+        "width_m": 900.0,
+        "height_m": 300.0,
+        "seed": 1,
+        "origin": (140000.0, 452000.0),
+        "canal": True,
+    },
 }
 
 _BGT_ATTRS = {
@@ -80,12 +86,25 @@ _BGT_ATTRS = {
     "begroeidterreindeel": ("class",),
     "waterdeel": ("class",),
 }
-_TALUD = {"wegdeel": "wegdeelOpTalud", "ondersteunendwegdeel": "ondersteunendWegdeelOpTalud",
-          "onbegroeidterreindeel": "onbegroeidTerreindeelOpTalud", "begroeidterreindeel": "begroeidTerreindeelOpTalud"}
+_TALUD = {
+    "wegdeel": "wegdeelOpTalud",
+    "ondersteunendwegdeel": "ondersteunendWegdeelOpTalud",
+    "onbegroeidterreindeel": "onbegroeidTerreindeelOpTalud",
+    "begroeidterreindeel": "begroeidTerreindeelOpTalud",
+}
 _ROAD_W = 20.0  # corridor: 7 m lane, 2 x 2 m sidewalk, 2 x 4.5 m verge
 _LANE_HALF = 3.5
 _WALK_HALF = 5.5
-_CLASS_CODE = {"gesloten_verhard": 1, "open_verhard": 2, "half_verhard": 3, "erf": 4, "onverhard": 5, "groen": 6, "water": 7, "dak": 8}
+_CLASS_CODE = {
+    "gesloten_verhard": 1,
+    "open_verhard": 2,
+    "half_verhard": 3,
+    "erf": 4,
+    "onverhard": 5,
+    "groen": 6,
+    "water": 7,
+    "dak": 8,
+}
 #: AKR code -> kadastrale gemeente name (the committed parks use Nieuwegein's).
 _KADASTRALE_GEMEENTE = {"NWG01": "Nieuwegein"}
 _HOLLOW_REACH_M = 80.0  # a hollow (sigma 7 m) is computed only this far from its centre
@@ -98,8 +117,12 @@ class _Layers:
 
     perceel: list[dict[str, Any]] = field(default_factory=list)
     pand: list[dict[str, Any]] = field(default_factory=list)
-    bgt: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {k: [] for k in (
-        "wegdeel", "ondersteunendwegdeel", "onbegroeidterreindeel", "begroeidterreindeel", "waterdeel")})
+    bgt: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {
+            k: []
+            for k in ("wegdeel", "ondersteunendwegdeel", "onbegroeidterreindeel", "begroeidterreindeel", "waterdeel")
+        }
+    )
     trees: list[Any] = field(default_factory=list)
     outline: Any = None
     nature: Any = None
@@ -123,13 +146,21 @@ def _bgt(layers: _Layers, ids: _Ids, kind: str, geom: Any, **attrs: Any) -> None
     for part in shapely.get_parts(geom):
         if part.geom_type != "Polygon" or part.area < 0.5:
             continue
-        row = {"lokaalID": ids.lokaal(), "bronhouder": f"G{ids.gem}", "bgt-status": "bestaand",
-               "relatieveHoogteligging": 0, "eindRegistratie": None, **attrs, "geometry": part}
+        row = {
+            "lokaalID": ids.lokaal(),
+            "bronhouder": f"G{ids.gem}",
+            "bgt-status": "bestaand",
+            "relatieveHoogteligging": 0,
+            "eindRegistratie": None,
+            **attrs,
+            "geometry": part,
+        }
         layers.bgt[kind].append(row)
 
 
-def _split(rect: tuple[float, float, float, float], rng: np.random.Generator, min_a: float,
-           max_a: float) -> list[tuple[float, float, float, float]]:
+def _split(
+    rect: tuple[float, float, float, float], rng: np.random.Generator, min_a: float, max_a: float
+) -> list[tuple[float, float, float, float]]:
     """Recursively split a rectangle into plots with area in [min_a, max_a] (roughly)."""
     x0, y0, x1, y1 = rect
     w, h = x1 - x0, y1 - y0
@@ -144,8 +175,17 @@ def _split(rect: tuple[float, float, float, float], rng: np.random.Generator, mi
     return _split((x0, y0, x1, cut), rng, min_a, max_a) + _split((x0, cut, x1, y1), rng, min_a, max_a)
 
 
-def _layout(width_m: float, height_m: float, origin: tuple[float, float], rng: np.random.Generator, canal: bool,
-            gem: str, akr: str, rin: int, name: str) -> _Layers:
+def _layout(
+    width_m: float,
+    height_m: float,
+    origin: tuple[float, float],
+    rng: np.random.Generator,
+    canal: bool,
+    gem: str,
+    akr: str,
+    rin: int,
+    name: str,
+) -> _Layers:
     ox, oy = origin
     layers = _Layers()
     ids = _Ids(rng, gem)
@@ -199,12 +239,17 @@ def _layout(width_m: float, height_m: float, origin: tuple[float, float], rng: n
         pn[0] += int(rng.integers(1, 4))
         area = float(geom.area)
         registered = round(area) + (int(rng.integers(-3, 4)) if rng.random() < 0.2 else 0)
-        layers.perceel.append({
-            "identificatie_lokaal_id": f"{rin % 100000:05d}{pn[0] % 100000:05d}0000",  # 14 digits like BRK's
-            "akr_kadastrale_gemeente_code_waarde": akr,
-            "kadastrale_gemeente_waarde": _KADASTRALE_GEMEENTE.get(akr, name.capitalize()),
-            "sectie": "K", "perceelnummer": pn[0], "kadastrale_grootte_waarde": registered, "geometry": geom,
-        })
+        layers.perceel.append(
+            {
+                "identificatie_lokaal_id": f"{rin % 100000:05d}{pn[0] % 100000:05d}0000",  # 14 digits like BRK's
+                "akr_kadastrale_gemeente_code_waarde": akr,
+                "kadastrale_gemeente_waarde": _KADASTRALE_GEMEENTE.get(akr, name.capitalize()),
+                "sectie": "K",
+                "perceelnummer": pn[0],
+                "kadastrale_grootte_waarde": registered,
+                "geometry": geom,
+            }
+        )
 
     parcel(shapely.union(water, bank), "gemeente")
     for a, b in itertools.pairwise(xs):
@@ -238,8 +283,16 @@ def _layout(width_m: float, height_m: float, origin: tuple[float, float], rng: n
     return layers
 
 
-def _fill_plot(layers: _Layers, ids: _Ids, plot: Any, rect: tuple[float, float, float, float], street_y: float, rng: np.random.Generator,
-               pand_n: list[int], gem: str) -> None:
+def _fill_plot(
+    layers: _Layers,
+    ids: _Ids,
+    plot: Any,
+    rect: tuple[float, float, float, float],
+    street_y: float,
+    rng: np.random.Generator,
+    pand_n: list[int],
+    gem: str,
+) -> None:
     x0, y0, x1, y1 = rect
     w, h = x1 - x0, y1 - y0
     front_is_south = abs(y0 - (street_y + _ROAD_W / 2)) < abs(y1 - (street_y - _ROAD_W / 2))
@@ -263,8 +316,14 @@ def _fill_plot(layers: _Layers, ids: _Ids, plot: Any, rect: tuple[float, float, 
             layers.trees.append(shapely.Point(rng.uniform(gb[0] + 1, gb[2] - 1), rng.uniform(gb[1] + 1, gb[3] - 1)))
     else:
         park_ = front
-    _bgt(layers, ids, "wegdeel", park_, function="parkeervlak",
-         surfaceMaterial=str(rng.choice(["open verharding", "gesloten verharding"], p=[0.7, 0.3])))
+    _bgt(
+        layers,
+        ids,
+        "wegdeel",
+        park_,
+        function="parkeervlak",
+        surfaceMaterial=str(rng.choice(["open verharding", "gesloten verharding"], p=[0.7, 0.3])),
+    )
     # back: 1-3 halls, the rest is yard
     bx0, by0, bx1, by1 = back.bounds
     bw, bh = bx1 - bx0, by1 - by0
@@ -288,14 +347,21 @@ def _fill_plot(layers: _Layers, ids: _Ids, plot: Any, rect: tuple[float, float, 
             halls.append(hall)
     for hall in halls:
         pand_n[0] += 1
-        layers.pand.append({
-            "identificatie": "",  # set in _frames: unique 16-digit BAG ids
-            "bouwjaar": int(rng.integers(1965, 2022)), "status": "Pand in gebruik",
-            "gebruiksdoel": str(rng.choice(["industriefunctie", "industriefunctie", "kantoorfunctie", "logiesfunctie"])),
-            "geometry": hall,
-        })
+        layers.pand.append(
+            {
+                "identificatie": "",  # set in _frames: unique 16-digit BAG ids
+                "bouwjaar": int(rng.integers(1965, 2022)),
+                "status": "Pand in gebruik",
+                "gebruiksdoel": str(
+                    rng.choice(["industriefunctie", "industriefunctie", "kantoorfunctie", "logiesfunctie"])
+                ),
+                "geometry": hall,
+            }
+        )
     yard = shapely.difference(back, shapely.union_all(halls)) if halls else back
-    material = str(rng.choice(["gesloten verharding", "erf", "open verharding", "half verhard"], p=[0.45, 0.25, 0.2, 0.1]))
+    material = str(
+        rng.choice(["gesloten verharding", "erf", "open verharding", "half verhard"], p=[0.45, 0.25, 0.2, 0.1])
+    )
     if rng.random() < 0.3 and yard.area > 1500:  # a green corner in the yard
         yb = yard.bounds
         corner = shapely.intersection(yard, box(yb[0], yb[1], yb[0] + 18, yb[1] + 18))
@@ -315,7 +381,9 @@ def _registration_columns(keys: Sequence[str], first_year: int = 2008) -> dict[s
     start = np.datetime64(f"{first_year}-01-01T00:00:00", "ms")
     created = start + (h % np.uint64(365 * 6)).astype("int64").astype("timedelta64[D]")
     registered = created + ((h >> np.uint64(16)) % np.uint64(86_400)).astype("int64").astype("timedelta64[s]")
-    published = registered + ((h >> np.uint64(40)) % np.uint64(30) + np.uint64(1)).astype("int64").astype("timedelta64[D]")
+    published = registered + ((h >> np.uint64(40)) % np.uint64(30) + np.uint64(1)).astype("int64").astype(
+        "timedelta64[D]"
+    )
     return {
         "gml_id": [f"A{hashlib.sha256(k.encode()).hexdigest()[:32].upper()}" for k in keys],
         "creationDate": created.astype("datetime64[D]").astype("datetime64[ms]"),
@@ -327,15 +395,25 @@ def _registration_columns(keys: Sequence[str], first_year: int = 2008) -> dict[s
 def _bgt_frame(rows: list[dict[str, Any]], kind: str) -> gpd.GeoDataFrame:
     """BGT rows -> a layer with the real extract's columns (``bgt_laagraven_nieuwegein_2015.gpkg``)."""
     base = ("lokaalID", "bronhouder", "bgt-status", "relatieveHoogteligging", "eindRegistratie", *_BGT_ATTRS[kind])
-    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS) if rows else gpd.GeoDataFrame(
-        {c: [] for c in base}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    gdf = (
+        gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+        if rows
+        else gpd.GeoDataFrame({c: [] for c in base}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    )
     reg = _registration_columns([str(v) for v in gdf["lokaalID"]] if len(gdf) else [])
     cols: dict[str, Any] = {
-        "gml_id": reg["gml_id"], "creationDate": reg["creationDate"], "namespace": "NL.IMGeo",
-        "lokaalID": gdf["lokaalID"].to_numpy(), "relatieveHoogteligging": gdf["relatieveHoogteligging"].to_numpy(),
-        "LV-publicatiedatum": reg["LV-publicatiedatum"], "inOnderzoek": False,
-        "tijdstipRegistratie": reg["tijdstipRegistratie"], "eindRegistratie": gdf["eindRegistratie"].to_numpy(),
-        "bgt-status": gdf["bgt-status"].to_numpy(), "plus-status": "geenWaarde", "bronhouder": gdf["bronhouder"].to_numpy(),
+        "gml_id": reg["gml_id"],
+        "creationDate": reg["creationDate"],
+        "namespace": "NL.IMGeo",
+        "lokaalID": gdf["lokaalID"].to_numpy(),
+        "relatieveHoogteligging": gdf["relatieveHoogteligging"].to_numpy(),
+        "LV-publicatiedatum": reg["LV-publicatiedatum"],
+        "inOnderzoek": False,
+        "tijdstipRegistratie": reg["tijdstipRegistratie"],
+        "eindRegistratie": gdf["eindRegistratie"].to_numpy(),
+        "bgt-status": gdf["bgt-status"].to_numpy(),
+        "plus-status": "geenWaarde",
+        "bronhouder": gdf["bronhouder"].to_numpy(),
     }
     for c in _BGT_ATTRS[kind]:
         cols[c] = gdf[c].to_numpy() if c in gdf else [None] * len(gdf)
@@ -384,24 +462,52 @@ def _frames(layers: _Layers, rin: int, name: str, gem_code: str) -> dict[str, gp
     tree_ids = [f"G{gem_code}.boom{rin:03d}{i:06d}" for i in range(len(layers.trees))]
     reg = _registration_columns(tree_ids)
     out["vegetatieobject"] = gpd.GeoDataFrame(
-        {"gml_id": reg["gml_id"], "creationDate": reg["creationDate"], "namespace": "NL.IMGeo", "lokaalID": tree_ids,
-         "LV-publicatiedatum": reg["LV-publicatiedatum"], "relatieveHoogteligging": np.zeros(len(tree_ids), dtype="int32"),
-         "inOnderzoek": np.zeros(len(tree_ids), dtype=bool), "tijdstipRegistratie": reg["tijdstipRegistratie"],
-         "bgt-status": "bestaand", "plus-status": "geenWaarde", "bronhouder": f"G{gem_code}", "class": "niet-bgt",
-         "plus-type": "boom"},
-        geometry=gpd.GeoSeries(layers.trees, crs=CRS), crs=CRS)
+        {
+            "gml_id": reg["gml_id"],
+            "creationDate": reg["creationDate"],
+            "namespace": "NL.IMGeo",
+            "lokaalID": tree_ids,
+            "LV-publicatiedatum": reg["LV-publicatiedatum"],
+            "relatieveHoogteligging": np.zeros(len(tree_ids), dtype="int32"),
+            "inOnderzoek": np.zeros(len(tree_ids), dtype=bool),
+            "tijdstipRegistratie": reg["tijdstipRegistratie"],
+            "bgt-status": "bestaand",
+            "plus-status": "geenWaarde",
+            "bronhouder": f"G{gem_code}",
+            "class": "niet-bgt",
+            "plus-type": "boom",
+        },
+        geometry=gpd.GeoSeries(layers.trees, crs=CRS),
+        crs=CRS,
+    )
     area_ha = layers.outline.area / 1e4
     out["bedrijventerrein"] = gpd.GeoDataFrame(
-        {"RIN_NUMMER": [rin], "PLAN_NAAM": [name.capitalize()], "GEM_CODES": [f"GM{gem_code}"],
-         "HA_BRUTO": [round(area_ha, 2)], "HA_NETTO": [round(layers.company_area_m2 / 1e4, 2)], "WLOC_TYPE": ["B bedrijventerrein"]},
-        geometry=[layers.outline], crs=CRS)
-    out["natuurnetwerk"] = gpd.GeoDataFrame({"localId": [f"NNN.{rin}"], "naam": [f"Natuurnetwerk bij {name.capitalize()}"]},
-                                            geometry=[layers.nature], crs=CRS)
+        {
+            "RIN_NUMMER": [rin],
+            "PLAN_NAAM": [name.capitalize()],
+            "GEM_CODES": [f"GM{gem_code}"],
+            "HA_BRUTO": [round(area_ha, 2)],
+            "HA_NETTO": [round(layers.company_area_m2 / 1e4, 2)],
+            "WLOC_TYPE": ["B bedrijventerrein"],
+        },
+        geometry=[layers.outline],
+        crs=CRS,
+    )
+    out["natuurnetwerk"] = gpd.GeoDataFrame(
+        {"localId": [f"NNN.{rin}"], "naam": [f"Natuurnetwerk bij {name.capitalize()}"]},
+        geometry=[layers.nature],
+        crs=CRS,
+    )
     return out
 
 
-def _rasters(frames: dict[str, gpd.GeoDataFrame], bounds: tuple[float, float, float, float], rng: np.random.Generator,
-             low_corner: int, extra: int) -> dict[str, tuple[np.ndarray, Any, float]]:
+def _rasters(
+    frames: dict[str, gpd.GeoDataFrame],
+    bounds: tuple[float, float, float, float],
+    rng: np.random.Generator,
+    low_corner: int,
+    extra: int,
+) -> dict[str, tuple[np.ndarray, Any, float]]:
     """The 1 m rasters, consistent with the vectors; returns key -> (array, transform, nodata).
 
     * land cover: the BGT classes and roofs burnt in (unmapped cells count as green);
@@ -421,8 +527,13 @@ def _rasters(frames: dict[str, gpd.GeoDataFrame], bounds: tuple[float, float, fl
     shapes: list[tuple[Any, int]] = []
     from groenkans.schema import classify_fysiek
 
-    col = {"wegdeel": "surfaceMaterial", "ondersteunendwegdeel": "surfaceMaterial", "onbegroeidterreindeel": "bgt-fysiekVoorkomen",
-           "begroeidterreindeel": "class", "waterdeel": "class"}
+    col = {
+        "wegdeel": "surfaceMaterial",
+        "ondersteunendwegdeel": "surfaceMaterial",
+        "onbegroeidterreindeel": "bgt-fysiekVoorkomen",
+        "begroeidterreindeel": "class",
+        "waterdeel": "class",
+    }
     for kind, c in col.items():
         gdf = frames[kind]
         for geom, val in zip(gdf.geometry, gdf[c] if len(gdf) else [], strict=False):
@@ -463,7 +574,9 @@ def _rasters(frames: dict[str, gpd.GeoDataFrame], bounds: tuple[float, float, fl
     pet = pet_lut[lc]
     trees = frames["vegetatieobject"]
     if len(trees):
-        crowns = rasterize(((g.buffer(4.0), 1) for g in trees.geometry), out_shape=(h, w), transform=transform, fill=0, dtype="uint8")
+        crowns = rasterize(
+            ((g.buffer(4.0), 1) for g in trees.geometry), out_shape=(h, w), transform=transform, fill=0, dtype="uint8"
+        )
         pet = pet - 7.0 * crowns
     pet = gaussian_filter(pet, 2.5) + gaussian_filter(rng.normal(0, 1, (h, w)).astype("float32"), 6) * 1.5
     pet = np.round(pet, 1).astype("float32")
@@ -474,9 +587,15 @@ def _rasters(frames: dict[str, gpd.GeoDataFrame], bounds: tuple[float, float, fl
     if len(pand):
         gaps = [g for g, r in zip(pand.geometry, rng.random(len(pand)), strict=True) if r < 0.3]
         if gaps:
-            nod |= rasterize(((g, 1) for g in gaps), out_shape=(h, w), transform=transform, fill=0, dtype="uint8").astype(bool)
+            nod |= rasterize(
+                ((g, 1) for g in gaps), out_shape=(h, w), transform=transform, fill=0, dtype="uint8"
+            ).astype(bool)
     dem = np.where(nod, np.float32(AHN_NODATA), dem).astype("float32")
-    out = {"pet": (pet, transform, PET_NODATA), "waterdiepte": (depth, transform, DEPTH_NODATA), "ahn": (dem, transform, AHN_NODATA)}
+    out = {
+        "pet": (pet, transform, PET_NODATA),
+        "waterdiepte": (depth, transform, DEPTH_NODATA),
+        "ahn": (dem, transform, AHN_NODATA),
+    }
     for i in range(extra):
         field_ = gaussian_filter(rng.normal(0, 1, (h, w)).astype("float32"), 8) * 10 + lc.astype("float32")
         out[f"extra{i + 1}"] = (np.round(field_, 2).astype("float32"), transform, -9999.0)
@@ -484,9 +603,22 @@ def _rasters(frames: dict[str, gpd.GeoDataFrame], bounds: tuple[float, float, fl
 
 
 def _write_raster(path: Path, data: np.ndarray, transform: Any, nodata: float) -> None:
-    profile = {"driver": "GTiff", "height": data.shape[0], "width": data.shape[1], "count": 1, "dtype": "float32",
-               "crs": CRS, "transform": transform, "nodata": nodata, "tiled": True, "blockxsize": 256, "blockysize": 256,
-               "compress": "deflate", "predictor": 2, "zlevel": 6}
+    profile = {
+        "driver": "GTiff",
+        "height": data.shape[0],
+        "width": data.shape[1],
+        "count": 1,
+        "dtype": "float32",
+        "crs": CRS,
+        "transform": transform,
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+        "predictor": 2,
+        "zlevel": 6,
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data, 1)
 
@@ -512,13 +644,25 @@ def _prepare(out_dir: Path, overwrite: bool) -> None:
         raise OutputError(f"{out_dir} is a file, not a folder; choose a folder path for the sample park")
     if out_dir.exists() and any(out_dir.iterdir()):
         if not overwrite:
-            raise OutputExistsError(f"{out_dir} exists and is not empty; pass overwrite=True (CLI: --overwrite) to replace it")
+            raise OutputExistsError(
+                f"{out_dir} exists and is not empty; pass overwrite=True (CLI: --overwrite) to replace it"
+            )
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
 
-def _park_frames(*, name: str, width_m: float, height_m: float, seed: int, origin: tuple[float, float], canal: bool,
-                 rin: int, akr: str, gem: str) -> tuple[dict[str, gpd.GeoDataFrame], np.random.Generator]:
+def _park_frames(
+    *,
+    name: str,
+    width_m: float,
+    height_m: float,
+    seed: int,
+    origin: tuple[float, float],
+    canal: bool,
+    rin: int,
+    akr: str,
+    gem: str,
+) -> tuple[dict[str, gpd.GeoDataFrame], np.random.Generator]:
     rng = np.random.default_rng(seed)
     layers = _layout(width_m, height_m, origin, rng, canal, gem, akr, rin, name)
     return _frames(layers, rin, name, gem), rng
@@ -582,19 +726,30 @@ def make_park(
     >>> make_park(tmp / "p", rasters=False)
     Traceback (most recent call last):
     ...
-    groenkans.errors.OutputExistsError: ... exists and is not empty; pass overwrite=True (CLI: --overwrite) to replace it
+    groenkans.errors.OutputExistsError: ... exists and is not empty; pass overwrite=True ... to replace it
     >>> import shutil; shutil.rmtree(tmp)
     """
     out = Path(out_dir)
     _prepare(out, overwrite)
     rin = rin if rin is not None else 9000 + seed
-    frames, rng = _park_frames(name=name, width_m=width_m, height_m=height_m, seed=seed, origin=origin, canal=canal,
-                               rin=rin, akr="NWG01", gem="0356")
+    frames, rng = _park_frames(
+        name=name,
+        width_m=width_m,
+        height_m=height_m,
+        seed=seed,
+        origin=origin,
+        canal=canal,
+        rin=rin,
+        akr="NWG01",
+        gem="0356",
+    )
     gpkg = out / "park.gpkg"
     for layer, gdf in frames.items():
         gdf.to_file(gpkg, layer=layer, driver="GPKG", engine="pyogrio")
     if rasters:
-        grids = _rasters(frames, tuple(frames["bedrijventerrein"].total_bounds), rng, low_corner=seed % 4, extra=extra_rasters)
+        grids = _rasters(
+            frames, tuple(frames["bedrijventerrein"].total_bounds), rng, low_corner=seed % 4, extra=extra_rasters
+        )
         for key, (data, transform, nodata) in grids.items():
             _write_raster(out / f"{key}.tif", data, transform, nodata)
     manifest = _MANIFEST.format(title=name.capitalize(), rin=rin)
@@ -644,14 +799,32 @@ def make_parks(out_dir: str | Path, *, parks: int = 1, seed: int = 0, overwrite:
     for i in range(parks):
         w, h = float(rng.uniform(300, 900)), float(rng.uniform(250, 600))
         origin = (120000.0 + 3000.0 * i, 440000.0 + 1000.0 * (i % 5))
-        paths.append(make_park(Path(out_dir) / f"park_{i + 1:03d}", name=f"park {i + 1}", width_m=w, height_m=h,
-                               seed=seed * 1000 + i, origin=origin, overwrite=overwrite, canal=bool(rng.random() < 0.3),
-                               rin=10000 + i + 1, **kw))
+        paths.append(
+            make_park(
+                Path(out_dir) / f"park_{i + 1:03d}",
+                name=f"park {i + 1}",
+                width_m=w,
+                height_m=h,
+                seed=seed * 1000 + i,
+                origin=origin,
+                overwrite=overwrite,
+                canal=bool(rng.random() < 0.3),
+                rin=10000 + i + 1,
+                **kw,
+            )
+        )
     return paths
 
 
-def make_country(out_dir: str | Path, *, parks: int = 50, seed: int = 0, park_size_m: Sequence[float] = (300.0, 900.0),
-                 overwrite: bool = False, spacing_m: float = 2500.0) -> Path:
+def make_country(
+    out_dir: str | Path,
+    *,
+    parks: int = 50,
+    seed: int = 0,
+    park_size_m: Sequence[float] = (300.0, 900.0),
+    overwrite: bool = False,
+    spacing_m: float = 2500.0,
+) -> Path:
     """Write a synthetic 'country': national layers and raster mosaics for the batch.
 
     The folder holds ``parks.gpkg`` (IBIS ``bedrijventerrein``, one row per park
@@ -703,12 +876,21 @@ def make_country(out_dir: str | Path, *, parks: int = 50, seed: int = 0, park_si
     tiles: dict[str, list[Path]] = {"pet": [], "waterdiepte": [], "ahn": []}
     cols = int(np.ceil(np.sqrt(parks)))
     for i in range(parks):
-        w, h = (float(rng.uniform(*park_size_m)) for _ in range(2))
+        w, h = (float(rng.uniform(park_size_m[0], park_size_m[1])) for _ in range(2))
         origin = (100000.0 + spacing_m * (i % cols), 400000.0 + spacing_m * (i // cols))
         rin = 20000 + i + 1
         pseed = int(rng.integers(0, 2**31))
-        frames, prng = _park_frames(name=f"park {rin}", width_m=w, height_m=h, seed=pseed, origin=origin,
-                                    canal=bool(rng.random() < 0.25), rin=rin, akr=f"C{i // 100:02d}{i % 100:02d}"[:5], gem="0999")
+        frames, prng = _park_frames(
+            name=f"park {rin}",
+            width_m=w,
+            height_m=h,
+            seed=pseed,
+            origin=origin,
+            canal=bool(rng.random() < 0.25),
+            rin=rin,
+            akr=f"C{i // 100:02d}{i % 100:02d}"[:5],
+            gem="0999",
+        )
         for layer, gdf in frames.items():  # ids carry the RIN number, so they stay unique nationally
             per_layer.setdefault(layer, []).append(gdf)
         grids = _rasters(frames, tuple(frames["bedrijventerrein"].total_bounds), prng, low_corner=i % 4, extra=0)
@@ -798,8 +980,10 @@ def path(name: str = "demo") -> Path:
         if (folder / "park.toml").exists():
             return folder
     if name in EXAMPLE_PARKS:
-        raise InputError(f"the example park {name!r} ships with the groenkans repository ({EXAMPLE_PARKS[name]}), "
-                         "not with the installed package; clone the repository and install it with `pip install -e .`")
+        raise InputError(
+            f"the example park {name!r} ships with the groenkans repository ({EXAMPLE_PARKS[name]}), "
+            "not with the installed package; clone the repository and install it with `pip install -e .`"
+        )
     cache = Path(os.environ.get("GROENKANS_DATA") or Path.home() / ".cache" / "groenkans") / "samples" / name
     if not (cache / "park.toml").exists():
         log.info("generating the sample park %r in %s (once)", name, cache)

@@ -51,7 +51,8 @@ CRS: Final = "EPSG:28992"
 VECTOR_LAYERS: Final = ("parcels", "buildings", "surfaces", "trees", "outline", "nature")
 RASTER_LAYERS: Final = ("pet", "water_depth", "elevation")
 RASTER_UNITS: Final = {"pet": "degC", "water_depth": "m", "elevation": "m NAP"}
-#: Physical range of each raster role, in :data:`RASTER_UNITS`; values outside are nodata (``zonal_stats(valid_range=...)``).
+#: Physical range of each raster role, in :data:`RASTER_UNITS`; values outside are nodata
+#: (``zonal_stats(valid_range=...)``).
 #: Generous on purpose, to catch markers (1e30, -9999) and unit mix-ups (cm, Kelvin), not odd weather:
 #: PET -40..80 °C (the PET stress scale ends at "extreme heat stress" above 41 °C; stress-test maps of Dutch parks
 #: peak near 50 °C, and air temperature in the Netherlands has never left about -27..41 °C); water depth 0..20 m

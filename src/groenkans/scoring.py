@@ -105,8 +105,12 @@ def _col(ind: pd.DataFrame, name: str, default: float = 0.0) -> pd.Series:
 def _room_areas(ind: pd.DataFrame) -> dict[str, pd.Series]:
     """Changeable area per opportunity, m²."""
     depavable = _col(ind, "depavable_m2")
-    water = ind["water_room_m2"].astype(float) if "water_room_m2" in ind.columns else depavable + _col(ind, "onverhard_m2")
-    bio = ind["patch_room_m2"].astype(float) if "patch_room_m2" in ind.columns else depavable + _col(ind, "onverhard_m2")
+    water = (
+        ind["water_room_m2"].astype(float) if "water_room_m2" in ind.columns else depavable + _col(ind, "onverhard_m2")
+    )
+    bio = (
+        ind["patch_room_m2"].astype(float) if "patch_room_m2" in ind.columns else depavable + _col(ind, "onverhard_m2")
+    )
     return {"heat": depavable, "water": water, "biodiversity": bio}
 
 
@@ -328,8 +332,9 @@ def _room_cover(r: dict[str, Any], classes: tuple[str, ...]) -> dict[str, float]
 _PAVED = tuple(c for c in SURFACE_CLASSES if PAVED_FRACTION[c] > 0)
 
 
-def _reasons(ind: pd.DataFrame, sc: pd.DataFrame, parts: dict[str, pd.DataFrame], config: Config,
-             too_small: np.ndarray) -> pd.Series:
+def _reasons(
+    ind: pd.DataFrame, sc: pd.DataFrame, parts: dict[str, pd.DataFrame], config: Config, too_small: np.ndarray
+) -> pd.Series:
     """Per parcel the three facts that carry most of its total, then the room.
 
     Each need part's share of the total is ``k_contrib · part / Σ parts`` (the
@@ -358,8 +363,14 @@ def _reasons(ind: pd.DataFrame, sc: pd.DataFrame, parts: dict[str, pd.DataFrame]
     for i in range(len(ind)):
         r = records[i]
         if too_small[i]:
-            texts.append(message("reason.too_small", lang, min=format_number(config.units.min_area_m2),
-                                 area=format_number(_num(r, "area_m2"), 1, lang)))
+            texts.append(
+                message(
+                    "reason.too_small",
+                    lang,
+                    min=format_number(config.units.min_area_m2),
+                    area=format_number(_num(r, "area_m2"), 1, lang),
+                )
+            )
             continue
         facts: list[str] = []
         for j in order[i]:
@@ -377,8 +388,14 @@ def _reasons(ind: pd.DataFrame, sc: pd.DataFrame, parts: dict[str, pd.DataFrame]
         if water_room[i]:  # the water room is mainly unpaved ground
             ground = _num(r, "water_room_m2") if "water_room_m2" in r else _num(r, "onverhard_m2")
             if math.isfinite(ground) and ground - (depavable if math.isfinite(depavable) else 0.0) >= 1.0:
-                extra.append(message("reason.water_room", lang, area=format_number(ground - max(depavable, 0.0)),
-                                     cover=landcover_name("onverhard", lang)))
+                extra.append(
+                    message(
+                        "reason.water_room",
+                        lang,
+                        area=format_number(ground - max(depavable, 0.0)),
+                        cover=landcover_name("onverhard", lang),
+                    )
+                )
         unknown, open_m2 = _num(r, "unknown_m2"), _num(r, "open_m2")
         if math.isfinite(unknown) and open_m2 > 0 and unknown > 0.5 * open_m2:
             extra.append(message("reason.unknown_cover", lang, pct=_pct(unknown / open_m2)))

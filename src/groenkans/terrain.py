@@ -32,6 +32,7 @@ from groenkans.errors import InputError
 
 __all__ = ["fill_depressions"]
 
+
 @njit(cache=True, nogil=True, inline="always")
 def _push(hv: np.ndarray, hi: np.ndarray, size: int, v: float, i: int) -> int:
     """Push (v, i) on the binary min-heap held in ``hv``/``hi`` of ``size`` entries; return the new size."""

@@ -38,7 +38,9 @@ def where(layer: str, source: str | None) -> str:
     return f"{source} ({layer})" if source else f"layer '{layer}'"
 
 
-def check_crs(gdf: gpd.GeoDataFrame, layer: str, source: str | None = None, report: ValidationReport | None = None) -> gpd.GeoDataFrame:
+def check_crs(
+    gdf: gpd.GeoDataFrame, layer: str, source: str | None = None, report: ValidationReport | None = None
+) -> gpd.GeoDataFrame:
     """Return ``gdf`` in EPSG:28992, reprojecting with a warning when it is in another CRS.
 
     Parameters
@@ -132,7 +134,14 @@ def clean_geometries(
         fixed = shapely.make_valid(geoms[invalid])
         out = out.copy()
         out.loc[ids, out.geometry.name] = fixed
-        _note(report, layer, source, "repaired_invalid", ids, f"invalid geometries repaired with shapely.make_valid ({reasons[0]})")
+        _note(
+            report,
+            layer,
+            source,
+            "repaired_invalid",
+            ids,
+            f"invalid geometries repaired with shapely.make_valid ({reasons[0]})",
+        )
     if polygonal and len(out):
         g = out.geometry.values
         types = shapely.get_type_id(g)
@@ -144,7 +153,14 @@ def clean_geometries(
         area = np.asarray(out.geometry.area)
         zero = ~(area > 0)
         if zero.any():
-            _note(report, layer, source, "dropped_zero_area", out.index[zero], "geometries with no area (collapsed, lines or points) dropped")
+            _note(
+                report,
+                layer,
+                source,
+                "dropped_zero_area",
+                out.index[zero],
+                "geometries with no area (collapsed, lines or points) dropped",
+            )
             out = out.loc[~zero]
     if required and n0 and not len(out):
         raise GeometryError(
@@ -212,7 +228,7 @@ def is_rd_new(crs: Any) -> bool:
     """
     try:
         c = ProjCRS.from_user_input(crs)
-    except Exception:  # noqa: BLE001 - pyproj raises several types for an unknown definition
+    except Exception:
         return False
     if c.is_compound and c.sub_crs_list:
         c = c.sub_crs_list[0]
@@ -222,8 +238,10 @@ def is_rd_new(crs: Any) -> bool:
 def _open(path: str | Path, key: str) -> Any:
     p = str(path)
     if not p.startswith("/vsi") and Path(p).is_dir():
-        raise InputError(f"raster '{key}': {p} is a folder. Name a GeoTIFF or VRT, or the folder of tiles in a park.toml "
-                         "(load_park mosaics it), or combine them with groenkans.readers.mosaic_rasters.")
+        raise InputError(
+            f"raster '{key}': {p} is a folder. Name a GeoTIFF or VRT, or the folder of tiles in a park.toml "
+            "(load_park mosaics it), or combine them with groenkans.readers.mosaic_rasters."
+        )
     try:
         return rasterio.open(path)
     except PermissionError as exc:
@@ -237,7 +255,9 @@ def _open(path: str | Path, key: str) -> Any:
         ) from None
 
 
-def check_raster(path: str | Path, key: str, parcels: gpd.GeoDataFrame, report: ValidationReport | None = None) -> dict[str, Any]:
+def check_raster(
+    path: str | Path, key: str, parcels: gpd.GeoDataFrame, report: ValidationReport | None = None
+) -> dict[str, Any]:
     """Check that raster ``key`` opens, is in EPSG:28992 and overlaps the parcels.
 
     Returns a dict with ``crs``, ``res``, ``bounds``, ``nodata`` and
@@ -261,7 +281,8 @@ def check_raster(path: str | Path, key: str, parcels: gpd.GeoDataFrame, report: 
         if not is_rd_new(src.crs.to_wkt()):
             raise CRSError(
                 f"raster '{key}' ({path}): CRS is {src.crs.to_string()}, not {CRS} (nor RD New + NAP height, "
-                f"EPSG:7415). Reproject it, e.g. `gdalwarp -t_srs EPSG:28992 -tr 1 1 {path} {Path(str(path)).stem}_rd.tif`."
+                f"EPSG:7415). Reproject it, e.g. `gdalwarp -t_srs EPSG:28992 -tr 1 1 {path} "
+                f"{Path(str(path)).stem}_rd.tif`."
             )
         info = {
             "crs": src.crs.to_string(),
@@ -277,7 +298,9 @@ def check_raster(path: str | Path, key: str, parcels: gpd.GeoDataFrame, report: 
             src.read(1, window=((0, min(bh, src.height)), (0, min(bw, src.width))))
             src.read(1, window=((r0, src.height), (c0, src.width)))
         except RasterioIOError as exc:
-            raise CorruptFileError(f"raster '{key}' ({path}): cannot be decoded ({exc}); the file is probably truncated.") from None
+            raise CorruptFileError(
+                f"raster '{key}' ({path}): cannot be decoded ({exc}); the file is probably truncated."
+            ) from None
         if src.nodata is None and len(parcels):
             _check_undeclared_nodata(src, key, path, parcels)
     frac = raster_overlap(parcels, info["bounds"])

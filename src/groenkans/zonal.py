@@ -107,7 +107,8 @@ def _parse(stat: str) -> tuple[str, float]:
     m = _STAT_RE.match(stat.strip())
     if not m:
         raise InputError(
-            f"unknown statistic {stat!r}; use mean, min, max, sum, count, median, stdev, quantile(q), frac_above(t) or frac_below(t)"
+            f"unknown statistic {stat!r}; use mean, min, max, sum, count, median, stdev, quantile(q), frac_above(t) "
+            "or frac_below(t)"
         )
     name, arg = m.group(1), m.group(2)
     needs_arg = name in ("quantile", "frac_above", "frac_below")
@@ -128,7 +129,9 @@ def _open(src: Any, layer: str) -> tuple[Any, bool]:
         p = str(src)
         if not (p.startswith("/vsi") or Path(p).exists()):
             raise InputError(f"raster '{layer}': {p} does not exist") from None
-        raise CorruptFileError(f"raster '{layer}': {p} cannot be read ({exc}); the file may be truncated or not a raster") from None
+        raise CorruptFileError(
+            f"raster '{layer}': {p} cannot be read ({exc}); the file may be truncated or not a raster"
+        ) from None
 
 
 def _horizontal(crs: Any) -> ProjCRS:
@@ -141,13 +144,16 @@ def _horizontal(crs: Any) -> ProjCRS:
 
 def _check_crs(ds: Any, layer: str, parcels_crs: Any) -> None:
     if ds.crs is None:
-        raise CRSError(f"raster '{layer}' ({ds.name}): no CRS; assign it (e.g. gdal_edit.py -a_srs EPSG:28992 {ds.name})")
+        raise CRSError(
+            f"raster '{layer}' ({ds.name}): no CRS; assign it (e.g. gdal_edit.py -a_srs EPSG:28992 {ds.name})"
+        )
     if parcels_crs is None:
         raise CRSError("zonal_stats: the parcels have no CRS; set it with gdf.set_crs('EPSG:28992')")
     # Only the horizontal CRS matters for where a cell lies: a raster labelled RD New + NAP (EPSG:7415) is on RD New.
     if not _horizontal(ds.crs.to_wkt()).equals(_horizontal(parcels_crs)):
         raise CRSError(
-            f"raster '{layer}' ({ds.name}) is in {ds.crs.to_string()} but the parcels are in {parcels_crs.to_string()}; "
+            f"raster '{layer}' ({ds.name}) is in {ds.crs.to_string()} but the parcels are in "
+            f"{parcels_crs.to_string()}; "
             "reproject one of them (parcels.to_crs(...) or gdalwarp -t_srs ...)"
         )
 
@@ -246,8 +252,10 @@ def _layer_info(ds: Any, layer: str, valid_range: Mapping[str, tuple[float, floa
     scale = ds.scales[0] if ds.scales and ds.scales[0] is not None else 1.0
     offset = ds.offsets[0] if ds.offsets and ds.offsets[0] is not None else 0.0
     if not (math.isfinite(scale) and math.isfinite(offset)) or scale == 0:
-        raise InputError(f"raster '{layer}' ({ds.name}): band scale {scale} / offset {offset} cannot unpack its values; "
-                         "fix them with gdal_edit.py -scale ... -offset ...")
+        raise InputError(
+            f"raster '{layer}' ({ds.name}): band scale {scale} / offset {offset} cannot unpack its values; "
+            "fix them with gdal_edit.py -scale ... -offset ..."
+        )
     lo, hi = valid_range.get(layer, (-math.inf, math.inf))
     return _Layer(ds.name, ds.dtypes[0], nd, has_nd, masked, float(scale), float(offset), float(lo), float(hi))
 
@@ -265,8 +273,13 @@ def _check_ranges(valid_range: Mapping[str, tuple[float, float]] | None) -> dict
     return out
 
 
-def _grid_state(grid: _Grid, rings: _Rings, valid_geom: np.ndarray, requested: dict[str, list[tuple[str, str, float]]],
-                infos: dict[str, _Layer]) -> dict[str, Any]:
+def _grid_state(
+    grid: _Grid,
+    rings: _Rings,
+    valid_geom: np.ndarray,
+    requested: dict[str, list[tuple[str, str, float]]],
+    infos: dict[str, _Layer],
+) -> dict[str, Any]:
     """Parcel coordinates in this grid's cell units, their cell windows, and the output buffers."""
     t = grid.transform
     n, L = len(rings.area_m2), len(grid.layers)
@@ -295,18 +308,32 @@ def _grid_state(grid: _Grid, rings: _Rings, valid_geom: np.ndarray, requested: d
         below[li, : len(bl)] = bl
     lay = [infos[k] for k in grid.layers]
     return {
-        "gx": gx, "gy": gy, "pc0": pc0.astype(np.int64), "pc1": pc1.astype(np.int64),
-        "pr0": pr0.astype(np.int64), "pr1": pr1.astype(np.int64),
+        "gx": gx,
+        "gy": gy,
+        "pc0": pc0.astype(np.int64),
+        "pc1": pc1.astype(np.int64),
+        "pr0": pr0.astype(np.int64),
+        "pr1": pr1.astype(np.int64),
         "nodata": np.array([x.nodata for x in lay], dtype="float64"),
         # Masked or scaled layers get their nodata applied to the raw values before unpacking (in ``run``).
         "has_nodata": np.array([x.has_nodata and not (x.masked or x.scaled) for x in lay], dtype=np.bool_),
-        "lo": np.array([x.lo for x in lay], dtype="float64"), "hi": np.array([x.hi for x in lay], dtype="float64"),
-        "transform": t, "geoms": rings.geoms, "width": grid.width, "height": grid.height,
-        "q": q, "above": above, "below": below, "want_sort": ~np.isnan(q).all(axis=1),
-        "base": _coverage.new_base(n, L), "out_q": np.full((n, L, kq), np.nan),
-        "out_above": np.zeros((n, L, ka)), "out_below": np.zeros((n, L, kb)),
+        "lo": np.array([x.lo for x in lay], dtype="float64"),
+        "hi": np.array([x.hi for x in lay], dtype="float64"),
+        "transform": t,
+        "geoms": rings.geoms,
+        "width": grid.width,
+        "height": grid.height,
+        "q": q,
+        "above": above,
+        "below": below,
+        "want_sort": ~np.isnan(q).all(axis=1),
+        "base": _coverage.new_base(n, L),
+        "out_q": np.full((n, L, kq), np.nan),
+        "out_above": np.zeros((n, L, ka)),
+        "out_below": np.zeros((n, L, kb)),
         # Quantiles of parcels spread over several tiles: their values, gathered tile by tile (see ``merge``).
-        "pending": {}, "remaining": np.zeros(n, dtype=np.int64),
+        "pending": {},
+        "remaining": np.zeros(n, dtype=np.int64),
     }
 
 
@@ -359,8 +386,9 @@ def _plan_tiles(state: dict[str, Any]) -> list[tuple[np.ndarray, tuple[int, int,
 _Job = tuple[_Grid, dict[str, Any], np.ndarray, tuple[int, int, int, int]]
 
 
-def _open_layers(rasters: Mapping[str, Any], layers: list[str], parcels_crs: Any,
-                 ranges: Mapping[str, tuple[float, float]]) -> tuple[dict[tuple[Any, ...], _Grid], dict[str, _Layer]]:
+def _open_layers(
+    rasters: Mapping[str, Any], layers: list[str], parcels_crs: Any, ranges: Mapping[str, tuple[float, float]]
+) -> tuple[dict[tuple[Any, ...], _Grid], dict[str, _Layer]]:
     """Open every raster once up front: CRS, grid and readability are checked before any work."""
     grids: dict[tuple[Any, ...], _Grid] = {}
     infos: dict[str, _Layer] = {}
@@ -415,7 +443,9 @@ class _Pass:
                 ds.read(1, window=window, out=out)
                 mask = ds.read_masks(1, window=window) if info.masked else None
         except RasterioIOError as exc:
-            raise CorruptFileError(f"raster '{layer}' ({ds.name}): read failed ({exc}); the file is probably truncated") from None
+            raise CorruptFileError(
+                f"raster '{layer}' ({ds.name}): read failed ({exc}); the file is probably truncated"
+            ) from None
         if mask is None and not info.scaled:
             return  # nodata and NaN are left to the kernel
         bad = mask == 0 if mask is not None else np.zeros(out.shape, dtype=bool)
@@ -430,16 +460,40 @@ class _Pass:
         """Read one tile of every layer of a grid and compute its parcels' partial statistics (any thread)."""
         grid, st, idx, (wr0, wc0, wr1, wc1) = job
         k, L = len(idx), len(grid.layers)
-        local = (_coverage.new_base(k, L), np.full((k, L, st["q"].shape[1]), np.nan),
-                 np.zeros((k, L, st["above"].shape[1])), np.zeros((k, L, st["below"].shape[1])))
+        local = (
+            _coverage.new_base(k, L),
+            np.full((k, L, st["q"].shape[1]), np.nan),
+            np.zeros((k, L, st["above"].shape[1])),
+            np.zeros((k, L, st["below"].shape[1])),
+        )
         h, w = wr1 - wr0, wc1 - wc0
         values = np.empty((L, h, w), dtype=st["dtype"])
         for li, layer in enumerate(grid.layers):
             self.read(layer, Window(wc0, wr0, w, h), values[li])
         rings = self.rings
-        spill = _coverage.chunk_stats(st["gx"], st["gy"], rings.ring_off, rings.parcel_ring_off, idx, st["pr0"], st["pc0"],
-                                      st["pr1"], st["pc1"], values, wr0, wc0, st["nodata"], st["has_nodata"], st["lo"],
-                                      st["hi"], st["q"], st["above"], st["below"], st["want_sort"], *local)
+        spill = _coverage.chunk_stats(
+            st["gx"],
+            st["gy"],
+            rings.ring_off,
+            rings.parcel_ring_off,
+            idx,
+            st["pr0"],
+            st["pc0"],
+            st["pr1"],
+            st["pc1"],
+            values,
+            wr0,
+            wc0,
+            st["nodata"],
+            st["has_nodata"],
+            st["lo"],
+            st["hi"],
+            st["q"],
+            st["above"],
+            st["below"],
+            st["want_sort"],
+            *local,
+        )
         return job, (*local, *spill)
 
     @staticmethod
@@ -460,7 +514,7 @@ class _Pass:
         pending = st["pending"]
         for pk, li in zip(*np.nonzero(spill_n), strict=True):
             o, m = spill_off[pk, li], spill_n[pk, li]
-            part = (spill_v[o:o + m].copy(), spill_w[o:o + m].copy())  # copies: the tile's buffer is freed now
+            part = (spill_v[o : o + m].copy(), spill_w[o : o + m].copy())  # copies: the tile's buffer is freed now
             pending.setdefault(int(idx[pk]), {}).setdefault(int(li), []).append(part)
         st["remaining"][idx] -= 1
         for p in idx[st["remaining"][idx] == 0]:
@@ -470,7 +524,9 @@ class _Pass:
                 _coverage.weighted_quantiles(v, wts, st["q"][li], st["out_q"][p, li])
 
 
-def _finish(grid: _Grid, st: dict[str, Any], rings: _Rings, requested: dict[str, list[tuple[str, str, float]]]) -> dict[str, np.ndarray]:
+def _finish(
+    grid: _Grid, st: dict[str, Any], rings: _Rings, requested: dict[str, list[tuple[str, str, float]]]
+) -> dict[str, np.ndarray]:
     """Turn the kernel's sums into the requested columns."""
     t = grid.transform
     cell_area = abs(t.a * t.e)
@@ -522,8 +578,10 @@ def _report_ranges(grid: _Grid, st: dict[str, Any], infos: dict[str, _Layer]) ->
         parcels = int((base[:, 6] > 0).sum())
         out_cov, ok_cov = float(base[:, 5].sum()), float(base[:, 0].sum())
         seen = f"{base[:, 7].min():.6g} to {base[:, 8].max():.6g}"
-        what = (f"raster '{layer}' ({info.name}): {cells} cell(s) over {parcels} parcel(s) hold values outside the "
-                f"physical range {info.lo:g} to {info.hi:g} (found {seen})")
+        what = (
+            f"raster '{layer}' ({info.name}): {cells} cell(s) over {parcels} parcel(s) hold values outside the "
+            f"physical range {info.lo:g} to {info.hi:g} (found {seen})"
+        )
         if out_cov > ok_cov:
             raise ValueRangeError(
                 f"{what}; they outnumber the valid cells ({out_cov:.6g} against {ok_cov:.6g} cells of coverage), so "
@@ -535,7 +593,8 @@ def _report_ranges(grid: _Grid, st: dict[str, Any], infos: dict[str, _Layer]) ->
         warnings.warn(
             f"{what}; treated as nodata (counted in {layer}_nodata_frac). If they mark missing data, declare that "
             f"value as nodata: gdal_edit.py -a_nodata VALUE {info.name}",
-            GroenkansWarning, stacklevel=3,
+            GroenkansWarning,
+            stacklevel=3,
         )
 
 
@@ -613,7 +672,9 @@ def zonal_stats(
        pet_mean  pet_p90  pet_nodata_frac
     0      30.0     30.0              0.5
     """
-    per_layer = {k: list(stats[k]) for k in rasters} if isinstance(stats, Mapping) else {k: list(stats) for k in rasters}
+    per_layer = (
+        {k: list(stats[k]) for k in rasters} if isinstance(stats, Mapping) else {k: list(stats) for k in rasters}
+    )
     if isinstance(stats, Mapping):
         missing = set(stats) - set(rasters)
         if missing:

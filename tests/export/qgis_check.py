@@ -11,9 +11,9 @@ import os
 import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from qgis.core import QgsApplication, QgsMapRendererParallelJob, QgsMapSettings, QgsVectorLayer  # noqa: E402
-from qgis.PyQt.QtCore import QSize  # noqa: E402
-from qgis.PyQt.QtGui import QColor  # noqa: E402
+from qgis.core import QgsApplication, QgsMapRendererParallelJob, QgsMapSettings, QgsVectorLayer
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
 
 path, png_dir = sys.argv[1], sys.argv[2]
 names = sys.argv[3:] or ["parcels", "candidates", "park"]
@@ -33,7 +33,9 @@ for name in names:
             labels=layer.labelsEnabled(),
             label_field=layer.labeling().settings().fieldName if layer.labelsEnabled() else None,
             classes=len(renderer.ranges()) if hasattr(renderer, "ranges") else None,
-            alias_total=layer.attributeAlias(layer.fields().indexOf("total_score")) if layer.fields().indexOf("total_score") >= 0 else None,
+            alias_total=layer.attributeAlias(layer.fields().indexOf("total_score"))
+            if layer.fields().indexOf("total_score") >= 0
+            else None,
         )
         settings = QgsMapSettings()
         settings.setLayers([layer])
@@ -48,8 +50,11 @@ for name in names:
         image.save(png)
         samples = [image.pixel(x, y) for x in range(0, 400, 5) for y in range(0, 300, 5)]
         white = QColor(255, 255, 255).rgb()
-        info.update(png=png, distinct_colours=len(set(samples)),
-                    painted_share=sum(1 for p in samples if p != white) / len(samples))
+        info.update(
+            png=png,
+            distinct_colours=len(set(samples)),
+            painted_share=sum(1 for p in samples if p != white) / len(samples),
+        )
     report[name] = info
 print(json.dumps(report), flush=True)
 # QGIS 3.22 can crash while tearing down at interpreter exit; the report is out, so leave at once.

@@ -32,7 +32,9 @@ DEMO = REPO / "data" / "samples" / "demo"
 LAAGRAVEN = REPO / "examples" / "laagraven"
 LABELS = REPO / "data" / "real" / "nieuwegein-laagraven-bgt" / "bgt_ng_pbp_gml.zip"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (/usr/bin/chromium): scripts/system-deps.sh installs it")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium (/usr/bin/chromium): scripts/system-deps.sh installs it"
+)
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="no pdftotext (poppler-utils)")
 
 
@@ -95,7 +97,7 @@ def _check_page(text: str, n_sites: int = 5) -> _Page:
     markers = json.loads(m.group(1))
     assert sorted(int(k["rank"]) for k in markers) == list(range(1, n_sites + 1))
     for i, a in enumerate(markers):
-        for b in markers[i + 1:]:
+        for b in markers[i + 1 :]:
             assert np.hypot(a["x"] - b["x"], a["y"] - b["y"]) >= a["r"] + b["r"], (a["rank"], b["rank"])
     return page
 
@@ -182,8 +184,9 @@ def test_dutch_by_default_with_plain_words(demo, tmp_path: Path) -> None:
     assert "docs/methodology.md" in text and "docs/business-case.md" in text
 
 
-def test_without_chromium_html_only_and_says_how(demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_without_chromium_html_only_and_says_how(
+    demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     park, parcels, sites = demo
     monkeypatch.setattr(dossier_mod, "find_chromium", lambda: None)
     with caplog.at_level(logging.WARNING, logger="groenkans.export.dossier"):

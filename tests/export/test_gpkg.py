@@ -26,17 +26,37 @@ def _parcels(n: int = 4) -> gpd.GeoDataFrame:
     idx = pd.Index([f"TST01-A-{i}" for i in range(n)], name="perceel_id")
     scores = np.linspace(10, 90, n)
     return gpd.GeoDataFrame(
-        {"area_m2": 100.0, "heat_score": scores, "water_score": scores, "biodiversity_score": scores,
-         "total_score": scores, "rank": np.arange(n, 0, -1), "reason": ["PET p90 40 °C"] * n},
-        geometry=[box(10 * i, 0, 10 * i + 10, 10) for i in range(n)], index=idx, crs="EPSG:28992")
+        {
+            "area_m2": 100.0,
+            "heat_score": scores,
+            "water_score": scores,
+            "biodiversity_score": scores,
+            "total_score": scores,
+            "rank": np.arange(n, 0, -1),
+            "reason": ["PET p90 40 °C"] * n,
+        },
+        geometry=[box(10 * i, 0, 10 * i + 10, 10) for i in range(n)],
+        index=idx,
+        crs="EPSG:28992",
+    )
 
 
 def _sites() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"perceel_id": ["TST01-A-0", "TST01-A-1"], "area_m2": [25.0, 16.0], "site_score": [80.0, 40.0], "rank": [1, 2],
-         "is_top": [True, False], "top_rank": pd.array([1, pd.NA], dtype="Int64"), "tiny_forest": [True, False],
-         "reason": ["fits", "small"]},
-        geometry=[box(2, 2, 7, 7), box(12, 2, 16, 6)], index=pd.Index(["S1", "S2"], name="site_id"), crs="EPSG:28992")
+        {
+            "perceel_id": ["TST01-A-0", "TST01-A-1"],
+            "area_m2": [25.0, 16.0],
+            "site_score": [80.0, 40.0],
+            "rank": [1, 2],
+            "is_top": [True, False],
+            "top_rank": pd.array([1, pd.NA], dtype="Int64"),
+            "tiny_forest": [True, False],
+            "reason": ["fits", "small"],
+        },
+        geometry=[box(2, 2, 7, 7), box(12, 2, 16, 6)],
+        index=pd.Index(["S1", "S2"], name="site_id"),
+        crs="EPSG:28992",
+    )
 
 
 def test_layers_columns_and_version(tmp_path: Path) -> None:
@@ -59,15 +79,23 @@ def test_styles_and_aliases_as_qgis_needs_them(tmp_path: Path) -> None:
     out = gk.to_geopackage(_parcels(), _sites(), tmp_path / "o.gpkg")
     con = sqlite3.connect(out)
     try:
-        rows = con.execute("SELECT f_table_schema, f_table_name, f_geometry_column, useAsDefault, update_time, styleQML FROM layer_styles").fetchall()
+        rows = con.execute(
+            "SELECT f_table_schema, f_table_name, f_geometry_column, useAsDefault, update_time, styleQML FROM "
+            "layer_styles"
+        ).fetchall()
         assert {r[1] for r in rows} == {"parcels", "candidates"}
         for schema, _, geom_col, default, updated, qml in rows:
             assert schema == "" and geom_col == "geom" and default == 1 and updated.endswith("Z")
             assert 'type="graduatedSymbol"' in qml
         assert 'attr="total_score"' in dict((r[1], r[5]) for r in rows)["parcels"]
         assert 'fieldName="top_rank"' in dict((r[1], r[5]) for r in rows)["candidates"]
-        assert con.execute("SELECT data_type FROM gpkg_contents WHERE table_name='layer_styles'").fetchone()[0] == "attributes"
-        alias = con.execute("SELECT title FROM gpkg_data_columns WHERE table_name='parcels' AND column_name='total_score'").fetchone()
+        assert (
+            con.execute("SELECT data_type FROM gpkg_contents WHERE table_name='layer_styles'").fetchone()[0]
+            == "attributes"
+        )
+        alias = con.execute(
+            "SELECT title FROM gpkg_data_columns WHERE table_name='parcels' AND column_name='total_score'"
+        ).fetchone()
         assert alias[0] == "Totale kans"
     finally:
         con.close()
@@ -79,8 +107,13 @@ def test_metadata_round_trip(tmp_path: Path) -> None:
     out = gk.to_geopackage(_parcels(), None, tmp_path / "o.gpkg", metadata={"profile": "balanced"}, inputs=[inp])
     meta = gk.read_metadata(out)
     assert meta["groenkans_version"] == gk.__version__ and meta["profile"] == "balanced"
-    assert meta["inputs"] == [{"path": str(inp), "size_bytes": 5,
-                               "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}]
+    assert meta["inputs"] == [
+        {
+            "path": str(inp),
+            "size_bytes": 5,
+            "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+        }
+    ]
     assert meta["layers"] == {"parcels": 4}
 
 
@@ -95,8 +128,10 @@ def test_other_layers_survive_and_overwrite_needs_consent(tmp_path: Path) -> Non
     assert len(pyogrio.read_dataframe(path, layer="parcels")) == 4  # untouched by the refused call
     con = sqlite3.connect(path)  # a style the user saved from QGIS, set as default
     with con:
-        con.execute("INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
-                    "styleQML, useAsDefault) VALUES ('', '', 'parcels', 'geom', 'mine', '<qgis/>', 1)")
+        con.execute(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
+            "styleQML, useAsDefault) VALUES ('', '', 'parcels', 'geom', 'mine', '<qgis/>', 1)"
+        )
     con.close()
     gk.to_geopackage(_parcels(2), None, path, overwrite=True)
     assert len(pyogrio.read_dataframe(path, layer="parcels")) == 2
@@ -135,7 +170,8 @@ def test_killed_export_leaves_previous_file_intact(tmp_path: Path, existing: boo
         gk.to_geopackage(_parcels(), None, path)
         before = path.read_bytes()
     script = tmp_path / "slow_export.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import numpy as np, geopandas as gpd, pandas as pd
         from shapely.geometry import box
         import groenkans as gk
@@ -145,7 +181,8 @@ def test_killed_export_leaves_previous_file_intact(tmp_path: Path, existing: boo
                                geometry=[box(i, 0, i + 1, 1) for i in range(n)], index=idx, crs="EPSG:28992")
         print("writing", flush=True)
         gk.to_geopackage(big, None, {str(path)!r}, overwrite=True)
-    """))
+    """)
+    )
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "writing"
     deadline = time.time() + 60
@@ -174,7 +211,12 @@ def test_odd_column_names_are_quoted(tmp_path: Path) -> None:
     assert "reden (tekst); DROP" in pyogrio.read_dataframe(out, layer="parcels").columns
     con = sqlite3.connect(out)
     try:
-        assert con.execute("SELECT count(*) FROM gpkg_data_columns WHERE column_name = 'reden (tekst); DROP'").fetchone()[0] == 1
+        assert (
+            con.execute("SELECT count(*) FROM gpkg_data_columns WHERE column_name = 'reden (tekst); DROP'").fetchone()[
+                0
+            ]
+            == 1
+        )
     finally:
         con.close()
 
@@ -185,9 +227,14 @@ def test_metadata_tables_are_registered(tmp_path: Path) -> None:
     con = sqlite3.connect(out)
     try:
         ext = {(r[0], r[1]) for r in con.execute("SELECT table_name, extension_name FROM gpkg_extensions")}
-        assert {("gpkg_metadata", "gpkg_metadata"), ("gpkg_metadata_reference", "gpkg_metadata"),
-                ("gpkg_data_columns", "gpkg_schema")} <= ext
-        refs = con.execute("SELECT reference_scope, md_file_id FROM gpkg_metadata_reference ORDER BY md_file_id").fetchall()
+        assert {
+            ("gpkg_metadata", "gpkg_metadata"),
+            ("gpkg_metadata_reference", "gpkg_metadata"),
+            ("gpkg_data_columns", "gpkg_schema"),
+        } <= ext
+        refs = con.execute(
+            "SELECT reference_scope, md_file_id FROM gpkg_metadata_reference ORDER BY md_file_id"
+        ).fetchall()
         assert refs == [("geopackage", 1), ("geopackage", 2)]  # one record per run, both kept
     finally:
         con.close()
@@ -224,13 +271,19 @@ def test_second_export_registers_each_extension_once(tmp_path: Path) -> None:
     gk.to_geopackage(_parcels(), _sites(), out, overwrite=True)
     con = sqlite3.connect(out)
     try:
-        rows = con.execute("SELECT table_name, extension_name, count(*) FROM gpkg_extensions "
-                           "WHERE extension_name IN ('gpkg_schema', 'gpkg_metadata') GROUP BY 1, 2").fetchall()
+        rows = con.execute(
+            "SELECT table_name, extension_name, count(*) FROM gpkg_extensions "
+            "WHERE extension_name IN ('gpkg_schema', 'gpkg_metadata') GROUP BY 1, 2"
+        ).fetchall()
         styles = con.execute("SELECT f_table_name, count(*) FROM layer_styles GROUP BY 1").fetchall()
     finally:
         con.close()
-    assert sorted(rows) == [("gpkg_data_column_constraints", "gpkg_schema", 1), ("gpkg_data_columns", "gpkg_schema", 1),
-                            ("gpkg_metadata", "gpkg_metadata", 1), ("gpkg_metadata_reference", "gpkg_metadata", 1)]
+    assert sorted(rows) == [
+        ("gpkg_data_column_constraints", "gpkg_schema", 1),
+        ("gpkg_data_columns", "gpkg_schema", 1),
+        ("gpkg_metadata", "gpkg_metadata", 1),
+        ("gpkg_metadata_reference", "gpkg_metadata", 1),
+    ]
     assert sorted(styles) == [("candidates", 1), ("parcels", 1)]  # the style is replaced, not added again
 
 

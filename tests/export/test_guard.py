@@ -103,8 +103,9 @@ def test_ordinary_outputs_next_to_the_inputs_still_work(scored) -> None:
     out.unlink()
 
 
-def test_cli_report_onto_input_fails_and_keeps_the_input(scored, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_report_onto_input_fails_and_keeps_the_input(
+    scored, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from groenkans.cli import main
 
     park_dir = scored[0]

@@ -48,7 +48,7 @@ def test_report_is_self_contained(tmp_path: Path) -> None:
     assert html.count("<li>") == 2  # the two top sites, in top_rank order
     assert html.index("<b>S1</b>") < html.index("<b>S2</b>") and "<b>S3</b>" not in html
     assert "1.2 ha" in html and "0.6 ha (50 %)" in html and "2 Tiny Forest" in html
-    assert "src=\"http" not in html  # nothing loaded from elsewhere
+    assert 'src="http' not in html  # nothing loaded from elsewhere
 
 
 def test_report_survives_a_thin_summary(tmp_path: Path) -> None:
@@ -79,7 +79,9 @@ def test_explore_without_folium_returns_none(monkeypatch: pytest.MonkeyPatch, ca
 
 def test_contributions_add_up_in_the_fixture() -> None:
     p = _synth.parcels()
-    np.testing.assert_allclose(p[["heat_contrib", "water_contrib", "biodiversity_contrib"]].sum(axis=1), p["total_score"])
+    np.testing.assert_allclose(
+        p[["heat_contrib", "water_contrib", "biodiversity_contrib"]].sum(axis=1), p["total_score"]
+    )
 
 
 def test_save_map_refuses_unknown_suffix(tmp_path: Path) -> None:
@@ -103,9 +105,12 @@ def _crowded_sites(n: int = 5) -> Any:
 
     # five top sites 3 m apart: their markers (9 pt at this scale is several metres) would all overlap
     x, y = _synth.X0 + 60, _synth.Y0 + 45
-    return gpd.GeoDataFrame({"is_top": [True] * n, "top_rank": list(range(1, n + 1)), "area_m2": 4.0},
-                            geometry=[box(x + 3 * i, y, x + 3 * i + 2, y + 2) for i in range(n)],
-                            index=pd.Index([f"S{i}" for i in range(n)], name="site_id"), crs="EPSG:28992")
+    return gpd.GeoDataFrame(
+        {"is_top": [True] * n, "top_rank": list(range(1, n + 1)), "area_m2": 4.0},
+        geometry=[box(x + 3 * i, y, x + 3 * i + 2, y + 2) for i in range(n)],
+        index=pd.Index([f"S{i}" for i in range(n)], name="site_id"),
+        crs="EPSG:28992",
+    )
 
 
 def _pairwise_ok(centres: np.ndarray, r: np.ndarray) -> bool:
@@ -175,7 +180,9 @@ def test_map_labels_follow_the_language() -> None:
     en = gk.plot_park(_synth.parcels(), _synth.candidates(), lang="en")
     assert "Totale kans" in nl.groenkans["legend"].get_title().get_text()
     assert "Total opportunity" in en.groenkans["legend"].get_title().get_text()
-    assert "ondergrond" in nl.groenkans["attribution"].get_text() or "percelen" in nl.groenkans["attribution"].get_text()
+    assert (
+        "ondergrond" in nl.groenkans["attribution"].get_text() or "percelen" in nl.groenkans["attribution"].get_text()
+    )
     assert "top 5 sites" in [t.get_text() for t in en.groenkans["legend"].get_texts()][-1]
 
 
@@ -183,9 +190,11 @@ def test_importing_the_export_modules_switches_no_backend() -> None:
     import subprocess
     import sys
 
-    code = ("import matplotlib; before = matplotlib.get_backend(); import groenkans.export.maps, "
-            "groenkans.export.dossier, groenkans.export.report; import sys; "
-            "sys.exit(0 if matplotlib.get_backend() == before == 'svg' else 1)")
+    code = (
+        "import matplotlib; before = matplotlib.get_backend(); import groenkans.export.maps, "
+        "groenkans.export.dossier, groenkans.export.report; import sys; "
+        "sys.exit(0 if matplotlib.get_backend() == before == 'svg' else 1)"
+    )
     env = {**__import__("os").environ, "MPLBACKEND": "svg"}
     assert subprocess.run([sys.executable, "-c", code], env=env, check=False).returncode == 0
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from export import _synth
 from shapely.geometry import box
 
 import groenkans as gk
-
-from export import _synth
 
 SYSTEM_PY = "/usr/bin/python3"
 HERE = Path(__file__).parent
@@ -27,8 +26,15 @@ def _system_has(module: str) -> bool:
 
 
 def _export(out: Path, **kwargs) -> Path:
-    return gk.to_geopackage(_synth.parcels(), _synth.candidates(), out, park=_synth.park(),
-                            extra_layers={"cool_places": _synth.cool_places()}, metadata={"profile": "balanced"}, **kwargs)
+    return gk.to_geopackage(
+        _synth.parcels(),
+        _synth.candidates(),
+        out,
+        park=_synth.park(),
+        extra_layers={"cool_places": _synth.cool_places()},
+        metadata={"profile": "balanced"},
+        **kwargs,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +42,8 @@ def out_gpkg(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     """All layer kinds in a user's existing file: their own layer, then two exports (the second replacing the first)."""
     out = tmp_path_factory.mktemp("qgis") / "test.gpkg"
     gpd.GeoDataFrame({"note": ["mine"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:28992").to_file(
-        out, layer="my_layer", VERSION="1.2")  # the Debian (GDAL 3.6) validator predates 1.4 triggers
+        out, layer="my_layer", VERSION="1.2"
+    )  # the Debian (GDAL 3.6) validator predates 1.4 triggers
     _export(out)
     _export(out, overwrite=True)
     return out, {"parcels": 6, "candidates": 3, "park": 1, "cool_places": 1, "my_layer": 1}
@@ -50,8 +57,13 @@ def test_qgis_opens_layers_with_default_styles(out_gpkg, tmp_path: Path) -> None
     path, counts = out_gpkg
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
     env.pop("PYTHONPATH", None)
-    res = subprocess.run([SYSTEM_PY, str(HERE / "qgis_check.py"), str(path), str(tmp_path), *counts], capture_output=True, text=True,
-                         env=env, timeout=300)
+    res = subprocess.run(
+        [SYSTEM_PY, str(HERE / "qgis_check.py"), str(path), str(tmp_path), *counts],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     report = json.loads(res.stdout.strip().splitlines()[-1])
     for name, n in counts.items():
@@ -69,8 +81,10 @@ def test_qgis_opens_layers_with_default_styles(out_gpkg, tmp_path: Path) -> None
 
 
 def _validator() -> list[str] | None:
-    for p in ("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py",
-              "/usr/share/doc/python3-gdal/examples/validate_gpkg.py"):
+    for p in (
+        "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py",
+        "/usr/share/doc/python3-gdal/examples/validate_gpkg.py",
+    ):
         if Path(p).exists() and _system_has("osgeo.gdal"):
             return [SYSTEM_PY, p]
     exe = shutil.which("validate_gpkg.py")
@@ -82,8 +96,12 @@ def _validator() -> list[str] | None:
 def test_validate_gpkg_passes(out_gpkg, tmp_path: Path, kind: str) -> None:
     cmd = _validator()
     if cmd is None:
-        pytest.skip("GDAL's validate_gpkg not found: Debian's python3-gdal is needed (scripts/system-deps.sh installs it in CI)")
+        pytest.skip(
+            "GDAL's validate_gpkg not found: Debian's python3-gdal is needed (scripts/system-deps.sh installs it in CI)"
+        )
     path = _export(tmp_path / "new.gpkg") if kind == "new file" else out_gpkg[0]
     # --extra: checks beyond the strict requirements; warnings count as failures
-    res = subprocess.run([*cmd, "--extra", "--warning-as-error", str(path)], capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [*cmd, "--extra", "--warning-as-error", str(path)], capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 0, res.stdout + res.stderr

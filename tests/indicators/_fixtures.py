@@ -6,9 +6,9 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+from conftest import parcels_from_boxes
 from shapely.geometry import Point
 
-from conftest import parcels_from_boxes
 from groenkans.park import Park
 from groenkans.schema import classify_fysiek
 
@@ -33,7 +33,10 @@ def surfaces(items: list[tuple[Any, str, str]], functions: list[str | None] | No
 def buildings(geoms: list[Any]) -> gpd.GeoDataFrame:
     """Building footprints indexed by ``pand_id``."""
     return gpd.GeoDataFrame(
-        {"bouwjaar": [2000] * len(geoms)}, geometry=geoms, index=pd.Index([f"b{i}" for i in range(len(geoms))], name="pand_id"), crs=CRS
+        {"bouwjaar": [2000] * len(geoms)},
+        geometry=geoms,
+        index=pd.Index([f"b{i}" for i in range(len(geoms))], name="pand_id"),
+        crs=CRS,
     )
 
 

@@ -24,8 +24,9 @@ GREEN = "groenvoorziening"
 R = gk.Config().heat.tree_crown_radius_m
 
 
-def _pet_zonal(index: pd.Index, mean: float, p90: float, fracs: tuple[float, ...],
-               bounds: tuple[float, ...] = (23, 29, 35, 41)) -> pd.DataFrame:
+def _pet_zonal(
+    index: pd.Index, mean: float, p90: float, fracs: tuple[float, ...], bounds: tuple[float, ...] = (23, 29, 35, 41)
+) -> pd.DataFrame:
     cols = {"pet_mean": mean, "pet_p90": p90, "pet_nodata_frac": 0.0}
     for t, f in zip(bounds, fracs, strict=True):
         cols[f"pet_frac_above_{t:g}".replace(".", "p")] = f
@@ -41,7 +42,14 @@ def test_zonal_requests_only_for_rasters_present() -> None:
     park = make_park(rasters={"pet": "pet.tif", "elevation": "dem.tif"})
     req = zonal_requests(park, gk.Config())
     assert list(req) == ["pet"]
-    assert req["pet"] == ["mean", "quantile(0.9)", "frac_above(23)", "frac_above(29)", "frac_above(35)", "frac_above(41)"]
+    assert req["pet"] == [
+        "mean",
+        "quantile(0.9)",
+        "frac_above(23)",
+        "frac_above(29)",
+        "frac_above(35)",
+        "frac_above(41)",
+    ]
     custom = gk.Config.from_dict({"heat": {"pet_classes_degc": [25.5, 38]}})
     assert zonal_requests(park, custom)["pet"][2:] == ["frac_above(25.5)", "frac_above(38)"]
     assert zonal_requests(make_park(), gk.Config()) == {}
@@ -103,8 +111,11 @@ def test_constant_40_degree_raster_gives_mean_40(tmp_path: Path) -> None:
 
 def test_cooling_capacity_proxy_by_hand() -> None:
     # half closed paving (cc = 0.2 * 0.10 = 0.02), half green (0.6 * 0.1 + 0.2 * 0.2 + 0.2 * 1.0 = 0.30)
-    park = make_park(surfaces([(box(0, 0, 10, 5), "onbegroeidterreindeel", PAVED),
-                               (box(0, 5, 10, 10), "begroeidterreindeel", GREEN)]))
+    park = make_park(
+        surfaces(
+            [(box(0, 0, 10, 5), "onbegroeidterreindeel", PAVED), (box(0, 5, 10, 10), "begroeidterreindeel", GREEN)]
+        )
+    )
     ind = compute_indicators(park, no_zonal(park), gk.Config())
     assert CC_TABLE["gesloten_verhard"] == (0.0, 0.10, 0.0) and CC_TABLE["groen"] == (0.1, 0.20, 1.0)
     assert ind.loc["P", "cooling_capacity"] == pytest.approx(0.16)
@@ -147,15 +158,21 @@ def test_crowns_over_roofs_and_water_add_no_shade() -> None:
 
 def test_crown_over_the_lawn_leaves_the_paving_unshaded() -> None:
     # paving west half, lawn east half, a tree well inside the lawn: the paving stays fully unshaded
-    park = make_park(surfaces([(box(0, 0, 5, 10), "onbegroeidterreindeel", PAVED),
-                               (box(5, 0, 10, 10), "begroeidterreindeel", GREEN)]), trees=trees([(8.5, 5)]))
+    park = make_park(
+        surfaces(
+            [(box(0, 0, 5, 10), "onbegroeidterreindeel", PAVED), (box(5, 0, 10, 10), "begroeidterreindeel", GREEN)]
+        ),
+        trees=trees([(8.5, 5)]),
+    )
     ind = compute_indicators(park, no_zonal(park), gk.Config()).loc["P"]
     assert ind["canopy_m2"] > 20.0
     assert ind["unshaded_paved_frac"] == pytest.approx(0.5)
 
 
 def test_paved_share_of_open_area_excludes_roofs() -> None:
-    park = make_park(surfaces([(box(0, 0, 10, 10), "onbegroeidterreindeel", PAVED)]), buildings=buildings([box(0, 0, 6, 10)]))
+    park = make_park(
+        surfaces([(box(0, 0, 10, 10), "onbegroeidterreindeel", PAVED)]), buildings=buildings([box(0, 0, 6, 10)])
+    )
     ind = compute_indicators(park, no_zonal(park), gk.Config()).loc["P"]
     assert ind["paved_frac_open"] == pytest.approx(1.0)
     assert ind["floor_area_m2"] == pytest.approx(60.0)
@@ -168,13 +185,21 @@ def _grove(x0: float, n_trees: int) -> tuple[object, list[tuple[float, float]]]:
 
 
 def test_cool_place_is_shaded_green_of_200_m2() -> None:
-    lawn_a, _ = _grove(30, 0)      # 400 m², 20 m away, no tree: not shaded
+    lawn_a, _ = _grove(30, 0)  # 400 m², 20 m away, no tree: not shaded
     lawn_b, crowns = _grove(100, 9)  # 400 m², 90 m away, 9 crowns: 64 % shade
     lawn_c, _ = _grove(60, 0)
-    small = box(60, 0, 65, 10)       # 50 m² with a tree: too small
-    park = make_park(surfaces([(box(0, 0, 10, 10), "onbegroeidterreindeel", PAVED), (lawn_a, "begroeidterreindeel", GREEN),
-                               (lawn_b, "begroeidterreindeel", GREEN), (small, "begroeidterreindeel", GREEN)]),
-                     trees=trees([*crowns, (62.5, 5)]))
+    small = box(60, 0, 65, 10)  # 50 m² with a tree: too small
+    park = make_park(
+        surfaces(
+            [
+                (box(0, 0, 10, 10), "onbegroeidterreindeel", PAVED),
+                (lawn_a, "begroeidterreindeel", GREEN),
+                (lawn_b, "begroeidterreindeel", GREEN),
+                (small, "begroeidterreindeel", GREEN),
+            ]
+        ),
+        trees=trees([*crowns, (62.5, 5)]),
+    )
     del lawn_c
     shade = shapely.union_all([Point(x, y).buffer(R, quad_segs=64) for x, y in crowns])
     assert shapely.intersection(shade, lawn_b).area / lawn_b.area >= 0.3  # the fixture is what it says
@@ -192,17 +217,24 @@ def test_shade_share_key_takes_effect() -> None:
 
 def test_cool_place_must_be_reachable_from_a_road_or_path() -> None:
     lawn, crowns = _grove(100, 9)
-    path_near = (box(100, -5, 120, 0), "wegdeel", "open verharding")   # touches the lawn
+    path_near = (box(100, -5, 120, 0), "wegdeel", "open verharding")  # touches the lawn
     path_far = (box(100, -60, 120, -40), "wegdeel", "open verharding")  # 40 m from it
     for road, expected in ((path_near, 1), (path_far, 0)):
-        park = make_park(surfaces([(lawn, "begroeidterreindeel", GREEN), road], functions=[None, "voetpad"]),
-                         trees=trees(crowns))
+        park = make_park(
+            surfaces([(lawn, "begroeidterreindeel", GREEN), road], functions=[None, "voetpad"]), trees=trees(crowns)
+        )
         assert len(cool_places(park, gk.Config())) == expected
 
 
 def test_cool_place_distance_key_scales_the_need() -> None:
-    ind = pd.DataFrame({"cooling_capacity": [0.2], "heat_source": ["landcover_proxy"], "unshaded_paved_frac": [0.0],
-                        "dist_cool_place_m": [150.0]})
+    ind = pd.DataFrame(
+        {
+            "cooling_capacity": [0.2],
+            "heat_source": ["landcover_proxy"],
+            "unshaded_paved_frac": [0.0],
+            "dist_cool_place_m": [150.0],
+        }
+    )
     near = heat_need_parts(ind, gk.Config())["cool_place"].iloc[0]
     far = heat_need_parts(ind, gk.Config.from_dict({"heat": {"cool_place_distance_m": 600}}))["cool_place"].iloc[0]
     assert (near, far) == (pytest.approx(0.2 * 150 / 300), pytest.approx(0.2 * 150 / 600))
@@ -212,8 +244,13 @@ def test_hot_green_is_no_cool_place(tmp_path: Path) -> None:
     # shaded green A (90 m away) has PET 45 °C, unshaded green B (190 m away) 30 °C: with PET only B is a cool place
     # (PET <= 38 °C decides where the map covers it); without PET only A is (shade decides)
     lawn_a, crowns = _grove(100, 9)
-    park_surf = surfaces([(box(0, 0, 10, 10), "onbegroeidterreindeel", PAVED), (lawn_a, "begroeidterreindeel", GREEN),
-                          (box(200, 0, 220, 20), "begroeidterreindeel", GREEN)])
+    park_surf = surfaces(
+        [
+            (box(0, 0, 10, 10), "onbegroeidterreindeel", PAVED),
+            (lawn_a, "begroeidterreindeel", GREEN),
+            (box(200, 0, 220, 20), "begroeidterreindeel", GREEN),
+        ]
+    )
     grid = np.full((40, 240), 30.0)
     grid[10:30, 110:130] = 45.0  # x 100-120, y 0-20 with origin (-10, 30)
     pet = write_raster(tmp_path / "pet.tif", grid, origin=(-10, 30))
@@ -225,13 +262,21 @@ def test_hot_green_is_no_cool_place(tmp_path: Path) -> None:
     assert without.loc["P", "dist_cool_place_m"] == pytest.approx(90.0)
     warm = gk.Config.from_dict({"heat": {"cool_place_max_pet_degc": 46}})
     assert compute_indicators(park, _pet_zonal(park.parcels.index, 30, 30, (1, 1, 0, 0)), warm).loc[
-        "P", "dist_cool_place_m"] == pytest.approx(90.0)
+        "P", "dist_cool_place_m"
+    ] == pytest.approx(90.0)
 
 
 def test_heat_need_by_hand_with_unequal_parts() -> None:
-    ind = pd.DataFrame({"cooling_capacity": [0.5, 0.5, 0.3], "heat_source": ["pet", "pet", "landcover_proxy"],
-                        "pet_stress": [0.95, 0.7, np.nan], "unshaded_paved_frac": [1.0, 0.25, 0.6],
-                        "dist_cool_place_m": [420.0, 90.0, 0.0]}, index=list("ABC"))
+    ind = pd.DataFrame(
+        {
+            "cooling_capacity": [0.5, 0.5, 0.3],
+            "heat_source": ["pet", "pet", "landcover_proxy"],
+            "pet_stress": [0.95, 0.7, np.nan],
+            "unshaded_paved_frac": [1.0, 0.25, 0.6],
+            "dist_cool_place_m": [420.0, 90.0, 0.0],
+        },
+        index=list("ABC"),
+    )
     need = heat_need(ind, gk.Config())
     parts = heat_need_parts(ind, gk.Config())
     assert (parts["pet"] / 0.6).tolist() == pytest.approx([0.95, 0.7, 0.7])

@@ -17,8 +17,14 @@ PAVED_FYSIEK = "gesloten verharding"
 
 
 def test_half_closed_paving_is_paved_share_one_half() -> None:
-    park = make_park(surfaces([(box(0, 0, 10, 5), "onbegroeidterreindeel", "gesloten verharding"),
-                               (box(0, 5, 10, 10), "begroeidterreindeel", "groenvoorziening")]))
+    park = make_park(
+        surfaces(
+            [
+                (box(0, 0, 10, 5), "onbegroeidterreindeel", "gesloten verharding"),
+                (box(0, 5, 10, 10), "begroeidterreindeel", "groenvoorziening"),
+            ]
+        )
+    )
     lc = land_cover(park).loc["P"]
     assert lc["area_m2"] == pytest.approx(100.0)
     assert lc["gesloten_verhard_m2"] == pytest.approx(50.0)
@@ -29,8 +35,10 @@ def test_half_closed_paving_is_paved_share_one_half() -> None:
     assert lc["unknown_m2"] == pytest.approx(0.0)
 
 
-@pytest.mark.parametrize(("fysiek", "paved"), [("erf", 50.0), ("half verhard", 50.0), ("open verharding", 100.0),
-                                              ("onverhard", 0.0), ("groenvoorziening", 0.0)])
+@pytest.mark.parametrize(
+    ("fysiek", "paved"),
+    [("erf", 50.0), ("half verhard", 50.0), ("open verharding", 100.0), ("onverhard", 0.0), ("groenvoorziening", 0.0)],
+)
 def test_paved_fraction_per_class(fysiek: str, paved: float) -> None:
     park = make_park(surfaces([(box(0, 0, 10, 10), "onbegroeidterreindeel", fysiek)]))
     assert land_cover(park).loc["P", "paved_m2"] == pytest.approx(paved)
@@ -38,8 +46,10 @@ def test_paved_fraction_per_class(fysiek: str, paved: float) -> None:
 
 def test_buildings_take_precedence_over_surfaces() -> None:
     # BGT paving under the whole parcel, a 5 m x 10 m hall on half of it: the hall wins there
-    park = make_park(surfaces([(box(0, 0, 10, 10), "onbegroeidterreindeel", "gesloten verharding")]),
-                     buildings=buildings([box(0, 0, 5, 10)]))
+    park = make_park(
+        surfaces([(box(0, 0, 10, 10), "onbegroeidterreindeel", "gesloten verharding")]),
+        buildings=buildings([box(0, 0, 5, 10)]),
+    )
     lc = land_cover(park).loc["P"]
     assert lc["roof_m2"] == pytest.approx(50.0)
     assert lc["open_m2"] == pytest.approx(50.0)
@@ -48,8 +58,10 @@ def test_buildings_take_precedence_over_surfaces() -> None:
 
 
 def test_surface_split_between_two_parcels() -> None:
-    park = make_park(surfaces([(box(5, 0, 25, 10), "onbegroeidterreindeel", "gesloten verharding")]),
-                     boxes={"A": (0, 0, 10, 10), "B": (10, 0, 20, 10)})
+    park = make_park(
+        surfaces([(box(5, 0, 25, 10), "onbegroeidterreindeel", "gesloten verharding")]),
+        boxes={"A": (0, 0, 10, 10), "B": (10, 0, 20, 10)},
+    )
     lc = land_cover(park)
     assert lc.loc["A", "gesloten_verhard_m2"] == pytest.approx(50.0)
     assert lc.loc["B", "gesloten_verhard_m2"] == pytest.approx(100.0)
@@ -57,9 +69,10 @@ def test_surface_split_between_two_parcels() -> None:
 
 
 def test_driving_lanes_are_paved_but_not_depavable() -> None:
-    surf = surfaces([(box(0, 0, 10, 3), "wegdeel", "gesloten verharding"),
-                     (box(0, 3, 10, 10), "wegdeel", "gesloten verharding")],
-                    functions=["rijbaan lokale weg", "parkeervlak"])
+    surf = surfaces(
+        [(box(0, 0, 10, 3), "wegdeel", "gesloten verharding"), (box(0, 3, 10, 10), "wegdeel", "gesloten verharding")],
+        functions=["rijbaan lokale weg", "parkeervlak"],
+    )
     lc = land_cover(make_park(surf)).loc["P"]
     assert lc["paved_m2"] == pytest.approx(100.0)
     assert lc["driving_m2"] == pytest.approx(30.0)
@@ -109,9 +122,15 @@ def test_input_layers_are_not_modified() -> None:
 
 def test_building_over_green_leaves_the_paving_whole() -> None:
     # paving on the south half, green on the north half, a hall over the green: the hall replaces green, not paving
-    park = make_park(surfaces([(box(0, 0, 10, 5), "onbegroeidterreindeel", PAVED_FYSIEK),
-                               (box(0, 5, 10, 10), "begroeidterreindeel", "groenvoorziening")]),
-                     buildings=buildings([box(0, 5, 10, 10)]))
+    park = make_park(
+        surfaces(
+            [
+                (box(0, 0, 10, 5), "onbegroeidterreindeel", PAVED_FYSIEK),
+                (box(0, 5, 10, 10), "begroeidterreindeel", "groenvoorziening"),
+            ]
+        ),
+        buildings=buildings([box(0, 5, 10, 10)]),
+    )
     lc = land_cover(park).loc["P"]
     assert (lc["roof_m2"], lc["gesloten_verhard_m2"], lc["groen_m2"]) == (pytest.approx(50.0), pytest.approx(50.0), 0.0)
     assert lc["paved_m2"] / lc["open_m2"] == pytest.approx(1.0)
@@ -128,26 +147,38 @@ def test_crown_radius_is_configurable() -> None:
 def test_canopy_is_split_by_the_cover_under_it_and_never_over_roofs_or_water() -> None:
     # paving west, lawn east, water in the south-east corner, a hall in the north-west; one crown on each edge
     park = make_park(
-        surfaces([(box(0, 0, 5, 10), "onbegroeidterreindeel", PAVED_FYSIEK),
-                  (box(5, 3, 10, 10), "begroeidterreindeel", "groenvoorziening"),
-                  (box(5, 0, 10, 3), "waterdeel", "watervlakte")]),
+        surfaces(
+            [
+                (box(0, 0, 5, 10), "onbegroeidterreindeel", PAVED_FYSIEK),
+                (box(5, 3, 10, 10), "begroeidterreindeel", "groenvoorziening"),
+                (box(5, 0, 10, 3), "waterdeel", "watervlakte"),
+            ]
+        ),
         buildings=buildings([box(0, 7, 4, 10)]),
         trees=trees([(5, 6), (5, 1)]),
     )
     lc = land_cover(park).loc["P"]
-    crowns = shapely.union_all([Point(5, 6).buffer(TREE_CROWN_RADIUS_M, quad_segs=64),
-                                Point(5, 1).buffer(TREE_CROWN_RADIUS_M, quad_segs=64)])
+    crowns = shapely.union_all(
+        [Point(5, 6).buffer(TREE_CROWN_RADIUS_M, quad_segs=64), Point(5, 1).buffer(TREE_CROWN_RADIUS_M, quad_segs=64)]
+    )
     hall = box(0, 7, 4, 10)
     paved = box(0, 0, 5, 10).difference(hall)
     assert lc["canopy_gesloten_verhard_m2"] == pytest.approx(crowns.intersection(paved).area, rel=5e-3)
     assert lc["canopy_groen_m2"] == pytest.approx(crowns.intersection(box(5, 3, 10, 10)).area, rel=5e-3)
-    assert lc["canopy_m2"] == pytest.approx(crowns.intersection(paved).area + crowns.intersection(box(5, 3, 10, 10)).area,
-                                            rel=5e-3)
+    assert lc["canopy_m2"] == pytest.approx(
+        crowns.intersection(paved).area + crowns.intersection(box(5, 3, 10, 10)).area, rel=5e-3
+    )
     assert crowns.intersection(hall).area > 1.0 and crowns.intersection(box(5, 0, 10, 3)).area > 1.0  # they were there
 
 
 def test_woody_vegetation_shades_without_tree_points() -> None:
-    park = make_park(surfaces([(box(0, 0, 10, 4), "begroeidterreindeel", "loofbos"),
-                               (box(0, 4, 10, 10), "begroeidterreindeel", "groenvoorziening")]))
+    park = make_park(
+        surfaces(
+            [
+                (box(0, 0, 10, 4), "begroeidterreindeel", "loofbos"),
+                (box(0, 4, 10, 10), "begroeidterreindeel", "groenvoorziening"),
+            ]
+        )
+    )
     lc = land_cover(park).loc["P"]
     assert lc["canopy_groen_m2"] == pytest.approx(40.0) and lc["canopy_m2"] == pytest.approx(40.0)

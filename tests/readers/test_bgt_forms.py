@@ -27,12 +27,22 @@ from groenkans.readers import bgt_object_type, read_bgt
 CITYGML_ZIP = REAL / "hilversum-bgt-citygml" / "bgt_citygml_hilversum_2020.zip"
 LIGHT_ZIP = REAL / "nieuwegein-laagraven-bgt" / "bgt_ng_pbp_gml.zip"
 GML = "{http://www.opengis.net/gml}"
-SURFACE_FILES = ("wegdeel", "ondersteunendwegdeel", "begroeidterreindeel", "onbegroeidterreindeel", "waterdeel",
-                 "ondersteunendwaterdeel")
+SURFACE_FILES = (
+    "wegdeel",
+    "ondersteunendwegdeel",
+    "begroeidterreindeel",
+    "onbegroeidterreindeel",
+    "waterdeel",
+    "ondersteunendwaterdeel",
+)
 #: GML-light file -> CityGML / IMGeo 2.1.1 file name of the PDOK download API
-LIGHT_TO_CITYGML = {"bgt_trafficarea": "bgt_wegdeel", "bgt_auxiliarytrafficarea": "bgt_ondersteunendwegdeel",
-                    "bgt_plantcover": "bgt_begroeidterreindeel", "bgt_buildingpart": "bgt_pand",
-                    "bgt_solitaryvegetationobject": "bgt_vegetatieobject"}
+LIGHT_TO_CITYGML = {
+    "bgt_trafficarea": "bgt_wegdeel",
+    "bgt_auxiliarytrafficarea": "bgt_ondersteunendwegdeel",
+    "bgt_plantcover": "bgt_begroeidterreindeel",
+    "bgt_buildingpart": "bgt_pand",
+    "bgt_solitaryvegetationobject": "bgt_vegetatieobject",
+}
 
 
 # --- an independent reading of the CityGML files ------------------------------------------------------------------
@@ -150,9 +160,12 @@ def test_kruinlijn_features_keep_their_surface(citygml) -> None:
     # template stops on them ("Did not get at least 3 values"). Their surfaces must be read, not the crest line.
     with zipfile.ZipFile(CITYGML_ZIP) as zf:
         root = ET.fromstring(zf.read("bgt_begroeidterreindeel.gml"))
-    with_crest = {next(c for c in m[0].iter() if c.tag.endswith("lokaalID")).text for m in root
-                  if any(c.tag.endswith("kruinlijnBegroeidTerreindeel") and len(c) for c in m[0])
-                  and not any(c.tag.endswith("eindRegistratie") for c in m[0])}
+    with_crest = {
+        next(c for c in m[0].iter() if c.tag.endswith("lokaalID")).text
+        for m in root
+        if any(c.tag.endswith("kruinlijnBegroeidTerreindeel") and len(c) for c in m[0])
+        and not any(c.tag.endswith("eindRegistratie") for c in m[0])
+    }
     assert with_crest
     s = citygml.surfaces.set_index("lokaal_id")
     assert with_crest <= set(s.index)
@@ -201,9 +214,18 @@ def _raw_layers() -> dict[str, gpd.GeoDataFrame]:
     from groenkans.readers._common import gml_options
 
     out = {}
-    for stem in ("bgt_trafficarea", "bgt_auxiliarytrafficarea", "bgt_plantcover", "bgt_onbegroeidterreindeel",
-                 "bgt_waterdeel", "bgt_ondersteunendwaterdeel", "bgt_buildingpart"):
-        out[stem] = pyogrio.read_dataframe(f"/vsizip/{LIGHT_ZIP}/{stem}.gml", **gml_options(f"{stem}.gml")).set_crs(28992)
+    for stem in (
+        "bgt_trafficarea",
+        "bgt_auxiliarytrafficarea",
+        "bgt_plantcover",
+        "bgt_onbegroeidterreindeel",
+        "bgt_waterdeel",
+        "bgt_ondersteunendwaterdeel",
+        "bgt_buildingpart",
+    ):
+        out[stem] = pyogrio.read_dataframe(f"/vsizip/{LIGHT_ZIP}/{stem}.gml", **gml_options(f"{stem}.gml")).set_crs(
+            28992
+        )
     return out
 
 
@@ -228,7 +250,8 @@ def test_geopackage_in_each_naming_reads_alike(tmp_path: Path, raw_layers, light
         gdf.to_file(gpkg, layer=name)
     if naming == "nlextract":
         gpd.GeoDataFrame({"lokaalid": ["x"]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=28992).to_file(
-            gpkg, layer="begroeidterreindeel_kruinlijnactueelbestaand")
+            gpkg, layer="begroeidterreindeel_kruinlijnactueelbestaand"
+        )
     got = read_bgt(gpkg)
     assert _class_areas(got) == _class_areas(light)
     assert len(got.buildings) == 224  # the CityGML-named 'buildingpart' layer is found (it used to load 0)
@@ -248,13 +271,17 @@ def test_folder_of_one_geopackage_per_object_type(tmp_path: Path, raw_layers, li
 
 def test_history_and_plus_values_in_a_geopackage(tmp_path: Path) -> None:
     sq = [shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10), shapely.box(20, 0, 30, 10), shapely.box(30, 0, 40, 10)]
-    gpd.GeoDataFrame({
-        "lokaalID": ["a", "a", "b", "c"],
-        "bgt-fysiekVoorkomen": ["open verharding", "open verharding", "waardeOnbekend", None],
-        "plus-fysiekVoorkomen": [None, None, "asfalt", "gras- en kruidachtigen"],
-        "eindRegistratie": ["2019-01-01T00:00:00", None, None, None],
-        "bgt-status": ["bestaand", "bestaand", "bestaand", "plan"],
-    }, geometry=sq, crs=28992).to_file(tmp_path / "x.gpkg", layer="onbegroeidterreindeel")
+    gpd.GeoDataFrame(
+        {
+            "lokaalID": ["a", "a", "b", "c"],
+            "bgt-fysiekVoorkomen": ["open verharding", "open verharding", "waardeOnbekend", None],
+            "plus-fysiekVoorkomen": [None, None, "asfalt", "gras- en kruidachtigen"],
+            "eindRegistratie": ["2019-01-01T00:00:00", None, None, None],
+            "bgt-status": ["bestaand", "bestaand", "bestaand", "plan"],
+        },
+        geometry=sq,
+        crs=28992,
+    ).to_file(tmp_path / "x.gpkg", layer="onbegroeidterreindeel")
     got = read_bgt(tmp_path / "x.gpkg")
     s = got.surfaces.set_index("lokaal_id")
     assert list(s.index) == ["a", "b"]  # history row of 'a' and the planned 'c' dropped
@@ -314,7 +341,9 @@ def test_folder_with_gdal_written_gfs_files_reads_alike(tmp_path: Path, citygml)
     got = read_bgt(tmp_path)
     s, ref = got.surfaces, citygml.surfaces
     for t in ("begroeidterreindeel", "wegdeel"):
-        assert float(s[s.bgt_type == t].area.sum()) == pytest.approx(float(ref[ref.bgt_type == t].area.sum()), rel=1e-12)
+        assert float(s[s.bgt_type == t].area.sum()) == pytest.approx(
+            float(ref[ref.bgt_type == t].area.sum()), rel=1e-12
+        )
     assert len(got.buildings) == 77
 
 
@@ -335,9 +364,11 @@ def test_brk_as_gml_and_as_geopackage_give_the_same_parcels(tmp_path: Path) -> N
 def test_ibis_outline_from_a_shapefile(tmp_path: Path) -> None:
     from groenkans.readers import read_outline
 
-    gpd.GeoDataFrame({"RIN_NUMMER": [101, 102], "PLAN_NAAM": ["Laagraven", "Liesbosch"], "HA_BRUTO": [90.0, 40.0]},
-                     geometry=[shapely.box(0, 0, 100, 100), shapely.box(200, 0, 300, 100)], crs=28992).to_file(
-        tmp_path / "ibis.shp")
+    gpd.GeoDataFrame(
+        {"RIN_NUMMER": [101, 102], "PLAN_NAAM": ["Laagraven", "Liesbosch"], "HA_BRUTO": [90.0, 40.0]},
+        geometry=[shapely.box(0, 0, 100, 100), shapely.box(200, 0, 300, 100)],
+        crs=28992,
+    ).to_file(tmp_path / "ibis.shp")
     one = read_outline(tmp_path / "ibis.shp", rin=102)
     assert list(one["PLAN_NAAM"]) == ["Liesbosch"] and one.crs.to_epsg() == 28992
 
@@ -353,8 +384,10 @@ def test_gml_light_imgeo_simple_reads_footprints_and_surfaces() -> None:
     s = got.surfaces
     assert sorted(s["lokaal_id"]) == veg["ids"]
     assert float(s.area.sum()) == pytest.approx(veg["area"], rel=1e-12)
-    assert dict(zip(s["fysiek_voorkomen"], s["surface_class"], strict=True)) == {"transitie": "onverhard",
-                                                                                "groenvoorziening": "groen"}
+    assert dict(zip(s["fysiek_voorkomen"], s["surface_class"], strict=True)) == {
+        "transitie": "onverhard",
+        "groenvoorziening": "groen",
+    }
     b = got.buildings  # the label point comes first in the file; the footprint must be read
     assert sorted(b.index) == ["0363100012165994", "0363100012191504"]
     assert set(b.geom_type) == {"MultiPolygon"} and float(b.area.sum()) == pytest.approx(pand["area"], rel=1e-12)

@@ -34,8 +34,14 @@ def _ha(gdf, **where) -> float:
 
 def test_nieuwegein_zip_counts(nieuwegein) -> None:
     counts = nieuwegein.surfaces["bgt_type"].value_counts().to_dict()
-    assert counts == {"onbegroeidterreindeel": 390, "wegdeel": 316, "begroeidterreindeel": 315,
-                      "ondersteunendwaterdeel": 135, "waterdeel": 88, "ondersteunendwegdeel": 57}
+    assert counts == {
+        "onbegroeidterreindeel": 390,
+        "wegdeel": 316,
+        "begroeidterreindeel": 315,
+        "ondersteunendwaterdeel": 135,
+        "waterdeel": 88,
+        "ondersteunendwegdeel": 57,
+    }
     assert nieuwegein.surfaces.crs.to_epsg() == 28992
     assert len(nieuwegein.trees) == 772  # 'boom'; the 17 'haag' lines are not trees
 
@@ -59,7 +65,9 @@ def test_nieuwegein_buildings_are_footprints(nieuwegein) -> None:
 
 
 def test_nieuwegein_planar_partition_area(nieuwegein) -> None:
-    level0 = shapely.union_all(np.concatenate([nieuwegein.surfaces.geometry.to_numpy(), nieuwegein.buildings.geometry.to_numpy()]))
+    level0 = shapely.union_all(
+        np.concatenate([nieuwegein.surfaces.geometry.to_numpy(), nieuwegein.buildings.geometry.to_numpy()])
+    )
     assert round(level0.area / 1e4, 2) == 239.06
 
 
@@ -87,8 +95,14 @@ def test_otterlo_brk_parcels_from_original_gml(tmp_path: Path) -> None:
 
 def test_otterlo_bgt_history_is_filtered() -> None:
     counts = read_bgt(OTL / "bgt_otterlo_rond_brk_sample.gpkg").surfaces["bgt_type"].value_counts().to_dict()
-    assert counts == {"wegdeel": 42, "begroeidterreindeel": 20, "ondersteunendwegdeel": 18, "waterdeel": 14,
-                      "onbegroeidterreindeel": 13, "ondersteunendwaterdeel": 2}
+    assert counts == {
+        "wegdeel": 42,
+        "begroeidterreindeel": 20,
+        "ondersteunendwegdeel": 18,
+        "waterdeel": 14,
+        "onbegroeidterreindeel": 13,
+        "ondersteunendwaterdeel": 2,
+    }
 
 
 def test_otterlo_brk_buildings_merge_parts() -> None:
@@ -109,7 +123,9 @@ def test_unexpected_columns_and_unknown_format(tmp_path: Path) -> None:
     import geopandas as gpd
     from shapely.geometry import box
 
-    gpd.GeoDataFrame({"kleur": ["rood"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:28992").to_file(tmp_path / "x.gpkg", layer="perceel")
+    gpd.GeoDataFrame({"kleur": ["rood"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:28992").to_file(
+        tmp_path / "x.gpkg", layer="perceel"
+    )
     with pytest.raises(SchemaError, match=r"no parcel id. Columns found: kleur.*expected the BRK columns"):
         read_parcels(tmp_path / "x.gpkg")
     with pytest.raises(SchemaError, match=r"no BGT layer found. Layers found: perceel"):
@@ -120,7 +136,9 @@ def test_unexpected_columns_and_unknown_format(tmp_path: Path) -> None:
 
 
 def test_units_cover_the_park_without_overlap(nieuwegein) -> None:
-    area = shapely.union_all(np.concatenate([nieuwegein.surfaces.geometry.to_numpy(), nieuwegein.buildings.geometry.to_numpy()]))
+    area = shapely.union_all(
+        np.concatenate([nieuwegein.surfaces.geometry.to_numpy(), nieuwegein.buildings.geometry.to_numpy()])
+    )
     units = make_units(area, nieuwegein.buildings)
     assert (units["unit_kind"] == "tessellation").sum() == 224
     assert units.geometry.area.sum() == pytest.approx(area.area, abs=10.0)  # slivers under 1 m² are dropped
@@ -138,8 +156,11 @@ def test_laagraven_scored_end_to_end(tmp_path: Path) -> None:
     assert len(top) == 5
     water = shapely.union_all(park.surfaces.geometry[park.surfaces["surface_class"].eq("water")].to_numpy())
     buildings = shapely.union_all(park.buildings.geometry.to_numpy())
-    paved = shapely.union_all(park.surfaces.geometry[park.surfaces["surface_class"].isin(
-        ["gesloten_verhard", "open_verhard", "half_verhard", "erf"])].to_numpy())
+    paved = shapely.union_all(
+        park.surfaces.geometry[
+            park.surfaces["surface_class"].isin(["gesloten_verhard", "open_verhard", "half_verhard", "erf"])
+        ].to_numpy()
+    )
     for g in top.geometry:
         assert shapely.intersection(g, water).area < 0.01 and shapely.intersection(g, buildings).area < 0.01
         assert shapely.intersection(g, paved).area / g.area > 0.8  # on real paved yards

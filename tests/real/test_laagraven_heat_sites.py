@@ -37,11 +37,16 @@ def bgt_cover() -> dict[str, np.ndarray]:
     s = bgt.surfaces
     fysiek = s["fysiek_voorkomen"].fillna("")
     return {
-        "paved": s.geometry[s["bgt_type"].isin(["wegdeel", "ondersteunendwegdeel", "onbegroeidterreindeel"])
-                            & fysiek.isin(PAVING)].to_numpy(),
-        "green": s.geometry[s["bgt_type"].eq("begroeidterreindeel")
-                            | (s["bgt_type"].isin(["ondersteunendwegdeel", "ondersteunendwaterdeel"])
-                               & fysiek.isin(["groenvoorziening", "oever, slootkant"]))].to_numpy(),
+        "paved": s.geometry[
+            s["bgt_type"].isin(["wegdeel", "ondersteunendwegdeel", "onbegroeidterreindeel"]) & fysiek.isin(PAVING)
+        ].to_numpy(),
+        "green": s.geometry[
+            s["bgt_type"].eq("begroeidterreindeel")
+            | (
+                s["bgt_type"].isin(["ondersteunendwegdeel", "ondersteunendwaterdeel"])
+                & fysiek.isin(["groenvoorziening", "oever, slootkant"])
+            )
+        ].to_numpy(),
         "water": s.geometry[s["bgt_type"].eq("waterdeel")].to_numpy(),
         "roof": bgt.buildings.geometry.to_numpy(),
     }

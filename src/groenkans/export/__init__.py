@@ -6,5 +6,16 @@ from groenkans.export.gpkg import read_metadata, to_geopackage
 from groenkans.export.maps import explore, explore_park, plot_park, save_map
 from groenkans.export.report import write_report
 
-__all__ = ["check_not_input", "check_target", "explore", "explore_park", "inputs_of", "plot_park", "read_metadata",
-           "save_map", "to_geopackage", "write_dossier", "write_report"]
+__all__ = [
+    "check_not_input",
+    "check_target",
+    "explore",
+    "explore_park",
+    "inputs_of",
+    "plot_park",
+    "read_metadata",
+    "save_map",
+    "to_geopackage",
+    "write_dossier",
+    "write_report",
+]

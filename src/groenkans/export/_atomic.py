@@ -24,8 +24,19 @@ from groenkans.errors import OutputError, OutputExistsError, OutputIsInputError
 __all__ = ["atomic_path", "check_not_input", "check_target", "input_files", "inputs_of"]
 
 _LAYER_SUFFIX = re.compile(r"^(?P<path>.*?), layer '.*'$", re.DOTALL)
-_REMOTE = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsihttp", "/vsimem",
-           "/vsiwebhdfs", "/vsihdfs")
+_REMOTE = (
+    "/vsicurl",
+    "/vsis3",
+    "/vsigs",
+    "/vsiaz",
+    "/vsiadls",
+    "/vsioss",
+    "/vsiswift",
+    "/vsihttp",
+    "/vsimem",
+    "/vsiwebhdfs",
+    "/vsihdfs",
+)
 
 
 def inputs_of(*carriers: Any) -> list[str]:
@@ -162,7 +173,9 @@ def check_not_input(path: str | os.PathLike[str], inputs: Sequence[str | os.Path
             )
 
 
-def check_target(path: Path, *, overwrite: bool, inputs: Sequence[str | os.PathLike[str]] = (), what: str = "file") -> None:
+def check_target(
+    path: Path, *, overwrite: bool, inputs: Sequence[str | os.PathLike[str]] = (), what: str = "file"
+) -> None:
     """Refuse an output that is (or lies inside) an input, or that exists without ``overwrite``.
 
     Parameters
@@ -196,7 +209,9 @@ def check_target(path: Path, *, overwrite: bool, inputs: Sequence[str | os.PathL
     path = Path(path)
     check_not_input(path, inputs, what)
     if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it, or choose another {what}")
+        raise OutputExistsError(
+            f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it, or choose another {what}"
+        )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
         raise OutputError(f"cannot write {path}: the folder {parent} does not exist")
@@ -231,7 +246,7 @@ def atomic_path(path: Path, suffix: str | None = None) -> Iterator[Path]:
 def _remove_orphans(path: Path, suffix: str) -> None:
     """Remove temp files next to ``path`` left by writers that were killed (their process no longer exists)."""
     for tmp in path.parent.glob(f".{path.name}.*{suffix}"):
-        parts = tmp.name[len(path.name) + 2:].split(".", 1)
+        parts = tmp.name[len(path.name) + 2 :].split(".", 1)
         if not parts[0].isdigit():
             continue
         pid = int(parts[0])

@@ -47,9 +47,18 @@ __all__ = ["add_parser", "find_chromium", "html_to_pdf", "write_dossier"]
 log = logging.getLogger(__name__)
 
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-_CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                   "--disable-component-update", "--disable-sync", "--disable-extensions", "--mute-audio",
-                   "--hide-scrollbars")
+_CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
+)
 _TYPES = ("tiny_forest", "wadi", "depave_green", "meeting_place")
 
 _CSS = """
@@ -123,8 +132,10 @@ def _png(fig: Any, dpi: float = 150) -> str:
 
 
 def _figure(img64: str, alt: str, caption: str, source: str, cls: str = "") -> str:
-    return (f'<figure class="{cls}"><img alt="{_esc(alt)}" src="data:image/png;base64,{img64}">'
-            f'<figcaption>{_esc(caption)}<span class="source">{_esc(source)}</span></figcaption></figure>')
+    return (
+        f'<figure class="{cls}"><img alt="{_esc(alt)}" src="data:image/png;base64,{img64}">'
+        f'<figcaption>{_esc(caption)}<span class="source">{_esc(source)}</span></figcaption></figure>'
+    )
 
 
 def _file_label(label: str) -> str:
@@ -159,11 +170,18 @@ def _labels(park: Any) -> gpd.GeoDataFrame | None:
     candidates: list[str] = []
     try:
         if path.is_dir():
-            candidates = [str(p) for p in sorted(path.rglob("*")) if "openbareruimtelabel" in p.name.lower()
-                          and p.suffix.lower() in (".gml", ".xml")]
+            candidates = [
+                str(p)
+                for p in sorted(path.rglob("*"))
+                if "openbareruimtelabel" in p.name.lower() and p.suffix.lower() in (".gml", ".xml")
+            ]
         elif path.suffix.lower() == ".zip" and path.is_file():
             with zipfile.ZipFile(path) as zf:
-                names = [n for n in zf.namelist() if "openbareruimtelabel" in n.lower() and n.lower().endswith((".gml", ".xml"))]
+                names = [
+                    n
+                    for n in zf.namelist()
+                    if "openbareruimtelabel" in n.lower() and n.lower().endswith((".gml", ".xml"))
+                ]
             candidates = [f"/vsizip/{path.resolve()}/{n}" for n in names]
         elif path.suffix.lower() == ".gpkg" and path.is_file():
             import pyogrio
@@ -182,7 +200,7 @@ def _labels(park: Any) -> gpd.GeoDataFrame | None:
                 gdf = pyogrio.read_dataframe(file, layer=layer)
             else:
                 gdf = pyogrio.read_dataframe(cand)
-        except Exception as exc:  # noqa: BLE001 - a label file we cannot read is not worth failing the dossier
+        except Exception as exc:
             log.info("dossier: street labels in %s not readable (%s)", cand, exc)
             continue
         col = next((c for c in ("tekst", "openbareRuimteNaam", "openbareruimtenaam", "naam") if c in gdf.columns), None)
@@ -243,53 +261,92 @@ def _glance_refs(parcels: pd.DataFrame, storm_mm: float, lang: str) -> str:
         lo, hi = float(ref.loc[key, "lo"]), float(ref.loc[key, "hi"])
         pos = float(np.clip((value - lo) / (hi - lo), 0.0, 1.0)) if hi > lo and np.isfinite(value) else 0.0
         scale = message("dossier.ref.scale", lang, lo=format(lo, fmt), hi=format(hi, fmt))
-        rows.append(f'<b>{_esc(label)}</b><div>{_esc(text)}<div class="bar"><span style="left:{100 * pos:.1f}%">'
-                    f'</span></div><span class="muted">{_esc(scale)}</span></div>')
+        rows.append(
+            f'<b>{_esc(label)}</b><div>{_esc(text)}<div class="bar"><span style="left:{100 * pos:.1f}%">'
+            f'</span></div><span class="muted">{_esc(scale)}</span></div>'
+        )
 
     pet_cols = [c for c in parcels.columns if c.startswith("pet_frac_")]
     heat_pet = [_weighted(parcels, c) for c in pet_cols]
     finite = [h for h in heat_pet if np.isfinite(h)]
     if finite:
         v = float(np.mean(finite))
-        bar(message("dossier.ref.heat", lang), message("dossier.ref.heat_pet", lang, value=v,
-                                                       p90=_weighted(parcels, "pet_p90_degc")), v, "pet_stress", ".0%")
+        bar(
+            message("dossier.ref.heat", lang),
+            message("dossier.ref.heat_pet", lang, value=v, p90=_weighted(parcels, "pet_p90_degc")),
+            v,
+            "pet_stress",
+            ".0%",
+        )
     else:
         v = _weighted(parcels, "unshaded_paved_frac")
-        bar(message("dossier.ref.heat", lang), message("dossier.ref.heat_proxy", lang, value=v), v,
-            "unshaded_paved_frac", ".0%")
+        bar(
+            message("dossier.ref.heat", lang),
+            message("dossier.ref.heat_proxy", lang, value=v),
+            v,
+            "unshaded_paved_frac",
+            ".0%",
+        )
     area = float(parcels["area_m2"].sum()) if "area_m2" in parcels.columns else float("nan")
     wet = parcels["wet_area_m2"] if "wet_area_m2" in parcels.columns else pd.Series(dtype=float)
     if wet.notna().any() and area > 0:
         v = float(wet.sum() / area)
-        bar(message("dossier.ref.water", lang), message("dossier.ref.water_depth", lang, value=v), v, "wet_share", ".0%")
+        bar(
+            message("dossier.ref.water", lang), message("dossier.ref.water_depth", lang, value=v), v, "wet_share", ".0%"
+        )
     elif "runoff_m3" in parcels.columns and area > 0:
         v = float(parcels["runoff_m3"].sum() / (area * storm_mm / 1000.0))
-        bar(message("dossier.ref.water", lang), message("dossier.ref.water_runoff", lang, value=v), v, "runoff_share", ".0%")
+        bar(
+            message("dossier.ref.water", lang),
+            message("dossier.ref.water_runoff", lang, value=v),
+            v,
+            "runoff_share",
+            ".0%",
+        )
     v = _weighted(parcels, "green_frac")
     if np.isfinite(v):
-        bar(message("dossier.ref.green", lang), message("dossier.ref.green_text", lang, value=v), v, "habitat_frac", ".0%")
-    return (f'<figure><div class="ref">{"".join(rows)}</div><figcaption><span class="source">'
-            f'{_esc(message("dossier.ref.source", lang))}</span></figcaption></figure>')
+        bar(
+            message("dossier.ref.green", lang),
+            message("dossier.ref.green_text", lang, value=v),
+            v,
+            "habitat_frac",
+            ".0%",
+        )
+    return (
+        f'<figure><div class="ref">{"".join(rows)}</div><figcaption><span class="source">'
+        f"{_esc(message('dossier.ref.source', lang))}</span></figcaption></figure>"
+    )
 
 
 def _read_and_missing(park: Any, parcels: pd.DataFrame, labels: gpd.GeoDataFrame | None, lang: str) -> str:
     sources = dict(getattr(park, "sources", {}) or {})
-    counts = {"parcels": len(parcels), "buildings": len(getattr(park, "buildings", [])),
-              "bgt": len(getattr(park, "surfaces", [])), "trees": len(getattr(park, "trees", [])),
-              "outline": len(park.outline) if getattr(park, "outline", None) is not None else 0,
-              "nature": len(park.nature) if getattr(park, "nature", None) is not None else 0}
+    counts = {
+        "parcels": len(parcels),
+        "buildings": len(getattr(park, "buildings", [])),
+        "bgt": len(getattr(park, "surfaces", [])),
+        "trees": len(getattr(park, "trees", [])),
+        "outline": len(park.outline) if getattr(park, "outline", None) is not None else 0,
+        "nature": len(park.nature) if getattr(park, "nature", None) is not None else 0,
+    }
     read = []
     for key, src in sources.items():
         if ":" in key and not key.startswith("raster:"):
             continue  # the BGT's own layers (bgt:wegdeel, ...) are counted under "bgt"
         layer = key.split(":", 1)[1] if key.startswith("raster:") else key
         name = message(f"dossier.layer.{layer}", lang) if has_message(f"dossier.layer.{layer}") else layer
-        count = (message("dossier.count.map", lang) if key.startswith("raster:")
-                 else message("dossier.count.objects", lang, n=_num(counts.get(key, 0), lang)))
-        read.append(f"<li>{_esc(message('dossier.read.layer', lang, layer=name, file=_file_label(src), count=count))}</li>")
+        count = (
+            message("dossier.count.map", lang)
+            if key.startswith("raster:")
+            else message("dossier.count.objects", lang, n=_num(counts.get(key, 0), lang))
+        )
+        read.append(
+            f"<li>{_esc(message('dossier.read.layer', lang, layer=name, file=_file_label(src), count=count))}</li>"
+        )
     if labels is not None:
-        read.append(f"<li>{_esc(message('dossier.layer.labels', lang))} "
-                    f"({_esc(message('dossier.count.objects', lang, n=_num(len(labels), lang)))})</li>")
+        read.append(
+            f"<li>{_esc(message('dossier.layer.labels', lang))} "
+            f"({_esc(message('dossier.count.objects', lang, n=_num(len(labels), lang)))})</li>"
+        )
     missing = []
     rasters = dict(getattr(park, "rasters", {}) or {})
     for key in ("pet", "water_depth", "elevation"):
@@ -311,8 +368,10 @@ def _read_and_missing(park: Any, parcels: pd.DataFrame, labels: gpd.GeoDataFrame
         if issue.get("kind") in ("not_covered", "partial_coverage", "missing"):
             missing.append(str(issue.get("message", "")))
     miss = "".join(f"<li>{_esc(m)}</li>" for m in missing) or f"<li>{_esc(message('dossier.missing.none', lang))}</li>"
-    return (f'<div class="cols"><div><h3>{_esc(message("dossier.read.title", lang))}</h3><ul>{"".join(read)}</ul></div>'
-            f'<div><h3>{_esc(message("dossier.missing.title", lang))}</h3><ul>{miss}</ul></div></div>')
+    return (
+        f'<div class="cols"><div><h3>{_esc(message("dossier.read.title", lang))}</h3><ul>{"".join(read)}</ul></div>'
+        f"<div><h3>{_esc(message('dossier.missing.title', lang))}</h3><ul>{miss}</ul></div></div>"
+    )
 
 
 # ---- site pages -----------------------------------------------------------------------------------------------
@@ -330,8 +389,9 @@ def _why_not(row: pd.Series, kind: str, config: Any, lang: str) -> str:
         from groenkans.candidates import WADI_MIN_AREA_M2, WADI_MIN_WIDTH_M
 
         if area < WADI_MIN_AREA_M2 or (np.isfinite(width) and width < WADI_MIN_WIDTH_M):
-            return message("why.wadi.small", lang, area=area, width=width, min_area=WADI_MIN_AREA_M2,
-                           min_width=WADI_MIN_WIDTH_M)
+            return message(
+                "why.wadi.small", lang, area=area, width=width, min_area=WADI_MIN_AREA_M2, min_width=WADI_MIN_WIDTH_M
+            )
         stores, need = row.get("wadi_stores_m3", np.nan), row.get("wadi_need_m3", np.nan)
         if pd.notna(stores) and pd.notna(need) and float(stores) < float(need):
             return message("why.wadi.storage", lang, stores=float(stores), need=float(need))
@@ -340,7 +400,9 @@ def _why_not(row: pd.Series, kind: str, config: Any, lang: str) -> str:
         return message("why.depave_green.small", lang, area=area, width=width)
     if kind == "meeting_place":
         if area < sc.meeting_place_min_area_m2 or (np.isfinite(width) and width < 4.0):
-            return message("why.meeting_place.small", lang, area=area, width=width, min_area=sc.meeting_place_min_area_m2)
+            return message(
+                "why.meeting_place.small", lang, area=area, width=width, min_area=sc.meeting_place_min_area_m2
+            )
         return message("why.meeting_place.far", lang)
     return message("why.unknown", lang)
 
@@ -366,8 +428,12 @@ def _case_table(bc: pd.Series, lang: str) -> str:
     def rng(lo: float, hi: float, key: str) -> str:
         if not (np.isfinite(lo) and np.isfinite(hi)):
             return none
-        return message(key, lang, lo=_num(round(lo, -2) if lo > 1000 else lo, lang),
-                       hi=_num(round(hi, -2) if hi > 1000 else hi, lang))
+        return message(
+            key,
+            lang,
+            lo=_num(round(lo, -2) if lo > 1000 else lo, lang),
+            hi=_num(round(hi, -2) if hi > 1000 else hi, lang),
+        )
 
     rows = [
         (message("dossier.case.depave", lang), message("dossier.unit.m2", lang, value=_num(bc["depave_m2"], lang))),
@@ -376,28 +442,60 @@ def _case_table(bc: pd.Series, lang: str) -> str:
     if bc["bc_measure"] == "tiny_forest":
         rows.append((message("dossier.case.trees", lang), _num(bc["trees_planted"], lang)))
     rows += [
-        (message("dossier.case.stored", lang), message("dossier.unit.m3", lang, value=_num(bc["water_stored_m3"], lang, 1))),
-        (message("dossier.case.runoff", lang), message("dossier.unit.m3", lang, value=_num(bc["runoff_avoided_m3"], lang, 1))),
-        (message("dossier.case.cooling", lang), message("dossier.case.cooling_value", lang, before=_num(bc["cooling_before"], lang, 2),
-                                                        after=_num(bc["cooling_after"], lang, 2))),
+        (
+            message("dossier.case.stored", lang),
+            message("dossier.unit.m3", lang, value=_num(bc["water_stored_m3"], lang, 1)),
+        ),
+        (
+            message("dossier.case.runoff", lang),
+            message("dossier.unit.m3", lang, value=_num(bc["runoff_avoided_m3"], lang, 1)),
+        ),
+        (
+            message("dossier.case.cooling", lang),
+            message(
+                "dossier.case.cooling_value",
+                lang,
+                before=_num(bc["cooling_before"], lang, 2),
+                after=_num(bc["cooling_after"], lang, 2),
+            ),
+        ),
     ]
     if "people_reached_m2" in bc.index and pd.notna(bc["people_reached_m2"]):
-        rows.append((message("dossier.case.people", lang), message("dossier.unit.m2", lang, value=_num(bc["people_reached_m2"], lang))))
+        rows.append(
+            (
+                message("dossier.case.people", lang),
+                message("dossier.unit.m2", lang, value=_num(bc["people_reached_m2"], lang)),
+            )
+        )
     rows += [
         (message("dossier.case.cost", lang), rng(bc["cost_low_eur"], bc["cost_high_eur"], "dossier.unit.eur_range")),
-        (message("dossier.case.upkeep", lang), rng(bc["upkeep_low_eur_yr"], bc["upkeep_high_eur_yr"], "dossier.unit.eur_range")),
+        (
+            message("dossier.case.upkeep", lang),
+            rng(bc["upkeep_low_eur_yr"], bc["upkeep_high_eur_yr"], "dossier.unit.eur_range"),
+        ),
     ]
     if bc["bc_measure"] == "tiny_forest":
-        rows.append((message("dossier.case.co2", lang), rng(bc["co2_low_kg_yr"], bc["co2_high_kg_yr"], "dossier.unit.kg_range")))
-    rows.append((message("dossier.case.benefit", lang), rng(bc["benefit_low_eur_yr"], bc["benefit_high_eur_yr"], "dossier.unit.eur_range")))
+        rows.append(
+            (message("dossier.case.co2", lang), rng(bc["co2_low_kg_yr"], bc["co2_high_kg_yr"], "dossier.unit.kg_range"))
+        )
+    rows.append(
+        (
+            message("dossier.case.benefit", lang),
+            rng(bc["benefit_low_eur_yr"], bc["benefit_high_eur_yr"], "dossier.unit.eur_range"),
+        )
+    )
     half = (len(rows) + 1) // 2
     left, right = rows[:half], rows[half:] + [("", "")] * (2 * half - len(rows))
-    body = "".join(f"<tr><th>{_esc(a)}</th><td class='num'>{_esc(b)}</td><th>{_esc(c)}</th><td class='num'>{_esc(d)}</td></tr>"
-                   for (a, b), (c, d) in zip(left, right, strict=True))
+    body = "".join(
+        f"<tr><th>{_esc(a)}</th><td class='num'>{_esc(b)}</td><th>{_esc(c)}</th><td class='num'>{_esc(d)}</td></tr>"
+        for (a, b), (c, d) in zip(left, right, strict=True)
+    )
     notes = []
     if bc["cost_excludes"]:
-        parts = ", ".join(message(f"dossier.case.part.{p}", lang) if has_message(f"dossier.case.part.{p}") else p
-                          for p in str(bc["cost_excludes"]).split(","))
+        parts = ", ".join(
+            message(f"dossier.case.part.{p}", lang) if has_message(f"dossier.case.part.{p}") else p
+            for p in str(bc["cost_excludes"]).split(",")
+        )
         notes.append(message("dossier.case.excludes", lang, parts=parts))
     if bool(bc["paved_assumed"]):
         notes.append(message("dossier.case.assumed", lang))
@@ -406,14 +504,28 @@ def _case_table(bc: pd.Series, lang: str) -> str:
     return f"<table>{body}</table><p class='note'>{'<br>'.join(_esc(n) for n in notes)}</p>"
 
 
-def _site_page(rank: int, sid: Any, row: pd.Series, parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, park: Any,
-               labels: gpd.GeoDataFrame | None, transformer: Any, config: Any, lang: str, table_name: str) -> str:
+def _site_page(
+    rank: int,
+    sid: Any,
+    row: pd.Series,
+    parcels: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    park: Any,
+    labels: gpd.GeoDataFrame | None,
+    transformer: Any,
+    config: Any,
+    lang: str,
+    table_name: str,
+) -> str:
     point = row.geometry.representative_point()
     street = _nearest_street(point, labels)
     lon, lat = transformer.transform(point.x, point.y)
     coords = message("dossier.site.coords", lang, x=point.x, y=point.y, lat=lat, lon=lon)
-    title = (message("dossier.site.title", lang, rank=rank, place=message("dossier.site.near", lang, street=street))
-             if street else message("dossier.site.title_plain", lang, rank=rank))
+    title = (
+        message("dossier.site.title", lang, rank=rank, place=message("dossier.site.near", lang, street=street))
+        if street
+        else message("dossier.site.title_plain", lang, rank=rank)
+    )
     parcel = str(row.get("perceel_id", "")) or "–"
     # map detail: the site and at least 160 m around it
     b = row.geometry.bounds
@@ -421,56 +533,101 @@ def _site_page(rank: int, sid: Any, row: pd.Series, parcels: gpd.GeoDataFrame, s
     half = max(b[2] - b[0], b[3] - b[1]) / 2 + 40.0
     half = max(half, 80.0)
     extent = (cx - half * 1.1, cy - half, cx + half * 1.1, cy + half)
-    fig = plot_park(parcels, sites, park=park, extent=extent, highlight=sid, lang=lang, legend=False, figsize=(5.0, 4.4))
+    fig = plot_park(
+        parcels, sites, park=park, extent=extent, highlight=sid, lang=lang, legend=False, figsize=(5.0, 4.4)
+    )
     img = _png(fig, dpi=130)
-    src = message("dossier.source.map", lang, parcels=_file_label(park.sources.get("parcels", "")) if park else "",
-                  bgt=_file_label(park.sources.get("bgt", "–")) if park else "–")
+    src = message(
+        "dossier.source.map",
+        lang,
+        parcels=_file_label(park.sources.get("parcels", "")) if park else "",
+        bgt=_file_label(park.sources.get("bgt", "–")) if park else "–",
+    )
     fig_html = _figure(img, title, message("dossier.site.map_caption", lang), src, "detail")
     fits = []
     for kind in _TYPES:
         name = message(f"measure.{kind}", lang)
         ok = bool(row.get(kind, False)) if pd.notna(row.get(kind, np.nan)) else False
-        text = message("dossier.site.fits.yes", lang) if ok else message("dossier.site.fits.no", lang, why=_why_not(row, kind, config, lang))
+        text = (
+            message("dossier.site.fits.yes", lang)
+            if ok
+            else message("dossier.site.fits.no", lang, why=_why_not(row, kind, config, lang))
+        )
         fits.append(f"<li class='{'yes' if ok else 'no'}'><b>{_esc(name)}</b>: {_esc(text)}</li>")
     scores = {k: float(row.get(f"{k}_score", np.nan)) for k in ("heat", "water", "biodiversity")}
     strongest = max(scores, key=lambda k: scores[k] if np.isfinite(scores[k]) else -1)
     cover = _cover(row.geometry, park, lang) or message("dossier.site.reason.unknown_cover", lang)
-    reason = message("dossier.site.reason.text", lang, area=_num(float(row.geometry.area), lang), cover=cover,
-                     strongest=message(f"dossier.theme.{strongest}", lang), heat=scores["heat"], water=scores["water"],
-                     bio=scores["biodiversity"], people=_num(float(row.get("people_reached_m2", 0.0) or 0.0), lang))
+    reason = message(
+        "dossier.site.reason.text",
+        lang,
+        area=_num(float(row.geometry.area), lang),
+        cover=cover,
+        strongest=message(f"dossier.theme.{strongest}", lang),
+        heat=scores["heat"],
+        water=scores["water"],
+        bio=scores["biodiversity"],
+        people=_num(float(row.get("people_reached_m2", 0.0) or 0.0), lang),
+    )
     case_title = message("dossier.site.case.title", lang, measure=message(f"measure.{row['bc_measure']}", lang))
     case_src = message("dossier.case.source", lang, table=table_name)
-    return (f'<section class="page site" id="site-{rank}"><h2>{_esc(title)}</h2>'
-            f'<p class="place">{_esc(coords)} · {_esc(message("dossier.site.id", lang, sid=sid, parcel=parcel))}</p>'
-            f'<div class="cols"><div>{fig_html}</div>'
-            f'<div><h3>{_esc(message("dossier.site.fits.title", lang))}</h3><ul class="fits">{"".join(fits)}</ul>'
-            f'<h3>{_esc(message("dossier.site.reason.title", lang))}</h3><p>{_esc(reason)}</p></div></div>'
-            f'<h3>{_esc(case_title)}</h3><figure class="case">{_case_table(row, lang)}<figcaption><span class="source">'
-            f"{_esc(case_src)}</span></figcaption></figure></section>")
+    return (
+        f'<section class="page site" id="site-{rank}"><h2>{_esc(title)}</h2>'
+        f'<p class="place">{_esc(coords)} · {_esc(message("dossier.site.id", lang, sid=sid, parcel=parcel))}</p>'
+        f'<div class="cols"><div>{fig_html}</div>'
+        f'<div><h3>{_esc(message("dossier.site.fits.title", lang))}</h3><ul class="fits">{"".join(fits)}</ul>'
+        f"<h3>{_esc(message('dossier.site.reason.title', lang))}</h3><p>{_esc(reason)}</p></div></div>"
+        f'<h3>{_esc(case_title)}</h3><figure class="case">{_case_table(row, lang)}<figcaption><span class="source">'
+        f"{_esc(case_src)}</span></figcaption></figure></section>"
+    )
 
 
 def _compare(top: gpd.GeoDataFrame, names: list[str], lang: str) -> str:
-    head = [message("dossier.compare.site", lang), message("dossier.compare.measure", lang),
-            message("dossier.compare.score", lang), message("dossier.case.green", lang), message("dossier.compare.trees", lang),
-            message("dossier.compare.runoff", lang), message("dossier.compare.cooling", lang),
-            message("dossier.compare.people", lang), message("dossier.compare.cost", lang)]
+    head = [
+        message("dossier.compare.site", lang),
+        message("dossier.compare.measure", lang),
+        message("dossier.compare.score", lang),
+        message("dossier.case.green", lang),
+        message("dossier.compare.trees", lang),
+        message("dossier.compare.runoff", lang),
+        message("dossier.compare.cooling", lang),
+        message("dossier.compare.people", lang),
+        message("dossier.compare.cost", lang),
+    ]
     rows = []
-    for (sid, r), name in zip(top.iterrows(), names, strict=True):
-        cost = ("–" if not np.isfinite(r["cost_low_eur"]) else
-                message("dossier.unit.eur_range", lang, lo=_num(round(r["cost_low_eur"], -2), lang),
-                        hi=_num(round(r["cost_high_eur"], -2), lang)))
-        cells = [name, message(f"measure.{r['bc_measure']}", lang), _num(r.get("site_score", np.nan), lang),
-                 message("dossier.unit.m2", lang, value=_num(r["new_green_m2"], lang)),
-                 _num(r["trees_planted"], lang) if r["bc_measure"] == "tiny_forest" else "–",
-                 message("dossier.unit.m3", lang, value=_num(r["runoff_avoided_m3"], lang, 1)),
-                 f"{_num(r['cooling_before'], lang, 2)} → {_num(r['cooling_after'], lang, 2)}",
-                 message("dossier.unit.m2", lang, value=_num(r.get("people_reached_m2", np.nan), lang)), cost]
-        rows.append("<tr>" + "".join(f"<td{' class=num' if i > 1 else ''}>{_esc(c)}</td>" for i, c in enumerate(cells)) + "</tr>")
+    for (_sid, r), name in zip(top.iterrows(), names, strict=True):
+        cost = (
+            "–"
+            if not np.isfinite(r["cost_low_eur"])
+            else message(
+                "dossier.unit.eur_range",
+                lang,
+                lo=_num(round(r["cost_low_eur"], -2), lang),
+                hi=_num(round(r["cost_high_eur"], -2), lang),
+            )
+        )
+        cells = [
+            name,
+            message(f"measure.{r['bc_measure']}", lang),
+            _num(r.get("site_score", np.nan), lang),
+            message("dossier.unit.m2", lang, value=_num(r["new_green_m2"], lang)),
+            _num(r["trees_planted"], lang) if r["bc_measure"] == "tiny_forest" else "–",
+            message("dossier.unit.m3", lang, value=_num(r["runoff_avoided_m3"], lang, 1)),
+            f"{_num(r['cooling_before'], lang, 2)} → {_num(r['cooling_after'], lang, 2)}",
+            message("dossier.unit.m2", lang, value=_num(r.get("people_reached_m2", np.nan), lang)),
+            cost,
+        ]
+        rows.append(
+            "<tr>"
+            + "".join(f"<td{' class=num' if i > 1 else ''}>{_esc(c)}</td>" for i, c in enumerate(cells))
+            + "</tr>"
+        )
     th = "".join(f"<th{' class=num' if i > 1 else ''}>{_esc(h)}</th>" for i, h in enumerate(head))
-    return (f'<section class="page compare"><h2>{_esc(message("dossier.compare.title", lang))}</h2>'
-            f'<p>{_esc(message("dossier.compare.intro", lang))}</p><figure><table><tr>{th}</tr>{"".join(rows)}</table>'
-            f'<figcaption><span class="source">{_esc(message("dossier.compare.source", lang))}</span></figcaption></figure>'
-            f'<p class="note">{_esc(message("dossier.case.indicative", lang))}</p></section>')
+    return (
+        f'<section class="page compare"><h2>{_esc(message("dossier.compare.title", lang))}</h2>'
+        f"<p>{_esc(message('dossier.compare.intro', lang))}</p><figure><table><tr>{th}</tr>{''.join(rows)}</table>"
+        f'<figcaption><span class="source">{_esc(message("dossier.compare.source", lang))}</span></figcaption></figure>'
+        f'<p class="note">{_esc(message("dossier.case.indicative", lang))}</p></section>'
+    )
 
 
 def _ranking(parcels: gpd.GeoDataFrame, profile: str, lang: str, n: int = 8) -> str:
@@ -479,14 +636,26 @@ def _ranking(parcels: gpd.GeoDataFrame, profile: str, lang: str, n: int = 8) -> 
     from groenkans.export.columns import describe
 
     top = parcels.sort_values("total_score", ascending=False).head(n)
-    cols = [c for c in ("area_m2", "heat_score", "water_score", "biodiversity_score", "total_score") if c in top.columns]
+    cols = [
+        c for c in ("area_m2", "heat_score", "water_score", "biodiversity_score", "total_score") if c in top.columns
+    ]
     th = f"<th>{_esc(message('dossier.ranking.parcel', lang))}</th>" + "".join(
-        f"<th class='num'>{_esc(describe(c, lang)[0])}</th>" for c in cols)
-    rows = "".join("<tr><td>" + _esc(pid) + "</td>" + "".join(f"<td class='num'>{_esc(_num(r[c], lang))}</td>" for c in cols)
-                   + "</tr>" for pid, r in top.iterrows())
-    return (f'<h3>{_esc(message("dossier.ranking.title", lang))}</h3><figure><table class="rank"><tr>{th}</tr>{rows}</table>'
-            f'<figcaption><span class="source">{_esc(message("dossier.ranking.source", lang, profile=profile))}'
-            f"</span></figcaption></figure>")
+        f"<th class='num'>{_esc(describe(c, lang)[0])}</th>" for c in cols
+    )
+    rows = "".join(
+        "<tr><td>"
+        + _esc(pid)
+        + "</td>"
+        + "".join(f"<td class='num'>{_esc(_num(r[c], lang))}</td>" for c in cols)
+        + "</tr>"
+        for pid, r in top.iterrows()
+    )
+    return (
+        f"<h3>{_esc(message('dossier.ranking.title', lang))}</h3><figure><table "
+        f'class="rank"><tr>{th}</tr>{rows}</table>'
+        f'<figcaption><span class="source">{_esc(message("dossier.ranking.source", lang, profile=profile))}'
+        f"</span></figcaption></figure>"
+    )
 
 
 # ---- PDF ------------------------------------------------------------------------------------------------------
@@ -502,8 +671,15 @@ def find_chromium() -> str | None:
     return None
 
 
-def html_to_pdf(html_path: str | os.PathLike[str], out: str | os.PathLike[str], *, screenshot: bool = False,
-                chromium: str | None = None, timeout: float = 180.0, window: tuple[int, int] = (1240, 1754)) -> Path:
+def html_to_pdf(
+    html_path: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    screenshot: bool = False,
+    chromium: str | None = None,
+    timeout: float = 180.0,
+    window: tuple[int, int] = (1240, 1754),
+) -> Path:
     """Print an HTML file to PDF (or a PNG screenshot) with headless Chromium, offline.
 
     Parameters
@@ -530,7 +706,9 @@ def html_to_pdf(html_path: str | os.PathLike[str], out: str | os.PathLike[str], 
     """
     exe = chromium or find_chromium()
     if exe is None:
-        raise OutputError("no Chromium found; install it (Debian/Ubuntu: sudo apt-get install chromium) or set GROENKANS_CHROMIUM")
+        raise OutputError(
+            "no Chromium found; install it (Debian/Ubuntu: sudo apt-get install chromium) or set GROENKANS_CHROMIUM"
+        )
     out = Path(out)
     url = Path(html_path).resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="groenkans-chromium-") as profile:
@@ -552,9 +730,19 @@ def html_to_pdf(html_path: str | os.PathLike[str], out: str | os.PathLike[str], 
 
 
 # ---- the dossier ----------------------------------------------------------------------------------------------
-def write_dossier(parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, park: Any, out_dir: str | os.PathLike[str], *,
-                  lang: str | None = "nl", pdf: bool = True, overwrite: bool = False, config: Any = None,
-                  table: Any = None, top: int = 5) -> Path:
+def write_dossier(
+    parcels: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    park: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    lang: str | None = "nl",
+    pdf: bool = True,
+    overwrite: bool = False,
+    config: Any = None,
+    table: Any = None,
+    top: int = 5,
+) -> Path:
     """Write the park dossier: one self-contained HTML file (offline, prints to A4) and a PDF of it.
 
     Parameters
@@ -637,35 +825,65 @@ def write_dossier(parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, park: Any,
     transformer = Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
     run = parcels.attrs.get("groenkans", {})
     profile = str(run.get("profile", getattr(config, "profile", "")))
-    table_name = Path(str(table)).name if isinstance(table, (str, os.PathLike)) else (
-        Path(config.business_case_table).name if getattr(config, "business_case_table", "") else "groenkans/data/business_case.csv")
+    table_name = (
+        Path(str(table)).name
+        if isinstance(table, (str, os.PathLike))
+        else (
+            Path(config.business_case_table).name
+            if getattr(config, "business_case_table", "")
+            else "groenkans/data/business_case.csv"
+        )
+    )
 
     # page 1
-    unit = message("dossier.unit.derived" if "unit_kind" in parcels.columns and (parcels["unit_kind"] != "brk").any()
-                   else "dossier.unit.brk", lang)
+    unit = message(
+        "dossier.unit.derived"
+        if "unit_kind" in parcels.columns and (parcels["unit_kind"] != "brk").any()
+        else "dossier.unit.brk",
+        lang,
+    )
     area = float(parcels["area_m2"].sum()) if "area_m2" in parcels.columns else float(parcels.geometry.area.sum())
     paved = float(parcels["paved_m2"].sum()) if "paved_m2" in parcels.columns else float("nan")
     room = float(parcels["depavable_m2"].sum()) if "depavable_m2" in parcels.columns else float("nan")
-    intro = message("dossier.glance.intro", lang, area=_num(area / 1e4, lang, 1), parcels=_num(len(parcels), lang), unit=unit,
-                    buildings=_num(len(getattr(park, "buildings", [])), lang),
-                    paved_pct=f"{_num(100 * paved / area, lang)} %" if area > 0 and np.isfinite(paved) else "–",
-                    room=_num(room / 1e4, lang, 1), sites=_num(len(sites), lang))
+    intro = message(
+        "dossier.glance.intro",
+        lang,
+        area=_num(area / 1e4, lang, 1),
+        parcels=_num(len(parcels), lang),
+        unit=unit,
+        buildings=_num(len(getattr(park, "buildings", [])), lang),
+        paved_pct=f"{_num(100 * paved / area, lang)} %" if area > 0 and np.isfinite(paved) else "–",
+        room=_num(room / 1e4, lang, 1),
+        sites=_num(len(sites), lang),
+    )
     made = message("dossier.made", lang, version=__version__, date=dt.date.today().isoformat(), profile=profile)
-    page1 = (f'<section class="page glance"><h1>{_esc(message("dossier.title", lang, park=name))}</h1>'
-             f'<p class="sub">{_esc(message("dossier.subtitle", lang))}</p><p class="made">{_esc(made)}</p>'
-             f'<h2>{_esc(message("dossier.glance.title", lang))}</h2><p>{_esc(intro)}</p>'
-             f'<h3>{_esc(message("dossier.glance.compare", lang))}</h3>'
-             f"{_glance_refs(parcels, float(config.water.design_storm_mm), lang)}{_read_and_missing(park, parcels, labels, lang)}</section>")
+    page1 = (
+        f'<section class="page glance"><h1>{_esc(message("dossier.title", lang, park=name))}</h1>'
+        f'<p class="sub">{_esc(message("dossier.subtitle", lang))}</p><p class="made">{_esc(made)}</p>'
+        f"<h2>{_esc(message('dossier.glance.title', lang))}</h2><p>{_esc(intro)}</p>"
+        f"<h3>{_esc(message('dossier.glance.compare', lang))}</h3>"
+        f"{_glance_refs(parcels, float(config.water.design_storm_mm), lang)}"
+        f"{_read_and_missing(park, parcels, labels, lang)}</section>"
+    )
 
     # page 2: the park map
     fig = plot_park(parcels, top_sites, park=park, lang=lang, figsize=(7.4, 7.0))
     markers = fig.groenkans["markers"]  # type: ignore[attr-defined]
-    src = message("dossier.source.map", lang, parcels=_file_label(getattr(park, "sources", {}).get("parcels", "–")),
-                  bgt=_file_label(getattr(park, "sources", {}).get("bgt", "–")))
-    page2 = (f'<section class="page map"><h2>{_esc(message("dossier.map.title", lang))}</h2>'
-             f'{_figure(_png(fig, dpi=160), message("dossier.map.title", lang), message("dossier.map.caption", lang), src, "parkmap")}'
-             f'<script type="application/json" id="gk-markers">{_json(markers)}</script>'
-             f"{_ranking(parcels, profile, lang)}</section>")
+    src = message(
+        "dossier.source.map",
+        lang,
+        parcels=_file_label(getattr(park, "sources", {}).get("parcels", "–")),
+        bgt=_file_label(getattr(park, "sources", {}).get("bgt", "–")),
+    )
+    park_map = _figure(
+        _png(fig, dpi=160), message("dossier.map.title", lang), message("dossier.map.caption", lang), src, "parkmap"
+    )
+    page2 = (
+        f'<section class="page map"><h2>{_esc(message("dossier.map.title", lang))}</h2>'
+        f"{park_map}"
+        f'<script type="application/json" id="gk-markers">{_json(markers)}</script>'
+        f"{_ranking(parcels, profile, lang)}</section>"
+    )
 
     # site pages
     pages, names = [], []
@@ -674,14 +892,18 @@ def write_dossier(parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, park: Any,
         pages.append(_site_page(rank, sid, row, parcels, bc, park, labels, transformer, config, lang, table_name))
         street = _nearest_street(row.geometry.representative_point(), labels)
         names.append(f"{rank}. {street}" if street else str(rank))
-    howto = (f'<section class="page howto"><h2>{_esc(message("dossier.howto.title", lang))}</h2>'
-             f'{message("dossier.howto.text", lang)}<h2>{_esc(message("dossier.method.title", lang))}</h2>'
-             f'{message("dossier.method.text", lang)}<h3>{_esc(message("dossier.method.sources", lang))}</h3>'
-             f'<ul>{message("dossier.method.source_list", lang)}</ul></section>')
-    doc = (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
-           f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-           f"<title>{_esc(message('dossier.title', lang, park=name))}</title><style>{_CSS}</style></head><body>"
-           f"{page1}{page2}{''.join(pages)}{_compare(top_sites, names, lang)}{howto}</body></html>\n")
+    howto = (
+        f'<section class="page howto"><h2>{_esc(message("dossier.howto.title", lang))}</h2>'
+        f"{message('dossier.howto.text', lang)}<h2>{_esc(message('dossier.method.title', lang))}</h2>"
+        f"{message('dossier.method.text', lang)}<h3>{_esc(message('dossier.method.sources', lang))}</h3>"
+        f"<ul>{message('dossier.method.source_list', lang)}</ul></section>"
+    )
+    doc = (
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_esc(message('dossier.title', lang, park=name))}</title><style>{_CSS}</style></head><body>"
+        f"{page1}{page2}{''.join(pages)}{_compare(top_sites, names, lang)}{howto}</body></html>\n"
+    )
     with atomic_path(html_path) as tmp:
         tmp.write_text(doc, encoding="utf-8")
     log.info("dossier: wrote %s (%d site pages)", html_path, len(pages))
@@ -707,11 +929,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     ``common`` is the parent parser with ``-v/-q/--overwrite/--profile/--config``.
     """
     p = sub.add_parser(
-        "report", parents=[common],
+        "report",
+        parents=[common],
         help="the park dossier for the co-creation session: OUT_DIR/<park>-dossier.html and .pdf",
         description="Score a park and write its dossier: the park at a glance, the park map, one page per top-5 "
-                    "site with its business case, a comparison and the method. One offline HTML file that prints "
-                    "to A4, and a PDF of it where Chromium is installed.",
+        "site with its business case, a comparison and the method. One offline HTML file that prints "
+        "to A4, and a PDF of it where Chromium is installed.",
     )
     p.add_argument("park", help="park folder, park.toml manifest or GeoPackage")
     p.add_argument("out_dir", help="output folder (made if missing)")
@@ -735,8 +958,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     parcels = gk.score_park(park, cfg, progress=not getattr(args, "quiet", False))
     sites = gk.rank_candidates(park, parcels, config=cfg)
     want_pdf = not getattr(args, "no_pdf", False)
-    path = write_dossier(parcels, sites, park, args.out_dir, lang=lang, pdf=want_pdf,
-                         overwrite=bool(getattr(args, "overwrite", False)), config=cfg)
+    path = write_dossier(
+        parcels,
+        sites,
+        park,
+        args.out_dir,
+        lang=lang,
+        pdf=want_pdf,
+        overwrite=bool(getattr(args, "overwrite", False)),
+        config=cfg,
+    )
     print(message("dossier.cli.wrote", lang, path=path))
     pdf_path = path.with_suffix(".pdf")
     if want_pdf:

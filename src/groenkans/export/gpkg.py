@@ -54,7 +54,7 @@ def _check_name(name: str) -> str:
 
 def _prepare(gdf: gpd.GeoDataFrame, index_name: str | None) -> gpd.GeoDataFrame:
     out = gdf.copy()
-    if index_name and out.index.name == index_name or out.index.name and out.index.name not in out.columns:
+    if (index_name and out.index.name == index_name) or (out.index.name and out.index.name not in out.columns):
         out = out.reset_index()
     else:
         out = out.reset_index(drop=True)
@@ -158,16 +158,21 @@ def to_geopackage(
         layers[_check_name(name)] = (gdf, None)
     existing: list[str] = []
     # the files the parcels were scored from are inputs too, whether or not the caller lists them
-    check_target(path, overwrite=True, inputs=[*map(str, inputs), *inputs_of(parcels, candidates, park)], what="GeoPackage")
+    check_target(
+        path, overwrite=True, inputs=[*map(str, inputs), *inputs_of(parcels, candidates, park)], what="GeoPackage"
+    )
     if path.exists():
         try:
             existing = [str(r[0]) for r in pyogrio.list_layers(path)]
-        except Exception as exc:  # noqa: BLE001 - any GDAL failure means we cannot safely update
-            raise CorruptFileError(f"{path} exists but cannot be read as a GeoPackage ({exc}); refusing to touch it") from None
+        except Exception as exc:
+            raise CorruptFileError(
+                f"{path} exists but cannot be read as a GeoPackage ({exc}); refusing to touch it"
+            ) from None
         clash = [n for n in layers if n in existing]
         if clash and not overwrite:
             raise OutputExistsError(
-                f"{path} already has layer(s) {', '.join(clash)}; pass overwrite=True (CLI: --overwrite) to replace them, "
+                f"{path} already has layer(s) {', '.join(clash)}; pass overwrite=True (CLI: --overwrite) to replace "
+                "them, "
                 "or write to another file"
             )
     run = {
@@ -193,14 +198,16 @@ def to_geopackage(
                 kwargs["layer_options"] = {"OVERWRITE": "YES"}
             try:
                 pyogrio.write_dataframe(data, tmp, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - GDAL errors become one named error
+            except Exception as exc:
                 raise OutputError(f"could not write layer '{name}' to {path}: {exc}") from None
         run["write_seconds"] = round(time.perf_counter() - t0, 3)
         _finish(tmp, {n: _prepare(g, i) for n, (g, i) in layers.items()}, run, styles, resolve_language(lang))
     return path
 
 
-def _finish(path: Path, layers: Mapping[str, gpd.GeoDataFrame], run: Mapping[str, Any], styles: bool, lang: str) -> None:
+def _finish(
+    path: Path, layers: Mapping[str, gpd.GeoDataFrame], run: Mapping[str, Any], styles: bool, lang: str
+) -> None:
     con = sqlite3.connect(path)
     try:
         with con:
@@ -215,16 +222,19 @@ def _finish(path: Path, layers: Mapping[str, gpd.GeoDataFrame], run: Mapping[str
 def _ensure_extension(con: sqlite3.Connection, table: str | None, extension: str, definition: str) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, "
-        "definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"
+        "definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, "
+        "extension_name))"
     )
     # not INSERT OR IGNORE: column_name is NULL, and NULLs never clash in a UNIQUE constraint, so a second
     # export would register the extension twice (validate_gpkg Req 141)
     present = con.execute(
-        "SELECT 1 FROM gpkg_extensions WHERE table_name IS ? AND column_name IS NULL AND extension_name = ?", (table, extension)
+        "SELECT 1 FROM gpkg_extensions WHERE table_name IS ? AND column_name IS NULL AND extension_name = ?",
+        (table, extension),
     ).fetchone()
     if present is None:
         con.execute(
-            "INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope) VALUES (?, NULL, ?, ?, 'read-write')",
+            "INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope) VALUES (?, "
+            "NULL, ?, ?, 'read-write')",
             (table, extension, definition),
         )
 
@@ -232,11 +242,13 @@ def _ensure_extension(con: sqlite3.Connection, table: str | None, extension: str
 def _write_metadata(con: sqlite3.Connection, run: Mapping[str, Any]) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL, "
-        "md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL, mime_type TEXT NOT NULL DEFAULT 'text/xml', "
+        "md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL, mime_type TEXT NOT NULL DEFAULT "
+        "'text/xml', "
         "metadata TEXT NOT NULL DEFAULT '')"
     )
     con.execute(
-        "CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (reference_scope TEXT NOT NULL, table_name TEXT, column_name TEXT, "
+        "CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (reference_scope TEXT NOT NULL, table_name TEXT, "
+        "column_name TEXT, "
         "row_id_value INTEGER, timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), "
         "md_file_id INTEGER NOT NULL, md_parent_id INTEGER, "
         "CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id), "
@@ -245,7 +257,8 @@ def _write_metadata(con: sqlite3.Connection, run: Mapping[str, Any]) -> None:
     for table in ("gpkg_metadata", "gpkg_metadata_reference"):
         _ensure_extension(con, table, "gpkg_metadata", "http://www.geopackage.org/spec121/#extension_metadata")
     cur = con.execute(
-        "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) VALUES ('dataset', ?, 'application/json', ?)",
+        "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) VALUES ('dataset', ?, "
+        "'application/json', ?)",
         (f"urn:groenkans:{METADATA_KEY}", json.dumps(run, default=str, sort_keys=True)),
     )
     con.execute(
@@ -260,7 +273,8 @@ def _write_aliases(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFram
         "CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), CONSTRAINT gdc_tn UNIQUE (table_name, name))"
     )
     con.execute(
-        "CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL, "
+        "CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL, constraint_type TEXT "
+        "NOT NULL, "
         "value TEXT, min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, description TEXT, "
         "CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))"
     )
@@ -274,7 +288,8 @@ def _write_aliases(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFram
             alias, desc, unit = describe(col, lang)
             text = f"{desc} [{unit}]" if unit and desc else (desc or (f"[{unit}]" if unit else None))
             con.execute(
-                "INSERT INTO gpkg_data_columns (table_name, column_name, name, title, description) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO gpkg_data_columns (table_name, column_name, name, title, description) VALUES (?, ?, ?, "
+                "?, ?)",
                 (name, col, col, alias if alias != col else None, text),
             )
 
@@ -282,12 +297,14 @@ def _write_aliases(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFram
 def _write_styles(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), "
-        "f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, "
+        "f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML "
+        "TEXT, "
         "styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), update_time DATETIME)"
     )
     con.execute(
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
-        "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
+        "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', "
+        "strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
     )
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # GeoPackage DATETIME, UTC
     for name, gdf in layers.items():
@@ -299,8 +316,10 @@ def _write_styles(con: sqlite3.Connection, layers: Mapping[str, gpd.GeoDataFrame
         # a user's own styles for this layer stay in the list, but ours becomes the one QGIS applies
         con.execute("UPDATE layer_styles SET useAsDefault = 0 WHERE f_table_name = ?", (name,))
         con.execute(
-            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, styleQML, "
-            "styleSLD, useAsDefault, description, owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, 'groenkans', '', ?)",
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
+            "styleQML, "
+            "styleSLD, useAsDefault, description, owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, "
+            "'groenkans', '', ?)",
             (name, geom_col[0], f"groenkans {name}", qml, f"Default groenkans style for {name}", now),
         )
 
@@ -338,7 +357,8 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         row = con.execute(
-            "SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ? ORDER BY id DESC LIMIT 1", (f"urn:groenkans:{METADATA_KEY}",)
+            "SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ? ORDER BY id DESC LIMIT 1",
+            (f"urn:groenkans:{METADATA_KEY}",),
         ).fetchone()
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):

@@ -86,8 +86,14 @@ def _class_colours(n: int) -> list[str]:
     return [_RGB[i] for i in idx]
 
 
-def place_markers(anchors: np.ndarray, radius: float, bounds: tuple[float, float, float, float], *,
-                  gap: float = 2.0, iterations: int = 400) -> np.ndarray:
+def place_markers(
+    anchors: np.ndarray,
+    radius: float,
+    bounds: tuple[float, float, float, float],
+    *,
+    gap: float = 2.0,
+    iterations: int = 400,
+) -> np.ndarray:
     """Marker centres near ``anchors`` (pixels) such that no two circles of ``radius`` overlap.
 
     Overlapping markers are pushed apart pairwise; if that does not settle within ``iterations``, the markers are
@@ -188,12 +194,25 @@ def _top(candidates: gpd.GeoDataFrame | None, top_only: bool) -> gpd.GeoDataFram
     return shown
 
 
-def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = None, *, park: Any = None,
-              column: str = "total_score", title: str | None = None, ax: Any = None, top_only: bool = True,
-              north_arrow: bool = False, lang: str | None = None, classes: str = "quantile",
-              extent: tuple[float, float, float, float] | None = None, highlight: Any = None,
-              figsize: tuple[float, float] = (10.0, 8.0), dpi: float = 110, legend: bool = True,
-              marker_radius_pt: float = 9.0) -> Figure:
+def plot_park(
+    parcels: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame | None = None,
+    *,
+    park: Any = None,
+    column: str = "total_score",
+    title: str | None = None,
+    ax: Any = None,
+    top_only: bool = True,
+    north_arrow: bool = False,
+    lang: str | None = None,
+    classes: str = "quantile",
+    extent: tuple[float, float, float, float] | None = None,
+    highlight: Any = None,
+    figsize: tuple[float, float] = (10.0, 8.0),
+    dpi: float = 110,
+    legend: bool = True,
+    marker_radius_pt: float = 9.0,
+) -> Figure:
     """Map of the parcels coloured by ``column`` over the park's BGT, the top sites numbered, legend and scale bar.
 
     Parameters
@@ -263,10 +282,12 @@ def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = N
     breaks = score_classes(values, classes)
     colours = _class_colours(len(breaks) - 1)
     cls = np.clip(np.searchsorted(breaks, values.to_numpy(), side="right") - 1, 0, len(colours) - 1)
-    fill = pd.Series([colours[c] if np.isfinite(v) else _NO_SCORE for c, v in zip(cls, values.to_numpy(), strict=True)],
-                     index=parcels.index)
+    fill = pd.Series(
+        [colours[c] if np.isfinite(v) else _NO_SCORE for c, v in zip(cls, values.to_numpy(), strict=True)],
+        index=parcels.index,
+    )
     # classes come from all parcels, so a detail map has the park map's colours; only what is in view is drawn
-    parcels = parcels.cx[extent[0]:extent[2], extent[1]:extent[3]]
+    parcels = parcels.cx[extent[0] : extent[2], extent[1] : extent[3]]
     parcels.plot(ax=ax, color=fill.loc[parcels.index].tolist(), edgecolor="none", zorder=2)
     for name, z in (("water", 3), ("roads", 3), ("green", 4), ("buildings", 5)):
         if name in ctx:
@@ -293,29 +314,56 @@ def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = N
     except ImportError:  # pragma: no cover - optional
         log.info("matplotlib-scalebar not installed; map without scale bar")
     if north_arrow:
-        ax.annotate(message("map.north", lang), xy=(0.04, 0.97), xytext=(0.04, 0.85), xycoords="axes fraction",
-                    ha="center", va="center", fontsize=12, fontweight="bold",
-                    arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
+        ax.annotate(
+            message("map.north", lang),
+            xy=(0.04, 0.97),
+            xytext=(0.04, 0.85),
+            xycoords="axes fraction",
+            ha="center",
+            va="center",
+            fontsize=12,
+            fontweight="bold",
+            arrowprops={"facecolor": "black", "width": 4, "headwidth": 12},
+        )
     leg = attribution = None
     if legend:
-        handles = [Patch(facecolor=colours[i], edgecolor="#636363",
-                         label=message("map.legend.class", lang, lo=breaks[i], hi=breaks[i + 1]))
-                   for i in range(len(colours))]
+        handles = [
+            Patch(
+                facecolor=colours[i],
+                edgecolor="#636363",
+                label=message("map.legend.class", lang, lo=breaks[i], hi=breaks[i + 1]),
+            )
+            for i in range(len(colours))
+        ]
         if not values.notna().all():
             handles.append(Patch(facecolor=_NO_SCORE, edgecolor="#636363", label=message("map.legend.no_score", lang)))
         for name in ("buildings", "roads", "water", "green"):
             if name in ctx:
-                handles.append(Patch(**{k: v for k, v in _STYLE[name].items() if k != "linewidth"},
-                                     label=message(f"map.legend.{name}", lang)))
+                handles.append(
+                    Patch(
+                        **{k: v for k, v in _STYLE[name].items() if k != "linewidth"},
+                        label=message(f"map.legend.{name}", lang),
+                    )
+                )
         if shown is not None and len(shown):
-            handles.append(Patch(facecolor="#2ca25f", edgecolor="#00441b", alpha=0.6, label=message("map.legend.top", lang)))
+            handles.append(
+                Patch(facecolor="#2ca25f", edgecolor="#00441b", alpha=0.6, label=message("map.legend.top", lang))
+            )
         from groenkans.export.columns import describe
 
         key = "map.legend.score" if classes == "quantile" else "map.legend.score_fixed"
         pos = ax.get_position()
-        leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(pos.x0, pos.y0 - 0.005), ncol=3,
-                         fontsize=8, title=message(key, lang, column=describe(column, lang)[0]), title_fontsize=8,
-                         frameon=False, alignment="left")
+        leg = fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(pos.x0, pos.y0 - 0.005),
+            ncol=3,
+            fontsize=8,
+            title=message(key, lang, column=describe(column, lang)[0]),
+            title_fontsize=8,
+            frameon=False,
+            alignment="left",
+        )
         if type(fig.canvas) is FigureCanvasBase:
             FigureCanvasAgg(fig)
         renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
@@ -331,8 +379,9 @@ def plot_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = N
     return fig
 
 
-def _draw_markers(fig: Figure, ax: Any, shown: gpd.GeoDataFrame | None, extent: tuple[float, float, float, float],
-                  radius_pt: float) -> list[dict[str, Any]]:
+def _draw_markers(
+    fig: Figure, ax: Any, shown: gpd.GeoDataFrame | None, extent: tuple[float, float, float, float], radius_pt: float
+) -> list[dict[str, Any]]:
     if shown is None or not len(shown):
         return []
     pts = shown.geometry.representative_point()
@@ -358,18 +407,56 @@ def _draw_markers(fig: Figure, ax: Any, shown: gpd.GeoDataFrame | None, extent: 
         if leader:
             ax.plot([axx, cx], [ayy, cy], color=_MARKER_FC, linewidth=1.0, zorder=9)
             ax.add_patch(Circle((axx, ayy), r * 0.22, facecolor=_MARKER_FC, edgecolor="none", zorder=9))
-        ax.add_patch(Circle((cx, cy), r, facecolor=_MARKER_FC, edgecolor=_MARKER_EC, linewidth=1.2, zorder=10,
-                            gid=f"gk-marker-{label}"))
-        ax.text(cx, cy, label, ha="center", va="center", fontsize=max(6.0, radius_pt * 1.05), fontweight="bold",
-                color="white", zorder=11)
-        out.append({"rank": label, "site_id": str(sid), "x": cx, "y": cy, "r": float(r), "anchor_x": axx,
-                    "anchor_y": ayy, "leader": leader})
+        ax.add_patch(
+            Circle(
+                (cx, cy),
+                r,
+                facecolor=_MARKER_FC,
+                edgecolor=_MARKER_EC,
+                linewidth=1.2,
+                zorder=10,
+                gid=f"gk-marker-{label}",
+            )
+        )
+        ax.text(
+            cx,
+            cy,
+            label,
+            ha="center",
+            va="center",
+            fontsize=max(6.0, radius_pt * 1.05),
+            fontweight="bold",
+            color="white",
+            zorder=11,
+        )
+        out.append(
+            {
+                "rank": label,
+                "site_id": str(sid),
+                "x": cx,
+                "y": cy,
+                "r": float(r),
+                "anchor_x": axx,
+                "anchor_y": ayy,
+                "leader": leader,
+            }
+        )
     return out
 
 
-def save_map(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None, path: str | os.PathLike[str], *,
-             park: Any = None, column: str = "total_score", title: str | None = None, overwrite: bool = False,
-             lang: str | None = None, classes: str = "quantile", dpi: float = 150) -> Path:
+def save_map(
+    parcels: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame | None,
+    path: str | os.PathLike[str],
+    *,
+    park: Any = None,
+    column: str = "total_score",
+    title: str | None = None,
+    overwrite: bool = False,
+    lang: str | None = None,
+    classes: str = "quantile",
+    dpi: float = 150,
+) -> Path:
     """Write the map to PNG, SVG or PDF (by suffix), atomically; refuses to overwrite unless asked.
 
     Parameters
@@ -410,8 +497,9 @@ def save_map(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None, pat
     return path
 
 
-def explore_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = None, *,
-                 column: str = "total_score") -> Any:
+def explore_park(
+    parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None = None, *, column: str = "total_score"
+) -> Any:
     """Interactive folium map (needs internet: Leaflet and its assets load from a CDN); see :func:`explore` offline.
 
     Returns
@@ -428,10 +516,14 @@ def explore_park(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None 
     except ImportError:
         log.warning("folium is not installed (pip install 'groenkans[notebooks]'); use plot_park for a static map")
         return None
-    cols = [c for c in ("area_m2", "heat_score", "water_score", "biodiversity_score", "total_score", "rank", "reason")
-            if c in parcels.columns]
-    m = parcels.reset_index()[["perceel_id", *cols, "geometry"]].explore(column=column, cmap="YlOrRd", vmin=0, vmax=100,
-                                                                      tiles=None, style_kwds={"weight": 0.5})
+    cols = [
+        c
+        for c in ("area_m2", "heat_score", "water_score", "biodiversity_score", "total_score", "rank", "reason")
+        if c in parcels.columns
+    ]
+    m = parcels.reset_index()[["perceel_id", *cols, "geometry"]].explore(
+        column=column, cmap="YlOrRd", vmin=0, vmax=100, tiles=None, style_kwds={"weight": 0.5}
+    )
     if candidates is not None and len(candidates):
         keep = [c for c in ("area_m2", "site_score", "top_rank", "reason") if c in candidates.columns]
         candidates.reset_index()[["site_id", *keep, "geometry"]].explore(m=m, color="green", style_kwds={"weight": 2})
@@ -456,8 +548,10 @@ class OfflineMap:
         """Write a standalone HTML page (atomically; refuses to overwrite unless asked, and never onto an input)."""
         path = Path(path)
         check_target(path, overwrite=overwrite, inputs=self.inputs, what="map page")
-        page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(self.title)}</title></head>'
-                f"<body>{self.body}</body></html>")
+        page = (
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(self.title)}</title></head>'
+            f"<body>{self.body}</body></html>"
+        )
         with atomic_path(path) as tmp:
             tmp.write_text(page, encoding="utf-8")
         return path
@@ -476,8 +570,15 @@ def _svg_path(geom: Any, x0: float, y1: float) -> str:
     return "".join(parts)
 
 
-def explore(parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None = None, *, column: str = "total_score",
-            lang: str | None = None, classes: str = "quantile", simplify_m: float = 0.5) -> OfflineMap:
+def explore(
+    parcels: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame | None = None,
+    *,
+    column: str = "total_score",
+    lang: str | None = None,
+    classes: str = "quantile",
+    simplify_m: float = 0.5,
+) -> OfflineMap:
     """An interactive map that works offline: parcels by score with their figures on hover, the top sites numbered.
 
     Everything is inline (SVG and a few lines of script; no tiles, no web libraries), so it renders in a notebook
@@ -516,17 +617,26 @@ def explore(parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None = None, *,
     values = parcels[column].astype(float) if column in parcels.columns else pd.Series(np.nan, index=parcels.index)
     breaks = score_classes(values, classes)
     colours = _class_colours(len(breaks) - 1)
-    shown_cols = [c for c in ("area_m2", "heat_score", "water_score", "biodiversity_score", column, "rank")
-                  if c in parcels.columns]
+    shown_cols = [
+        c
+        for c in ("area_m2", "heat_score", "water_score", "biodiversity_score", column, "rank")
+        if c in parcels.columns
+    ]
     paths = []
     for (pid, row), v in zip(parcels.iterrows(), values.to_numpy(), strict=True):
-        c = colours[int(np.clip(np.searchsorted(breaks, v, side="right") - 1, 0, len(colours) - 1))] if np.isfinite(v) else _NO_SCORE
+        c = (
+            colours[int(np.clip(np.searchsorted(breaks, v, side="right") - 1, 0, len(colours) - 1))]
+            if np.isfinite(v)
+            else _NO_SCORE
+        )
         tip = [str(pid)] + [f"{describe(k, lang)[0]}: {row[k]:.0f}" for k in shown_cols if pd.notna(row[k])]
         if "reason" in parcels.columns and isinstance(row["reason"], str):
             tip.append(row["reason"])
         d = _svg_path(row.geometry.simplify(simplify_m), x0, y1)
-        paths.append(f'<path d="{d}" fill="{c}" fill-opacity="0.85" stroke="#636363" stroke-width="{w / 1500:.2f}">'
-                     f"<title>{html.escape(chr(10).join(tip))}</title></path>")
+        paths.append(
+            f'<path d="{d}" fill="{c}" fill-opacity="0.85" stroke="#636363" stroke-width="{w / 1500:.2f}">'
+            f"<title>{html.escape(chr(10).join(tip))}</title></path>"
+        )
     top = _top(sites, True)
     marks = []
     if top is not None:
@@ -536,32 +646,43 @@ def explore(parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None = None, *,
             p = row.geometry.representative_point()
             label = str(int(row["top_rank"])) if "top_rank" in top.columns and pd.notna(row["top_rank"]) else str(k + 1)
             site_tip = html.escape(f"{label}. {sid}: {row.get('reason', '')}")
-            marks.append(f'<path d="{d}" fill="#2ca25f" fill-opacity="0.5" stroke="#00441b" stroke-width="{w / 600:.2f}">'
-                         f"<title>{site_tip}</title></path>"
-                         f'<circle cx="{p.x - x0:.1f}" cy="{y1 - p.y:.1f}" r="{r:.1f}" fill="#00441b" stroke="white" '
-                         f'stroke-width="{r / 6:.1f}"><title>{site_tip}</title></circle>'
-                         f'<text x="{p.x - x0:.1f}" y="{y1 - p.y + r * 0.35:.1f}" font-size="{r:.1f}" fill="white" '
-                         f'text-anchor="middle" font-family="sans-serif" font-weight="bold" pointer-events="none">{label}</text>')
+            marks.append(
+                f'<path d="{d}" fill="#2ca25f" fill-opacity="0.5" stroke="#00441b" stroke-width="{w / 600:.2f}">'
+                f"<title>{site_tip}</title></path>"
+                f'<circle cx="{p.x - x0:.1f}" cy="{y1 - p.y:.1f}" r="{r:.1f}" fill="#00441b" stroke="white" '
+                f'stroke-width="{r / 6:.1f}"><title>{site_tip}</title></circle>'
+                f'<text x="{p.x - x0:.1f}" y="{y1 - p.y + r * 0.35:.1f}" font-size="{r:.1f}" fill="white" '
+                f'text-anchor="middle" font-family="sans-serif" font-weight="bold" pointer-events="none">{label}</text>'
+            )
     uid = f"gkmap{abs(hash((x0, y0, len(parcels)))) % 10**8}"
-    legend_html = " ".join(f'<span style="background:{c};padding:0 .8em;margin-left:.6em"></span> '
-                      f"{breaks[i]:.0f}–{breaks[i + 1]:.0f}" for i, c in enumerate(colours))
-    script = (f"(function(){{var s=document.getElementById('{uid}');var vb=[0,0,{w:.1f},{h:.1f}];var drag=null;"
-              "function set(){s.setAttribute('viewBox',vb.join(' '));}"
-              "s.addEventListener('wheel',function(e){e.preventDefault();var r=s.getBoundingClientRect();"
-              "var f=e.deltaY>0?1.2:1/1.2;var mx=vb[0]+(e.clientX-r.left)/r.width*vb[2];"
-              "var my=vb[1]+(e.clientY-r.top)/r.height*vb[3];vb=[mx-(mx-vb[0])*f,my-(my-vb[1])*f,vb[2]*f,vb[3]*f];set();});"
-              "s.addEventListener('mousedown',function(e){drag=[e.clientX,e.clientY];});"
-              "window.addEventListener('mouseup',function(){drag=null;});"
-              "s.addEventListener('mousemove',function(e){if(!drag)return;var r=s.getBoundingClientRect();"
-              "vb[0]-=(e.clientX-drag[0])/r.width*vb[2];vb[1]-=(e.clientY-drag[1])/r.height*vb[3];"
-              "drag=[e.clientX,e.clientY];set();});})();")
-    body = (f'<div style="font-family:sans-serif;font-size:12px">'
-            f'<svg id="{uid}" viewBox="0 0 {w:.1f} {h:.1f}" style="width:100%;max-height:80vh;cursor:grab;'
-            f'background:#fafafa" xmlns="http://www.w3.org/2000/svg">{"".join(paths)}{"".join(marks)}</svg>'
-            f"<div>{html.escape(describe(column, lang)[0])}: {legend_html}</div>"
-            f"<script>{script}</script></div>")
-    return OfflineMap(body, message("map.title", lang, park=str(parcels.attrs.get("groenkans", {}).get("park", ""))),
-                      inputs_of(parcels, sites))
+    legend_html = " ".join(
+        f'<span style="background:{c};padding:0 .8em;margin-left:.6em"></span> {breaks[i]:.0f}–{breaks[i + 1]:.0f}'
+        for i, c in enumerate(colours)
+    )
+    script = (
+        f"(function(){{var s=document.getElementById('{uid}');var vb=[0,0,{w:.1f},{h:.1f}];var drag=null;"
+        "function set(){s.setAttribute('viewBox',vb.join(' '));}"
+        "s.addEventListener('wheel',function(e){e.preventDefault();var r=s.getBoundingClientRect();"
+        "var f=e.deltaY>0?1.2:1/1.2;var mx=vb[0]+(e.clientX-r.left)/r.width*vb[2];"
+        "var my=vb[1]+(e.clientY-r.top)/r.height*vb[3];vb=[mx-(mx-vb[0])*f,my-(my-vb[1])*f,vb[2]*f,vb[3]*f];set();});"
+        "s.addEventListener('mousedown',function(e){drag=[e.clientX,e.clientY];});"
+        "window.addEventListener('mouseup',function(){drag=null;});"
+        "s.addEventListener('mousemove',function(e){if(!drag)return;var r=s.getBoundingClientRect();"
+        "vb[0]-=(e.clientX-drag[0])/r.width*vb[2];vb[1]-=(e.clientY-drag[1])/r.height*vb[3];"
+        "drag=[e.clientX,e.clientY];set();});})();"
+    )
+    body = (
+        f'<div style="font-family:sans-serif;font-size:12px">'
+        f'<svg id="{uid}" viewBox="0 0 {w:.1f} {h:.1f}" style="width:100%;max-height:80vh;cursor:grab;'
+        f'background:#fafafa" xmlns="http://www.w3.org/2000/svg">{"".join(paths)}{"".join(marks)}</svg>'
+        f"<div>{html.escape(describe(column, lang)[0])}: {legend_html}</div>"
+        f"<script>{script}</script></div>"
+    )
+    return OfflineMap(
+        body,
+        message("map.title", lang, park=str(parcels.attrs.get("groenkans", {}).get("park", ""))),
+        inputs_of(parcels, sites),
+    )
 
 
 def _json_markers(markers: list[dict[str, Any]]) -> str:

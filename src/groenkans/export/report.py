@@ -43,14 +43,25 @@ def _figure(s: Any, label: str, keys: tuple[str, ...], fmt: Callable[..., str]) 
 def _key_figures(s: Any) -> list[tuple[str, str]]:
     specs: list[tuple[str, tuple[str, ...], Callable[..., str]]] = [
         ("Area", ("area_m2",), lambda a: f"{a / 1e4:.1f} ha"),
-        ("Paved", ("paved_m2", "area_m2"), lambda p, a: f"{p / 1e4:.1f} ha ({100 * p / a:.0f} %)" if a else f"{p / 1e4:.1f} ha"),
+        (
+            "Paved",
+            ("paved_m2", "area_m2"),
+            lambda p, a: f"{p / 1e4:.1f} ha ({100 * p / a:.0f} %)" if a else f"{p / 1e4:.1f} ha",
+        ),
         ("Room for greening (paving outside driving lanes)", ("greening_room_m2",), lambda g: f"{g / 1e4:.1f} ha"),
         ("Parcels", ("n_parcels",), lambda n: f"{int(n)}"),
-        ("Candidate sites", ("n_sites", "n_tiny_forest", "n_wadi", "n_meeting_place", "n_depave_green"),
-         lambda n, t, w, m, d: f"{int(n)}: {int(t)} Tiny Forest, {int(w)} wadi, {int(m)} meeting place, {int(d)} depaved green"),
-        ("Mean scores (heat / water / biodiversity / total)",
-         tuple(f"mean_{k}_score" for k in ("heat", "water", "biodiversity", "total")),
-         lambda *v: " / ".join(f"{x:.0f}" for x in v)),
+        (
+            "Candidate sites",
+            ("n_sites", "n_tiny_forest", "n_wadi", "n_meeting_place", "n_depave_green"),
+            lambda n, t, w, m, d: (
+                f"{int(n)}: {int(t)} Tiny Forest, {int(w)} wadi, {int(m)} meeting place, {int(d)} depaved green"
+            ),
+        ),
+        (
+            "Mean scores (heat / water / biodiversity / total)",
+            tuple(f"mean_{k}_score" for k in ("heat", "water", "biodiversity", "total")),
+            lambda *v: " / ".join(f"{x:.0f}" for x in v),
+        ),
     ]
     return [f for f in (_figure(s, label, keys, fmt) for label, keys, fmt in specs) if f is not None]
 
@@ -65,16 +76,25 @@ def _top_sites(candidates: gpd.GeoDataFrame | None, n: int = 5) -> str:
         top = candidates.sort_values("rank") if "rank" in candidates.columns else candidates
     items = []
     for sid, r in top.head(n).iterrows():
-        facts = [f"{r['area_m2']:.0f} m²" if "area_m2" in r.index else "",
-                 f"score {r['site_score']:.0f}" if "site_score" in r.index else ""]
+        facts = [
+            f"{r['area_m2']:.0f} m²" if "area_m2" in r.index else "",
+            f"score {r['site_score']:.0f}" if "site_score" in r.index else "",
+        ]
         facts_txt = ", ".join(f for f in facts if f)
         reason = html.escape(str(r["reason"])) if "reason" in r.index else ""
         items.append(f"<li><b>{html.escape(str(sid))}</b>{f' ({facts_txt})' if facts_txt else ''}: {reason}</li>")
     return f"<h2>Top sites</h2><ol>{''.join(items)}</ol>"
 
 
-def write_report(parcels: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None, park_summary: gpd.GeoDataFrame,
-                 path: str | os.PathLike[str], *, title: str | None = None, overwrite: bool = False) -> Path:
+def write_report(
+    parcels: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame | None,
+    park_summary: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write a self-contained one-page HTML park report: map, key figures, the top 5 sites with their reasons.
 
     Parameters

@@ -81,7 +81,8 @@ def compute_indicators(park: Park, zonal: pd.DataFrame, config: Config, *, progr
     >>> from groenkans import Config, Park
     >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], index=pd.Index(["P"], name="perceel_id"),
     ...                            crs="EPSG:28992")
-    >>> paving = gpd.GeoDataFrame({"surface_class": ["gesloten_verhard"]}, geometry=[box(0, 0, 10, 5)], crs="EPSG:28992")
+    >>> paving = gpd.GeoDataFrame({"surface_class": ["gesloten_verhard"]}, geometry=[box(0, 0, 10, 5)],
+    ...                           crs="EPSG:28992")
     >>> park = Park("x", parcels, surfaces=paving)
     >>> ind = compute_indicators(park, pd.DataFrame(index=parcels.index), Config())
     >>> ind.loc["P", ["paved_frac_open", "runoff_m3"]].astype(float).tolist(), ind.loc["P", "heat_source"]

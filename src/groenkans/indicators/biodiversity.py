@@ -80,7 +80,10 @@ def green_nearby(
     # reprojection round trip) burns the same cells: cells are burnt by their centre, and with the offset the centres
     # never sit on the round coordinates of drawn or synthetic geometry, where such a shift would flip a cell.
     off = _GRID_OFFSET_M
-    minx, miny = np.floor((minx - radius_m) / cell_m) * cell_m + off, np.floor((miny - radius_m) / cell_m) * cell_m + off
+    minx, miny = (
+        np.floor((minx - radius_m) / cell_m) * cell_m + off,
+        np.floor((miny - radius_m) / cell_m) * cell_m + off,
+    )
     maxx, maxy = np.ceil((maxx + radius_m) / cell_m) * cell_m + off, np.ceil((maxy + radius_m) / cell_m) * cell_m + off
     width, height = int(np.ceil((maxx - minx) / cell_m)), int(np.ceil((maxy - miny) / cell_m))
     transform = from_origin(minx, maxy, cell_m, cell_m)
@@ -169,8 +172,10 @@ def biodiversity_need_parts(ind: pd.DataFrame, config: Config, ref: pd.DataFrame
     >>> from groenkans.scoring import load_reference
     >>> ind = pd.DataFrame({"green_frac": [0.15, 0.0], "habitat_frac": [0.15, 0.9], "stepping_stone": [0.5, 0.5],
     ...                     "dist_nature_m": [250.0, 250.0]})
-    >>> biodiversity_need_parts(ind, Config(), load_reference()).round(3).to_dict("records")
-    [{'green_deficit': 0.2, 'stepping_stone': 0.128, 'near_nature': 0.128}, {'green_deficit': 0.0, 'stepping_stone': 0.015, 'near_nature': 0.015}]
+    >>> for row in biodiversity_need_parts(ind, Config(), load_reference()).round(3).to_dict("records"):
+    ...     print(row)
+    {'green_deficit': 0.2, 'stepping_stone': 0.128, 'near_nature': 0.128}
+    {'green_deficit': 0.0, 'stepping_stone': 0.015, 'near_nature': 0.015}
     """
     w = BIODIVERSITY_NEED_WEIGHTS
     bc = config.biodiversity

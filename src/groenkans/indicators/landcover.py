@@ -158,7 +158,8 @@ def land_cover(park: Park, config: Config | None = None) -> pd.DataFrame:
     >>> from shapely.geometry import box
     >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], index=pd.Index(["P"], name="perceel_id"),
     ...                            crs="EPSG:28992")
-    >>> paving = gpd.GeoDataFrame({"surface_class": ["gesloten_verhard"]}, geometry=[box(0, 0, 10, 5)], crs="EPSG:28992")
+    >>> paving = gpd.GeoDataFrame({"surface_class": ["gesloten_verhard"]}, geometry=[box(0, 0, 10, 5)],
+    ...                           crs="EPSG:28992")
     >>> land_cover(Park("x", parcels, surfaces=paving)).loc["P", ["paved_m2", "open_m2", "unknown_m2"]].tolist()
     [50.0, 100.0, 50.0]
     """
@@ -198,8 +199,15 @@ def land_cover(park: Park, config: Config | None = None) -> pd.DataFrame:
     return out.join(_canopy(parcels, surf, park.buildings, trees, radius_m, scale, out))
 
 
-def _canopy(parcels: gpd.GeoDataFrame, surf: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
-            trees: gpd.GeoDataFrame, radius_m: float, scale: np.ndarray, lc: pd.DataFrame) -> pd.DataFrame:
+def _canopy(
+    parcels: gpd.GeoDataFrame,
+    surf: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    trees: gpd.GeoDataFrame,
+    radius_m: float,
+    scale: np.ndarray,
+    lc: pd.DataFrame,
+) -> pd.DataFrame:
     """Shade per cover class and parcel: crowns ∪ woody vegetation, over each class, capped by the class area."""
     cols = [f"canopy_{c}_m2" for c in CANOPY_CLASSES] + ["canopy_unknown_m2"]
     out = pd.DataFrame(0.0, index=parcels.index, columns=[*cols, "canopy_m2"])

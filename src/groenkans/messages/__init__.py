@@ -31,7 +31,7 @@ from typing import Any
 
 from groenkans.errors import ConfigError
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "message", "has_message", "resolve_language", "catalogue"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "catalogue", "has_message", "message", "resolve_language"]
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"

@@ -11,4 +11,17 @@ from groenkans.readers.layers import read_buildings, read_nature, read_outline, 
 from groenkans.readers.rasters import mosaic_rasters
 from groenkans.readers.units import make_units
 
-__all__ = ["BGTLayers", "LayerRead", "bgt_object_type", "list_layers", "make_units", "mosaic_rasters", "read_bgt", "read_buildings", "read_nature", "read_outline", "read_parcels", "read_trees"]
+__all__ = [
+    "BGTLayers",
+    "LayerRead",
+    "bgt_object_type",
+    "list_layers",
+    "make_units",
+    "mosaic_rasters",
+    "read_bgt",
+    "read_buildings",
+    "read_nature",
+    "read_outline",
+    "read_parcels",
+    "read_trees",
+]

@@ -51,8 +51,10 @@ def check_openable(path: str | Path) -> None:
         with open(q, "rb") as fh:
             fh.read(1)
     except PermissionError as exc:
-        raise CorruptFileError(f"{q} cannot be opened: no permission to read it ({exc.strerror}). Check the file's "
-                               "permissions, or close the program that has it locked.") from None
+        raise CorruptFileError(
+            f"{q} cannot be opened: no permission to read it ({exc.strerror}). Check the file's "
+            "permissions, or close the program that has it locked."
+        ) from None
     except OSError as exc:
         raise CorruptFileError(f"{q} cannot be opened ({exc.strerror or exc}). Check the path and the disk.") from None
 
@@ -60,27 +62,45 @@ def check_openable(path: str | Path) -> None:
 def _advice(path: str | Path, exc: BaseException) -> str:
     """What to try, from what GDAL said (never guess 'truncated' when GDAL did not say so)."""
     text = str(exc).lower()
-    if any(k in text for k in ("truncat", "unexpected end", "premature end", "no element found", "eof", "short read",
-                               "not a zip", "end-of-central-directory")):
+    if any(
+        k in text
+        for k in (
+            "truncat",
+            "unexpected end",
+            "premature end",
+            "no element found",
+            "eof",
+            "short read",
+            "not a zip",
+            "end-of-central-directory",
+        )
+    ):
         return "The file looks truncated (an interrupted download?): download it again."
     if "database is locked" in text or "permission denied" in text or "locked" in text:
         return "The file is locked or not readable: close the program that has it open, or copy it and read the copy."
     if "not recognized as" in text or "not a supported" in text or "unsupported" in text:
-        return ("GDAL does not recognise the format: check that it is a GeoPackage, GML, shapefile or another vector "
-                "format, and that the extension matches the content.")
+        return (
+            "GDAL does not recognise the format: check that it is a GeoPackage, GML, shapefile or another vector "
+            "format, and that the extension matches the content."
+        )
     if "geometry" in text and ("parsed" in text or "not supported" in text):
-        return ("A geometry in it is not what GDAL expected for this layer. If this is a BGT or BRK download, keep the "
-                "original file name (bgt_*.gml, kadastralekaart_*.gml) so groenkans can apply its reading template, "
-                "or convert it with ogr2ogr and name the polygon layer.")
+        return (
+            "A geometry in it is not what GDAL expected for this layer. If this is a BGT or BRK download, keep the "
+            "original file name (bgt_*.gml, kadastralekaart_*.gml) so groenkans can apply its reading template, "
+            "or convert it with ogr2ogr and name the polygon layer."
+        )
     return "Check that the file opens in QGIS or with ogrinfo; if it does not, download it again."
 
 
-def read_layer(path: str | Path, layer: str | None, *, bbox: BBox | None = None, what: str = "layer",
-               **open_options: str) -> gpd.GeoDataFrame:
+def read_layer(
+    path: str | Path, layer: str | None, *, bbox: BBox | None = None, what: str = "layer", **open_options: str
+) -> gpd.GeoDataFrame:
     """Read one layer (only ``bbox`` when given) with named errors; ``open_options`` go to GDAL."""
     if layer is None:
         if not exists(path):
-            raise InputError(f"{path} does not exist. Check the path (relative paths in a park.toml are relative to it).")
+            raise InputError(
+                f"{path} does not exist. Check the path (relative paths in a park.toml are relative to it)."
+            )
         check_openable(path)
     names = list_layers(path) if layer is not None else []
     if layer is not None and layer not in names:
@@ -95,7 +115,9 @@ def read_layer(path: str | Path, layer: str | None, *, bbox: BBox | None = None,
             f"{_display(path)}{lay} cannot be read for the {what}. GDAL said: {_short(exc)}. {_advice(path, exc)}"
         ) from None
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise SchemaError(f"{Path(str(path)).name}, layer {layer!r}: has no geometry column; expected a spatial layer for the {what}.")
+        raise SchemaError(
+            f"{Path(str(path)).name}, layer {layer!r}: has no geometry column; expected a spatial layer for the {what}."
+        )
     return gdf
 
 
@@ -183,14 +205,14 @@ _ROOT = re.compile(rb"<(?![?!])([A-Za-z_][\w.:-]*)")
 
 
 def gml_is_complete(head: bytes, tail: bytes) -> bool:
-    """Whether a GML file ends with the closing tag of its root element (a cut-off download does not).
+    r"""Whether a GML file ends with the closing tag of its root element (a cut-off download does not).
 
     GDAL reads a GML file cut off halfway without complaint and returns the features before the cut; this check
     catches that case.
 
     Examples
     --------
-    >>> gml_is_complete(b'<?xml version="1.0"?><CityModel><x/>', b'<x/></CityModel>\\n')
+    >>> gml_is_complete(b'<?xml version="1.0"?><CityModel><x/>', b'<x/></CityModel>\n')
     True
     >>> gml_is_complete(b'<?xml version="1.0"?><CityModel><x/>', b'<cityObjectMember><TrafficA')
     False
@@ -206,7 +228,7 @@ def _display(path: str | Path) -> str:
     """A path as the user knows it: the member inside a zip, not GDAL's /vsizip/ prefix."""
     p = str(path)
     if p.startswith("/vsizip/"):
-        return p[len("/vsizip/"):]
+        return p[len("/vsizip/") :]
     return p
 
 

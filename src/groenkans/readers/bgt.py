@@ -74,8 +74,18 @@ BGT_READ_TYPES = (*BGT_SURFACE_LAYERS, "pand", "vegetatieobject")
 #: File names of the download service (both namings) -> BGT object type (kept for callers of earlier versions).
 BGT_FILE_NAMES = {f"bgt_{k}": v for k, v in BGT_ENGLISH_NAMES.items()} | {f"bgt_{t}": t for t in BGT_READ_TYPES}
 _PREFIXES = ("bgt_", "bgt-", "imgeo_", "imgeo-", "lv_bgt_")
-_SUFFIXES = ("_2dactueelbestaand", "_2dactueel", "_actueelbestaand", "_actueel", "_2d", "_multivlak", "_vlak",
-             "_polygon", "_punt", "_point")
+_SUFFIXES = (
+    "_2dactueelbestaand",
+    "_2dactueel",
+    "_actueelbestaand",
+    "_actueel",
+    "_2d",
+    "_multivlak",
+    "_vlak",
+    "_polygon",
+    "_punt",
+    "_point",
+)
 _NON_AREA = ("kruinlijn", "_lijn", "_label", "plaatsingspunt", "_line")
 SURFACE_COLUMNS = ["bgt_type", "lokaal_id", "function", "fysiek_voorkomen", "surface_class", "geometry"]
 
@@ -95,7 +105,7 @@ def bgt_object_type(name: str) -> str | None:
         return None
     for p in _PREFIXES:
         if n.startswith(p):
-            n = n[len(p):]
+            n = n[len(p) :]
             break
     for s in _SUFFIXES:
         if n.endswith(s):
@@ -166,12 +176,22 @@ def _zip_sources(p: Path) -> list[_Source]:
                     tail = fh.read()[-512:] if info.file_size > _HEAD_BYTES else head[-512:]
                 _check_complete(head, tail, f"{p}/{m}")
                 stem = Path(m).stem
-                out.append(_Source(stem, f"/vsizip/{p.resolve()}/{m}", None, gml_options(f"{stem}.gml", head),
-                                   f"{p.name}/{m}", gml_is_empty(head, info.file_size)))
+                out.append(
+                    _Source(
+                        stem,
+                        f"/vsizip/{p.resolve()}/{m}",
+                        None,
+                        gml_options(f"{stem}.gml", head),
+                        f"{p.name}/{m}",
+                        gml_is_empty(head, info.file_size),
+                    )
+                )
     except zipfile.BadZipFile:
         raise CorruptFileError(f"{p} is not a readable zip file (truncated download?); download it again.") from None
     except (OSError, EOFError, zipfile.LargeZipFile) as exc:
-        raise CorruptFileError(f"{p}: the zip cannot be read ({exc}); it may be truncated, download it again.") from None
+        raise CorruptFileError(
+            f"{p}: the zip cannot be read ({exc}); it may be truncated, download it again."
+        ) from None
     return out
 
 
@@ -184,7 +204,9 @@ def _gml_source(f: Path) -> _Source:
             fh.seek(max(size - 512, 0))
             tail = fh.read()
     except OSError as exc:
-        raise CorruptFileError(f"{f} cannot be read ({exc.strerror or exc}); check the file and its permissions.") from None
+        raise CorruptFileError(
+            f"{f} cannot be read ({exc.strerror or exc}); check the file and its permissions."
+        ) from None
     _check_complete(head, tail, str(f))
     return _Source(f.stem, str(f), None, gml_options(f, head), str(f), gml_is_empty(head, size))
 
@@ -192,7 +214,8 @@ def _gml_source(f: Path) -> _Source:
 def _check_complete(head: bytes, tail: bytes, label: str) -> None:
     if not gml_is_complete(head, tail):
         raise CorruptFileError(
-            f"{label} is cut off: it does not end with the closing tag of its root element, so GDAL would read only the "
+            f"{label} is cut off: it does not end with the closing tag of its root element, so GDAL would read only "
+            "the "
             "objects before the cut. The download was interrupted or the file truncated: download it again."
         )
 
@@ -218,7 +241,9 @@ def _sources(path: str | Path) -> list[_Source]:
         try:
             files = sorted(p.iterdir())
         except OSError as exc:
-            raise CorruptFileError(f"{p}: the folder cannot be listed ({exc.strerror or exc}); check its permissions.") from None
+            raise CorruptFileError(
+                f"{p}: the folder cannot be listed ({exc.strerror or exc}); check its permissions."
+            ) from None
         out = [_gml_source(f) for f in files if f.suffix.lower() in (".gml", ".xml") and f.is_file()]
         for f in files:
             if f.suffix.lower() in (".gpkg", ".sqlite") and f.is_file():
@@ -271,21 +296,42 @@ def read_bgt(path: str | Path, *, bbox: BBox | None = None, layers: list[str] | 
     for src in sources:
         otype = bgt_object_type(src.name)
         if otype is None or (layers is not None and otype not in layers):
-            inventory.append(LayerRead(otype, src.label, src.layer, "ignored", path=src.open_path,
-                                       note="not a BGT area type, building or tree layer"))
+            inventory.append(
+                LayerRead(
+                    otype,
+                    src.label,
+                    src.layer,
+                    "ignored",
+                    path=src.open_path,
+                    note="not a BGT area type, building or tree layer",
+                )
+            )
             continue
         if src.empty:
-            inventory.append(LayerRead(otype, src.label, src.layer, "empty", path=src.open_path, note="the file holds no objects"))
+            inventory.append(
+                LayerRead(otype, src.label, src.layer, "empty", path=src.open_path, note="the file holds no objects")
+            )
             continue
         if otype in chosen:
-            inventory.append(LayerRead(otype, src.label, src.layer, "ignored", path=src.open_path,
-                                       note=f"a second source for {otype}; {chosen[otype].label} was read"))
+            inventory.append(
+                LayerRead(
+                    otype,
+                    src.label,
+                    src.layer,
+                    "ignored",
+                    path=src.open_path,
+                    note=f"a second source for {otype}; {chosen[otype].label} was read",
+                )
+            )
             continue
         chosen[otype] = src
     if not chosen:
         found = ", ".join(s.layer or Path(s.label).name for s in sources) or "none"
-        if sources and all(r.status == "empty" for r in inventory if r.object_type in BGT_READ_TYPES) and any(
-                r.status == "empty" for r in inventory):
+        if (
+            sources
+            and all(r.status == "empty" for r in inventory if r.object_type in BGT_READ_TYPES)
+            and any(r.status == "empty" for r in inventory)
+        ):
             raise SchemaError(
                 f"{Path(str(path)).name}: every BGT object-type file in it is empty (no objects): {found}. The area "
                 "requested from PDOK may hold no BGT objects; check the polygon or bounding box of the download."
@@ -318,8 +364,16 @@ def read_bgt(path: str | Path, *, bbox: BBox | None = None, layers: list[str] | 
             rec.kept = len(surf)
             parts.append(surf)
         inventory.append(rec)
-        log.info("BGT %s: %d features from %s (%d kept, %d history, %d planned, %d non-area dropped)", otype,
-                 rec.features, src.label, rec.kept, rec.history, rec.planned, rec.non_area)
+        log.info(
+            "BGT %s: %d features from %s (%d kept, %d history, %d planned, %d non-area dropped)",
+            otype,
+            rec.features,
+            src.label,
+            rec.kept,
+            rec.history,
+            rec.planned,
+            rec.non_area,
+        )
     if parts:
         surfaces = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
     else:
@@ -433,4 +487,6 @@ def _trees(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     pts = gdf.loc[keep]
     types = shapely.get_type_id(pts.geometry.to_numpy())
     pts = pts.loc[types == 0]
-    return gpd.GeoDataFrame({"kind": "boom"}, geometry=pts.geometry.to_numpy(), crs=gdf.crs, index=pd.RangeIndex(len(pts)))
+    return gpd.GeoDataFrame(
+        {"kind": "boom"}, geometry=pts.geometry.to_numpy(), crs=gdf.crs, index=pd.RangeIndex(len(pts))
+    )

@@ -54,20 +54,40 @@ def read_parcels(path: str | Path, layer: str | None = None, *, bbox: BBox | Non
     gdf = read_layer(path, layer, bbox=bbox, what="parcels", **gml_options(path))
     where = f"{Path(str(path)).name}, layer '{layer}'"
     gdf = drop_history(gdf, where)
-    akr = first_column(gdf, ("akr_kadastrale_gemeente_code_waarde", "AKRKadastraleGemeenteCodeWaarde", "akr_kadast", "kadastraleGemeenteWaarde"))
+    akr = first_column(
+        gdf,
+        (
+            "akr_kadastrale_gemeente_code_waarde",
+            "AKRKadastraleGemeenteCodeWaarde",
+            "akr_kadast",
+            "kadastraleGemeenteWaarde",
+        ),
+    )
     sectie = first_column(gdf, ("sectie",))
     nummer = first_column(gdf, ("perceelnummer", "perceelnum"))  # shapefiles truncate names to 10 characters
     if akr and sectie and nummer:
-        ids = as_str(gdf[akr]).str.strip() + "-" + as_str(gdf[sectie]).str.strip() + "-" + as_str(gdf[nummer]).str.replace(r"\.0$", "", regex=True)
+        ids = (
+            as_str(gdf[akr]).str.strip()
+            + "-"
+            + as_str(gdf[sectie]).str.strip()
+            + "-"
+            + as_str(gdf[nummer]).str.replace(r"\.0$", "", regex=True)
+        )
     else:
-        fallback = first_column(gdf, ("perceel_id", "identificatie_lokaal_id", "identificatieLokaalID", "identificatie", "id", "fid"))
+        fallback = first_column(
+            gdf, ("perceel_id", "identificatie_lokaal_id", "identificatieLokaalID", "identificatie", "id", "fid")
+        )
         if fallback is None:
             raise SchemaError(
                 f"{where}: no parcel id. Columns found: {', '.join(map(str, gdf.columns))}; expected the BRK columns "
-                "akr_kadastrale_gemeente_code_waarde, sectie and perceelnummer, or an id column (perceel_id, identificatie)."
+                "akr_kadastrale_gemeente_code_waarde, sectie and perceelnummer, or an id column (perceel_id, "
+                "identificatie)."
             )
-        warnings.warn(f"{where}: no BRK parcel key (AKR code, sectie, perceelnummer); using '{fallback}' as parcel id",
-                      GroenkansWarning, stacklevel=2)
+        warnings.warn(
+            f"{where}: no BRK parcel key (AKR code, sectie, perceelnummer); using '{fallback}' as parcel id",
+            GroenkansWarning,
+            stacklevel=2,
+        )
         ids = as_str(gdf[fallback])
     out = gdf.copy()
     out.index = pd.Index(ids.to_numpy(), name=PARCEL_ID)
@@ -78,14 +98,17 @@ def read_parcels(path: str | Path, layer: str | None = None, *, bbox: BBox | Non
 
 def read_buildings(path: str | Path, layer: str | None = None, *, bbox: BBox | None = None) -> gpd.GeoDataFrame:
     """Read building footprints (BAG ``pand`` or BGT ``pand``), indexed by ``pand_id``; demolished ones dropped."""
-    layer = _pick_layer(path, layer, (BAG_LAYER, "panden", "bgt_buildingpart", "kadastralekaart_pand", "Pand"), "buildings")
+    layer = _pick_layer(
+        path, layer, (BAG_LAYER, "panden", "bgt_buildingpart", "kadastralekaart_pand", "Pand"), "buildings"
+    )
     gdf = read_layer(path, layer, bbox=bbox, what="buildings", **gml_options(path))
     where = f"{Path(str(path)).name}, layer '{layer}'"
     gdf = drop_history(gdf, where)
     id_col = first_column(gdf, ("identificatie", "identificatieBAGPND", "identifica", "pand_id", "lokaalID", "gml_id"))
     if id_col is None:
         raise SchemaError(
-            f"{where}: no building id. Columns found: {', '.join(map(str, gdf.columns))}; expected identificatie (BAG) or "
+            f"{where}: no building id. Columns found: {', '.join(map(str, gdf.columns))}; expected identificatie "
+            "(BAG) or "
             "identificatieBAGPND (BGT)."
         )
     status_col = first_column(gdf, ("status", "pandstatus"))
@@ -97,7 +120,9 @@ def read_buildings(path: str | Path, layer: str | None = None, *, bbox: BBox | N
     year_col = first_column(gdf, ("bouwjaar", "oorspronkelijkBouwjaar"))
     out = gpd.GeoDataFrame(
         {
-            "bouwjaar": pd.to_numeric(gdf[year_col], errors="coerce").astype("Int64").to_numpy() if year_col else pd.array([pd.NA] * len(gdf), dtype="Int64"),
+            "bouwjaar": pd.to_numeric(gdf[year_col], errors="coerce").astype("Int64").to_numpy()
+            if year_col
+            else pd.array([pd.NA] * len(gdf), dtype="Int64"),
             "status": as_str(gdf[status_col]).to_numpy() if status_col else None,
         },
         geometry=gdf.geometry.to_numpy(),
@@ -145,4 +170,6 @@ def read_trees(path: str | Path, layer: str | None = None, *, bbox: BBox | None 
         gdf = gdf.loc[as_str(gdf[tcol]).str.lower().eq("boom").to_numpy()]
     types = shapely.get_type_id(gdf.geometry.to_numpy())
     pts = gdf.loc[types == 0]
-    return gpd.GeoDataFrame({"kind": "boom"}, geometry=pts.geometry.to_numpy(), crs=gdf.crs, index=pd.RangeIndex(len(pts)))
+    return gpd.GeoDataFrame(
+        {"kind": "boom"}, geometry=pts.geometry.to_numpy(), crs=gdf.crs, index=pd.RangeIndex(len(pts))
+    )

@@ -21,8 +21,15 @@ from groenkans.errors import CorruptFileError, CRSError, InputError, OutputError
 
 __all__ = ["mosaic_rasters"]
 
-_GDAL_TYPES = {"float32": "Float32", "float64": "Float64", "uint8": "Byte", "uint16": "UInt16", "int16": "Int16",
-               "uint32": "UInt32", "int32": "Int32"}
+_GDAL_TYPES = {
+    "float32": "Float32",
+    "float64": "Float64",
+    "uint8": "Byte",
+    "uint16": "UInt16",
+    "int16": "Int16",
+    "uint32": "UInt32",
+    "int32": "Int32",
+}
 
 
 def _horizontal(wkt: str) -> ProjCRS:
@@ -47,8 +54,9 @@ def _tiles(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> 
     return [Path(t) for t in paths]
 
 
-def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-                   out_vrt: str | os.PathLike[str] | None = None) -> str:
+def mosaic_rasters(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], out_vrt: str | os.PathLike[str] | None = None
+) -> str:
     """Combine raster tiles into one VRT mosaic without loading them.
 
     Parameters
@@ -87,8 +95,20 @@ def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
             raise InputError(f"raster tile {t} does not exist")
         try:
             with rasterio.open(t) as src:
-                infos.append((t.resolve(), src.bounds, src.res, src.width, src.height, src.nodata, src.dtypes[0],
-                              src.crs, src.block_shapes[0], src.transform))
+                infos.append(
+                    (
+                        t.resolve(),
+                        src.bounds,
+                        src.res,
+                        src.width,
+                        src.height,
+                        src.nodata,
+                        src.dtypes[0],
+                        src.crs,
+                        src.block_shapes[0],
+                        src.transform,
+                    )
+                )
         except RasterioIOError as exc:
             raise CorruptFileError(f"raster tile {t} cannot be read ({exc}); download it again") from None
     first = infos[0]
@@ -97,11 +117,15 @@ def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
     crs0 = _horizontal(first[7].to_wkt())
     for path, res, crs, transform in [(i[0], i[2], i[7], i[9]) for i in infos]:
         if crs is None or not _horizontal(crs.to_wkt()).equals(crs0):
-            raise CRSError(f"raster tile {path}: CRS {crs.to_string() if crs else 'missing'} differs from "
-                           f"{first[7].to_string()} of {first[0].name}; reproject it first (gdalwarp)")
+            raise CRSError(
+                f"raster tile {path}: CRS {crs.to_string() if crs else 'missing'} differs from "
+                f"{first[7].to_string()} of {first[0].name}; reproject it first (gdalwarp)"
+            )
         if res != first[2] or transform.b != 0 or transform.d != 0:
-            raise InputError(f"raster tile {path}: resolution {res} differs from {first[2]} of {first[0].name} "
-                             "(or the tile is rotated); resample it first")
+            raise InputError(
+                f"raster tile {path}: resolution {res} differs from {first[2]} of {first[0].name} "
+                "(or the tile is rotated); resample it first"
+            )
     for i in infos:
         if i[6] != first[6]:
             raise InputError(f"raster tile {i[0]}: data type {i[6]} differs from {first[6]} of {first[0].name}")
@@ -117,10 +141,12 @@ def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
     miny, maxy = min(i[1].bottom for i in infos), max(i[1].top for i in infos)
     width, height = round((maxx - minx) / res[0]), round((maxy - miny) / res[1])
     dtype = _GDAL_TYPES[first[6]]
-    lines = [f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">',
-             f"  <SRS>{_xml(first[7].to_wkt())}</SRS>",
-             f"  <GeoTransform>{minx!r}, {res[0]!r}, 0.0, {maxy!r}, 0.0, {-res[1]!r}</GeoTransform>",
-             f'  <VRTRasterBand dataType="{dtype}" band="1">']
+    lines = [
+        f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">',
+        f"  <SRS>{_xml(first[7].to_wkt())}</SRS>",
+        f"  <GeoTransform>{minx!r}, {res[0]!r}, 0.0, {maxy!r}, 0.0, {-res[1]!r}</GeoTransform>",
+        f'  <VRTRasterBand dataType="{dtype}" band="1">',
+    ]
     if first[5] is not None:
         lines.append(f"    <NoDataValue>{first[5]!r}</NoDataValue>")
     for path, b, _r, w, h, nd, _dt, _crs, block, _t in infos:
@@ -129,13 +155,17 @@ def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
             name, relative = str(path.relative_to(out.parent.resolve())), 1
         except ValueError:
             name, relative = str(path), 0
-        lines += ["    <ComplexSource>",
-                  f'      <SourceFilename relativeToVRT="{relative}">{_xml(name)}</SourceFilename>',
-                  "      <SourceBand>1</SourceBand>",
-                  (f'      <SourceProperties RasterXSize="{w}" RasterYSize="{h}" DataType="{dtype}" '
-                   f'BlockXSize="{block[1]}" BlockYSize="{block[0]}" />'),
-                  f'      <SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}" />',
-                  f'      <DstRect xOff="{xoff}" yOff="{yoff}" xSize="{w}" ySize="{h}" />']
+        lines += [
+            "    <ComplexSource>",
+            f'      <SourceFilename relativeToVRT="{relative}">{_xml(name)}</SourceFilename>',
+            "      <SourceBand>1</SourceBand>",
+            (
+                f'      <SourceProperties RasterXSize="{w}" RasterYSize="{h}" DataType="{dtype}" '
+                f'BlockXSize="{block[1]}" BlockYSize="{block[0]}" />'
+            ),
+            f'      <SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}" />',
+            f'      <DstRect xOff="{xoff}" yOff="{yoff}" xSize="{w}" ySize="{h}" />',
+        ]
         if nd is not None:
             lines.append(f"      <NODATA>{nd!r}</NODATA>")
         lines.append("    </ComplexSource>")
@@ -146,5 +176,7 @@ def mosaic_rasters(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
         os.replace(tmp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write the mosaic {out} ({exc.strerror or exc}); pass out_vrt= a writable path.") from None
+        raise OutputError(
+            f"cannot write the mosaic {out} ({exc.strerror or exc}); pass out_vrt= a writable path."
+        ) from None
     return str(out)

@@ -39,7 +39,9 @@ MIN_UNIT_AREA_M2 = 50.0
 _TOUCH_M = 1e-3
 
 
-def merge_small_units(units: gpd.GeoDataFrame, min_area_m2: float, *, mergeable: np.ndarray | None = None) -> gpd.GeoDataFrame:
+def merge_small_units(
+    units: gpd.GeoDataFrame, min_area_m2: float, *, mergeable: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
     """Merge each unit smaller than ``min_area_m2`` into the neighbour it shares the longest boundary with.
 
     Small units are merged smallest first, into the (possibly already grown) neighbour; only units where
@@ -49,7 +51,8 @@ def merge_small_units(units: gpd.GeoDataFrame, min_area_m2: float, *, mergeable:
     Examples
     --------
     >>> from shapely.geometry import box
-    >>> u = gpd.GeoDataFrame({"unit_kind": "grid"}, geometry=[box(0, 0, 50, 50), box(50, 0, 51, 50), box(0, 50, 50, 51)],
+    >>> cells = [box(0, 0, 50, 50), box(50, 0, 51, 50), box(0, 50, 50, 51)]
+    >>> u = gpd.GeoDataFrame({"unit_kind": "grid"}, geometry=cells,
     ...                      index=pd.Index(["G1", "G2", "G3"], name="perceel_id"))
     >>> merged = merge_small_units(u, 60.0)
     >>> merged.index.tolist(), float(merged.area.sum())
@@ -83,7 +86,9 @@ def merge_small_units(units: gpd.GeoDataFrame, min_area_m2: float, *, mergeable:
 
 def _grid(area: Any, cell_m: float, prefix: str, crs: Any) -> gpd.GeoDataFrame:
     if area is None or area.is_empty:
-        return gpd.GeoDataFrame({"unit_kind": []}, geometry=gpd.GeoSeries([], crs=crs), index=pd.Index([], name=PARCEL_ID))
+        return gpd.GeoDataFrame(
+            {"unit_kind": []}, geometry=gpd.GeoSeries([], crs=crs), index=pd.Index([], name=PARCEL_ID)
+        )
     minx, miny, maxx, maxy = area.bounds
     xs = np.arange(np.floor(minx / cell_m) * cell_m, maxx, cell_m)
     ys = np.arange(np.floor(miny / cell_m) * cell_m, maxy, cell_m)
@@ -148,11 +153,15 @@ def make_units(
     """
     if isinstance(outline, (gpd.GeoDataFrame, gpd.GeoSeries)):
         crs = outline.crs or CRS
-        outline = shapely.union_all(outline.geometry.to_numpy() if isinstance(outline, gpd.GeoDataFrame) else outline.to_numpy())
+        outline = shapely.union_all(
+            outline.geometry.to_numpy() if isinstance(outline, gpd.GeoDataFrame) else outline.to_numpy()
+        )
     else:
         crs = buildings.crs if buildings is not None and buildings.crs is not None else CRS
     if outline is None or outline.is_empty:
-        raise InputError("make_units: the park outline is empty; pass the park polygon (e.g. the union of its BGT surfaces)")
+        raise InputError(
+            "make_units: the park outline is empty; pass the park polygon (e.g. the union of its BGT surfaces)"
+        )
     if method == "grid" or buildings is None or not len(buildings):
         if method == "tessellation":
             method = "grid"
@@ -173,7 +182,9 @@ def make_units(
         owner.append(np.full(n, i))
     points = np.concatenate(pts)
     owners = np.concatenate(owner)
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=shapely.buffer(outline, 10)))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(points), extend_to=shapely.buffer(outline, 10))
+    )
     tree = shapely.STRtree(points)
     ci, pi = tree.query(cells, predicate="contains")
     cell_owner = np.full(len(cells), -1)
