@@ -279,3 +279,28 @@ def test_no_eval_exec_or_pickle_in_the_source() -> None:
     hits = [f"{p.relative_to(src)}:{i}" for p in src.rglob("*.py") for i, line in enumerate(p.read_text().splitlines(), 1)
             if any(tok in line for tok in ("eval(", "exec(", "pickle.load", "pickle.loads", "yaml.load("))]
     assert hits == []
+
+
+# --- issue 15: named errors for OS and decoding errors, exit statuses (the CLI and manifest cases live in
+# tests/test_cli.py and tests/test_io.py; these are the API's config reader and the two CLI exit statuses)
+
+
+def test_config_path_that_is_a_folder_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(errors.ConfigError, match="is a folder; give the path of a .toml file"):
+        gk.Config.from_toml(tmp_path)
+
+
+def test_config_in_latin1_says_save_as_utf8(tmp_path: Path) -> None:
+    cfg = tmp_path / "groenkans.toml"
+    cfg.write_bytes('# café\nprofile = "heat-first"\n'.encode("latin-1"))  # é is byte 0xE9 at offset 5
+    with pytest.raises(errors.ConfigError, match=r"not UTF-8 text \(byte 5\); save it as UTF-8"):
+        gk.Config.from_toml(cfg)
+
+
+def test_usage_error_exits_2_data_error_exits_1(tmp_path: Path) -> None:
+    usage = subprocess.run([sys.executable, "-m", "groenkans", "score"], capture_output=True, text=True, timeout=300)
+    assert usage.returncode == 2 and "required: park, out" in usage.stderr  # argparse: the command line is wrong
+    data = subprocess.run([sys.executable, "-m", "groenkans", "-q", "score", str(tmp_path / "nope"),
+                           str(tmp_path / "o.gpkg")], capture_output=True, text=True, timeout=300)
+    assert data.returncode == 1 and data.stderr.startswith("groenkans: error: ")  # the data is wrong
+    assert "Traceback" not in usage.stderr + data.stderr
