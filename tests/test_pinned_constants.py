@@ -204,3 +204,8 @@ def test_site_score_weights_by_hand() -> None:
         combined = 0.40 * row["heat_score"] + 0.35 * water + 0.25 * bio
         assert row["site_score"] == pytest.approx(0.7 * combined + 0.15 * parcel + 0.15 * people, rel=1e-9)
     assert (out["perceel_id"] == "P1").any()
+    # without scored parcels the parcel part is 0, not anything else
+    alone = score_candidates(park, sites, None, CFG)
+    assert (alone["parcel_score"] == 0.0).all()
+    assert alone["site_score"].tolist() == pytest.approx(
+        (out["site_score"] - 0.15 * out["parcel_score"]).tolist(), rel=1e-9)
