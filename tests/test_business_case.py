@@ -12,7 +12,8 @@ import pytest
 from shapely.geometry import box
 
 import groenkans as gk
-from groenkans.business_case import business_case, load_table
+from groenkans import business_case  # the public function, resolved before its module is imported (gk.business_case)
+from groenkans.business_case import load_table
 from groenkans.errors import ConfigError
 from groenkans.park import Park
 
