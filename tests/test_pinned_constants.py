@@ -105,6 +105,19 @@ def test_biodiversity_without_habitat_or_nature_layer() -> None:
     assert parts.iloc[0, 2] == pytest.approx(0.3 * (1 - 200 / 500), abs=1e-12)
 
 
+def test_parts_are_capped_above_the_high_breakpoint() -> None:
+    ind = pd.DataFrame({"runoff_mm": [70.0], "area_m2": [100.0], "storage_deficit_m3": [9.0],
+                        "wet_area_m2": [40.0], "nuisance_area_m2": [30.0], "water_source": ["water_depth"]})
+    # every share beyond its breakpoint counts as 1: wet 0.4 > 0.25, deep 0.3 > 0.25, storage 90 mm > 60 mm
+    assert water_need_parts(ind, CFG, load_reference(CFG)).iloc[0].tolist() == pytest.approx([0.25] * 4)
+    ind = pd.DataFrame({"green_frac": [0.0], "habitat_frac": [0.6], "stepping_stone": [0.5], "dist_nature_m": [900.0]})
+    # habitat 60 % > 30 %: no deficit; nature 900 m > 500 m: nearness 0
+    assert biodiversity_need_parts(ind, CFG, load_reference(CFG)).iloc[0].tolist() == pytest.approx(
+        [0.0, 0.3 * 0.5 * 0.4, 0.0], abs=1e-12)
+    ind = pd.DataFrame({"green_frac": [0.06], "stepping_stone": [0.5], "dist_green_m": [800.0]})
+    assert biodiversity_need_parts(ind, CFG, load_reference(CFG)).iloc[0, 2] == pytest.approx(0.0, abs=1e-12)
+
+
 def test_room_log_scale() -> None:
     # ln(A/10) / ln(10000/10): 100 m² → 1/3, 1,000 m² → 2/3, 5 m² → 0
     assert room(pd.Series([100.0, 1000.0, 5.0]), CFG).tolist() == pytest.approx([1 / 3, 2 / 3, 0.0], abs=1e-12)
@@ -196,6 +209,9 @@ def test_site_score_weights_by_hand() -> None:
         bio = 100 * (0.5 * near + 0.5 * size)
         floor = geom.buffer(150).intersection(building).area  # floor area within the 150 m walk
         people = 100 * (1 - math.exp(-row["people_reached_m2"] / 5000))
+        # no PET: 1 − cooling capacity (0.6·shade + 0.2·albedo + 0.2·kc) of closed paving or of the meadow
+        heat = {"paved": 1 - (0.6 * 0 + 0.2 * 0.10 + 0.2 * 0), "lawn": 1 - (0.6 * 0.1 + 0.2 * 0.20 + 0.2 * 1.0)}
+        assert row["heat_score"] == pytest.approx(100 * heat[row["site_cover"]], rel=1e-9)
         assert row["water_score"] == pytest.approx(water)
         assert row["biodiversity_score"] == pytest.approx(bio, rel=1e-9)
         assert row["people_reached_m2"] == pytest.approx(floor, rel=0.03)  # the walk zone is a polygonal buffer
