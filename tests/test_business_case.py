@@ -12,8 +12,8 @@ import pytest
 from shapely.geometry import box
 
 import groenkans as gk
-from groenkans import business_case  # the public function, resolved before its module is imported (gk.business_case)
-from groenkans.business_case import load_table
+from groenkans import business_case
+from groenkans.economics import load_table
 from groenkans.errors import ConfigError
 from groenkans.park import Park
 
@@ -213,3 +213,12 @@ def test_lawn_offered_as_richer_green_is_costed_as_planting_without_clearing() -
     # the shipped table has no figure for breaking out paving or for clearing turf: both named, none guessed
     assert ("depave", "cost") not in rows and ("clear_cover", "cost") not in rows
     assert set(bc["cost_excludes"].split(",")) == {"depave", "clear_cover"}
+
+
+def test_gk_business_case_stays_the_function_after_its_module_is_imported() -> None:
+    import importlib
+
+    import groenkans as gk
+
+    importlib.import_module("groenkans.economics")
+    assert callable(gk.business_case) and gk.business_case.__name__ == "business_case"

@@ -59,7 +59,7 @@ _LAZY = {
     "run_batch": "groenkans.batch",
     "samples": "groenkans.samples",
     "fetch_park": "groenkans.fetch",
-    "business_case": "groenkans.business_case",
+    "business_case": "groenkans.economics",
 }
 
 _SUBMODULES = {"samples"}
@@ -67,7 +67,7 @@ _SUBMODULES = {"samples"}
 if TYPE_CHECKING:  # pragma: no cover
     from groenkans import samples as samples
     from groenkans.batch import run_batch as run_batch
-    from groenkans.business_case import business_case as business_case
+    from groenkans.economics import business_case as business_case
     from groenkans.candidates import find_candidates as find_candidates
     from groenkans.candidates import rank_candidates as rank_candidates
     from groenkans.export import explore_park as explore_park

@@ -163,7 +163,7 @@ def _score_and_write(
         check_not_input(target, inputs_of(park), "output")
     parcels = gk.score_park(park, cfg, progress=not args.quiet)
     sites = gk.rank_candidates(park, parcels, config=cfg)
-    # what each site yields and costs, so the candidates layer carries it (groenkans.business_case)
+    # what each site yields and costs, so the candidates layer carries it (groenkans.economics)
     sites = gk.business_case(sites, cfg, park=park)
     summary = gk.park_summary(park, parcels, sites)
     inputs = [p for p in park.sources.values() if p and Path(str(p).split(",")[0]).exists()]

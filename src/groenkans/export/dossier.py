@@ -765,7 +765,7 @@ def write_dossier(
     config : Config, optional
         For the business case and the feasibility rules (default: the parcels' profile defaults).
     table : path or DataFrame, optional
-        Business-case table (see :func:`groenkans.business_case.business_case`).
+        Business-case table (see :func:`groenkans.economics.business_case`).
     top : int
         Number of site pages when the sites carry no ``is_top``.
 
@@ -791,7 +791,7 @@ def write_dossier(
     from pyproj import Transformer
 
     from groenkans._version import __version__
-    from groenkans.business_case import business_case
+    from groenkans.economics import business_case
     from groenkans.config import Config
 
     lang = resolve_language(lang)
