@@ -954,7 +954,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     else:
         cfg = Config()
     lang = resolve_language(getattr(args, "lang", None))
-    park = gk.load_park(args.park)
+    park = gk.load_park(args.park, min_unit_area_m2=cfg.units.min_area_m2)
     parcels = gk.score_park(park, cfg, progress=not getattr(args, "quiet", False))
     sites = gk.rank_candidates(park, parcels, config=cfg)
     want_pdf = not getattr(args, "no_pdf", False)
