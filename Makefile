@@ -11,7 +11,7 @@ LAB_STAMP := $(VENV)/.lab-installed
 # extra options for `jupyter lab`, e.g. LAB_OPTIONS="--no-browser --ServerApp.port=8899"
 LAB_OPTIONS ?=
 
-.PHONY: demo test test-fast lab venv clean
+.PHONY: demo test test-fast lint lab venv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "== groenkans: setting up $(VENV) with the pinned packages of constraints.txt (a few minutes the first time)"
@@ -30,8 +30,14 @@ demo: $(STAMP)
 
 ## Run the whole test suite. Installs Python packages only; tests that need system packages (QGIS, GDAL
 ## utilities, Chromium) skip with the reason. `bash scripts/system-deps.sh` (as root) installs those; CI does.
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+## The quality gates make test runs first: ruff (lint and format) and mypy --strict, zero findings
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy src
 
 ## The quick tests only (skips those marked slow)
 test-fast: $(STAMP)

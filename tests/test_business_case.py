@@ -43,8 +43,9 @@ def _rows() -> dict[tuple[str, str], dict[str, str]]:
 
 
 def _site(geom, **cols) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({k: [v] for k, v in cols.items()}, geometry=[geom], crs=CRS,
-                            index=pd.Index(["S1"], name="site_id"))
+    return gpd.GeoDataFrame(
+        {k: [v] for k, v in cols.items()}, geometry=[geom], crs=CRS, index=pd.Index(["S1"], name="site_id")
+    )
 
 
 def test_200_m2_depaved_tiny_forest() -> None:
@@ -63,7 +64,8 @@ def test_200_m2_depaved_tiny_forest() -> None:
     assert ("depave", "cost") not in rows and bc["cost_excludes"] == "depave"
     co2 = rows[("co2", "benefit")]
     assert (bc["co2_low_kg_yr"], bc["co2_high_kg_yr"]) == pytest.approx(
-        (200 * float(co2["low"]), 200 * float(co2["high"])))
+        (200 * float(co2["low"]), 200 * float(co2["high"]))
+    )
     # cooling capacity (InVEST UCM: 0.6 shade + 0.2 albedo + 0.2 ETI): closed paving in sun = 0.2·0.10;
     # a forest = green (0.6·0.1 + 0.2·0.2 + 0.2·1) plus full crown shade 0.6
     assert bc["cooling_before"] == pytest.approx(0.02)
@@ -73,9 +75,11 @@ def test_200_m2_depaved_tiny_forest() -> None:
 
 def test_paved_share_from_the_park_surfaces() -> None:
     site = _site(box(0, 0, 20, 10), tiny_forest=True)
-    surfaces = gpd.GeoDataFrame({"surface_class": ["gesloten_verhard", "groen"],
-                                 "bgt_type": ["wegdeel", "begroeidterreindeel"]},
-                                geometry=[box(0, 0, 10, 10), box(10, 0, 30, 10)], crs=CRS)
+    surfaces = gpd.GeoDataFrame(
+        {"surface_class": ["gesloten_verhard", "groen"], "bgt_type": ["wegdeel", "begroeidterreindeel"]},
+        geometry=[box(0, 0, 10, 10), box(10, 0, 30, 10)],
+        crs=CRS,
+    )
     parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 30, 10)], crs=CRS, index=pd.Index(["P"], name="perceel_id"))
     park = Park(name="t", parcels=parcels, surfaces=surfaces)
     bc = business_case(site, park=park).loc["S1"]
@@ -102,8 +106,9 @@ def test_wadi_catches_its_catchment_up_to_its_storage() -> None:
 
 
 def test_wadi_first_when_water_is_the_strongest_opportunity() -> None:
-    site = _site(box(0, 0, 20, 20), tiny_forest=True, wadi=True, heat_score=40.0, water_score=90.0,
-                 biodiversity_score=50.0)
+    site = _site(
+        box(0, 0, 20, 20), tiny_forest=True, wadi=True, heat_score=40.0, water_score=90.0, biodiversity_score=50.0
+    )
     assert business_case(site).loc["S1", "bc_measure"] == "wadi"
     site["water_score"] = 10.0
     assert business_case(site).loc["S1", "bc_measure"] == "tiny_forest"
@@ -117,18 +122,23 @@ def test_own_table_by_argument_and_by_config(tmp_path: Path) -> None:
     rows = _rows()
     site = _site(box(0, 0, 20, 10), tiny_forest=True)
     tf = rows[("tiny_forest", "cost")]
-    for bc in (business_case(site, table=own).loc["S1"],
-               business_case(site, gk.Config.from_dict({"business_case_table": str(own)})).loc["S1"]):
+    for bc in (
+        business_case(site, table=own).loc["S1"],
+        business_case(site, gk.Config.from_dict({"business_case_table": str(own)})).loc["S1"],
+    ):
         assert bc["cost_low_eur"] == pytest.approx(200 * 10 + 200 * float(tf["low"]))
         assert bc["cost_high_eur"] == pytest.approx(200 * 20 + 200 * float(tf["high"]))
         assert bc["cost_excludes"] == ""
 
 
-@pytest.mark.parametrize(("edit", "match"), [
-    (lambda r: r.update(source=""), "no source"),
-    (lambda r: r.update(low="90", high="10"), "low 90.0 > high 10.0"),
-    (lambda r: r.update(low="veel"), "not a number"),
-])
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda r: r.update(source=""), "no source"),
+        (lambda r: r.update(low="90", high="10"), "low 90.0 > high 10.0"),
+        (lambda r: r.update(low="veel"), "not a number"),
+    ],
+)
 def test_bad_tables_are_refused(tmp_path: Path, edit, match: str) -> None:
     with TABLE.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -197,10 +207,14 @@ def test_lawn_offered_as_richer_green_is_costed_as_planting_without_clearing() -
     # a 20 x 10 m lawn where only richer green fits: nothing to depave, planting costed, clearing the turf excluded
     rows = _rows()
     lawn = gpd.GeoDataFrame({"surface_class": ["groen"]}, geometry=[box(0, 0, 20, 10)], crs=CRS)
-    park = Park("p", gpd.GeoDataFrame(geometry=[box(0, 0, 20, 10)], crs=CRS,
-                                      index=pd.Index(["P"], name="perceel_id")), surfaces=lawn)
-    site = _site(box(0, 0, 20, 10), tiny_forest=False, wadi=False, depave_green=False, richer_green=True,
-                 meeting_place=False)
+    park = Park(
+        "p",
+        gpd.GeoDataFrame(geometry=[box(0, 0, 20, 10)], crs=CRS, index=pd.Index(["P"], name="perceel_id")),
+        surfaces=lawn,
+    )
+    site = _site(
+        box(0, 0, 20, 10), tiny_forest=False, wadi=False, depave_green=False, richer_green=True, meeting_place=False
+    )
     bc = business_case(site, park=park).loc["S1"]
     assert bc["bc_measure"] == "richer_green"
     assert bc["depave_m2"] == pytest.approx(0.0) and bc["new_green_m2"] == pytest.approx(200.0)

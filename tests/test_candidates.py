@@ -22,11 +22,22 @@ def _park(
 ) -> Park:
     parcels = parcels_from_boxes({"P-A-1": parcel_box})
     surfaces = gpd.GeoDataFrame(
-        {"bgt_type": "onbegroeidterreindeel", "function": None, "fysiek_voorkomen": fysiek,
-         "surface_class": gk.schema.classify_fysiek(fysiek), "lokaal_id": [f"s{i}" for i in range(len(yard_geoms))]},
-        geometry=yard_geoms, crs="EPSG:28992")
-    b = gpd.GeoDataFrame({"bouwjaar": [2000] * len(buildings or [])}, geometry=buildings or [], crs="EPSG:28992",
-                         index=pd.Index([f"B{i}" for i in range(len(buildings or []))], name="pand_id"))
+        {
+            "bgt_type": "onbegroeidterreindeel",
+            "function": None,
+            "fysiek_voorkomen": fysiek,
+            "surface_class": gk.schema.classify_fysiek(fysiek),
+            "lokaal_id": [f"s{i}" for i in range(len(yard_geoms))],
+        },
+        geometry=yard_geoms,
+        crs="EPSG:28992",
+    )
+    b = gpd.GeoDataFrame(
+        {"bouwjaar": [2000] * len(buildings or [])},
+        geometry=buildings or [],
+        crs="EPSG:28992",
+        index=pd.Index([f"B{i}" for i in range(len(buildings or []))], name="pand_id"),
+    )
     return Park("fixture", parcels, buildings=b, surfaces=surfaces)
 
 
@@ -79,9 +90,17 @@ def test_wadi_size_rule() -> None:
 def _wadi_park(roof_width_m: float) -> Park:
     """A 10 x 10 m yard, a roof 5 m east of it and a 200 m² driving lane 5 m north (not a site, but paved)."""
     park = _park([box(0, 0, 10, 10)], buildings=[box(15, 0, 15 + roof_width_m, 20)])
-    lane = gpd.GeoDataFrame({"bgt_type": ["wegdeel"], "function": ["rijbaan lokale weg"],
-                             "fysiek_voorkomen": ["gesloten verharding"], "surface_class": ["gesloten_verhard"],
-                             "lokaal_id": ["lane"]}, geometry=[box(0, 15, 10, 35)], crs="EPSG:28992")
+    lane = gpd.GeoDataFrame(
+        {
+            "bgt_type": ["wegdeel"],
+            "function": ["rijbaan lokale weg"],
+            "fysiek_voorkomen": ["gesloten verharding"],
+            "surface_class": ["gesloten_verhard"],
+            "lokaal_id": ["lane"],
+        },
+        geometry=[box(0, 15, 10, 35)],
+        crs="EPSG:28992",
+    )
     park.surfaces = gpd.GeoDataFrame(pd.concat([park.surfaces, lane], ignore_index=True), crs="EPSG:28992")
     return park
 
@@ -163,6 +182,8 @@ def test_site_ids_are_stable(demo) -> None:
     again = find_candidates(park)
     assert sorted(again.index) == sorted(sites.index)
     assert all(again.geometry.loc[i].equals(sites.geometry.loc[i]) for i in again.index)
+
+
 def test_top5_spread_apart(demo) -> None:
     _, _, sites = demo
     top = sites[sites["is_top"]].sort_values("top_rank")
@@ -180,8 +201,11 @@ def test_spread_top_skips_sites_too_close() -> None:
     from groenkans.candidates import spread_top
 
     # in score order: A, B (10 m from A), C (60 m from A), D (30 m from C)
-    sites = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10), box(70, 0, 80, 10), box(110, 0, 120, 10)],
-                             index=["A", "B", "C", "D"], crs="EPSG:28992")
+    sites = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10), box(70, 0, 80, 10), box(110, 0, 120, 10)],
+        index=["A", "B", "C", "D"],
+        crs="EPSG:28992",
+    )
     assert spread_top(sites, 5, 50.0) == ["A", "C"]
     assert spread_top(sites, 5, 5.0) == ["A", "B", "C", "D"]
     assert spread_top(sites, 2, 5.0) == ["A", "B"]
@@ -229,7 +253,10 @@ def test_measure_types_follow_the_present_cover() -> None:
 def test_paving_and_lawn_of_one_owner_stay_separate_sites() -> None:
     park = _park([box(0, 0, 20, 20), box(20, 0, 40, 20)])
     park.surfaces.loc[1, ["bgt_type", "fysiek_voorkomen", "surface_class"]] = [
-        "begroeidterreindeel", "groenvoorziening", "groen"]
+        "begroeidterreindeel",
+        "groenvoorziening",
+        "groen",
+    ]
     sites = find_candidates(park)
     assert sorted(sites["site_cover"]) == ["lawn", "paved"]
     areas = sites.set_index("site_cover")["area_m2"].to_dict()
@@ -249,7 +276,10 @@ def test_site_reason_names_the_present_cover_in_plain_words() -> None:
 def test_lawn_sites_rank_below_the_same_paved_site_without_a_heat_map() -> None:
     park = _park([box(0, 0, 20, 20), box(150, 0, 170, 20)])
     park.surfaces.loc[1, ["bgt_type", "fysiek_voorkomen", "surface_class"]] = [
-        "begroeidterreindeel", "groenvoorziening", "groen"]
+        "begroeidterreindeel",
+        "groenvoorziening",
+        "groen",
+    ]
     ranked = gk.rank_candidates(park, config=gk.Config.from_dict({"robustness": {"samples": 0}}))
     heat = ranked.set_index("site_cover")["heat_score"]
     # 1 - cooling capacity of the cover: asphalt 1 - 0.2 * 0.10, lawn 1 - (0.6 * 0.1 + 0.2 * 0.2 + 0.2 * 1.0)
@@ -297,8 +327,16 @@ def test_cool_place_pet_ignores_cells_outside_the_physical_range(tmp_path) -> No
     from groenkans.indicators import cool_places
 
     parcels = parcels_from_boxes({"P-A-1": (0, 0, 20, 20)})
-    lawn = gpd.GeoDataFrame({"surface_class": ["groen"], "bgt_type": ["begroeidterreindeel"], "function": [None],
-                             "fysiek_voorkomen": ["groenvoorziening"]}, geometry=[box(0, 0, 20, 20)], crs="EPSG:28992")
+    lawn = gpd.GeoDataFrame(
+        {
+            "surface_class": ["groen"],
+            "bgt_type": ["begroeidterreindeel"],
+            "function": [None],
+            "fysiek_voorkomen": ["groenvoorziening"],
+        },
+        geometry=[box(0, 0, 20, 20)],
+        crs="EPSG:28992",
+    )
     trees = gpd.GeoDataFrame(geometry=[Point(5, 5), Point(5, 15), Point(15, 5), Point(15, 15)], crs="EPSG:28992")
     pet = _pet_with_fill(tmp_path / "pet.tif", (20, 20), 30.0, slice(4, 6), slice(10, 11))
     park = Park("x", parcels, surfaces=lawn, trees=trees, rasters={"pet": str(pet)})

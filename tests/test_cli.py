@@ -201,8 +201,18 @@ def test_candidates_layer_carries_the_business_case(tiny: Path, tmp_path: Path) 
     assert len(sites)
     # the columns the business-case docs list, each present
     doc = (REPO / "docs" / "business-case.md").read_text(encoding="utf-8")
-    for col in ("bc_measure", "depave_m2", "new_green_m2", "water_stored_m3", "runoff_avoided_m3", "cooling_gain",
-                "cost_low_eur", "cost_high_eur", "upkeep_low_eur_yr", "cost_excludes"):
+    for col in (
+        "bc_measure",
+        "depave_m2",
+        "new_green_m2",
+        "water_stored_m3",
+        "runoff_avoided_m3",
+        "cooling_gain",
+        "cost_low_eur",
+        "cost_high_eur",
+        "upkeep_low_eur_yr",
+        "cost_excludes",
+    ):
         assert f"`{col}`" in doc and col in sites.columns, col
     area = sites.geometry.area
     assert (sites["new_green_m2"] <= area + 1e-6).all() and (sites["depave_m2"] <= area + 1e-6).all()

@@ -32,23 +32,35 @@ def _tiny_park(folder: Path, *, parcels_crs: str | None = "EPSG:28992", manifest
     )
     perceel.to_file(gpkg, layer="perceel")
     gpd.GeoDataFrame(
-        {"identificatie": ["0000100000000001"], "bouwjaar": [1990], "status": ["Pand in gebruik"],
-         "gebruiksdoel": ["industriefunctie"]},
-        geometry=[box(2, 2, 12, 12)], crs="EPSG:28992",
+        {
+            "identificatie": ["0000100000000001"],
+            "bouwjaar": [1990],
+            "status": ["Pand in gebruik"],
+            "gebruiksdoel": ["industriefunctie"],
+        },
+        geometry=[box(2, 2, 12, 12)],
+        crs="EPSG:28992",
     ).to_file(gpkg, layer="pand")
     common = {"bgt-status": "bestaand", "relatieveHoogteligging": 0, "eindRegistratie": None, "bronhouder": "G0000"}
     gpd.GeoDataFrame(
-        {"lokaalID": ["w1"], "function": ["parkeervlak"], "surfaceMaterial": ["gesloten verharding"],
-         **{k: [v] for k, v in common.items()}},
-        geometry=[box(0, 12, 40, 20)], crs="EPSG:28992",
+        {
+            "lokaalID": ["w1"],
+            "function": ["parkeervlak"],
+            "surfaceMaterial": ["gesloten verharding"],
+            **{k: [v] for k, v in common.items()},
+        },
+        geometry=[box(0, 12, 40, 20)],
+        crs="EPSG:28992",
     ).to_file(gpkg, layer="wegdeel")
     gpd.GeoDataFrame(
         {"lokaalID": ["o1"], "bgt-fysiekVoorkomen": ["erf"], **{k: [v] for k, v in common.items()}},
-        geometry=[box(12, 0, 40, 12)], crs="EPSG:28992",
+        geometry=[box(12, 0, 40, 12)],
+        crs="EPSG:28992",
     ).to_file(gpkg, layer="onbegroeidterreindeel")
     gpd.GeoDataFrame(
         {"lokaalID": ["b1"], "class": ["groenvoorziening"], **{k: [v] for k, v in common.items()}},
-        geometry=[box(0, 0, 2, 12)], crs="EPSG:28992",
+        geometry=[box(0, 0, 2, 12)],
+        crs="EPSG:28992",
     ).to_file(gpkg, layer="begroeidterreindeel")
     write_raster(folder / "pet.tif", np.full((30, 50), 40.0), origin=(-5, 25))
     (folder / "park.toml").write_text(
@@ -73,8 +85,8 @@ def test_manifest_paths_resolve_relative_to_the_manifest(tmp_path: Path) -> None
     [
         ('[layers]\npercels = "a.gpkg:perceel"\n', "unknown layer key 'percels'"),
         ('[rasters]\nheat = "a.tif"\n', "unknown raster key 'heat'"),
-        ('[extra]\nx = 1\n', "unknown manifest key"),
-        ('[layers\n', "not valid TOML"),
+        ("[extra]\nx = 1\n", "unknown manifest key"),
+        ("[layers\n", "not valid TOML"),
     ],
 )
 def test_bad_manifest(tmp_path: Path, text: str, fragment: str) -> None:
@@ -199,8 +211,12 @@ def test_bgt_geopackage_with_citygml_names_gives_buildings(tmp_path: Path) -> No
     folder = _tiny_park(tmp_path / "p")
     src = folder / "park.gpkg"
     dst = folder / "bgt_citygml.gpkg"
-    for dutch, english in (("wegdeel", "trafficarea"), ("begroeidterreindeel", "plantcover"), ("pand", "buildingpart"),
-                           ("onbegroeidterreindeel", "onbegroeidterreindeel")):
+    for dutch, english in (
+        ("wegdeel", "trafficarea"),
+        ("begroeidterreindeel", "plantcover"),
+        ("pand", "buildingpart"),
+        ("onbegroeidterreindeel", "onbegroeidterreindeel"),
+    ):
         gpd.read_file(src, layer=dutch).to_file(dst, layer=english)
     (folder / "park.toml").write_text('[layers]\nparcels = "park.gpkg:perceel"\nbgt = "bgt_citygml.gpkg"\n')
     park = gk.load_park(folder)
@@ -210,20 +226,28 @@ def test_bgt_geopackage_with_citygml_names_gives_buildings(tmp_path: Path) -> No
 
 def test_buildings_file_without_buildings_is_an_error(tmp_path: Path) -> None:
     folder = _tiny_park(tmp_path / "p")
-    gpd.GeoDataFrame({"identificatie": ["0000100000000009"], "status": ["Pand gesloopt"]}, geometry=[box(0, 0, 5, 5)],
-                     crs=28992).to_file(folder / "bag.gpkg", layer="pand")
+    gpd.GeoDataFrame(
+        {"identificatie": ["0000100000000009"], "status": ["Pand gesloopt"]}, geometry=[box(0, 0, 5, 5)], crs=28992
+    ).to_file(folder / "bag.gpkg", layer="pand")
     (folder / "park.toml").write_text('[layers]\nparcels = "park.gpkg:perceel"\nbuildings = "bag.gpkg:pand"\n')
     with pytest.raises(gk.SchemaError, match=r"bag\.gpkg.*no building footprint.*Layers seen: pand"):
         gk.load_park(folder)
 
 
 def test_bag_status_demolished_and_planned_dropped(tmp_path: Path) -> None:
-    statuses = ["Pand in gebruik", "Pand gesloopt", "Bouwvergunning verleend", "Niet gerealiseerd pand", "Bouw gestart",
-                "Verbouwing pand"]
-    gpd.GeoDataFrame({"identificatie": [f"00001000000000{i:02d}" for i in range(6)], "bouwjaar": [2000] * 6,
-                      "status": statuses},
-                     geometry=[box(10 * i, 0, 10 * i + 5, 5) for i in range(6)], crs=28992).to_file(
-        tmp_path / "bag.gpkg", layer="pand")
+    statuses = [
+        "Pand in gebruik",
+        "Pand gesloopt",
+        "Bouwvergunning verleend",
+        "Niet gerealiseerd pand",
+        "Bouw gestart",
+        "Verbouwing pand",
+    ]
+    gpd.GeoDataFrame(
+        {"identificatie": [f"00001000000000{i:02d}" for i in range(6)], "bouwjaar": [2000] * 6, "status": statuses},
+        geometry=[box(10 * i, 0, 10 * i + 5, 5) for i in range(6)],
+        crs=28992,
+    ).to_file(tmp_path / "bag.gpkg", layer="pand")
     b = gk.readers.read_buildings(tmp_path / "bag.gpkg")
     assert sorted(b["status"]) == ["Bouw gestart", "Pand in gebruik", "Verbouwing pand"]
 
@@ -312,8 +336,11 @@ def test_folder_by_convention_finds_the_bgt_download_zip(tmp_path: Path) -> None
 
     folder = tmp_path / "p"
     folder.mkdir()
-    p = gpd.GeoDataFrame({"akr_kadastrale_gemeente_code_waarde": ["TST01"], "sectie": ["A"], "perceelnummer": [1]},
-                         geometry=[box(140000, 466000, 140100, 466100)], crs=28992)
+    p = gpd.GeoDataFrame(
+        {"akr_kadastrale_gemeente_code_waarde": ["TST01"], "sectie": ["A"], "perceelnummer": [1]},
+        geometry=[box(140000, 466000, 140100, 466100)],
+        crs=28992,
+    )
     p.to_file(folder / "brk.gpkg", layer="perceel")
     shutil.copy(REAL / "hilversum-bgt-citygml" / "bgt_citygml_hilversum_2020.zip", folder / "download.zip")
     park = gk.load_park(folder)
@@ -344,9 +371,11 @@ def test_min_unit_area_reaches_the_derived_units(tmp_path: Path) -> None:
     folder = tmp_path / "g"
     folder.mkdir()
     gpd.GeoDataFrame({"naam": ["G"]}, geometry=[box(0, 0, 110, 100)], crs="EPSG:28992").to_file(
-        folder / "park.gpkg", layer="bedrijventerrein")
+        folder / "park.gpkg", layer="bedrijventerrein"
+    )
     (folder / "park.toml").write_text(
-        'name = "G"\n[layers]\nparcels = "grid"\noutline = "park.gpkg:bedrijventerrein"\n')
+        'name = "G"\n[layers]\nparcels = "grid"\noutline = "park.gpkg:bedrijventerrein"\n'
+    )
     kept = gk.load_park(folder, min_unit_area_m2=0.0, check_rasters=False).parcels
     merged = gk.load_park(folder, min_unit_area_m2=1000.0, check_rasters=False).parcels
     assert sorted(kept.area.round(6)) == [500.0, 500.0, 2500.0, 2500.0, 2500.0, 2500.0]

@@ -14,16 +14,30 @@ from groenkans.park import Park
 
 def _scored() -> tuple[Park, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     parcels = parcels_from_boxes({"A": (0, 0, 100, 100), "B": (100, 0, 150, 100)})
-    parcels = parcels.assign(area_m2=[10_000.0, 5_000.0], paved_m2=[6_000.0, 1_500.0], depavable_m2=[2_000.0, 500.0],
-                             heat_score=[80.0, 40.0], water_score=[60.0, 20.0], biodiversity_score=[30.0, 10.0],
-                             total_score=[70.0, 30.0])
+    parcels = parcels.assign(
+        area_m2=[10_000.0, 5_000.0],
+        paved_m2=[6_000.0, 1_500.0],
+        depavable_m2=[2_000.0, 500.0],
+        heat_score=[80.0, 40.0],
+        water_score=[60.0, 20.0],
+        biodiversity_score=[30.0, 10.0],
+        total_score=[70.0, 30.0],
+    )
     sites = gpd.GeoDataFrame(
-        {"perceel_id": ["A", "A", "B"], "tiny_forest": [True, False, False], "wadi": [True, True, False],
-         "depave_green": [True, True, True], "meeting_place": [False, True, False],
-         "is_top": [True, False, True], "top_rank": pd.array([1, pd.NA, 2], dtype="Int64"),
-         "reason": ["big yard", "car park corner", "verge"]},
-        geometry=[box(10, 10, 30, 30), box(40, 10, 45, 30), box(110, 10, 120, 20)], crs="EPSG:28992",
-        index=pd.Index(["A-S1", "A-S2", "B-S1"], name="site_id"))
+        {
+            "perceel_id": ["A", "A", "B"],
+            "tiny_forest": [True, False, False],
+            "wadi": [True, True, False],
+            "depave_green": [True, True, True],
+            "meeting_place": [False, True, False],
+            "is_top": [True, False, True],
+            "top_rank": pd.array([1, pd.NA, 2], dtype="Int64"),
+            "reason": ["big yard", "car park corner", "verge"],
+        },
+        geometry=[box(10, 10, 30, 30), box(40, 10, 45, 30), box(110, 10, 120, 20)],
+        crs="EPSG:28992",
+        index=pd.Index(["A-S1", "A-S2", "B-S1"], name="site_id"),
+    )
     return Park("Testpark", parcels, park_id="TP01"), parcels, sites
 
 

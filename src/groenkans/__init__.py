@@ -67,9 +67,9 @@ _SUBMODULES = {"samples"}
 if TYPE_CHECKING:  # pragma: no cover
     from groenkans import samples as samples
     from groenkans.batch import run_batch as run_batch
-    from groenkans.economics import business_case as business_case
     from groenkans.candidates import find_candidates as find_candidates
     from groenkans.candidates import rank_candidates as rank_candidates
+    from groenkans.economics import business_case as business_case
     from groenkans.export import explore_park as explore_park
     from groenkans.export import plot_park as plot_park
     from groenkans.export import read_metadata as read_metadata

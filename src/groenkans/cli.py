@@ -212,8 +212,9 @@ def _write_dossier(args: argparse.Namespace, parcels: Any, sites: Any, park: Any
     from groenkans.export.dossier import find_chromium
 
     has_chromium = find_chromium() is not None
-    html = write_dossier(parcels, sites, park, out_dir, lang=None, pdf=has_chromium, overwrite=args.overwrite,
-                         config=cfg)
+    html = write_dossier(
+        parcels, sites, park, out_dir, lang=None, pdf=has_chromium, overwrite=args.overwrite, config=cfg
+    )
     _say(args, message("cli.wrote", path=html))
     if has_chromium:
         _say(args, message("cli.wrote", path=html.with_suffix(".pdf")))
@@ -231,8 +232,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             _say(args, message("cli.demo_generated", missing=DEMO_PARK, folder=park))
             make_park(park, name="demo", seed=0)
     out = Path(args.out)
-    return _score_and_write(park, out / "demo.gpkg", args, map_path=out / "demo.png", report_path=out / "demo.html",
-                            dossier_dir=out)
+    return _score_and_write(
+        park, out / "demo.gpkg", args, map_path=out / "demo.png", report_path=out / "demo.html", dossier_dir=out
+    )
 
 
 def _cmd_score(args: argparse.Namespace) -> int:

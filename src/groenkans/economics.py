@@ -64,10 +64,25 @@ TABLE_COLUMNS = ("key", "kind", "measure", "unit", "low", "high", "source", "url
 MEASURES = ("tiny_forest", "wadi", "depave_green", "richer_green", "meeting_place")
 #: Columns :func:`business_case` adds.
 BC_COLUMNS = (
-    "bc_measure", "depave_m2", "new_green_m2", "trees_planted", "water_stored_m3", "runoff_avoided_m3",
-    "cooling_before", "cooling_after", "cooling_gain", "cost_low_eur", "cost_high_eur", "upkeep_low_eur_yr",
-    "upkeep_high_eur_yr", "co2_low_kg_yr", "co2_high_kg_yr", "benefit_low_eur_yr", "benefit_high_eur_yr",
-    "cost_excludes", "paved_assumed",
+    "bc_measure",
+    "depave_m2",
+    "new_green_m2",
+    "trees_planted",
+    "water_stored_m3",
+    "runoff_avoided_m3",
+    "cooling_before",
+    "cooling_after",
+    "cooling_gain",
+    "cost_low_eur",
+    "cost_high_eur",
+    "upkeep_low_eur_yr",
+    "upkeep_high_eur_yr",
+    "co2_low_kg_yr",
+    "co2_high_kg_yr",
+    "benefit_low_eur_yr",
+    "benefit_high_eur_yr",
+    "cost_excludes",
+    "paved_assumed",
 )
 
 # which table rows cost each measure: (row key, area it applies to)
@@ -124,7 +139,8 @@ def load_table(source: str | os.PathLike[str] | pd.DataFrame | None = None) -> p
             table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
         except FileNotFoundError:
             raise ConfigError(
-                f"{where} does not exist; give the path of a CSV with columns {', '.join(TABLE_COLUMNS)}") from None
+                f"{where} does not exist; give the path of a CSV with columns {', '.join(TABLE_COLUMNS)}"
+            ) from None
         except IsADirectoryError:
             raise ConfigError(f"{where} is a folder; give the path of a CSV file") from None
         except UnicodeDecodeError as exc:
@@ -208,8 +224,13 @@ def _cc(classes: Mapping[str, float], canopy_share: float = 0.0) -> float:
     return float(min(1.0, cc + w_shade * canopy_share))
 
 
-def business_case(sites: gpd.GeoDataFrame, config: Config | None = None, *, park: Any = None,
-                  table: str | os.PathLike[str] | pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+def business_case(
+    sites: gpd.GeoDataFrame,
+    config: Config | None = None,
+    *,
+    park: Any = None,
+    table: str | os.PathLike[str] | pd.DataFrame | None = None,
+) -> gpd.GeoDataFrame:
     """Add the business case of each candidate site as columns (see the module docstring for each).
 
     Parameters
@@ -258,9 +279,13 @@ def business_case(sites: gpd.GeoDataFrame, config: Config | None = None, *, park
     rows = _rows(tab)
     trees = rows.get(("trees_per_m2", "density"))
     benefit_rows: dict[str, list[dict[str, Any]]] = {
-        m: [r for r in rows.values()
-            if r["kind"] == "benefit" and r["unit"] == "EUR/m2/yr" and r["measure"] in (m, "all")]
-        for m in MEASURES}
+        m: [
+            r
+            for r in rows.values()
+            if r["kind"] == "benefit" and r["unit"] == "EUR/m2/yr" and r["measure"] in (m, "all")
+        ]
+        for m in MEASURES
+    }
     rec: dict[str, list[Any]] = {c: [] for c in BC_COLUMNS}
     for sid, row in sites.iterrows():
         measure = _measure(row)

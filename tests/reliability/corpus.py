@@ -62,11 +62,25 @@ def parcel_frame(n_x: int = 2, n_y: int = 2, *, crs: str | None = RD) -> gpd.Geo
     )
 
 
-def write_raster(path: Path, data: np.ndarray, *, origin: tuple[float, float], res: float = 1.0,
-                 nodata: float | None = -9999.0, crs: str | None = RD) -> Path:
+def write_raster(
+    path: Path,
+    data: np.ndarray,
+    *,
+    origin: tuple[float, float],
+    res: float = 1.0,
+    nodata: float | None = -9999.0,
+    crs: str | None = RD,
+) -> Path:
     """Write a float32 single-band GeoTIFF; ``origin`` is its top-left corner."""
-    profile = {"driver": "GTiff", "height": data.shape[0], "width": data.shape[1], "count": 1, "dtype": "float32",
-               "transform": from_origin(origin[0], origin[1], res, res), "tiled": False}
+    profile = {
+        "driver": "GTiff",
+        "height": data.shape[0],
+        "width": data.shape[1],
+        "count": 1,
+        "dtype": "float32",
+        "transform": from_origin(origin[0], origin[1], res, res),
+        "tiled": False,
+    }
     if crs is not None:
         profile["crs"] = crs
     if nodata is not None:
@@ -76,23 +90,33 @@ def write_raster(path: Path, data: np.ndarray, *, origin: tuple[float, float], r
     return path
 
 
-def bgt_layers(parcels_bounds: tuple[float, float, float, float], *, crs: str = RD,
-               paved: float = 0.5) -> dict[str, gpd.GeoDataFrame]:
+def bgt_layers(
+    parcels_bounds: tuple[float, float, float, float], *, crs: str = RD, paved: float = 0.5
+) -> dict[str, gpd.GeoDataFrame]:
     """BGT surfaces over the park: the south ``paved`` share is a parking area, the rest bare/green."""
     x0, y0, x1, y1 = parcels_bounds
     ym = y0 + (y1 - y0) * paved
-    common = {"bgt-status": ["bestaand"], "relatieveHoogteligging": [0], "eindRegistratie": [None], "bronhouder": ["G0000"]}
+    common = {
+        "bgt-status": ["bestaand"],
+        "relatieveHoogteligging": [0],
+        "eindRegistratie": [None],
+        "bronhouder": ["G0000"],
+    }
     out = {}
     if paved > 0:
         out["wegdeel"] = gpd.GeoDataFrame(
             {"lokaalID": ["w1"], "function": ["parkeervlak"], "surfaceMaterial": ["gesloten verharding"], **common},
-            geometry=[box(x0, y0, x1, ym)], crs=RD)
+            geometry=[box(x0, y0, x1, ym)],
+            crs=RD,
+        )
     if paved < 1:
         xm = (x0 + x1) / 2
         out["onbegroeidterreindeel"] = gpd.GeoDataFrame(
-            {"lokaalID": ["o1"], "bgt-fysiekVoorkomen": ["erf"], **common}, geometry=[box(x0, ym, xm, y1)], crs=RD)
+            {"lokaalID": ["o1"], "bgt-fysiekVoorkomen": ["erf"], **common}, geometry=[box(x0, ym, xm, y1)], crs=RD
+        )
         out["begroeidterreindeel"] = gpd.GeoDataFrame(
-            {"lokaalID": ["b1"], "class": ["groenvoorziening"], **common}, geometry=[box(xm, ym, x1, y1)], crs=RD)
+            {"lokaalID": ["b1"], "class": ["groenvoorziening"], **common}, geometry=[box(xm, ym, x1, y1)], crs=RD
+        )
     return {k: (v.to_crs(crs) if crs != RD else v) for k, v in out.items()}
 
 
@@ -124,9 +148,16 @@ def write_park(
         parcels.to_file(gpkg, layer="perceel", driver="GPKG")
     ref = parcel_frame(*grid)  # the intended footprint in RD, whatever CRS the parcels file has
     bx0, by0, bx1, by1 = (float(v) for v in ref.total_bounds)
-    gpd.GeoDataFrame({"identificatie": ["0000100000000001"], "bouwjaar": [1990], "status": ["Pand in gebruik"],
-                      "gebruiksdoel": ["industriefunctie"]},
-                     geometry=[box(bx0 + 2, by0 + 2, bx0 + 12, by0 + 12)], crs=RD).to_file(gpkg, layer="pand")
+    gpd.GeoDataFrame(
+        {
+            "identificatie": ["0000100000000001"],
+            "bouwjaar": [1990],
+            "status": ["Pand in gebruik"],
+            "gebruiksdoel": ["industriefunctie"],
+        },
+        geometry=[box(bx0 + 2, by0 + 2, bx0 + 12, by0 + 12)],
+        crs=RD,
+    ).to_file(gpkg, layer="pand")
     for name, gdf in bgt_layers((bx0, by0, bx1, by1), crs=bgt_crs, paved=paved).items():
         gdf.to_file(gpkg, layer=name, driver="GPKG")
     # rasters: 5 m margin around the parcels, PET rising west -> east (35..44 °C)
@@ -138,7 +169,7 @@ def write_park(
     if water:
         if depth is None:
             depth = np.zeros((h, w))
-            depth[h // 2:, : w // 2] = 0.25  # a puddle in the south-west
+            depth[h // 2 :, : w // 2] = 0.25  # a puddle in the south-west
         write_raster(folder / "waterdiepte.tif", depth, origin=(bx0 - 5, by1 + 5))
         rasters += 'water_depth = "waterdiepte.tif"\n'
     (folder / "park.toml").write_text(
@@ -155,15 +186,28 @@ def scored_frames(n: int, seed: int = 0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
     idx = pd.Index([f"TST01-A-{i}" for i in range(n)], name="perceel_id")
     s = rng.uniform(0, 100, n).round(6)
     parcels = gpd.GeoDataFrame(
-        {"area_m2": 100.0, "heat_score": s, "water_score": s[::-1].copy(), "biodiversity_score": s / 2,
-         "total_score": s, "rank": np.argsort(-s).argsort() + 1, "reason": "PET p90 40 °C"},
+        {
+            "area_m2": 100.0,
+            "heat_score": s,
+            "water_score": s[::-1].copy(),
+            "biodiversity_score": s / 2,
+            "total_score": s,
+            "rank": np.argsort(-s).argsort() + 1,
+            "reason": "PET p90 40 °C",
+        },
         geometry=[box(10 * (i % 500), 10 * (i // 500), 10 * (i % 500) + 10, 10 * (i // 500) + 10) for i in range(n)],
-        index=idx, crs="EPSG:28992")
+        index=idx,
+        crs="EPSG:28992",
+    )
     k = max(n // 10, 1)
     sites = gpd.GeoDataFrame(
         {"perceel_id": idx[:k], "area_m2": 25.0, "site_score": s[:k], "rank": np.arange(1, k + 1)},
-        geometry=[box(10 * (i % 500) + 2, 10 * (i // 500) + 2, 10 * (i % 500) + 7, 10 * (i // 500) + 7) for i in range(k)],
-        index=pd.Index([f"S{i}" for i in range(k)], name="site_id"), crs="EPSG:28992")
+        geometry=[
+            box(10 * (i % 500) + 2, 10 * (i // 500) + 2, 10 * (i % 500) + 7, 10 * (i // 500) + 7) for i in range(k)
+        ],
+        index=pd.Index([f"S{i}" for i in range(k)], name="site_id"),
+        crs="EPSG:28992",
+    )
     return parcels, sites
 
 
@@ -193,8 +237,15 @@ def _parcels_with(extra: list, ids: list[int] | None = None) -> gpd.GeoDataFrame
     rows = []
     for k, geom in enumerate(extra):
         n = len(p) + k + 1 if ids is None else ids[k]
-        rows.append({"akr_kadastrale_gemeente_code_waarde": "TST01", "sectie": "A", "perceelnummer": n,
-                     "kadastrale_grootte_waarde": 1, "geometry": geom})
+        rows.append(
+            {
+                "akr_kadastrale_gemeente_code_waarde": "TST01",
+                "sectie": "A",
+                "perceelnummer": n,
+                "kadastrale_grootte_waarde": 1,
+                "geometry": geom,
+            }
+        )
     return gpd.GeoDataFrame(list(p.to_dict("records")) + rows, geometry="geometry", crs=RD)
 
 
@@ -308,7 +359,9 @@ def _raster_other_crs(d: Path) -> Path:
     with rasterio.open(d / "pet.tif") as src:
         data = src.read(1)
     b = parcel_frame().to_crs("EPSG:3857").total_bounds
-    write_raster(d / "pet.tif", data, origin=(b[0] - 8, b[3] + 8), res=(b[2] - b[0] + 16) / data.shape[1], crs="EPSG:3857")
+    write_raster(
+        d / "pet.tif", data, origin=(b[0] - 8, b[3] + 8), res=(b[2] - b[0] + 16) / data.shape[1], crs="EPSG:3857"
+    )
     return d
 
 
@@ -371,32 +424,88 @@ CASES: list[Case] = [
     # --- vectors
     Case("parcels_no_crs", "vector", "load", _no_crs, CRSError, ("park.gpkg", "perceel", "no CRS", "set_crs")),
     Case("shapefile_without_prj", "vector", "load", _shp_no_prj, CRSError, ("percelen.shp", "no CRS", ".prj")),
-    Case("parcels_wgs84", "vector", "score", _wgs84, "repaired", kind="reprojected",
-         notes="reprojected to EPSG:28992 with a warning naming EPSG:4326"),
-    Case("bgt_in_other_crs_than_parcels", "vector", "score", _bgt_other_crs, "repaired", kind="reprojected",
-         notes="CRS differs per layer: each layer reprojected on its own"),
-    Case("self_intersecting_parcel", "vector", "score", _bowtie, "repaired", kind="repaired_invalid",
-         notes="bowtie made valid (shapely.make_valid), area 50 m²"),
+    Case(
+        "parcels_wgs84",
+        "vector",
+        "score",
+        _wgs84,
+        "repaired",
+        kind="reprojected",
+        notes="reprojected to EPSG:28992 with a warning naming EPSG:4326",
+    ),
+    Case(
+        "bgt_in_other_crs_than_parcels",
+        "vector",
+        "score",
+        _bgt_other_crs,
+        "repaired",
+        kind="reprojected",
+        notes="CRS differs per layer: each layer reprojected on its own",
+    ),
+    Case(
+        "self_intersecting_parcel",
+        "vector",
+        "score",
+        _bowtie,
+        "repaired",
+        kind="repaired_invalid",
+        notes="bowtie made valid (shapely.make_valid), area 50 m²",
+    ),
     Case("empty_geometry", "vector", "score", _empty_geom, "repaired", kind="dropped_empty"),
     Case("zero_area_parcel", "vector", "score", _zero_area, "repaired", kind="dropped_zero_area"),
     Case("collapsed_polygon", "vector", "score", _collapsed, "repaired", kind="dropped_zero_area"),
-    Case("mixed_geometry_types", "vector", "score", _mixed_types, "repaired", kind="dropped_zero_area",
-         notes="a point and a line in the parcel layer are dropped, polygons kept"),
-    Case("all_geometries_empty", "vector", "load", _all_empty, GeometryError, ("park.gpkg", "none of the 4", "polygons")),
+    Case(
+        "mixed_geometry_types",
+        "vector",
+        "score",
+        _mixed_types,
+        "repaired",
+        kind="dropped_zero_area",
+        notes="a point and a line in the parcel layer are dropped, polygons kept",
+    ),
+    Case(
+        "all_geometries_empty", "vector", "load", _all_empty, GeometryError, ("park.gpkg", "none of the 4", "polygons")
+    ),
     Case("parcel_layer_without_features", "vector", "load", _no_features, GeometryError, ("park.gpkg", "empty")),
     Case("duplicate_parcel_ids", "vector", "load", _duplicate_ids, InputError, ("park.gpkg", "duplicate", "TST01-A-2")),
-    Case("no_parcel_id_column", "vector", "load", _no_id_columns, SchemaError, ("park.gpkg", "no parcel id", "perceelnummer")),
+    Case(
+        "no_parcel_id_column",
+        "vector",
+        "load",
+        _no_id_columns,
+        SchemaError,
+        ("park.gpkg", "no parcel id", "perceelnummer"),
+    ),
     Case("parcel_layer_missing", "vector", "load", _missing_layer, SchemaError, ("percelen_2024", "perceel")),
     Case("truncated_geopackage", "vector", "load", _truncated_gpkg, CorruptFileError, ("park.gpkg",)),
     Case("not_a_geopackage", "vector", "load", _not_a_gpkg, CorruptFileError, ("park.gpkg",)),
     # --- rasters
-    Case("parcels_outside_every_raster", "raster", "load", _outside_rasters, CoverageError,
-         ("pet.tif", "does not overlap", "EPSG:28992")),
-    Case("raster_partly_covers_park", "raster", "score", _partial_raster, "flagged", kind="partial_coverage",
-         notes="eastern parcels get pet_nodata_frac = 1 and NaN PET; scored with the land-cover proxy"),
+    Case(
+        "parcels_outside_every_raster",
+        "raster",
+        "load",
+        _outside_rasters,
+        CoverageError,
+        ("pet.tif", "does not overlap", "EPSG:28992"),
+    ),
+    Case(
+        "raster_partly_covers_park",
+        "raster",
+        "score",
+        _partial_raster,
+        "flagged",
+        kind="partial_coverage",
+        notes="eastern parcels get pet_nodata_frac = 1 and NaN PET; scored with the land-cover proxy",
+    ),
     Case("all_nodata_raster", "raster", "score", _all_nodata, CoverageError, ("pet.tif", "no valid data", "nodata")),
-    Case("nodata_not_declared", "raster", "load", _nodata_undeclared, CoverageError,
-         ("pet.tif", "-9999", "no nodata value", "gdal_edit")),
+    Case(
+        "nodata_not_declared",
+        "raster",
+        "load",
+        _nodata_undeclared,
+        CoverageError,
+        ("pet.tif", "-9999", "no nodata value", "gdal_edit"),
+    ),
     Case("raster_in_other_crs", "raster", "load", _raster_other_crs, CRSError, ("pet.tif", "EPSG:3857", "gdalwarp")),
     Case("raster_without_crs", "raster", "load", _raster_no_crs, CRSError, ("pet.tif", "no CRS", "a_srs")),
     Case("truncated_geotiff", "raster", "load", _truncated_tif, CorruptFileError, ("pet.tif", "truncated")),
@@ -405,15 +514,34 @@ CASES: list[Case] = [
     # --- configs
     Case("manifest_unknown_key", "config", "load", _manifest_unknown_key, ConfigError, ("park.toml", "owner")),
     Case("manifest_invalid_toml", "config", "load", _manifest_bad_toml, ConfigError, ("park.toml", "TOML")),
-    Case("config_unknown_key", "config", "config", _config("[weights]\nheat = 1\nhaet = 2\n"), ConfigError,
-         ("groenkans.toml", "haet")),
-    Case("config_negative_weight", "config", "config", _config("[weights]\nheat = -1\n"), ConfigError,
-         ("weights.heat",)),
+    Case(
+        "config_unknown_key",
+        "config",
+        "config",
+        _config("[weights]\nheat = 1\nhaet = 2\n"),
+        ConfigError,
+        ("groenkans.toml", "haet"),
+    ),
+    Case(
+        "config_negative_weight", "config", "config", _config("[weights]\nheat = -1\n"), ConfigError, ("weights.heat",)
+    ),
     Case("config_nan_weight", "config", "config", _config("[weights]\nwater = nan\n"), ConfigError, ("weights.water",)),
-    Case("config_all_weights_zero", "config", "config",
-         _config("[weights]\nheat = 0\nwater = 0\nbiodiversity = 0\n"), ConfigError, ("weights",)),
-    Case("config_weight_is_text", "config", "config", _config('[weights]\nheat = "veel"\n'), ConfigError,
-         ("weights.heat",)),
+    Case(
+        "config_all_weights_zero",
+        "config",
+        "config",
+        _config("[weights]\nheat = 0\nwater = 0\nbiodiversity = 0\n"),
+        ConfigError,
+        ("weights",),
+    ),
+    Case(
+        "config_weight_is_text",
+        "config",
+        "config",
+        _config('[weights]\nheat = "veel"\n'),
+        ConfigError,
+        ("weights.heat",),
+    ),
     Case("config_invalid_toml", "config", "config", _config("[weights\nheat = 1\n"), ConfigError, ("groenkans.toml",)),
     # --- paths
     Case("park_path_missing", "path", "load", _park_missing, InputError, ("no_such_park", "does not exist")),

@@ -167,10 +167,19 @@ def test_every_error_is_a_groenkans_error_and_a_builtin() -> None:
     import groenkans.errors as errors
 
     builtin_of = {
-        "ConfigError": ValueError, "InputError": ValueError, "CRSError": ValueError, "GeometryError": ValueError,
-        "SchemaError": ValueError, "CoverageError": ValueError, "CorruptFileError": OSError,
-        "OutputExistsError": FileExistsError, "OutputError": OSError, "BatchError": RuntimeError,
-        "ValueRangeError": ValueError, "OutputIsInputError": OSError, "FetchError": ConnectionError,
+        "ConfigError": ValueError,
+        "InputError": ValueError,
+        "CRSError": ValueError,
+        "GeometryError": ValueError,
+        "SchemaError": ValueError,
+        "CoverageError": ValueError,
+        "CorruptFileError": OSError,
+        "OutputExistsError": FileExistsError,
+        "OutputError": OSError,
+        "BatchError": RuntimeError,
+        "ValueRangeError": ValueError,
+        "OutputIsInputError": OSError,
+        "FetchError": ConnectionError,
     }
     public = [getattr(errors, n) for n in errors.__all__]
     classes = [c for c in public if isinstance(c, type) and issubclass(c, Exception) and not issubclass(c, Warning)]
@@ -193,8 +202,12 @@ def test_every_error_is_a_groenkans_error_and_a_builtin() -> None:
             continue
         m = importlib.import_module(mod.name)
         for obj in vars(m).values():
-            if (isinstance(obj, type) and issubclass(obj, Exception) and not issubclass(obj, Warning)
-                    and obj.__module__.startswith("groenkans")):
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, Exception)
+                and not issubclass(obj, Warning)
+                and obj.__module__.startswith("groenkans")
+            ):
                 assert issubclass(obj, GroenkansError), f"{obj.__module__}.{obj.__name__}"
 
 
@@ -218,16 +231,23 @@ def _unwritable(folder: Path) -> Path:
         folder.chmod(0o500)
         return folder
     if os.environ.get("GROENKANS_TEST_MOUNTS") != "1":
-        pytest.skip("as root an unwritable folder needs a read-only tmpfs mount: set GROENKANS_TEST_MOUNTS=1 to allow it")
+        pytest.skip(
+            "as root an unwritable folder needs a read-only tmpfs mount: set GROENKANS_TEST_MOUNTS=1 to allow it"
+        )
     res = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True)
     if res.returncode != 0:
         pytest.skip("cannot make an unwritable folder as root here")
     return folder
 
 
-OUTPUT_CASES = ["output_equals_input", "output_exists_without_overwrite", "output_folder_missing",
-                "output_folder_unwritable", "output_parent_is_a_file",
-                "output_exists_not_a_geopackage"]
+OUTPUT_CASES = [
+    "output_equals_input",
+    "output_exists_without_overwrite",
+    "output_folder_missing",
+    "output_folder_unwritable",
+    "output_parent_is_a_file",
+    "output_exists_not_a_geopackage",
+]
 
 
 @pytest.mark.parametrize("name", OUTPUT_CASES)

@@ -31,6 +31,7 @@ def _kinds(park: gk.Park) -> dict[str, int]:
 
 # --- vectors ------------------------------------------------------------------------------------------------
 
+
 def test_v01_no_crs(tmp_path: Path) -> None:
     folder = tmp_path / "p"
     folder.mkdir()
@@ -59,8 +60,13 @@ def test_v03_crs_differs_per_layer(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("bad", "kind"),
-    [(BOWTIE, "repaired_invalid"), (Polygon(), "dropped_empty"), (ZERO_AREA, "dropped_zero_area"),
-     (LINE, "dropped_zero_area"), (POINT, "dropped_zero_area")],
+    [
+        (BOWTIE, "repaired_invalid"),
+        (Polygon(), "dropped_empty"),
+        (ZERO_AREA, "dropped_zero_area"),
+        (LINE, "dropped_zero_area"),
+        (POINT, "dropped_zero_area"),
+    ],
     ids=["v04_self_intersecting", "v05_empty", "v06_zero_area", "v07_collapsed_line", "v08_mixed_point"],
 )
 def test_geometry_problems_are_repaired_or_dropped_and_reported(tmp_path: Path, bad, kind: str) -> None:
@@ -97,7 +103,10 @@ def test_v11_missing_layer(tmp_path: Path) -> None:
 
 def test_v12_bgt_without_fysiek_voorkomen(tmp_path: Path) -> None:
     folder = write_park(tmp_path / "p", bgt=surfaces(fysiek_column="materiaal"))
-    with pytest.raises(errors.SchemaError, match=r"no fysiek voorkomen column\. Columns found: .*materiaal.*expected one of bgt-fysiekVoorkomen"):
+    with pytest.raises(
+        errors.SchemaError,
+        match=r"no fysiek voorkomen column\. Columns found: .*materiaal.*expected one of bgt-fysiekVoorkomen",
+    ):
         gk.load_park(folder)
 
 
@@ -111,6 +120,7 @@ def test_v13_unknown_fysiek_value_is_scored_as_unpaved(tmp_path: Path) -> None:
 
 # --- rasters ------------------------------------------------------------------------------------------------
 
+
 def test_r01_parcels_outside_every_raster(tmp_path: Path) -> None:
     folder = write_park(tmp_path / "p", rasters={"pet": pet(origin=(X0 + 5000, Y0 + 5000))})
     with pytest.raises(errors.CoverageError, match=r"raster 'pet'.*does not overlap any parcel.*raster bounds"):
@@ -118,15 +128,22 @@ def test_r01_parcels_outside_every_raster(tmp_path: Path) -> None:
 
 
 def test_r02_raster_partly_covering_is_scored_with_a_flag(tmp_path: Path) -> None:
-    folder = write_park(tmp_path / "p", rasters={"pet": pet(shape=(40, 35))})  # covers x0-10 .. x0+25: parcel 3 not at all
+    folder = write_park(
+        tmp_path / "p", rasters={"pet": pet(shape=(40, 35))}
+    )  # covers x0-10 .. x0+25: parcel 3 not at all
     with pytest.warns(gk.GroenkansWarning):
         park = gk.load_park(folder)
     with pytest.warns(gk.GroenkansWarning, match=r"1 parcel\(s\) without valid data \(ids TST01-A-3\)"):
         scored = gk.score_park(park)
-    assert scored.loc["TST01-A-3", "pet_nodata_frac"] == 1.0 and scored.loc["TST01-A-3", "heat_source"] == "landcover_proxy"
+    assert (
+        scored.loc["TST01-A-3", "pet_nodata_frac"] == 1.0
+        and scored.loc["TST01-A-3", "heat_source"] == "landcover_proxy"
+    )
     assert scored.loc["TST01-A-1", "heat_source"] == "pet"
     assert scored["total_score"].notna().all()
-    assert "not_covered" in {f["kind"] for f in scored.attrs["groenkans"]["findings"]}  # score_park leaves the park alone
+    assert "not_covered" in {
+        f["kind"] for f in scored.attrs["groenkans"]["findings"]
+    }  # score_park leaves the park alone
 
 
 def test_r03_all_nodata_raster(tmp_path: Path) -> None:
@@ -168,6 +185,7 @@ def test_r07_truncated_geotiff(tmp_path: Path) -> None:
 
 # --- files, configs, paths ----------------------------------------------------------------------------------
 
+
 def test_f01_truncated_geopackage(tmp_path: Path) -> None:
     folder = write_park(tmp_path / "p")
     data = (folder / "park.gpkg").read_bytes()
@@ -190,9 +208,11 @@ def test_f02_geopackage_locked_by_a_writer_is_read_as_it_stands(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     ("data", "fragment"),
-    [({"weights": {"heat": 1}, "colour": "green"}, "unknown config key 'colour'"),
-     ({"weights": {"heat": -0.5}}, "'weights.heat': must be >= 0"),
-     ({"weights": {"water": float("nan")}}, "'weights.water': must be a finite number")],
+    [
+        ({"weights": {"heat": 1}, "colour": "green"}, "unknown config key 'colour'"),
+        ({"weights": {"heat": -0.5}}, "'weights.heat': must be >= 0"),
+        ({"weights": {"water": float("nan")}}, "'weights.water': must be a finite number"),
+    ],
     ids=["c01_unknown_key", "c02_negative_weight", "c03_nan_weight"],
 )
 def test_config_errors(data: dict, fragment: str) -> None:
@@ -254,8 +274,12 @@ def test_cli_prints_one_named_error_and_no_traceback(tmp_path: Path, case: str) 
     elif case == "bad_toml":
         write_park(folder)
         (folder / "park.toml").write_text("[layers\n")
-    res = subprocess.run([sys.executable, "-m", "groenkans", "-q", "score", str(folder), str(tmp_path / "o.gpkg")],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-m", "groenkans", "-q", "score", str(folder), str(tmp_path / "o.gpkg")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 1, res.stderr
     lines = [ln for ln in res.stderr.strip().splitlines() if ln]
     assert len(lines) == 1 and lines[0].startswith("groenkans: error: "), res.stderr
@@ -263,11 +287,21 @@ def test_cli_prints_one_named_error_and_no_traceback(tmp_path: Path, case: str) 
 
 
 def test_every_public_error_derives_from_the_base_and_a_builtin() -> None:
-    builtin = {errors.ConfigError: ValueError, errors.InputError: ValueError, errors.CRSError: ValueError,
-               errors.GeometryError: ValueError, errors.SchemaError: ValueError, errors.CoverageError: ValueError,
-               errors.CorruptFileError: OSError, errors.OutputExistsError: FileExistsError, errors.OutputError: OSError,
-               errors.BatchError: RuntimeError, errors.ValueRangeError: ValueError,
-               errors.OutputIsInputError: OSError, errors.FetchError: ConnectionError}
+    builtin = {
+        errors.ConfigError: ValueError,
+        errors.InputError: ValueError,
+        errors.CRSError: ValueError,
+        errors.GeometryError: ValueError,
+        errors.SchemaError: ValueError,
+        errors.CoverageError: ValueError,
+        errors.CorruptFileError: OSError,
+        errors.OutputExistsError: FileExistsError,
+        errors.OutputError: OSError,
+        errors.BatchError: RuntimeError,
+        errors.ValueRangeError: ValueError,
+        errors.OutputIsInputError: OSError,
+        errors.FetchError: ConnectionError,
+    }
     public = {getattr(errors, n) for n in errors.__all__} - {errors.GroenkansError, errors.GroenkansWarning}
     assert public == set(builtin)
     for cls, base in builtin.items():
@@ -276,8 +310,12 @@ def test_every_public_error_derives_from_the_base_and_a_builtin() -> None:
 
 def test_no_eval_exec_or_pickle_in_the_source() -> None:
     src = Path(gk.__file__).parent
-    hits = [f"{p.relative_to(src)}:{i}" for p in src.rglob("*.py") for i, line in enumerate(p.read_text().splitlines(), 1)
-            if any(tok in line for tok in ("eval(", "exec(", "pickle.load", "pickle.loads", "yaml.load("))]
+    hits = [
+        f"{p.relative_to(src)}:{i}"
+        for p in src.rglob("*.py")
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if any(tok in line for tok in ("eval(", "exec(", "pickle.load", "pickle.loads", "yaml.load("))
+    ]
     assert hits == []
 
 
@@ -300,7 +338,11 @@ def test_config_in_latin1_says_save_as_utf8(tmp_path: Path) -> None:
 def test_usage_error_exits_2_data_error_exits_1(tmp_path: Path) -> None:
     usage = subprocess.run([sys.executable, "-m", "groenkans", "score"], capture_output=True, text=True, timeout=300)
     assert usage.returncode == 2 and "required: park, out" in usage.stderr  # argparse: the command line is wrong
-    data = subprocess.run([sys.executable, "-m", "groenkans", "-q", "score", str(tmp_path / "nope"),
-                           str(tmp_path / "o.gpkg")], capture_output=True, text=True, timeout=300)
+    data = subprocess.run(
+        [sys.executable, "-m", "groenkans", "-q", "score", str(tmp_path / "nope"), str(tmp_path / "o.gpkg")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert data.returncode == 1 and data.stderr.startswith("groenkans: error: ")  # the data is wrong
     assert "Traceback" not in usage.stderr + data.stderr

@@ -45,10 +45,19 @@ def parks(draw: st.DrawFn) -> dict:
     return {"grid": (nx, ny), "seed": seed, "paved": paved, "pet": pet, "depth": depth}
 
 
-def _score(folder: Path, p: dict, *, parcels=None, bgt_crs: str = "EPSG:28992", paved: float | None = None) -> pd.DataFrame:
+def _score(
+    folder: Path, p: dict, *, parcels=None, bgt_crs: str = "EPSG:28992", paved: float | None = None
+) -> pd.DataFrame:
     nx, ny = p["grid"]
-    write_park(folder, parcels=parcel_frame(nx, ny) if parcels is None else parcels, bgt_crs=bgt_crs,
-               paved=p["paved"] if paved is None else paved, pet=p["pet"], depth=p["depth"], grid=p["grid"])
+    write_park(
+        folder,
+        parcels=parcel_frame(nx, ny) if parcels is None else parcels,
+        bgt_crs=bgt_crs,
+        paved=p["paved"] if paved is None else paved,
+        pet=p["pet"],
+        depth=p["depth"],
+        grid=p["grid"],
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GroenkansWarning)
         park = gk.load_park(folder)
@@ -115,9 +124,12 @@ def test_parcel_order_many(p: dict) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="known bug: a 2 × 1 park whose parcels and BGT are stored in EPSG:4326 gets biodiversity "
-                   "scores 1/sqrt(2) of the RD New ones (11.25 -> 7.96; need or room halved); reported to the "
-                   "scoring owner", strict=False)
+@pytest.mark.xfail(
+    reason="known bug: a 2 × 1 park whose parcels and BGT are stored in EPSG:4326 gets biodiversity "
+    "scores 1/sqrt(2) of the RD New ones (11.25 -> 7.96; need or room halved); reported to the "
+    "scoring owner",
+    strict=False,
+)
 @SLOW
 @given(parks(), st.sampled_from(["EPSG:4326", "EPSG:3857"]))
 def test_other_crs_many(p: dict, crs: str) -> None:

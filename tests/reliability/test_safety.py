@@ -18,10 +18,29 @@ MODULES = sorted(SRC.rglob("*.py"))
 ALLOWED: set[tuple[str, str]] = set()
 
 FORBIDDEN_CALLS = {
-    "eval", "exec", "compile", "__import__",
-    "pickle.load", "pickle.loads", "pickle.Unpickler", "marshal.load", "marshal.loads", "shelve.open",
-    "yaml.load", "yaml.unsafe_load", "dill.load", "dill.loads", "joblib.load", "cloudpickle.load", "cloudpickle.loads",
-    "os.system", "os.popen", "numpy.load", "np.load", "pandas.read_pickle", "pd.read_pickle",
+    "eval",
+    "exec",
+    "compile",
+    "__import__",
+    "pickle.load",
+    "pickle.loads",
+    "pickle.Unpickler",
+    "marshal.load",
+    "marshal.loads",
+    "shelve.open",
+    "yaml.load",
+    "yaml.unsafe_load",
+    "dill.load",
+    "dill.loads",
+    "joblib.load",
+    "cloudpickle.load",
+    "cloudpickle.loads",
+    "os.system",
+    "os.popen",
+    "numpy.load",
+    "np.load",
+    "pandas.read_pickle",
+    "pd.read_pickle",
 }
 SQL_METHODS = {"execute", "executemany", "executescript"}
 
@@ -72,9 +91,11 @@ def test_sql_uses_parameters_not_string_formatting(path: Path) -> None:
     for call in _calls(path):
         if isinstance(call.func, ast.Attribute) and call.func.attr in SQL_METHODS and call.args:
             sql = call.args[0]
-            formatted = isinstance(sql, ast.JoinedStr) or (
-                isinstance(sql, ast.BinOp) and isinstance(sql.op, (ast.Mod, ast.Add))
-            ) or (isinstance(sql, ast.Call) and _name(sql.func).endswith("format"))
+            formatted = (
+                isinstance(sql, ast.JoinedStr)
+                or (isinstance(sql, ast.BinOp) and isinstance(sql.op, (ast.Mod, ast.Add)))
+                or (isinstance(sql, ast.Call) and _name(sql.func).endswith("format"))
+            )
             if formatted:
                 found.append(f"{rel}:{call.lineno}")
     assert not found, f"SQL built by string formatting (use ? parameters or validate/quote identifiers): {found}"
@@ -90,8 +111,16 @@ def test_toml_is_read_with_the_standard_reader() -> None:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 for n in names:
-                    assert n.split(".")[0] not in {"toml", "tomli", "yaml", "pickle", "dill", "cloudpickle", "shelve", "marshal"}, \
-                        f"{path.relative_to(SRC)} imports {n}"
+                    assert n.split(".")[0] not in {
+                        "toml",
+                        "tomli",
+                        "yaml",
+                        "pickle",
+                        "dill",
+                        "cloudpickle",
+                        "shelve",
+                        "marshal",
+                    }, f"{path.relative_to(SRC)} imports {n}"
                     if n == "tomllib":
                         readers.append(path.name)
     assert {"config.py", "io.py"} <= set(readers)

@@ -791,8 +791,8 @@ def write_dossier(
     from pyproj import Transformer
 
     from groenkans._version import __version__
-    from groenkans.economics import business_case
     from groenkans.config import Config
+    from groenkans.economics import business_case
 
     lang = resolve_language(lang)
     config = config or Config()
