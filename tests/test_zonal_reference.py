@@ -192,7 +192,7 @@ def test_near_horizontal_sliver_coverage_is_exact() -> None:
 
     Cell by cell against shapely's exact intersection areas, for edges whose rise over a cell is 1e-12..1e-8.
     """
-    from groenkans import _coverage
+    from groenkans import coverage as kernels
     from groenkans.zonal import _rings
 
     W = 4
@@ -205,6 +205,6 @@ def test_near_horizontal_sliver_coverage_is_exact() -> None:
         ):
             r = _rings(np.array([poly], dtype=object))
             cov, diff = np.empty((1, W)), np.empty((2, W))
-            _coverage.coverage_window(r.x, r.y, r.ring_off, 0, len(r.ring_off) - 1, 1, W, cov, diff)
+            kernels.coverage_window(r.x, r.y, r.ring_off, 0, len(r.ring_off) - 1, 1, W, cov, diff)
             truth = shapely.area(shapely.intersection(cells, poly))
             np.testing.assert_allclose(cov[0], truth, rtol=0, atol=1e-14, err_msg=f"{d} {poly.wkt}")

@@ -372,9 +372,9 @@ def _load(  # noqa: C901 - one reader step per layer kind, in the order the mani
         if buildings.index.name != BUILDING_ID:
             buildings = buildings.rename_axis(BUILDING_ID)
         if buildings.index.duplicated().any():
-            from groenkans.readers.layers import _merge_parts
+            from groenkans.readers.layers import merge_building_parts
 
-            buildings = _merge_parts(buildings)
+            buildings = merge_building_parts(buildings)
     trees = _validated(trees, "trees", sources.get("trees", sources.get("bgt")), report, polygonal=False)
 
     outline_gdf = None

@@ -474,9 +474,9 @@ def _buildings(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
         index=pd.Index(ids.to_numpy(), name=BUILDING_ID),
     )
     keep = _polygonal(out)  # footprints, not label points
-    from groenkans.readers.layers import _merge_parts
+    from groenkans.readers.layers import merge_building_parts
 
-    return _merge_parts(out.loc[keep]), int((~keep).sum())
+    return merge_building_parts(out.loc[keep]), int((~keep).sum())
 
 
 def _trees(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

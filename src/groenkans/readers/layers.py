@@ -19,7 +19,7 @@ from groenkans.schema import BAG_LAYER, BRK_LAYER, BUILDING_ID, IBIS_LAYER, NATU
 #: registered, and planned (a permit but no construction yet). "Bouw gestart" and "Verbouwing pand" are kept.
 BAG_STATUS_EXCLUDED = "gesloopt|niet gerealiseerd|ten onrechte opgevoerd|bouwvergunning verleend"
 
-__all__ = ["read_buildings", "read_nature", "read_outline", "read_parcels", "read_trees"]
+__all__ = ["merge_building_parts", "read_buildings", "read_nature", "read_outline", "read_parcels", "read_trees"]
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +131,15 @@ def read_buildings(path: str | Path, layer: str | None = None, *, bbox: BBox | N
     )
     types = shapely.get_type_id(out.geometry.to_numpy())
     out = out.loc[np.isin(types, (3, 6, 7))]  # footprints; label points are not buildings
-    return _merge_parts(out)
+    return merge_building_parts(out)
 
 
-def _merge_parts(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One row per building: BGT may split one BAG pand into several footprint parts."""
+def merge_building_parts(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return one row per building: BGT may split one BAG pand into several footprint parts.
+
+    Rows sharing an index value (the building id) are merged into one, their footprints unioned; the first row's
+    attributes are kept. A frame without duplicate ids is returned as it is.
+    """
     if not out.index.duplicated().any():
         return out
     geom = out.geometry.groupby(level=0, sort=False).agg(lambda g: shapely.union_all(g.to_numpy()))
