@@ -63,7 +63,7 @@ from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
-from groenkans import coverage as _kernels
+from groenkans import coverage
 from groenkans.errors import CorruptFileError, CRSError, GroenkansWarning, InputError, ValueRangeError
 
 __all__ = ["raster_coverage", "stat_column", "zonal_stats"]
@@ -327,7 +327,7 @@ def _grid_state(
         "above": above,
         "below": below,
         "want_sort": ~np.isnan(q).all(axis=1),
-        "base": _kernels.new_base(n, L),
+        "base": coverage.new_base(n, L),
         "out_q": np.full((n, L, kq), np.nan),
         "out_above": np.zeros((n, L, ka)),
         "out_below": np.zeros((n, L, kb)),
@@ -461,7 +461,7 @@ class _Pass:
         grid, st, idx, (wr0, wc0, wr1, wc1) = job
         k, L = len(idx), len(grid.layers)
         local = (
-            _kernels.new_base(k, L),
+            coverage.new_base(k, L),
             np.full((k, L, st["q"].shape[1]), np.nan),
             np.zeros((k, L, st["above"].shape[1])),
             np.zeros((k, L, st["below"].shape[1])),
@@ -471,7 +471,7 @@ class _Pass:
         for li, layer in enumerate(grid.layers):
             self.read(layer, Window(wc0, wr0, w, h), values[li])
         rings = self.rings
-        spill = _kernels.chunk_stats(
+        spill = coverage.chunk_stats(
             st["gx"],
             st["gy"],
             rings.ring_off,
@@ -521,7 +521,7 @@ class _Pass:
             for li, parts in pending.pop(int(p), {}).items():
                 v = np.concatenate([a for a, _ in parts])
                 wts = np.concatenate([c for _, c in parts])
-                _kernels.weighted_quantiles(v, wts, st["q"][li], st["out_q"][p, li])
+                coverage.weighted_quantiles(v, wts, st["q"][li], st["out_q"][p, li])
 
 
 def _finish(
