@@ -24,6 +24,7 @@ import logging
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -256,6 +257,11 @@ def _sources(path: str | Path) -> list[_Source]:
     return _db_sources(p, by_file=False)
 
 
+def _record(src: _Source, otype: str | None, status: str, **fields: Any) -> LayerRead:
+    """The :class:`LayerRead` of one source: its object type, label, layer and opened path, plus ``fields``."""
+    return LayerRead(otype, src.label, src.layer, status, path=src.open_path, **fields)
+
+
 def read_bgt(path: str | Path, *, bbox: BBox | None = None, layers: list[str] | None = None) -> BGTLayers:
     """Read BGT object types into canonical surfaces, buildings and trees, listing what was read.
 
@@ -296,35 +302,14 @@ def read_bgt(path: str | Path, *, bbox: BBox | None = None, layers: list[str] | 
     for src in sources:
         otype = bgt_object_type(src.name)
         if otype is None or (layers is not None and otype not in layers):
-            inventory.append(
-                LayerRead(
-                    otype,
-                    src.label,
-                    src.layer,
-                    "ignored",
-                    path=src.open_path,
-                    note="not a BGT area type, building or tree layer",
-                )
-            )
-            continue
-        if src.empty:
-            inventory.append(
-                LayerRead(otype, src.label, src.layer, "empty", path=src.open_path, note="the file holds no objects")
-            )
-            continue
-        if otype in chosen:
-            inventory.append(
-                LayerRead(
-                    otype,
-                    src.label,
-                    src.layer,
-                    "ignored",
-                    path=src.open_path,
-                    note=f"a second source for {otype}; {chosen[otype].label} was read",
-                )
-            )
-            continue
-        chosen[otype] = src
+            inventory.append(_record(src, otype, "ignored", note="not a BGT area type, building or tree layer"))
+        elif src.empty:
+            inventory.append(_record(src, otype, "empty", note="the file holds no objects"))
+        elif otype in chosen:
+            note = f"a second source for {otype}; {chosen[otype].label} was read"
+            inventory.append(_record(src, otype, "ignored", note=note))
+        else:
+            chosen[otype] = src
     if not chosen:
         found = ", ".join(s.layer or Path(s.label).name for s in sources) or "none"
         if (
@@ -345,7 +330,7 @@ def read_bgt(path: str | Path, *, bbox: BBox | None = None, layers: list[str] | 
     crs = None
     for otype, src in sorted(chosen.items()):
         gdf = _read_source(src, otype, bbox)
-        rec = LayerRead(otype, src.label, src.layer, "read", features=len(gdf), path=src.open_path)
+        rec = _record(src, otype, "read", features=len(gdf))
         crs = crs or gdf.crs
         n0 = len(gdf)
         gdf = drop_history(gdf, src.label)
