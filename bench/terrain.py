@@ -26,10 +26,9 @@ keys did not help. Identical results at every size.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
+from _common import cpu_seconds
 
 
 def make_dem(mpix: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -40,15 +39,6 @@ def make_dem(mpix: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     dem = gaussian_filter(rng.normal(size=(side, side)), 50) * 200 + rng.normal(0, 0.02, (side, side))
     holes = gaussian_filter(rng.random((side, side)), 2) > 0.56
     return np.where(holes, -9999.0, dem), ~holes
-
-
-def timeit(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        times.append(time.process_time() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -80,8 +70,8 @@ def main() -> None:
         ours = fill_depressions(dem, valid)
         theirs = fill_reconstruction(dem, valid)
         assert np.array_equal(ours, theirs), "results differ"
-        t_pf = timeit(lambda: fill_depressions(dem, valid), args.repeat)  # noqa: B023
-        t_sk = timeit(lambda: fill_reconstruction(dem, valid), max(1, args.repeat if mpix < 16 else 1))  # noqa: B023
+        t_pf = cpu_seconds(lambda: fill_depressions(dem, valid), args.repeat)  # noqa: B023
+        t_sk = cpu_seconds(lambda: fill_reconstruction(dem, valid), max(1, args.repeat if mpix < 16 else 1))  # noqa: B023
         raised = float(((ours > dem) & valid).mean())
         print(
             f"{n / 1e6:5.1f} {1 - valid.mean():7.1%} {raised:7.1%} {t_pf:21.3f} {t_pf / n * 1e9:8.0f} {t_sk:14.3f} "

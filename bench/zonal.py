@@ -27,12 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from _common import cpu_seconds, wall_seconds
 
 LAYERS = {"pet": "pet.tif", "water_depth": "waterdiepte.tif", "elevation": "ahn.tif", "extra1": "extra1.tif"}
 STATS = ["mean", "min", "max", "sum", "count"]
@@ -68,25 +69,6 @@ def read_decode(paths: list[Path], threads: int) -> None:
     else:
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(one, paths))
-
-
-def timeit(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def cputime(fn, repeat: int) -> float:
-    """Median CPU seconds of this process (all threads): less distorted than wall time on a shared machine."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        times.append(time.process_time() - t0)
-    return statistics.median(times)
 
 
 def child_peak(park: Path) -> dict[str, float]:
@@ -141,10 +123,10 @@ def main() -> None:
         groenkans.zonal_stats(parcels.iloc[:1], paths, stats=STATS)  # compile / load the kernels
 
         res = {"km2": km2, "parcels": len(parcels), "mpix": mpix}
-        res["groenkans"] = timeit(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS), args.repeat)
-        res["groenkans_p90"] = timeit(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS_Q), args.repeat)
-        cpu5 = cputime(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS), args.repeat)
-        cpu_q = cputime(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS_Q), args.repeat)
+        res["groenkans"] = wall_seconds(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS), args.repeat)
+        res["groenkans_p90"] = wall_seconds(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS_Q), args.repeat)
+        cpu5 = cpu_seconds(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS), args.repeat)
+        cpu_q = cpu_seconds(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS_Q), args.repeat)
         print(
             f"\n{km2} km²: {len(parcels)} parcels, {mpix:.1f} Mpix on {len(paths)} layers; five stats "
             f"{res['groenkans']:.3f} s "
@@ -154,16 +136,18 @@ def main() -> None:
         )
         if args.quantiles_only:
             continue
-        res["floor_1t"] = timeit(lambda: read_decode(list(paths.values()), 1), args.repeat)
-        res["floor_mt"] = timeit(lambda: read_decode(list(paths.values()), cores), args.repeat)
-        res["groenkans_1t"] = timeit(lambda: groenkans.zonal_stats(parcels, paths, stats=STATS, threads=1), args.repeat)
-        res["exactextract"] = timeit(
+        res["floor_1t"] = wall_seconds(lambda: read_decode(list(paths.values()), 1), args.repeat)
+        res["floor_mt"] = wall_seconds(lambda: read_decode(list(paths.values()), cores), args.repeat)
+        res["groenkans_1t"] = wall_seconds(
+            lambda: groenkans.zonal_stats(parcels, paths, stats=STATS, threads=1), args.repeat
+        )
+        res["exactextract"] = wall_seconds(
             lambda: exact_extract([str(p) for p in paths.values()], parcels, STATS, output="pandas"), args.repeat
         )
         if km2 <= args.rasterstats_max_km2:
             from rasterstats import zonal_stats as rs_zonal
 
-            res["rasterstats"] = timeit(
+            res["rasterstats"] = wall_seconds(
                 lambda: [rs_zonal(parcels, str(p), stats=STATS, nodata=None) for p in paths.values()], 1
             )
         # Same answers? (exactextract's count is in cells; 1 m pixels make it m².)
