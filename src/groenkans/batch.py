@@ -1070,8 +1070,10 @@ def run_batch(
     """
     from tqdm.auto import tqdm
 
+    from groenkans.errors import import_optional
     from groenkans.io import CONTEXT_MARGIN_M
 
+    import_optional("pyarrow", extra="batch", feature="run_batch (per-park results travel as Parquet)")
     t0 = time.perf_counter()
     cfg = read_batch_config(config_path)
     out = Path(out_dir).resolve()

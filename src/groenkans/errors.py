@@ -16,6 +16,9 @@ gdf.set_crs('EPSG:28992') or add a .prj file."``.
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 __all__ = [
     "BatchError",
     "CRSError",
@@ -27,11 +30,13 @@ __all__ = [
     "GroenkansError",
     "GroenkansWarning",
     "InputError",
+    "MissingDependencyError",
     "OutputError",
     "OutputExistsError",
     "OutputIsInputError",
     "SchemaError",
     "ValueRangeError",
+    "import_optional",
 ]
 
 
@@ -92,6 +97,47 @@ class BatchError(GroenkansError, RuntimeError):
 
 class FetchError(GroenkansError, ConnectionError):
     """A download from a public service failed (service unreachable, job failed, timed out, unexpected answer)."""
+
+
+class MissingDependencyError(GroenkansError, ImportError):
+    """A feature needs a package of an optional extra that is not installed (the message names the pip command)."""
+
+
+def import_optional(module: str, *, extra: str, feature: str) -> ModuleType:
+    """Import ``module`` for ``feature``, or raise :class:`MissingDependencyError` naming the extra to install.
+
+    Parameters
+    ----------
+    module : str
+        The module to import, e.g. ``"matplotlib"``.
+    extra : str
+        The groenkans extra that installs it, e.g. ``"maps"``.
+    feature : str
+        What needs it, for the message, e.g. ``"plot_park"``.
+
+    Returns
+    -------
+    module
+        The imported module.
+
+    Raises
+    ------
+    MissingDependencyError
+        The module (or one it needs) cannot be imported.
+
+    Examples
+    --------
+    >>> import_optional("json", extra="maps", feature="an example").__name__
+    'json'
+    >>> import_optional("gk_absent", extra="maps", feature="plot_park")
+    Traceback (most recent call last):
+    groenkans.errors.MissingDependencyError: plot_park needs gk_absent (not installed); pip install "groenkans[maps]"
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        hint = f'pip install "groenkans[{extra}]"'
+        raise MissingDependencyError(f"{feature} needs {module} (not installed); {hint}") from exc
 
 
 class GroenkansWarning(UserWarning):
