@@ -42,10 +42,9 @@ import rasterio
 import shapely
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
-from scipy.ndimage import gaussian_filter
 from shapely.geometry import box
 
-from groenkans.errors import OutputError, OutputExistsError
+from groenkans.errors import OutputError, OutputExistsError, import_optional
 from groenkans.schema import CRS
 
 __all__ = [
@@ -520,6 +519,8 @@ def _rasters(
     * PET (°C): a value per land-cover class (closed paving 44.5 ... green 35.5, water 31),
       7 °C less within 4 m of a tree, Gaussian blur (sigma 2.5 m) and ±1.5 °C smooth noise.
     """
+    from scipy.ndimage import gaussian_filter  # the extra "samples"; checked by make_park and make_country
+
     x0, y0, x1, y1 = bounds
     x0, y0, x1, y1 = np.floor(x0 - 20), np.floor(y0 - 20), np.ceil(x1 + 20), np.ceil(y1 + 20)
     w, h = int(x1 - x0), int(y1 - y0)
@@ -715,6 +716,8 @@ def make_park(
     ------
     OutputExistsError
         ``out_dir`` exists, is not empty and ``overwrite`` is false.
+    MissingDependencyError
+        ``rasters`` is true and scipy is not installed (``pip install "groenkans[samples]"``).
 
     Examples
     --------
@@ -729,6 +732,8 @@ def make_park(
     groenkans.errors.OutputExistsError: ... exists and is not empty; pass overwrite=True ... to replace it
     >>> import shutil; shutil.rmtree(tmp)
     """
+    if rasters:
+        import_optional("scipy.ndimage", extra="samples", feature="make_park (its rasters)")
     out = Path(out_dir)
     _prepare(out, overwrite)
     rin = rin if rin is not None else 9000 + seed
@@ -861,6 +866,8 @@ def make_country(
     ------
     OutputExistsError
         ``out_dir`` exists, is not empty and ``overwrite`` is false.
+    MissingDependencyError
+        scipy is not installed (``pip install "groenkans[samples]"``).
 
     Examples
     --------
@@ -868,6 +875,7 @@ def make_country(
     >>> sorted(p.name for p in country.glob("*.vrt"))                                  # doctest: +SKIP
     ['ahn.vrt', 'pet.vrt', 'waterdiepte.vrt']
     """
+    import_optional("scipy.ndimage", extra="samples", feature="make_country")
     out = Path(out_dir)
     _prepare(out, overwrite)
     (out / "tiles").mkdir()
@@ -960,6 +968,8 @@ def path(name: str = "demo") -> Path:
     ------
     InputError
         Unknown name, or a real example park asked for outside a clone of the repository.
+    MissingDependencyError
+        A sample park has to be generated (no clone) and scipy is not installed (``pip install "groenkans[samples]"``).
 
     Examples
     --------

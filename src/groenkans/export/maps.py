@@ -21,28 +21,26 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from matplotlib.backend_bases import FigureCanvasBase
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_hex
-from matplotlib.figure import Figure
-from matplotlib.patches import Circle, Patch
 
-from groenkans.errors import OutputError
+from groenkans.errors import OutputError, import_optional
 from groenkans.export._atomic import atomic_path, check_target, inputs_of
 from groenkans.export.styles import SCORE_COLORS
 from groenkans.messages import message, resolve_language
+
+if TYPE_CHECKING:  # matplotlib is the optional extra "maps", imported when a map is drawn
+    from matplotlib.figure import Figure
 
 __all__ = ["explore", "explore_park", "place_markers", "plot_park", "save_map", "score_classes"]
 
 log = logging.getLogger(__name__)
 
 _FORMATS = ("png", "svg", "pdf")
-_RGB: list[str] = [to_hex(tuple(int(c) / 255 for c in rgb.split(","))) for rgb in SCORE_COLORS]  # type: ignore[arg-type]
+_RGB: list[str] = ["#" + "".join(f"{int(c):02x}" for c in rgb.split(",")) for rgb in SCORE_COLORS]
 _NO_SCORE = "#d9d9d9"
 _STYLE: dict[str, dict[str, Any]] = {
     "water": {"facecolor": "#a6cee3", "edgecolor": "#6baed6", "linewidth": 0.3},
@@ -254,10 +252,21 @@ def plot_park(
         With ``fig.groenkans``: ``markers`` (per marker ``rank``, centre ``x``, ``y`` and radius ``r`` in map
         metres, the site point ``anchor_x``, ``anchor_y``, and ``leader``), ``legend`` and ``attribution``.
 
+    Raises
+    ------
+    MissingDependencyError
+        matplotlib is not installed (``pip install "groenkans[maps]"``).
+
     Examples
     --------
     >>> fig = gk.plot_park(parcels, sites, park=park)   # doctest: +SKIP
     """
+    import_optional("matplotlib", extra="maps", feature="plot_park")
+    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     lang = resolve_language(lang)
     if ax is None:
         # the base canvas while drawing (geopandas asks for a redraw after every layer; the base canvas skips it),
@@ -382,6 +391,8 @@ def plot_park(
 def _draw_markers(
     fig: Figure, ax: Any, shown: gpd.GeoDataFrame | None, extent: tuple[float, float, float, float], radius_pt: float
 ) -> list[dict[str, Any]]:
+    from matplotlib.patches import Circle
+
     if shown is None or not len(shown):
         return []
     pts = shown.geometry.representative_point()
@@ -481,6 +492,8 @@ def save_map(
         The path is (or resolves to) an input of the park.
     OutputExistsError
         The file exists and ``overwrite`` is false.
+    MissingDependencyError
+        matplotlib is not installed (``pip install "groenkans[maps]"``).
 
     Examples
     --------
