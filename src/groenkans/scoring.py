@@ -30,7 +30,9 @@ in which the parcel is in the top ``top_share`` of parcels (and has a total abov
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -70,11 +72,17 @@ def load_reference(config: Config | None = None) -> pd.DataFrame:
     np.float64(500.0)
     """
     cfg = config or Config()
-    ref = reference_table()
+    return _reference(cfg.heat.cool_place_distance_m, cfg.room.min_area_m2, cfg.room.full_area_m2).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _reference(cool_place_distance_m: float, min_area_m2: float, full_area_m2: float) -> pd.DataFrame:
+    """The packaged reference table with the config's breakpoints, made once per set of breakpoints (callers copy)."""
+    ref: pd.DataFrame = reference_table()
     if "dist_cool_place_m" in ref.index:
-        ref.loc["dist_cool_place_m", "hi"] = cfg.heat.cool_place_distance_m
+        ref.loc["dist_cool_place_m", "hi"] = cool_place_distance_m
     if "room_area_m2" in ref.index:
-        ref.loc["room_area_m2", ["lo", "hi"]] = [cfg.room.min_area_m2, cfg.room.full_area_m2]
+        ref.loc["room_area_m2", ["lo", "hi"]] = [min_area_m2, full_area_m2]
     return ref
 
 
@@ -86,32 +94,47 @@ def room(area_m2: pd.Series, config: Config) -> pd.Series:
     >>> room(pd.Series([5.0, 10.0, 100.0, 1000.0, 10000.0, 50000.0]), Config()).round(3).tolist()
     [0.0, 0.0, 0.333, 0.667, 1.0, 1.0]
     """
+    return pd.Series(_room(area_m2.to_numpy(dtype=float), config), index=area_m2.index)
+
+
+def _room(area_m2: np.ndarray, config: Config) -> np.ndarray:
     lo, hi = config.room.min_area_m2, config.room.full_area_m2
-    a = area_m2.astype(float).clip(lower=lo)
-    return (np.log(a / lo) / math.log(hi / lo)).clip(0.0, 1.0)
+    a = np.maximum(area_m2, lo)  # NaN stays NaN, as in Series.clip
+    out: np.ndarray = np.clip(np.log(a / lo) / math.log(hi / lo), 0.0, 1.0)
+    return out
 
 
-def _minmax(s: pd.Series) -> pd.Series:
-    lo, hi = float(s.min()), float(s.max())
+def _minmax(s: np.ndarray) -> np.ndarray:
+    valid = s[~np.isnan(s)]
+    lo, hi = (float(valid.min()), float(valid.max())) if len(valid) else (math.nan, math.nan)
     if not math.isfinite(lo) or hi - lo <= 1e-12:
-        return pd.Series(np.where(s > 0, 1.0, 0.0), index=s.index)
-    return (s - lo) / (hi - lo)
+        return np.where(s > 0, 1.0, 0.0)
+    out: np.ndarray = (s - lo) / (hi - lo)
+    return out
 
 
-def _col(ind: pd.DataFrame, name: str, default: float = 0.0) -> pd.Series:
-    return ind[name].astype(float) if name in ind.columns else pd.Series(default, index=ind.index, dtype=float)
+def _col(ind: pd.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
+    if name in ind.columns:
+        arr: np.ndarray = ind[name].to_numpy(dtype=float)
+        return arr
+    return np.full(len(ind), default, dtype=float)
 
 
-def _room_areas(ind: pd.DataFrame) -> dict[str, pd.Series]:
+def _room_areas(ind: pd.DataFrame) -> dict[str, np.ndarray]:
     """Changeable area per opportunity, m²."""
     depavable = _col(ind, "depavable_m2")
-    water = (
-        ind["water_room_m2"].astype(float) if "water_room_m2" in ind.columns else depavable + _col(ind, "onverhard_m2")
-    )
-    bio = (
-        ind["patch_room_m2"].astype(float) if "patch_room_m2" in ind.columns else depavable + _col(ind, "onverhard_m2")
-    )
+    water = _col(ind, "water_room_m2") if "water_room_m2" in ind.columns else depavable + _col(ind, "onverhard_m2")
+    bio = _col(ind, "patch_room_m2") if "patch_room_m2" in ind.columns else depavable + _col(ind, "onverhard_m2")
     return {"heat": depavable, "water": water, "biodiversity": bio}
+
+
+def _rowsum(parts: np.ndarray) -> np.ndarray:
+    """Row sums of the need parts, missing parts counted as 0 (as ``DataFrame.sum(axis=1)``), left to right."""
+    out = np.zeros(parts.shape[0])
+    for j in range(parts.shape[1]):
+        col = parts[:, j]
+        out = out + np.where(np.isnan(col), 0.0, col)
+    return out
 
 
 def score_indicators(
@@ -158,29 +181,31 @@ def score_indicators(
     """
     ind = indicators
     ref = reference if reference is not None else load_reference(config)
-    out = pd.DataFrame(index=ind.index)
-    parts = {
+    frames = {
         "heat": heat_need_parts(ind, config, ref),
         "water": water_need_parts(ind, config, ref),
         "biodiversity": biodiversity_need_parts(ind, config, ref),
     }
+    parts = {k: (f.to_numpy(dtype=float), [str(c) for c in f.columns]) for k, f in frames.items()}
+    cols: dict[str, np.ndarray] = {}
     for k in OPPORTUNITIES:
-        out[f"{k}_need"] = parts[k].sum(axis=1).clip(0.0, 1.0)
+        cols[f"{k}_need"] = np.clip(_rowsum(parts[k][0]), 0.0, 1.0)
     too_small = _col(ind, "area_m2", np.inf) < config.units.min_area_m2
     for k, area in _room_areas(ind).items():
-        out[f"{k}_room"] = room(area, config).where(~too_small, 0.0)
+        cols[f"{k}_room"] = np.where(too_small, 0.0, _room(area, config))
     if config.normalisation == "park":
         for k in OPPORTUNITIES:
-            out[f"{k}_need"] = _minmax(out[f"{k}_need"])
-            out[f"{k}_room"] = _minmax(out[f"{k}_room"])
+            cols[f"{k}_need"] = _minmax(cols[f"{k}_need"])
+            cols[f"{k}_room"] = _minmax(cols[f"{k}_room"])
     weights = config.weights.normalised()
     for k in OPPORTUNITIES:
-        out[f"{k}_score"] = 100.0 * np.sqrt((out[f"{k}_need"] * out[f"{k}_room"]).clip(0.0, 1.0))
+        cols[f"{k}_score"] = 100.0 * np.sqrt(np.clip(cols[f"{k}_need"] * cols[f"{k}_room"], 0.0, 1.0))
     for k, w in zip(OPPORTUNITIES, weights, strict=True):
-        out[f"{k}_contrib"] = w * out[f"{k}_score"]
-    out["total_score"] = out["heat_contrib"] + out["water_contrib"] + out["biodiversity_contrib"]
+        cols[f"{k}_contrib"] = w * cols[f"{k}_score"]
+    cols["total_score"] = cols["heat_contrib"] + cols["water_contrib"] + cols["biodiversity_contrib"]
+    out = pd.DataFrame(cols, index=ind.index)
     out["rank"] = _rank(out["total_score"])
-    out["reason"] = _reasons(ind, out, parts, config, too_small.to_numpy())
+    out["reason"] = _reasons(ind, cols, parts, config, too_small)
     if config.robustness.samples > 0 and len(out):
         out = out.join(robustness(out, config))
     return out
@@ -249,7 +274,7 @@ def _pct(x: float) -> str:
     return f"{100 * float(x):.0f} %" if math.isfinite(float(x)) else "-"
 
 
-def _num(r: dict[str, Any], key: str) -> float:
+def _num(r: Mapping[str, Any], key: str) -> float:
     value = r.get(key)
     try:
         out = float(value)  # type: ignore[arg-type]
@@ -258,7 +283,7 @@ def _num(r: dict[str, Any], key: str) -> float:
     return out
 
 
-def _fact(part: str, r: dict[str, Any], config: Config) -> str | None:
+def _fact(part: str, r: Mapping[str, Any], config: Config) -> str | None:
     """The words for one need part of one parcel (``None`` when there is nothing to say)."""
     lang = config.language
     if part == "pet":
@@ -319,7 +344,7 @@ def cover_words(areas: dict[str, float], lang: str, *, most: int = 2) -> str:
     return f" {message('landcover.and', lang)} ".join(names)
 
 
-def _room_cover(r: dict[str, Any], classes: tuple[str, ...]) -> dict[str, float]:
+def _room_cover(r: Mapping[str, Any], classes: tuple[str, ...]) -> dict[str, float]:
     """m² of each changeable cover class (paving weighted by its paved fraction, driving lanes left in)."""
     out = {}
     for c in classes:
@@ -332,8 +357,58 @@ def _room_cover(r: dict[str, Any], classes: tuple[str, ...]) -> dict[str, float]
 _PAVED = tuple(c for c in SURFACE_CLASSES if PAVED_FRACTION[c] > 0)
 
 
+class _Columns(Mapping[str, np.ndarray]):
+    """The columns of an indicator frame as arrays, each taken out of the frame when first asked for."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self._names = [str(c) for c in frame.columns]
+        self._position = {name: j for j, name in enumerate(self._names)}  # a repeated name: the last one
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        arr = self._arrays.get(key)
+        if arr is None:
+            arr = self._arrays[key] = self._frame.iloc[:, self._position[key]].to_numpy()
+        return arr
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._position
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._position)
+
+    def __len__(self) -> int:
+        return len(self._position)
+
+
+class _Row(Mapping[str, Any]):
+    """One parcel's indicators, read from column arrays (cheaper than a dict per parcel)."""
+
+    __slots__ = ("_cols", "_i")
+
+    def __init__(self, cols: _Columns, i: int) -> None:
+        self._cols, self._i = cols, i
+
+    def __getitem__(self, key: str) -> Any:
+        return self._cols[key][self._i]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._cols
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cols)
+
+    def __len__(self) -> int:
+        return len(self._cols)
+
+
 def _reasons(
-    ind: pd.DataFrame, sc: pd.DataFrame, parts: dict[str, pd.DataFrame], config: Config, too_small: np.ndarray
+    ind: pd.DataFrame,
+    sc: dict[str, np.ndarray],
+    parts: dict[str, tuple[np.ndarray, list[str]]],
+    config: Config,
+    too_small: np.ndarray,
 ) -> pd.Series:
     """Per parcel the three facts that carry most of its total, then the room.
 
@@ -343,25 +418,34 @@ def _reasons(
     described by their largest need parts.
     """
     lang = config.language
-    shares = []
+    n = len(ind)
+    values: list[np.ndarray] = []
+    names: list[str] = []
+    keys: list[str] = []
     for k in OPPORTUNITIES:
-        p = parts[k]
-        total = p.sum(axis=1)
-        scale = (sc[f"{k}_contrib"] / total.where(total > 0)).fillna(0.0)
-        shares.append(p.mul(scale, axis=0).add_prefix(f"{k}:"))
-        shares.append(p.mul(1e-9, axis=0).add_prefix(f"{k}:need:"))  # tie-break when nothing contributes
-    table = pd.concat(shares, axis=1)
-    # sum the share of each part over its two columns (contribution + tie-break) once, vectorised
-    keys = [f"{str(c).split(':', 1)[0]}:{str(c).rsplit(':', 1)[-1]}" for c in table.columns]
-    value = table.T.groupby(keys, sort=False).sum().T
-    names = [k.split(":", 1)[1] for k in value.columns]
-    order = np.argsort(-value.to_numpy(), axis=1, kind="stable")
-    vals = value.to_numpy()
-    records = ind.to_dict("records")
-    water_room = (sc["water_room"] > sc["heat_room"]).to_numpy() & (sc["water_contrib"] > 0).to_numpy()
+        p, part_names = parts[k]
+        total = _rowsum(p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(total > 0, sc[f"{k}_contrib"] / np.where(total > 0, total, 1.0), np.nan)
+        scale = np.where(np.isnan(scale), 0.0, scale)
+        share, tie = p * scale[:, None], p * 1e-9  # tie-break by the need when nothing contributes
+        for j, name in enumerate(part_names):
+            key = f"{k}:{name}"
+            a = np.where(np.isnan(share[:, j]), 0.0, share[:, j])
+            b = np.where(np.isnan(tie[:, j]), 0.0, tie[:, j])
+            if key in keys:  # a part named twice in one opportunity adds up, as one key
+                values[keys.index(key)] = values[keys.index(key)] + a + b
+                continue
+            keys.append(key)
+            names.append(name)
+            values.append(a + b)
+    vals = np.column_stack(values) if values else np.zeros((n, 0))
+    order = np.argsort(-vals, axis=1, kind="stable")
+    columns = _Columns(ind)
+    water_room = (sc["water_room"] > sc["heat_room"]) & (sc["water_contrib"] > 0)
     texts = []
-    for i in range(len(ind)):
-        r = records[i]
+    for i in range(n):
+        r = _Row(columns, i)
         if too_small[i]:
             texts.append(
                 message(

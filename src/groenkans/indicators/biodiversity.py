@@ -150,11 +150,6 @@ def biodiversity_indicators(park: Park, lc: pd.DataFrame, config: Config) -> pd.
 BIODIVERSITY_NEED_WEIGHTS = {"green_deficit": 0.4, "stepping_stone": 0.3, "near_nature": 0.3}
 
 
-def _scale(values: pd.Series, ref: pd.DataFrame, key: str) -> pd.Series:
-    lo, hi = float(ref.at[key, "lo"]), float(ref.at[key, "hi"])
-    return ((values - lo) / (hi - lo)).clip(0.0, 1.0)
-
-
 def biodiversity_need_parts(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.DataFrame:
     """The weighted parts of the biodiversity need (columns sum to the need).
 
@@ -179,20 +174,27 @@ def biodiversity_need_parts(ind: pd.DataFrame, config: Config, ref: pd.DataFrame
     """
     w = BIODIVERSITY_NEED_WEIGHTS
     bc = config.biodiversity
+
+    def col(name: str) -> np.ndarray:
+        arr: np.ndarray = ind[name].to_numpy(dtype=float)
+        return arr
+
     if "habitat_frac" in ind.columns:
-        habitat, rest = ind["habitat_frac"], 1.0 - ind["habitat_frac"].clip(0.0, 1.0)
+        habitat = col("habitat_frac")
+        rest = 1.0 - np.clip(habitat, 0.0, 1.0)
     else:
-        habitat, rest = ind["green_frac"], pd.Series(1.0, index=ind.index)
+        habitat, rest = col("green_frac"), np.ones(len(ind))
     if "dist_nature_m" in ind.columns:
-        near = 1.0 - (ind["dist_nature_m"] / bc.nature_distance_max_m).clip(0.0, 1.0)
+        near = 1.0 - np.clip(col("dist_nature_m") / bc.nature_distance_max_m, 0.0, 1.0)
     elif "green_nearby_frac" in ind.columns:
-        near = ind["green_nearby_frac"].clip(0.0, 1.0)
+        near = np.clip(col("green_nearby_frac"), 0.0, 1.0)
     else:
-        near = 1.0 - (ind["dist_green_m"] / bc.nature_distance_max_m).clip(0.0, 1.0)
+        near = 1.0 - np.clip(col("dist_green_m") / bc.nature_distance_max_m, 0.0, 1.0)
+    lo, hi = float(ref.at["habitat_frac", "lo"]), float(ref.at["habitat_frac", "hi"])
     return pd.DataFrame(
         {
-            "green_deficit": w["green_deficit"] * (1.0 - _scale(habitat, ref, "habitat_frac")),
-            "stepping_stone": w["stepping_stone"] * ind["stepping_stone"] * rest,
+            "green_deficit": w["green_deficit"] * (1.0 - np.clip((habitat - lo) / (hi - lo), 0.0, 1.0)),
+            "stepping_stone": w["stepping_stone"] * col("stepping_stone") * rest,
             "near_nature": w["near_nature"] * near * rest,
         },
         index=ind.index,
