@@ -46,9 +46,12 @@ def read_parcels(path: str | Path, layer: str | None = None, *, bbox: BBox | Non
 
     Examples
     --------
-    >>> p = read_parcels("data/samples/demo/park.gpkg", "perceel")   # doctest: +SKIP
-    >>> p.index[0]                                                     # doctest: +SKIP
-    'NWG01-K-101'
+    >>> p = read_parcels(sample_park_dir / "park.gpkg", "perceel")   # the shipped demo park
+    >>> len(p), p.index.name, p.index[0]
+    (41, 'perceel_id', 'NWG01-K-102')
+    >>> row = p.loc["NWG01-K-102"]
+    >>> row["akr_kadastrale_gemeente_code_waarde"], row["sectie"], int(row["perceelnummer"])
+    ('NWG01', 'K', 102)
     """
     layer = _pick_layer(path, layer, (BRK_LAYER, "percelen", "kadastralekaart_perceel", "Perceel"), "parcels")
     gdf = read_layer(path, layer, bbox=bbox, what="parcels", **gml_options(path))

@@ -83,8 +83,23 @@ def mosaic_rasters(
 
     Examples
     --------
-    >>> vrt = mosaic_rasters("downloads/ahn4_dtm/")                                # doctest: +SKIP
-    >>> park = gk.load_park({"layers": {...}, "rasters": {"elevation": vrt}})     # doctest: +SKIP
+    Cut the demo park's PET raster into a west and an east tile, then mosaic the folder of tiles:
+
+    >>> from rasterio.windows import Window
+    >>> with rasterio.open(sample_park_dir / "pet.tif") as src:
+    ...     pet, half = src.read(1), src.width // 2
+    ...     for name, win in (("west", Window(0, 0, half, src.height)),
+    ...                       ("east", Window(half, 0, src.width - half, src.height))):
+    ...         profile = {**src.profile, "tiled": False, "width": win.width, "height": win.height,
+    ...                    "transform": src.window_transform(win)}
+    ...         with rasterio.open(tmp_dir / f"pet_{name}.tif", "w", **profile) as dst:
+    ...             dst.write(src.read(1, window=win), 1)
+    >>> vrt = mosaic_rasters(tmp_dir, tmp_dir / "pet.vrt")
+    >>> with rasterio.open(vrt) as mosaic:
+    ...     mosaic.shape == pet.shape, bool((mosaic.read(1) == pet).all())
+    (True, True)
+
+    The VRT is then a raster like any other, e.g. ``{"rasters": {"pet": vrt}}`` in a manifest.
     """
     tiles = _tiles(paths)
     if not tiles:
