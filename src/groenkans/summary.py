@@ -33,7 +33,14 @@ def park_summary(park: Park, parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame 
 
     Examples
     --------
-    >>> gk.park_summary(park, parcels, sites).T          # doctest: +SKIP
+    >>> summary = park_summary(sample_park, sample_parcels, sample_sites)   # the scored demo park
+    >>> list(summary.columns[:7])
+    ['name', 'park_id', 'area_m2', 'paved_m2', 'paved_frac', 'greening_room_m2', 'n_parcels']
+    >>> row = summary.iloc[0]
+    >>> row["name"], int(row["n_parcels"]), round(float(row["area_m2"]) / 1e4, 1)   # 41 parcels on 600 m × 450 m
+    ('Demo', 41, 27.0)
+    >>> int(row["n_sites"]) == len(sample_sites), int(row["n_wadi"]) == int(sample_sites["wadi"].sum())
+    (True, True)
     """
     area = float(parcels["area_m2"].sum())
     paved = float(parcels["paved_m2"].sum()) if "paved_m2" in parcels else np.nan

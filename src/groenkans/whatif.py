@@ -259,7 +259,21 @@ def apply_changes(park: Park, changes: Sequence[Change] | Change, config: Config
 
     Examples
     --------
-    >>> new = apply_changes(park, [Depave("NWG01-K-113-S1"), GreenRoof("0356100000012345")])  # doctest: +SKIP
+    Depave the demo park's best site (a paved yard) and put a green roof on one building:
+
+    >>> site = sample_sites.sort_values("rank").geometry.iloc[0]
+    >>> pand = sample_park.buildings.index[0]
+    >>> new = apply_changes(sample_park, [Depave(site), GreenRoof(pand)])
+    >>> def green_m2(park):
+    ...     return float(park.surfaces.loc[park.surfaces["surface_class"] == "groen"].area.sum())
+    >>> gained = green_m2(new) - green_m2(sample_park)
+    >>> round(site.area), abs(gained - site.area) < 1e-6   # m²: the whole site became green
+    (2378, True)
+    >>> roof = new.surfaces[new.surfaces["bgt_type"] == "whatif_groendak"]
+    >>> len(roof), abs(float(roof.area.sum()) - sample_park.buildings.geometry.loc[pand].area) < 1e-6
+    (1, True)
+    >>> "whatif_groendak" in set(sample_park.surfaces["bgt_type"])    # the input park is unchanged
+    False
     """
     return _apply(park, changes, config or Config())[0]
 
