@@ -260,10 +260,26 @@ def common_parser() -> argparse.ArgumentParser:
     """
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("common options")
-    group.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
-    group.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors; no progress bars")
-    group.add_argument("--overwrite", action="store_true", help="replace existing output files/layers")
+    for flags, dest, kwargs in _GLOBAL_OPTIONS:
+        group.add_argument(*flags, dest=dest, **kwargs)
     return common
+
+
+# -v, -q and --overwrite: accepted before the subcommand (dest *_pre on the main parser, so the subcommand's
+# defaults do not reset them) and after it (the shared parent parser)
+_GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], str, dict[str, Any]], ...] = (
+    (("-v", "--verbose"), "verbose", {"action": "count", "default": 0, "help": "more log output (-vv for debug)"}),
+    (("-q", "--quiet"), "quiet", {"action": "store_true", "help": "print nothing but errors; no progress bars"}),
+    (("--overwrite",), "overwrite", {"action": "store_true", "help": "replace existing output files/layers"}),
+)
+
+
+def _command(sub: Any, name: str, common: argparse.ArgumentParser, help: str) -> argparse.ArgumentParser:
+    """A subcommand's parser with the common options, the shared epilog and its one-line help."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, parents=[common], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, help=help
+    )
+    return parser
 
 
 def _weights_options(p: argparse.ArgumentParser) -> None:
@@ -306,30 +322,26 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"groenkans {__version__}")
-    # the same options before the subcommand; kept apart (dest *_pre) so the subcommand's defaults do not reset them
-    parser.add_argument("-v", "--verbose", dest="verbose_pre", action="count", default=0, help="more log output")
-    parser.add_argument("-q", "--quiet", dest="quiet_pre", action="store_true", help="print nothing but errors")
-    parser.add_argument("--overwrite", dest="overwrite_pre", action="store_true", help="replace existing outputs")
+    for flags, dest, kwargs in _GLOBAL_OPTIONS:  # also before the subcommand (see _GLOBAL_OPTIONS)
+        parser.add_argument(*flags, dest=f"{dest}_pre", **kwargs)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = common_parser()
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "demo",
-        parents=[common],
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="score the bundled sample park: OUT/demo.gpkg, demo.png, demo.html and demo-dossier.html (+ .pdf)",
+        common,
+        "score the bundled sample park: OUT/demo.gpkg, demo.png, demo.html and demo-dossier.html (+ .pdf)",
     )
     p.add_argument("--out", default="out", help="output folder (default: out)")
     _weights_options(p)
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "score",
-        parents=[common],
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="score one park: a park folder or park.toml in, a GeoPackage out",
+        common,
+        "score one park: a park folder or park.toml in, a GeoPackage out",
     )
     p.add_argument("park", help="park folder, park.toml manifest or GeoPackage")
     p.add_argument("out", help="output GeoPackage (the only file written unless --map or --report is given)")
@@ -338,12 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
     _weights_options(p)
     p.set_defaults(func=_cmd_score)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "sample",
-        parents=[common],
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="make synthetic sample parks (deterministic per seed)",
+        common,
+        "make synthetic sample parks (deterministic per seed)",
     )
     p.add_argument("out", help="output folder")
     p.add_argument("--parks", type=int, default=1, help="number of parks (default 1)")
