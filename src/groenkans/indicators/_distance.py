@@ -7,10 +7,45 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["SNAP_M", "nearest_distance", "patches", "stepping_stone"]
+__all__ = ["SNAP_M", "dissolve", "nearest_distance", "patches", "stepping_stone"]
 
 #: Tolerance within which green pieces count as touching, m.
 SNAP_M = 0.005
+
+
+def dissolve(geoms: np.ndarray) -> np.ndarray:
+    """The parts of the union of ``geoms``, each cluster of intersecting geometries unioned on its own.
+
+    The same parts as ``shapely.get_parts(shapely.union_all(geoms))`` (in another order), at a fraction of the
+    cost when most geometries meet few others (tree crowns): clusters come from one STR-tree query, and a
+    geometry that meets no other is passed through as it is.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> parts = dissolve(np.array([box(0, 0, 2, 2), box(1, 1, 3, 3), box(10, 0, 11, 1)]))
+    >>> sorted(round(g.area, 6) for g in parts)
+    [1.0, 7.0]
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) < 2:
+        out: np.ndarray = shapely.get_parts(geoms)
+        return out
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(len(geoms), len(geoms)))
+    _, label = connected_components(graph, directed=False)
+    order = np.argsort(label, kind="stable")
+    sorted_label = label[order]
+    starts = np.flatnonzero(np.r_[True, sorted_label[1:] != sorted_label[:-1]])
+    counts = np.diff(np.r_[starts, len(order)])
+    merged = geoms[order[starts]]
+    for k in np.flatnonzero(counts > 1):
+        merged[k] = shapely.union_all(geoms[order[starts[k] : starts[k] + counts[k]]])
+    out = shapely.get_parts(merged)
+    return out
 
 
 def patches(*layers: gpd.GeoSeries | np.ndarray | None, min_area_m2: float = 0.0) -> np.ndarray:

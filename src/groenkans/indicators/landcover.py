@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from groenkans.config import Config
+from groenkans.indicators._distance import dissolve
 from groenkans.park import Park
 from groenkans.schema import DRIVING_FUNCTIONS, PAVED_FRACTION, SURFACE_CLASSES
 
@@ -77,19 +78,49 @@ def overlay_areas(parcels: gpd.GeoDataFrame, shapes: gpd.GeoDataFrame, by: str |
     [{'x': 50.0, 'y': 50.0}]
     """
     keys = sorted(shapes[by].dropna().unique().tolist()) if by else ["area_m2"]
-    out = pd.DataFrame(0.0, index=parcels.index, columns=keys)
     if not len(parcels) or not len(shapes):
-        return out
-    tree = shapely.STRtree(shapes.geometry.to_numpy())
-    pi, si = tree.query(parcels.geometry.to_numpy(), predicate="intersects")
-    if not len(pi):
-        return out
-    areas = shapely.area(shapely.intersection(parcels.geometry.to_numpy()[pi], shapes.geometry.to_numpy()[si]))
-    areas = np.where(areas < SLIVER_M2, 0.0, areas)
-    frame = pd.DataFrame({"p": pi, "k": shapes[by].to_numpy()[si] if by else "area_m2", "a": areas})
-    table = frame.groupby(["p", "k"]).a.sum().unstack(fill_value=0.0)
-    out.iloc[table.index.to_numpy(), [out.columns.get_loc(k) for k in table.columns]] = table.to_numpy()
-    return out
+        return pd.DataFrame(0.0, index=parcels.index, columns=keys)
+    pi, si, areas = _pair_areas(parcels.geometry.to_numpy(), shapes.geometry.to_numpy())
+    ki = pd.Index(keys).get_indexer(shapes[by].to_numpy()[si]) if by else np.zeros(len(pi), dtype=np.intp)
+    table = _sum_by(pi, ki, areas, len(parcels), len(keys))
+    return pd.DataFrame(table, index=parcels.index, columns=keys)
+
+
+def _pair_areas(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Area of ``a[i] ∩ b[j]`` for every intersecting pair (slivers below :data:`SLIVER_M2` as 0): (i, j, m²).
+
+    Where one side of a pair covers the other, the piece is the covered geometry itself, so its own area is taken
+    and no overlay is computed (prepared ``covers`` tests through the STR-tree are far cheaper than intersections).
+    """
+    tree = shapely.STRtree(b)
+    ai, bi = tree.query(a, predicate="intersects")
+    if not len(ai):
+        return ai, bi, np.zeros(0)
+    a_covers_b, b_covers_a = _covering(tree, a, ai, bi)
+    areas = np.empty(len(ai))
+    areas[a_covers_b] = shapely.area(b[bi[a_covers_b]])
+    rest = ~a_covers_b & b_covers_a
+    areas[rest] = shapely.area(a[ai[rest]])
+    rest = ~a_covers_b & ~b_covers_a
+    areas[rest] = shapely.area(shapely.intersection(a[ai[rest]], b[bi[rest]]))
+    return ai, bi, np.where(areas < SLIVER_M2, 0.0, areas)
+
+
+def _covering(tree: shapely.STRtree, a: np.ndarray, ai: np.ndarray, bi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the pairs ``(a[ai], tree geometry bi)``: whether ``a`` covers the tree's geometry, and the reverse."""
+    n = np.int64(max(len(tree), 1))
+    code = ai.astype(np.int64) * n + bi
+    ci, cj = tree.query(a, predicate="covers")
+    wi, wj = tree.query(a, predicate="covered_by")
+    return np.isin(code, ci.astype(np.int64) * n + cj), np.isin(code, wi.astype(np.int64) * n + wj)
+
+
+def _sum_by(rows: np.ndarray, keys: np.ndarray, values: np.ndarray, n_rows: int, n_keys: int) -> np.ndarray:
+    """``values`` summed per (row, key) into an ``n_rows × n_keys`` table; key -1 (missing) is left out."""
+    ok = keys >= 0
+    flat = rows[ok].astype(np.int64) * n_keys + keys[ok]
+    table: np.ndarray = np.bincount(flat, weights=values[ok], minlength=n_rows * n_keys).reshape(n_rows, n_keys)
+    return table
 
 
 def subtract(geoms: np.ndarray, cutters: np.ndarray) -> np.ndarray:
@@ -111,19 +142,31 @@ def subtract(geoms: np.ndarray, cutters: np.ndarray) -> np.ndarray:
         return out
     order = np.argsort(gi, kind="stable")
     gi, ci = gi[order], ci[order]
-    touched, starts = np.unique(gi, return_index=True)
-    blockers = np.array([shapely.union_all(cutters[g]) for g in np.split(ci, starts[1:])], dtype=object)
+    touched, starts, counts = np.unique(gi, return_index=True, return_counts=True)
+    blockers = cutters[ci[starts]]  # one cutter: itself; several: their union (one overlay per geometry either way)
+    for k in np.flatnonzero(counts > 1):
+        blockers[k] = shapely.union_all(cutters[ci[starts[k] : starts[k] + counts[k]]])
     out[touched] = shapely.difference(out[touched], blockers)
     return out
 
 
 def _pairwise_pieces(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Intersections of every overlapping pair of ``a`` and ``b``: (index in a, index in b, piece)."""
+    """Intersections of every overlapping pair of ``a`` and ``b``: (index in a, index in b, piece).
+
+    Where one side covers the other, the piece is the covered geometry itself (no overlay computed).
+    """
     if not len(a) or not len(b):
         empty = np.array([], dtype=int)
         return empty, empty, np.array([], dtype=object)
-    ai, bi = shapely.STRtree(b).query(a, predicate="intersects")
-    pieces = shapely.intersection(a[ai], b[bi])
+    tree = shapely.STRtree(b)
+    ai, bi = tree.query(a, predicate="intersects")
+    a_covers_b, b_covers_a = _covering(tree, a, ai, bi)
+    pieces = np.empty(len(ai), dtype=object)
+    pieces[a_covers_b] = b[bi[a_covers_b]]
+    rest = ~a_covers_b & b_covers_a
+    pieces[rest] = a[ai[rest]]
+    rest = ~a_covers_b & ~b_covers_a
+    pieces[rest] = shapely.intersection(a[ai[rest]], b[bi[rest]])
     keep = shapely.area(pieces) >= SLIVER_M2
     return ai[keep], bi[keep], pieces[keep]
 
@@ -164,77 +207,106 @@ def land_cover(park: Park, config: Config | None = None) -> pd.DataFrame:
     [50.0, 100.0, 50.0]
     """
     parcels = park.parcels
-    area = pd.Series(shapely.area(parcels.geometry.to_numpy()), index=parcels.index, name="area_m2")
-    out = pd.DataFrame({"area_m2": area})
+    geoms = parcels.geometry.to_numpy()
+    n = len(parcels)
+    area = shapely.area(geoms)
     surf = park.surfaces
     if len(surf) and len(park.buildings):  # footprints win where BGT surfaces and BAG buildings overlap
         cut = subtract(surf.geometry.to_numpy(), park.buildings.geometry.to_numpy())
         surf = surf.set_geometry(gpd.GeoSeries(cut, index=surf.index, crs=surf.crs))
-    classes = overlay_areas(parcels, surf, by="surface_class") if len(surf) else pd.DataFrame(index=parcels.index)
-    for c in SURFACE_CLASSES:
-        out[f"{c}_m2"] = classes[c] if c in classes.columns else 0.0
-    out["roof_m2"] = overlay_areas(parcels, park.buildings)["area_m2"] if len(park.buildings) else 0.0
-    surf_total = out[[f"{c}_m2" for c in SURFACE_CLASSES]].sum(axis=1)
-    room = (out["area_m2"] - out["roof_m2"]).clip(lower=0.0)
-    scale = np.where(surf_total > room + 1e-6, room / surf_total.where(surf_total > 0, 1.0), 1.0)
-    for c in SURFACE_CLASSES:
-        out[f"{c}_m2"] = out[f"{c}_m2"] * scale
-    out["open_m2"] = room
+    n_cls = len(SURFACE_CLASSES)
+    classes, driving = np.zeros((n, n_cls)), np.zeros(n)
+    if len(surf) and n:
+        # one overlay of parcels and surfaces gives both the class areas and the driving lanes
+        pi, si, areas = _pair_areas(geoms, surf.geometry.to_numpy())
+        ki = pd.Index(SURFACE_CLASSES).get_indexer(surf["surface_class"].to_numpy()[si])
+        classes = _sum_by(pi, ki, areas, n, n_cls)
+        if "function" in surf.columns:
+            lane = (
+                surf["function"].isin(DRIVING_FUNCTIONS) & surf["surface_class"].map(PAVED_FRACTION).gt(0)
+            ).to_numpy(dtype=bool)[si]
+            driving = _sum_by(pi[lane], np.zeros(int(lane.sum()), dtype=np.intp), areas[lane], n, 1)[:, 0]
+    roof = np.zeros(n)
+    if len(park.buildings) and n:
+        bpi, _, bareas = _pair_areas(geoms, park.buildings.geometry.to_numpy())
+        roof = _sum_by(bpi, np.zeros(len(bpi), dtype=np.intp), bareas, n, 1)[:, 0]
+    surf_total = _left_sum(classes)
+    room = np.maximum(area - roof, 0.0)
+    scale = np.where(surf_total > room + 1e-6, room / np.where(surf_total > 0, surf_total, 1.0), 1.0)
+    classes = classes * scale[:, None]
+    cols: dict[str, np.ndarray] = {"area_m2": area}
+    for j, c in enumerate(SURFACE_CLASSES):
+        cols[f"{c}_m2"] = classes[:, j]
+    cols["roof_m2"] = roof
+    cols["open_m2"] = room
     # open area no BGT surface covers (no BGT loaded, or gaps in it): cover unknown, counted neither paved nor green
-    out["unknown_m2"] = (room - out[[f"{c}_m2" for c in SURFACE_CLASSES]].sum(axis=1)).clip(lower=0.0)
-    out["paved_m2"] = sum(out[f"{c}_m2"] * PAVED_FRACTION[c] for c in SURFACE_CLASSES)
-    if len(surf) and "function" in surf.columns:
-        driving = surf[surf["function"].isin(DRIVING_FUNCTIONS) & surf["surface_class"].map(PAVED_FRACTION).gt(0)]
-        out["driving_m2"] = overlay_areas(parcels, driving)["area_m2"] * scale if len(driving) else 0.0
-    else:
-        out["driving_m2"] = 0.0
-    out["depavable_m2"] = (out["paved_m2"] - out["driving_m2"]).clip(lower=0.0)
+    cols["unknown_m2"] = np.maximum(room - _left_sum(classes), 0.0)
+    paved: np.ndarray = sum((classes[:, j] * PAVED_FRACTION[c] for j, c in enumerate(SURFACE_CLASSES)), np.zeros(n))
+    cols["paved_m2"] = paved
+    cols["driving_m2"] = driving * scale
+    cols["depavable_m2"] = np.maximum(paved - cols["driving_m2"], 0.0)
     trees = park.trees
     radius_m = config.heat.tree_crown_radius_m if config is not None else TREE_CROWN_RADIUS_M
     if len(trees):
-        tree_pi, _ = shapely.STRtree(trees.geometry.to_numpy()).query(parcels.geometry.to_numpy(), predicate="contains")
-        out["trees_n"] = np.bincount(tree_pi, minlength=len(parcels)).astype(float)
+        tree_pi, _ = shapely.STRtree(trees.geometry.to_numpy()).query(geoms, predicate="contains")
+        cols["trees_n"] = np.bincount(tree_pi, minlength=n).astype(float)
     else:
-        out["trees_n"] = 0.0
-    return out.join(_canopy(parcels, surf, park.buildings, trees, radius_m, scale, out))
+        cols["trees_n"] = np.zeros(n)
+    cols.update(_canopy(geoms, surf, park.buildings, trees, radius_m, scale, cols))
+    return pd.DataFrame(cols, index=parcels.index)
+
+
+def _left_sum(table: np.ndarray) -> np.ndarray:
+    """Row sums of a table, column by column from the left (missing values count as 0, as in DataFrame.sum)."""
+    out = np.zeros(table.shape[0])
+    for j in range(table.shape[1]):
+        out = out + np.where(np.isnan(table[:, j]), 0.0, table[:, j])
+    return out
 
 
 def _canopy(
-    parcels: gpd.GeoDataFrame,
+    geoms: np.ndarray,
     surf: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame,
     trees: gpd.GeoDataFrame,
     radius_m: float,
     scale: np.ndarray,
-    lc: pd.DataFrame,
-) -> pd.DataFrame:
+    lc: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
     """Shade per cover class and parcel: crowns ∪ woody vegetation, over each class, capped by the class area."""
+    n = len(geoms)
     cols = [f"canopy_{c}_m2" for c in CANOPY_CLASSES] + ["canopy_unknown_m2"]
-    out = pd.DataFrame(0.0, index=parcels.index, columns=[*cols, "canopy_m2"])
+    out = {c: np.zeros(n) for c in [*cols, "canopy_m2"]}
     shade = []
     if len(trees):
         shade.append(shapely.buffer(trees.geometry.to_numpy(), radius_m, quad_segs=16))
     if len(surf) and "fysiek_voorkomen" in surf.columns:
-        woody = surf["fysiek_voorkomen"].isin(FOREST_FYSIEK).to_numpy()
+        woody = surf["fysiek_voorkomen"].isin(FOREST_FYSIEK).to_numpy(dtype=bool)
         shade.append(surf.geometry.to_numpy()[woody])
     shade_geoms = np.concatenate(shade) if shade else np.array([], dtype=object)
-    if not len(shade_geoms):
+    if not len(shade_geoms) or not n:
         return out
-    dissolved = shapely.get_parts(shapely.union_all(shade_geoms))
+    dissolved = dissolve(shade_geoms)
     if len(buildings):  # crowns over roofs give no shade on the ground
         dissolved = subtract(dissolved, buildings.geometry.to_numpy())
     dissolved = dissolved[~shapely.is_empty(dissolved)]
-    total = overlay_areas(parcels, gpd.GeoDataFrame(geometry=dissolved, crs=parcels.crs))["area_m2"]
-    covered = pd.Series(0.0, index=parcels.index)
-    if len(surf):
+    total = np.zeros(n)
+    if len(dissolved):
+        tpi, _, tareas = _pair_areas(geoms, dissolved)
+        total = _sum_by(tpi, np.zeros(len(tpi), dtype=np.intp), tareas, n, 1)[:, 0]
+    covered = np.zeros(n)
+    if len(surf) and len(dissolved):
         si, _, pieces = _pairwise_pieces(surf.geometry.to_numpy(), dissolved)
-        frame = gpd.GeoDataFrame({"c": surf["surface_class"].to_numpy()[si]}, geometry=pieces, crs=parcels.crs)
-        by = overlay_areas(parcels, frame, by="c") if len(frame) else pd.DataFrame(index=parcels.index)
-        for c in by.columns:
-            covered += by[c] * scale
-            if c in CANOPY_CLASSES:
-                out[f"canopy_{c}_m2"] = np.minimum(by[c] * scale, lc[f"{c}_m2"])
+        if len(pieces):
+            piece_class = surf["surface_class"].to_numpy()[si]
+            present = sorted(pd.unique(piece_class[pd.notna(piece_class)]).tolist())
+            ppi, pj, pareas = _pair_areas(geoms, pieces)
+            by = _sum_by(ppi, pd.Index(present).get_indexer(piece_class[pj]), pareas, n, len(present))
+            for j, c in enumerate(present):
+                covered = covered + by[:, j] * scale
+                if c in CANOPY_CLASSES:
+                    out[f"canopy_{c}_m2"] = np.minimum(by[:, j] * scale, lc[f"{c}_m2"])
     # shade over open area that no BGT surface covers (never over roofs: they were cut out above)
-    out["canopy_unknown_m2"] = np.minimum((total - covered).clip(lower=0.0), lc["unknown_m2"])
-    out["canopy_m2"] = out[cols].sum(axis=1)
+    out["canopy_unknown_m2"] = np.minimum(np.maximum(total - covered, 0.0), lc["unknown_m2"])
+    out["canopy_m2"] = _left_sum(np.column_stack([out[c] for c in cols]))
     return out
