@@ -1,1 +1,343 @@
-"""Hand-worked tests that kill mutants of the weights and formula constants (see scripts/mutation.sh)."""
+"""Hand-worked tests that kill mutants of the weights and formula constants (see scripts/mutation.sh).
+
+Every expected value is the arithmetic of a formula or table in docs/methodology.md (cited per test), written out
+here, on fixtures whose areas are whole pixels or whole boxes, so that any changed constant, weight or operator
+moves a number. None is a value read back from groenkans.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import write_raster
+from scipy.stats import beta
+from shapely.geometry import Point, box
+
+from groenkans.candidates import SITE_TYPES, score_candidates
+from groenkans.config import Config, Weights
+from groenkans.errors import ConfigError
+from groenkans.indicators import biodiversity_need, heat_need, land_cover, water_need
+from groenkans.indicators.heat import heat_indicators
+from groenkans.indicators.water import infiltration_mm, runoff_per_class_mm, water_indicators
+from groenkans.park import Park
+from groenkans.scoring import load_reference, robustness, score_indicators
+
+CFG = Config.from_dict({"robustness": {"samples": 0}})
+
+
+# --- runoff in the design storm (docs/methodology.md, "Runoff in the design storm") ---------------------------------
+
+
+def _horton(fb: float, fe: float, ka: float, hours: float) -> float:
+    return fe * hours + (fb - fe) * (1 - math.exp(-ka * hours)) / ka
+
+
+def test_runoff_per_class_is_the_documented_storage_and_infiltration() -> None:
+    # P − S − F per surface type; open paving S 0.5 mm, Horton 2 → 0.5 mm/h, ka 3 /h, T 2 h
+    open_paving = 70 - 0.5 - _horton(2.0, 0.5, 3.0, 2.0)
+    bare = 70 - 4 - 10 * 2
+    green = 70 - 10 - 20 * 2
+    want = {
+        "gesloten_verhard": 70 - 0.5,
+        "open_verhard": open_paving,
+        "half_verhard": 0.5 * open_paving + 0.5 * bare,  # half open paving, half bare ground
+        "erf": 0.5 * open_paving + 0.5 * green,  # half open paving, half garden
+        "onverhard": bare,
+        "groen": green,
+        "roof": 70 - 2.0,
+    }
+    got = runoff_per_class_mm(70.0)
+    assert set(got) == set(want)
+    for cls, value in want.items():
+        assert got[cls] == pytest.approx(value, abs=1e-12), cls
+    assert open_paving == pytest.approx(68.0, abs=0.01)  # the documented 68.0 mm
+
+
+def test_runoff_of_a_small_storm_and_a_one_hour_storm() -> None:
+    # 30 mm: green infiltrates more than falls (0), bare ground 30 − 4 − 20
+    small = runoff_per_class_mm(30.0)
+    assert small["groen"] == 0.0
+    assert small["onverhard"] == pytest.approx(6.0, abs=1e-12)
+    assert small["gesloten_verhard"] == pytest.approx(29.5, abs=1e-12)
+    # the same 70 mm in 1 h: half the infiltration time
+    hour = runoff_per_class_mm(70.0, hours=1.0)
+    assert hour["groen"] == pytest.approx(70 - 10 - 20, abs=1e-12)
+    assert hour["onverhard"] == pytest.approx(70 - 4 - 10, abs=1e-12)
+    assert hour["open_verhard"] == pytest.approx(70 - 0.5 - _horton(2.0, 0.5, 3.0, 1.0), abs=1e-12)
+
+
+def test_horton_infiltration() -> None:
+    # F = fe·T + (fb − fe)·(1 − e^(−ka·T)) / ka; a slow decay (ka < 1) too
+    assert infiltration_mm(2.0, 0.5, 0.5, 2.0) == pytest.approx(0.5 * 2 + 1.5 * (1 - math.exp(-1.0)) / 0.5, abs=1e-12)
+    assert infiltration_mm(3.0, 3.0, 0.0, 1.5) == pytest.approx(4.5, abs=1e-12)  # ka = 0: constant fb
+
+
+# --- land cover, paved fraction, cooling-capacity proxy (docs/methodology.md, land cover and heat tables) ----------
+
+#: class -> (BGT type, fysiek voorkomen) of a 10 × 10 m surface covering a whole parcel
+_CLASSES = {
+    "gesloten_verhard": ("onbegroeidterreindeel", "gesloten verharding"),
+    "open_verhard": ("onbegroeidterreindeel", "open verharding"),
+    "half_verhard": ("onbegroeidterreindeel", "half verhard"),
+    "erf": ("onbegroeidterreindeel", "erf"),
+    "onverhard": ("onbegroeidterreindeel", "zand"),
+    "groen": ("begroeidterreindeel", "grasland overig"),
+    "water": ("waterdeel", "waterloop"),
+}
+#: the documented proxy table: shade, albedo, kc
+_CC_DOC = {
+    "gesloten_verhard": (0.0, 0.10, 0.0),
+    "open_verhard": (0.0, 0.15, 0.1),
+    "half_verhard": (0.0, 0.20, 0.3),
+    "erf": (0.0, 0.15, 0.3),
+    "onverhard": (0.0, 0.20, 0.4),
+    "groen": (0.1, 0.20, 1.0),
+    "water": (0.0, 0.06, 1.0),
+    "roof": (0.0, 0.15, 0.0),
+}
+_PAVED_DOC = {"gesloten_verhard": 1, "open_verhard": 1, "half_verhard": 0.5, "erf": 0.5}
+
+
+def _cover_park() -> Park:
+    """One 10 × 10 m parcel per class (a building for ``roof``, nothing for ``unknown``) in a row, 20 m apart; and
+    4 × 4 m parcels of closed paving, grass and unknown cover with a tree (3 m crown) at their centre covering them."""
+    names = [*_CLASSES, "roof", "unknown"]
+    geoms = [box(20 * i, 0, 20 * i + 10, 10) for i in range(len(names))]
+    shaded = ["shaded_paving", "shaded_grass", "shaded_unknown"]
+    geoms += [box(20 * i, 100, 20 * i + 4, 104) for i in range(len(shaded))]
+    parcels = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:28992", index=pd.Index(names + shaded, name="perceel_id"))
+    rows = [(cls, *_CLASSES[cls], geoms[i]) for i, cls in enumerate(_CLASSES)]
+    rows += [("gesloten_verhard", *_CLASSES["gesloten_verhard"], geoms[len(names)])]
+    rows += [("groen", *_CLASSES["groen"], geoms[len(names) + 1])]
+    surfaces = gpd.GeoDataFrame(
+        {
+            "surface_class": [r[0] for r in rows],
+            "bgt_type": [r[1] for r in rows],
+            "fysiek_voorkomen": [r[2] for r in rows],
+            "function": None,
+        },
+        geometry=[r[3] for r in rows],
+        crs="EPSG:28992",
+    )
+    buildings = gpd.GeoDataFrame(
+        {"bouwjaar": [2000]},
+        geometry=[geoms[names.index("roof")]],
+        crs="EPSG:28992",
+        index=pd.Index(["B0"], name="pand_id"),
+    )
+    trees = gpd.GeoDataFrame(geometry=[Point(20 * i + 2, 102) for i in range(len(shaded))], crs="EPSG:28992")
+    return Park("covers", parcels, buildings=buildings, surfaces=surfaces, trees=trees)
+
+
+def test_paved_and_depavable_area_follow_the_paved_fraction() -> None:
+    lc = land_cover(_cover_park(), CFG)
+    for cls in [*_CLASSES, "roof", "unknown"]:
+        paved = 100 * _PAVED_DOC.get(cls, 0.0)
+        assert lc.loc[cls, "paved_m2"] == pytest.approx(paved, abs=1e-6), cls
+        assert lc.loc[cls, "depavable_m2"] == pytest.approx(paved, abs=1e-6), cls  # no driving lanes
+
+
+def test_cooling_capacity_proxy_per_class_and_under_crowns() -> None:
+    park = _cover_park()
+    lc = land_cover(park, CFG)
+    heat = heat_indicators(park, pd.DataFrame(index=park.parcels.index), lc, CFG)
+    cc = heat["cooling_capacity"]
+    for cls, (shade, albedo, kc) in _CC_DOC.items():  # max kc is 1: ETI = kc
+        assert cc.loc[cls] == pytest.approx(0.6 * shade + 0.2 * albedo + 0.2 * kc, abs=1e-9), cls
+    # cover no BGT surface describes counts as unpaved ground
+    assert cc.loc["unknown"] == pytest.approx(0.2 * 0.20 + 0.2 * 0.4, abs=1e-9)
+    # under a crown the ground's shade is 1: paving 0.6 + 0.02, grass 0.6 + 0.04 + 0.2 (the documented 0.84)
+    assert cc.loc["shaded_paving"] == pytest.approx(0.6 + 0.2 * 0.10, abs=1e-9)
+    assert cc.loc["shaded_grass"] == pytest.approx(0.84, abs=1e-9)
+    assert cc.loc["shaded_unknown"] == pytest.approx(0.6 + 0.2 * 0.20 + 0.2 * 0.4, abs=1e-9)
+    # paved share of the open area, and no unshaded paving under the crown
+    assert heat.loc["half_verhard", "unshaded_paved_frac"] == pytest.approx(0.5, abs=1e-9)
+    assert heat.loc["shaded_paving", "unshaded_paved_frac"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_water_indicators_runoff_and_storage_rule() -> None:
+    park = _cover_park()
+    w = water_indicators(park, pd.DataFrame(index=park.parcels.index), land_cover(park, CFG), CFG)
+    runoff = runoff_per_class_mm(70.0)
+    for cls in ["gesloten_verhard", "groen", "roof"]:
+        # 100 m² × runoff mm / 1000 = m³; per m² of parcel back in mm
+        assert w.loc[cls, "runoff_m3"] == pytest.approx(100 * runoff[cls] / 1000, abs=1e-9)
+        assert w.loc[cls, "runoff_mm"] == pytest.approx(runoff[cls], abs=1e-9)
+    assert w.loc["water", "runoff_m3"] == 0.0  # open water sheds nothing
+    # storage need: paved and roofed m² × 0.06 m (Brabant rule)
+    assert w.loc["erf", "storage_need_m3"] == pytest.approx(50 * 0.06, abs=1e-9)
+    assert w.loc["roof", "storage_need_m3"] == pytest.approx(100 * 0.06, abs=1e-9)
+    # room for water: paving outside lanes plus bare ground; a wadi 0.3 m deep stores room × 0.3
+    assert w.loc["onverhard", "water_room_m2"] == pytest.approx(100.0, abs=1e-9)
+    assert w.loc["half_verhard", "storage_room_m3"] == pytest.approx(50 * 0.3, abs=1e-9)
+
+
+# --- weights, units, room areas, need clipping ----------------------------------------------------------------------
+
+
+def test_weights_are_normalised_and_checked() -> None:
+    assert Weights(2.0, 1.0, 1.0).normalised() == pytest.approx((0.5, 0.25, 0.25), abs=1e-12)
+    assert Weights().normalised() == pytest.approx((0.40, 0.35, 0.25), abs=1e-12)
+    for ok in [(0.0, 1.0, 0.0), (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)]:  # one opportunity alone is a valid profile
+        assert sum(Weights(*ok).normalised()) == pytest.approx(1.0)
+    with pytest.raises(ConfigError):
+        Weights(0.0, 0.0, 0.0)
+
+
+def _ind(**cols: list[float]) -> pd.DataFrame:
+    base = {
+        "area_m2": [2000.0],
+        "depavable_m2": [100.0],
+        "cooling_capacity": [0.3],
+        "heat_source": ["pet"],
+        "pet_stress": [0.5],
+        "unshaded_paved_frac": [0.4],
+        "dist_cool_place_m": [150.0],
+        "runoff_mm": [21.0],
+        "storage_deficit_m3": [6.0],
+        "green_frac": [0.1],
+        "habitat_frac": [0.12],
+        "stepping_stone": [0.5],
+        "dist_nature_m": [100.0],
+    }
+    n = max(len(v) for v in cols.values()) if cols else 1
+    frame = {k: (cols[k] if k in cols else v * n) for k, v in base.items()}
+    frame.update({k: v for k, v in cols.items() if k not in frame})
+    return pd.DataFrame(frame, index=pd.Index([f"P{i}" for i in range(n)], name="perceel_id"))
+
+
+def test_smallest_unit_is_50_m2() -> None:
+    # units.min_area_m2 = 50: 50 m² keeps its room, 49.5 m² gets none
+    s = score_indicators(_ind(area_m2=[50.0, 49.5]), CFG)
+    assert s.loc["P0", "heat_room"] == pytest.approx(1 / 3, abs=1e-12)  # ln(100/10) / ln(10000/10)
+    assert s.loc["P1", "heat_room"] == 0.0
+
+
+def test_room_without_water_or_patch_room_columns_is_paving_plus_bare_ground() -> None:
+    s = score_indicators(_ind(onverhard_m2=[900.0]), CFG)
+    # heat: 100 m² depavable → 1/3; water and biodiversity: 100 + 900 m² → ln(100)/ln(1000) = 2/3
+    assert s.loc["P0", ["heat_room", "water_room", "biodiversity_room"]].tolist() == pytest.approx(
+        [1 / 3, 2 / 3, 2 / 3], abs=1e-12
+    )
+
+
+def test_a_missing_need_part_counts_as_zero() -> None:
+    # no distance to a cool place: the heat need is the other two parts, 0.6·0.5 + 0.2·0.4
+    s = score_indicators(_ind(dist_cool_place_m=[float("nan")]), CFG)
+    assert s.loc["P0", "heat_need"] == pytest.approx(0.6 * 0.5 + 0.2 * 0.4, abs=1e-12)
+
+
+def test_park_normalisation_of_equal_needs_gives_one() -> None:
+    # all parcels equally needy (> 0): no spread to rescale, every need counts as 1; no need at all counts as 0
+    cfg = Config.from_dict({"robustness": {"samples": 0}, "normalisation": "park"})
+    s = score_indicators(_ind(pet_stress=[0.5, 0.5]), cfg)
+    assert s["heat_need"].tolist() == [1.0, 1.0]
+    zero = _ind(pet_stress=[0.0, 0.0], unshaded_paved_frac=[0.0, 0.0], dist_cool_place_m=[0.0, 0.0])
+    assert score_indicators(zero, cfg)["heat_need"].tolist() == [0.0, 0.0]
+
+
+def test_needs_are_the_sums_of_their_parts() -> None:
+    ind = _ind(area_m2=[200.0], storage_deficit_m3=[3.0])
+    ref = load_reference(CFG)
+    assert heat_need(ind, CFG).iloc[0] == pytest.approx(0.6 * 0.5 + 0.2 * 0.4 + 0.2 * 0.5, abs=1e-12)
+    assert water_need(ind, CFG, ref).iloc[0] == pytest.approx(0.5 * 21 / 70 + 0.5 * 15 / 60, abs=1e-12)
+    rest = 1 - 0.12
+    assert biodiversity_need(ind, CFG, ref).iloc[0] == pytest.approx(
+        0.4 * (1 - 0.12 / 0.3) + 0.3 * 0.5 * rest + 0.3 * (1 - 100 / 500) * rest, abs=1e-12
+    )
+
+
+# --- robustness (scoring module docstring: Dirichlet centred on the profile, concentration 1 / spread²) -------------
+
+
+def _two(heat: list[float], water: list[float], bio: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"heat_score": heat, "water_score": water, "biodiversity_score": bio},
+        index=pd.Index(["A", "B"], name="perceel_id"),
+    )
+
+
+def test_robustness_defaults_spread_0p25_top_share_0p10() -> None:
+    # k = ceil(0.10 · 2) = 1; A (heat only) is top when x_heat > x_water, x_h / (x_h + x_w) ~ Beta(0.4/s², 0.35/s²)
+    r = robustness(_two([100.0, 0.0], [0.0, 100.0], [0.0, 0.0]), Config.from_dict({"robustness": {"samples": 20000}}))
+    p = 1 - beta.cdf(0.5, 0.40 / 0.25**2, 0.35 / 0.25**2)
+    assert r.loc["A", "p_top"] == pytest.approx(p, abs=0.015)
+    assert r.loc["B", "p_top"] == pytest.approx(1 - p, abs=0.015)
+
+
+def test_robustness_switched_off_opportunity_keeps_a_tiny_concentration() -> None:
+    # weights 1/1/0: the Dirichlet parameter of biodiversity is floored at 1e-3 (0 is no Dirichlet), so its sampled
+    # weight is Beta(0.001, 16)-distributed. A (biodiversity 100) beats B (heat and water 10: total 10·(1 − x_b))
+    # when 100·x_b > 10·(1 − x_b), i.e. x_b > 1/11.
+    cfg = Config.from_dict(
+        {"weights": {"heat": 1, "water": 1, "biodiversity": 0}, "robustness": {"samples": 20000, "seed": 3}}
+    )
+    r = robustness(_two([0.0, 10.0], [0.0, 10.0], [100.0, 0.0]), cfg)
+    assert r.loc["A", "p_top"] == pytest.approx(beta.sf(1 / 11, 1e-3, 0.5 * 16 + 0.5 * 16), abs=0.01)
+
+
+# --- site score with hand-made PET and water-depth rasters (candidates.score_candidates docstring) ------------------
+
+
+def _site_rasters(tmp_path: Path) -> dict[str, str]:
+    # 1 m pixels over 0..100 × 0..100 (float32: values exact in binary); PET 30 °C west of x = 15, 42 °C east of it; water 0.125 m deep in
+    # y 10..12 between x 10 and 20 (20 % of site S1), 0.5 m deep in the south half of S2 (50 %)
+    pet = np.full((100, 100), 42.0)
+    pet[:, :15] = 30.0
+    depth = np.zeros((100, 100))
+    depth[100 - 12 : 100 - 10, 10:20] = 0.125  # rows count from the top (y = 100)
+    depth[100 - 45 : 100 - 40, 40:50] = 0.5
+    origin = (0.0, 100.0)
+    return {
+        "pet": str(write_raster(tmp_path / "pet.tif", pet, origin=origin)),
+        "water_depth": str(write_raster(tmp_path / "depth.tif", depth, origin=origin)),
+    }
+
+
+def test_site_heat_water_people_and_total_from_rasters(tmp_path: Path) -> None:
+    parcels = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 100, 100)], crs="EPSG:28992", index=pd.Index(["P1"], name="perceel_id")
+    )
+    # a 100 × 6 m hall east of S1: the 150 m walk from S1's east edge (x = 20) reaches x = 170, 50 m into it
+    building = box(120, 12, 220, 18)
+    buildings = gpd.GeoDataFrame(
+        {"bouwjaar": [2000]}, geometry=[building], crs="EPSG:28992", index=pd.Index(["B0"], name="pand_id")
+    )
+    park = Park("rasters", parcels, buildings=buildings, rasters=_site_rasters(tmp_path))
+    geoms = [box(10, 10, 20, 20), box(40, 40, 50, 50), box(300, 300, 310, 310)]
+    sites = gpd.GeoDataFrame(
+        {
+            "perceel_id": ["P1", "P1", "openbaar"],
+            "area_m2": [100.0, 100.0, 100.0],
+            "site_cover": "paved",
+            "cover_classes": "gesloten_verhard",
+            **{t: False for t in SITE_TYPES},
+        },
+        geometry=geoms,
+        crs="EPSG:28992",
+        index=pd.Index(["S1", "S2", "S3"], name="site_id"),
+    )
+    scored = pd.DataFrame({"total_score": [40.0]}, index=pd.Index(["P1"], name="perceel_id"))
+    out = score_candidates(park, sites, scored, CFG)
+    # heat: mean share above 23, 29, 35, 41 °C: S1 (1 + 1 + 0.5 + 0.5) / 4, S2 all 42 °C: 1
+    assert out.loc["S1", "heat_score"] == pytest.approx(100 * 0.75, abs=1e-9)
+    assert out.loc["S2", "heat_score"] == pytest.approx(100.0, abs=1e-9)
+    # no PET and no surfaces: 1 − cooling capacity of nothing known = 1
+    assert out.loc["S3", "heat_score"] == pytest.approx(100.0, abs=1e-9)
+    # water: 0.5·clip(share > 5 cm / 0.25) + 0.5·clip((max − 0.05) / 0.25); outside the map 0
+    assert out.loc["S1", "water_score"] == pytest.approx(100 * (0.5 * 0.2 / 0.25 + 0.5 * 0.075 / 0.25), abs=1e-9)
+    assert out.loc["S2", "water_score"] == pytest.approx(100.0, abs=1e-9)
+    assert out.loc["S3", "water_score"] == pytest.approx(0.0, abs=1e-9)
+    # biodiversity: no useful green (nearness 0), size 100 / 200 m²
+    assert out["biodiversity_score"].tolist() == pytest.approx([100 * 0.5 * 0.5] * 3, abs=1e-9)
+    # people: hall floor within 150 m of S1, a straight edge: 50 × 6 m
+    assert out.loc["S1", "people_reached_m2"] == pytest.approx(50 * 6, rel=1e-9)
+    people = 100 * (1 - math.exp(-300 / 5000))
+    combined = 0.40 * 75 + 0.35 * 100 * (0.5 * 0.8 + 0.5 * 0.3) + 0.25 * 25
+    assert out.loc["S1", "site_score"] == pytest.approx(0.7 * combined + 0.15 * 40 + 0.15 * people, rel=1e-9)
+    assert out.loc["S3", "parcel_score"] == 0.0
