@@ -14,10 +14,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_raster
 from scipy.stats import beta
 from shapely.geometry import Point, box
 
+from conftest import write_raster
 from groenkans.candidates import SITE_TYPES, score_candidates
 from groenkans.config import Config, Weights
 from groenkans.errors import ConfigError
@@ -285,8 +285,8 @@ def test_robustness_switched_off_opportunity_keeps_a_tiny_concentration() -> Non
 
 
 def _site_rasters(tmp_path: Path) -> dict[str, str]:
-    # 1 m pixels over 0..100 × 0..100 (float32: values exact in binary); PET 30 °C west of x = 15, 42 °C east of it; water 0.125 m deep in
-    # y 10..12 between x 10 and 20 (20 % of site S1), 0.5 m deep in the south half of S2 (50 %)
+    # 1 m pixels over 0..100 × 0..100 (float32: values exact in binary); PET 30 °C west of x = 15, 42 °C east of
+    # it; water 0.125 m deep in y 10..12 between x 10 and 20 (20 % of site S1), 0.5 m deep in the south half of S2
     pet = np.full((100, 100), 42.0)
     pet[:, :15] = 30.0
     depth = np.zeros((100, 100))
