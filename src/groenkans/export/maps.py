@@ -259,7 +259,12 @@ def plot_park(
 
     Examples
     --------
-    >>> fig = gk.plot_park(parcels, sites, park=park)   # doctest: +SKIP
+    >>> fig = plot_park(sample_parcels, sample_sites, park=sample_park)   # the demo park and its spread top 5
+    >>> [m["rank"] for m in fig.groenkans["markers"]]
+    ['1', '2', '3', '4', '5']
+    >>> top = sample_sites[sample_sites["is_top"]].sort_values("top_rank")
+    >>> [m["site_id"] for m in fig.groenkans["markers"]] == list(top.index)
+    True
     """
     import_optional("matplotlib", extra="maps", feature="plot_park")
     from matplotlib.backend_bases import FigureCanvasBase
@@ -497,7 +502,12 @@ def save_map(
 
     Examples
     --------
-    >>> gk.save_map(parcels, sites, "out/park.png", park=park)   # doctest: +SKIP
+    >>> path = save_map(sample_parcels, sample_sites, tmp_dir / "demo.png", park=sample_park)
+    >>> path.name, path.read_bytes()[1:4]
+    ('demo.png', b'PNG')
+    >>> save_map(sample_parcels, sample_sites, tmp_dir / "demo.png")   # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    groenkans.errors.OutputExistsError: ...demo.png exists...
     """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
@@ -522,7 +532,8 @@ def explore_park(
 
     Examples
     --------
-    >>> m = gk.explore_park(parcels, sites)   # doctest: +SKIP
+    In a notebook, ``gk.explore_park(parcels, sites)`` shows the map. It is not run as a doctest: its first call
+    imports folium, mapclassify and scikit-learn (seconds); :func:`explore`, the offline map, has a tested example.
     """
     try:
         import folium  # noqa: F401
@@ -619,8 +630,12 @@ def explore(
 
     Examples
     --------
-    >>> m = gk.explore(parcels, sites)   # doctest: +SKIP
-    >>> m.save("out/kaart.html")         # doctest: +SKIP
+    >>> m = explore(sample_parcels, sample_sites)   # the demo park: 41 parcels, the top 5 sites numbered
+    >>> m.body.count("<path"), m.body.count("<circle")   # a path per parcel and per top site
+    (46, 5)
+    >>> page = m.save(tmp_dir / "kaart.html")
+    >>> page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    True
     """
     from groenkans.export.columns import describe
 
