@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -438,7 +439,7 @@ def _is_private(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _is_low(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
-    keys: dict[str, str] = {k: park.rasters[k] for k in ("elevation", "water_depth") if k in park.rasters}
+    keys: dict[str, Any] = {k: park.raster_source(k) for k in ("elevation", "water_depth") if k in park.rasters}
     if not keys:
         return np.ones(len(sites), dtype=bool)
     from groenkans.zonal import zonal_stats
@@ -505,7 +506,7 @@ def score_candidates(
     from groenkans.zonal import zonal_stats
 
     bounds = cfg.heat.pet_classes_degc
-    keys: dict[str, str] = {k: park.rasters[k] for k in ("pet", "water_depth") if k in park.rasters}
+    keys: dict[str, Any] = {k: park.raster_source(k) for k in ("pet", "water_depth") if k in park.rasters}
     stats = {
         "pet": ["quantile(0.9)", *[f"frac_above({t:g})" for t in bounds]],
         "water_depth": ["max", "frac_above(0.05)"],
@@ -646,6 +647,9 @@ def rank_candidates(
     Parameters
     ----------
     park : Park
+        The park; its raster windows (``park.with_windows()``) are used when it carries them, so
+        that :func:`groenkans.score_park` and this function read each raster once between them.
+        Otherwise each raster is read once here.
     parcels : GeoDataFrame, optional
         Scored parcels (:func:`groenkans.score_park`); scored here when omitted.
     config : Config, optional
@@ -664,13 +668,22 @@ def rank_candidates(
 
     Examples
     --------
-    >>> sites = gk.rank_candidates(park, parcels, top=5)   # doctest: +SKIP
-    >>> sites[sites.is_top][["top_rank", "area_m2", "reason"]]  # doctest: +SKIP
-    """
-    cfg = config or Config()
-    if parcels is None:
-        from groenkans.pipeline import score_park
+    The shipped demo park and its scored parcels (``sample_park``, ``sample_parcels``: ``gk.load_park(
+    gk.samples.path("demo"))`` and ``gk.score_park(sample_park)``); pass ``sample_park.with_windows()`` to both
+    to read each raster once between them:
 
+    >>> sites = rank_candidates(sample_park, sample_parcels, top=3)
+    >>> len(sites), bool(sites["rank"].is_monotonic_increasing)
+    (88, True)
+    >>> top = sites[sites.is_top]
+    >>> top["top_rank"].tolist(), top["site_cover"].tolist(), top["area_m2"].round(0).tolist()
+    ([1, 2, 3], ['paved', 'paved', 'paved'], [2378.0, 4398.0, 10527.0])
+    """
+    from groenkans.pipeline import score_park, with_windows
+
+    cfg = config or Config()
+    park = with_windows(park, cfg)  # each raster read once (or taken from the park's windows); input not modified
+    if parcels is None:
         parcels = score_park(park, cfg)
     sites = find_candidates(park, cfg) if sites is None else sites
     scored = score_candidates(park, sites, parcels, cfg)

@@ -12,12 +12,16 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from groenkans.schema import CRS, PARCEL_ID
+
+if TYPE_CHECKING:
+    from groenkans.config import Config
+    from groenkans.zonal import RasterWindow
 
 __all__ = ["Park", "ValidationReport"]
 
@@ -99,6 +103,11 @@ class Park:
         and metadata.
     report : ValidationReport
         What loading repaired, dropped or noticed.
+    windows : dict of str to RasterWindow
+        Raster key to the cells of that raster read beforehand (:meth:`with_windows`,
+        :func:`groenkans.zonal.read_windows`): the stages take their values from here instead of
+        opening the raster again. A window counts only for the raster it was read from
+        (:meth:`raster_source`). Empty by default.
     """
 
     name: str
@@ -112,6 +121,7 @@ class Park:
     sources: dict[str, str] = field(default_factory=dict)
     report: ValidationReport = field(default_factory=ValidationReport)
     park_id: str | None = None
+    windows: dict[str, RasterWindow] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.parcels.index.name != PARCEL_ID:
@@ -146,11 +156,44 @@ class Park:
         changes.setdefault("report", self.report.copy())
         changes.setdefault("rasters", dict(self.rasters))
         changes.setdefault("sources", dict(self.sources))
+        changes.setdefault("windows", dict(self.windows))
         return replace(self, **changes)
 
     def raster_path(self, key: str) -> Path | str | None:
         """Return the path of raster ``key`` or ``None`` when the park has none."""
         return self.rasters.get(key)
+
+    def raster_source(self, key: str) -> RasterWindow | str | None:
+        """What a stage hands to :func:`groenkans.zonal_stats` for raster ``key``.
+
+        The window read beforehand when there is one for this raster (its ``source`` is the park's
+        path for ``key``), else the path; ``None`` when the park has no such raster.
+
+        Examples
+        --------
+        >>> import geopandas as gpd, pandas as pd
+        >>> p = Park("a", gpd.GeoDataFrame(geometry=[], index=pd.Index([], name="perceel_id")),
+        ...          rasters={"pet": "pet.tif"})
+        >>> p.raster_source("pet"), p.raster_source("elevation")
+        ('pet.tif', None)
+        """
+        path = self.rasters.get(key)
+        if path is None:
+            return None
+        window = self.windows.get(key)
+        if window is not None and window.source == str(path):
+            return window
+        return path
+
+    def with_windows(self, config: Config | None = None) -> Park:
+        """Return a copy carrying a window of each raster the stages use, each raster read once.
+
+        Hand the copy to :func:`groenkans.score_park` and :func:`groenkans.rank_candidates` and
+        neither opens a raster again; see :func:`groenkans.pipeline.with_windows`.
+        """
+        from groenkans.pipeline import with_windows
+
+        return with_windows(self, config)
 
     def __repr__(self) -> str:
         rasters = ", ".join(sorted(self.rasters)) or "none"

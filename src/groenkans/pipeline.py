@@ -5,6 +5,13 @@
 
 Candidate sites and their ranking build on the scored parcels
 (:func:`groenkans.rank_candidates`); export writes both (:func:`groenkans.to_geopackage`).
+
+One pass per park: :func:`with_windows` reads the window of each raster the stages use once
+(:func:`groenkans.zonal.read_windows`) and hands it on through the park (``Park.windows``): the
+parcels' zonal statistics, the cool places' PET, the depressions' DEM and every statistic of the
+candidate sites are taken from those windows. :func:`score_park` reads the windows itself when the
+park does not carry them; a caller that also ranks sites reads them first (``park.with_windows()``)
+so that the sites reuse them.
 """
 
 from __future__ import annotations
@@ -23,11 +30,88 @@ from groenkans.errors import CoverageError, GroenkansWarning
 from groenkans.indicators import compute_indicators, zonal_requests
 from groenkans.park import Park, ValidationReport
 from groenkans.scoring import score_indicators
-from groenkans.zonal import zonal_stats
+from groenkans.zonal import RasterWindow, read_windows, zonal_stats
 
-__all__ = ["parcel_zonal_stats", "score_park"]
+__all__ = ["RASTER_KEYS", "WINDOW_MARGIN_M", "parcel_zonal_stats", "park_extent", "score_park", "with_windows"]
 
 log = logging.getLogger(__name__)
+
+#: The rasters the stages read: PET (heat, cool places, sites), water depth (water, sites), elevation (depressions,
+#: low sites).
+RASTER_KEYS = ("pet", "water_depth", "elevation")
+#: Margin around the park's layers that a window holds, m: the depressions' fill looks 50 m beyond the parcels.
+WINDOW_MARGIN_M = 50.0
+
+
+def park_extent(park: Park, config: Config | None = None) -> tuple[float, float, float, float]:
+    """Bounds of everything a stage takes raster statistics over, plus :data:`WINDOW_MARGIN_M`.
+
+    Parcels, buildings, surfaces (candidate sites are cut from them), nature and trees (cool places
+    are patches of green, nature and tree crowns), grown by the margin, or by the crown radius and a
+    metre when that is larger.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import box
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], index=pd.Index(["P"], name="perceel_id"),
+    ...                            crs="EPSG:28992")
+    >>> park_extent(Park("x", parcels))
+    (-50.0, -50.0, 150.0, 150.0)
+    """
+    cfg = config or Config()
+    layers = [park.parcels, park.surfaces, park.trees, park.nature, park.buildings]
+    boxes = [gdf.total_bounds for gdf in layers if gdf is not None and len(gdf) and gdf.geometry.notna().any()]
+    b = np.vstack(boxes) if boxes else np.zeros((1, 4))
+    margin = max(WINDOW_MARGIN_M, cfg.heat.tree_crown_radius_m + 1.0)
+    return (
+        float(np.nanmin(b[:, 0])) - margin,
+        float(np.nanmin(b[:, 1])) - margin,
+        float(np.nanmax(b[:, 2])) + margin,
+        float(np.nanmax(b[:, 3])) + margin,
+    )
+
+
+def with_windows(park: Park, config: Config | None = None, *, windows: dict[str, RasterWindow] | None = None) -> Park:
+    """Return a copy of ``park`` carrying a window of each raster the stages use; the input is not modified.
+
+    Each raster of :data:`RASTER_KEYS` the park has is opened and read once over :func:`park_extent`
+    (masked, unpacked and with :data:`groenkans.schema.RASTER_VALID_RANGE`, as
+    :func:`groenkans.zonal_stats` reads it). Rasters the park already carries a window of are not read.
+
+    Parameters
+    ----------
+    park : Park
+    config : Config, optional
+        For the tree crown radius in :func:`park_extent`.
+    windows : dict, optional
+        Windows read beforehand, e.g. one window per raster for a group of neighbouring parks
+        (:func:`groenkans.zonal.read_windows` over the group's bounds), handed to each park of the
+        group: a window is used for the raster it was read from (``window.source`` equal to
+        ``str(park.rasters[key])``) and must cover :func:`park_extent` (a stage raises
+        ``InputError`` otherwise); it may be larger than the park. Only rasters without such a
+        window are read here.
+
+    Examples
+    --------
+    The shipped demo park (``sample_park``, loaded by ``gk.load_park(gk.samples.path("demo"))``):
+
+    >>> windowed = with_windows(sample_park)
+    >>> sorted(windowed.windows), sample_park.windows
+    (['elevation', 'pet', 'water_depth'], {})
+    >>> windowed.raster_source("pet") is windowed.windows["pet"], with_windows(windowed) is windowed
+    (True, True)
+    """
+    from groenkans.schema import RASTER_VALID_RANGE
+
+    given = {**park.windows, **(windows or {})}
+    have = {k: w for k, w in given.items() if k in park.rasters and w.source == str(park.rasters[k])}
+    missing = {k: park.rasters[k] for k in RASTER_KEYS if k in park.rasters and k not in have}
+    if missing:
+        have.update(read_windows(missing, park_extent(park, config), valid_range=RASTER_VALID_RANGE))
+    if have.keys() == park.windows.keys() and all(have[k] is park.windows[k] for k in have):
+        return park
+    return park.replace(windows=have)
 
 
 def parcel_zonal_stats(
@@ -39,10 +123,11 @@ def parcel_zonal_stats(
     of 1; they are named in a :class:`~groenkans.errors.GroenkansWarning`, recorded in
     ``report`` when one is given (kind ``"not_covered"``; never in ``park.report``: the park
     is not modified) and flagged in the output. A raster holding only nodata over all
-    parcels raises :class:`~groenkans.errors.CoverageError`.
+    parcels raises :class:`~groenkans.errors.CoverageError`. A raster the park carries a window of
+    (``Park.windows``) is taken from it, not opened.
     """
     requests = zonal_requests(park, config)
-    rasters = {key: park.rasters[key] for key in requests if key in park.rasters}
+    rasters = {key: park.raster_source(key) for key in requests if key in park.rasters}
     if not rasters:
         return pd.DataFrame(index=park.parcels.index)
     from groenkans.schema import RASTER_VALID_RANGE  # values outside a role's physical range are nodata, with a warning
@@ -54,7 +139,8 @@ def parcel_zonal_stats(
         progress=progress,
         valid_range=RASTER_VALID_RANGE,
     )
-    for key, path in rasters.items():
+    for key in rasters:
+        path = park.rasters[key]
         frac = zonal[f"{key}_nodata_frac"]
         uncovered = frac.index[frac >= 1.0 - 1e-9]
         if len(uncovered) == len(frac) and len(frac):
@@ -82,7 +168,10 @@ def score_park(park: Park, config: Config | None = None, *, progress: bool = Fal
     Parameters
     ----------
     park : Park
-        From :func:`groenkans.load_park`.
+        From :func:`groenkans.load_park`. Each raster is read once, into a window
+        (:func:`with_windows`), unless the park carries one already: pass
+        ``park.with_windows()`` to this function and to :func:`groenkans.rank_candidates`
+        and the sites reuse the same cells.
     config : Config, optional
         Weights, thresholds and profile; the ``balanced`` profile by default.
     progress : bool
@@ -101,13 +190,16 @@ def score_park(park: Park, config: Config | None = None, *, progress: bool = Fal
 
     Examples
     --------
-    >>> import groenkans as gk
-    >>> park = gk.load_park("data/samples/demo")            # doctest: +SKIP
-    >>> parcels = gk.score_park(park)                        # doctest: +SKIP
-    >>> parcels[["total_score", "rank", "reason"]].head()    # doctest: +SKIP
+    The shipped demo park (``sample_park``, loaded by ``gk.load_park(gk.samples.path("demo"))``):
+
+    >>> park = sample_park.with_windows()  # each raster read once, here; sample_park itself is left alone
+    >>> parcels = score_park(park)
+    >>> len(parcels), bool(parcels["total_score"].between(0, 100).all()), int(parcels["rank"].min())
+    (41, True, 1)
     """
     config = config or Config()
     t0 = time.perf_counter()
+    park = with_windows(park, config)  # a copy carrying the windows: the input is not modified
     report = ValidationReport()
     zonal = parcel_zonal_stats(park, config, progress=progress, report=report)
     t1 = time.perf_counter()

@@ -174,9 +174,8 @@ def fill_depressions(dem: np.ndarray, valid: np.ndarray) -> np.ndarray:
     The result on valid cells is the lowest level over all 8-connected paths to
     the grid edge or to a nodata cell of the highest cell on the path (the cell
     itself included); nodata cells keep their ``dem`` value. This equals the
-    morphological reconstruction by erosion that
-    ``groenkans.indicators.water.fill_depressions`` computes with scikit-image,
-    in linear-ish time (priority-flood, Barnes et al. 2014; see the module docstring).
+    morphological reconstruction by erosion (``skimage.morphology.reconstruction``,
+    the peer the tests compare with), in linear-ish time (priority-flood, Barnes et al. 2014; see the module docstring).
 
     Parameters
     ----------

@@ -66,7 +66,7 @@ from rasterio.windows import Window
 from groenkans import coverage
 from groenkans.errors import CorruptFileError, CRSError, GroenkansWarning, InputError, ValueRangeError
 
-__all__ = ["raster_coverage", "stat_column", "zonal_stats"]
+__all__ = ["RasterWindow", "raster_coverage", "read_window", "read_windows", "stat_column", "zonal_stats"]
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,7 @@ def _horizontal(crs: Any) -> ProjCRS:
 
 
 def _check_crs(ds: Any, layer: str, parcels_crs: Any) -> None:
+    """``ds``: an open dataset or a :class:`RasterWindow` (both have ``crs`` and ``name``)."""
     if ds.crs is None:
         raise CRSError(
             f"raster '{layer}' ({ds.name}): no CRS; assign it (e.g. gdal_edit.py -a_srs EPSG:28992 {ds.name})"
@@ -273,6 +274,251 @@ def _check_ranges(valid_range: Mapping[str, tuple[float, float]] | None) -> dict
     return out
 
 
+def _read_band(ds: Any, info: _Layer, layer: str, window: Window, out: np.ndarray) -> None:
+    """Band 1 of ``ds`` over ``window`` into ``out``: masked cells NaN, packed values unpacked.
+
+    The declared nodata value of a plain (unmasked, unscaled) layer is left in place for the kernel.
+    """
+    try:
+        ds.read(1, window=window, out=out)
+        mask = ds.read_masks(1, window=window) if info.masked else None
+    except RasterioIOError as exc:
+        raise CorruptFileError(
+            f"raster '{layer}' ({ds.name}): read failed ({exc}); the file is probably truncated"
+        ) from None
+    if mask is None and not info.scaled:
+        return  # nodata and NaN are left to the kernel
+    bad = mask == 0 if mask is not None else np.zeros(out.shape, dtype=bool)
+    if info.has_nodata:
+        bad |= out == info.nodata  # the raw (packed) value
+    if info.scaled:
+        out *= info.scale
+        out += info.offset
+    out[bad] = np.nan
+
+
+@dataclass(frozen=True, eq=False)
+class RasterWindow:
+    """One raster's cells over a window, read once and handed to every stage that needs them.
+
+    ``values`` hold band 1 as :func:`zonal_stats` reads it: nodata (the declared value, NaN, the GDAL
+    mask band) is NaN and scale/offset are applied; values outside ``valid_range`` are kept, so that
+    each consumer treats them as nodata and :func:`zonal_stats` counts them in its warning as it does
+    for a file. Plain ``float32`` rasters stay ``float32``; anything else is ``float64``. The array is
+    read-only: no stage changes what another reads.
+
+    The window keeps its place in the whole raster (``row_off``, ``col_off``, ``raster_transform``,
+    ``raster_shape``), so statistics over a window equal those over the file bit for bit, and a
+    window cut from a larger one (:meth:`cut`) still lines up.
+
+    Attributes
+    ----------
+    layer : str
+        Name used in messages (``pet``, ``elevation``, ...).
+    source : str
+        The path it was read from (or the dataset's name), for messages and for matching a park's raster.
+    values : ndarray
+        (rows, cols) cells; see above.
+    row_off, col_off : int
+        Position of the window's top-left cell in the raster.
+    raster_transform : Affine
+        The whole raster's transform (north-up).
+    raster_shape : (int, int)
+        The whole raster's (height, width).
+    crs : rasterio.crs.CRS or None
+        The raster's CRS.
+    valid_range : (float, float)
+        Physical range of the values; outside it a value is nodata.
+
+    Examples
+    --------
+    >>> from rasterio.transform import from_origin
+    >>> w = RasterWindow("pet", "pet.tif", np.array([[30.0, np.nan], [99.0, 31.0]]), 0, 0, from_origin(0, 2, 1, 1),
+    ...                  (2, 2), None, (-40.0, 80.0))
+    >>> w.bounds, w.valid().tolist()
+    ((0.0, 0.0, 2.0, 2.0), [[True, False], [False, True]])
+    """
+
+    layer: str
+    source: str
+    values: np.ndarray
+    row_off: int
+    col_off: int
+    raster_transform: Any
+    raster_shape: tuple[int, int]
+    crs: Any = None
+    valid_range: tuple[float, float] = (-math.inf, math.inf)
+
+    def __post_init__(self) -> None:
+        values = np.asarray(self.values)
+        if values.ndim != 2 or values.dtype.kind != "f":
+            raise InputError(f"RasterWindow '{self.layer}': values must be a 2-D float array, got {values.dtype}")
+        h, w = self.raster_shape
+        if not (
+            0 <= self.row_off
+            and 0 <= self.col_off
+            and self.row_off + values.shape[0] <= h
+            and self.col_off + values.shape[1] <= w
+        ):
+            raise InputError(
+                f"RasterWindow '{self.layer}': a {values.shape} window at row {self.row_off}, column {self.col_off} "
+                f"does not lie inside the {h} x {w} raster"
+            )
+        view = values.view()
+        view.flags.writeable = False
+        object.__setattr__(self, "values", view)
+
+    @property
+    def name(self) -> str:
+        """The source, as a dataset's ``name`` (messages)."""
+        return self.source
+
+    @property
+    def window(self) -> Window:
+        """The window in the raster's cell coordinates."""
+        return Window(self.col_off, self.row_off, self.values.shape[1], self.values.shape[0])
+
+    @property
+    def transform(self) -> Any:
+        """Transform of the window's top-left cell."""
+        return self.raster_transform * self.raster_transform.translation(self.col_off, self.row_off)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(minx, miny, maxx, maxy)`` of the window."""
+        t = self.transform
+        h, w = self.values.shape
+        return (float(t.c), float(t.f + h * t.e), float(t.c + w * t.a), float(t.f))
+
+    def valid(self) -> np.ndarray:
+        """Cells with a value inside ``valid_range`` (nodata, NaN and out-of-range cells are ``False``)."""
+        lo, hi = self.valid_range
+        with np.errstate(invalid="ignore"):
+            ok: np.ndarray = np.isfinite(self.values) & (self.values >= lo) & (self.values <= hi)
+        return ok
+
+    def cut(self, window: Window) -> np.ndarray:
+        """The cells of ``window`` (whole cells, in the raster's coordinates), which must lie inside this window."""
+        r0, c0 = int(window.row_off) - self.row_off, int(window.col_off) - self.col_off
+        r1, c1 = r0 + int(window.height), c0 + int(window.width)
+        h, w = self.values.shape
+        if r0 < 0 or c0 < 0 or r1 > h or c1 > w:
+            raise InputError(
+                f"raster '{self.layer}' ({self.source}): the window read beforehand (rows {self.row_off}–"
+                f"{self.row_off + h}, columns {self.col_off}–{self.col_off + w}) does not hold rows "
+                f"{r0 + self.row_off}–{r1 + self.row_off}, columns {c0 + self.col_off}–{c1 + self.col_off}; "
+                "read a window that covers everything the park's stages look at (groenkans.pipeline.with_windows)"
+            )
+        out: np.ndarray = self.values[r0:r1, c0:c1]
+        return out
+
+    def fill(self, window: Window, out: np.ndarray) -> None:
+        """Copy the cells of ``window`` into ``out``; cells outside this window are NaN."""
+        out.fill(np.nan)
+        r0, c0 = int(window.row_off), int(window.col_off)
+        h, w = out.shape
+        a0, a1 = max(r0, self.row_off), min(r0 + h, self.row_off + self.values.shape[0])
+        b0, b1 = max(c0, self.col_off), min(c0 + w, self.col_off + self.values.shape[1])
+        if a1 > a0 and b1 > b0:
+            out[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0] = self.values[
+                a0 - self.row_off : a1 - self.row_off, b0 - self.col_off : b1 - self.col_off
+            ]
+
+
+def read_window(
+    raster: str | os.PathLike[str] | Any,
+    bounds: tuple[float, float, float, float] | None = None,
+    *,
+    layer: str = "raster",
+    valid_range: tuple[float, float] | None = None,
+) -> RasterWindow:
+    """Read band 1 of ``raster`` over ``bounds`` (whole cells, clipped to the raster) into a :class:`RasterWindow`.
+
+    The raster is opened once and read as :func:`zonal_stats` reads it (mask band, nodata, scale/offset);
+    errors are those of :func:`zonal_stats` (``InputError`` for a missing or rotated raster,
+    ``CorruptFileError`` for an unreadable one). Bounds outside the raster give an empty window.
+
+    Parameters
+    ----------
+    raster : path or open rasterio dataset
+    bounds : (minx, miny, maxx, maxy), optional
+        In the raster's CRS; the whole raster when omitted.
+    layer : str
+        Name in messages.
+    valid_range : (low, high), optional
+        Physical range of the values (see :data:`groenkans.schema.RASTER_VALID_RANGE`).
+
+    Examples
+    --------
+    >>> import rasterio, tempfile, os
+    >>> from rasterio.transform import from_origin
+    >>> path = os.path.join(tempfile.mkdtemp(), "r.tif")
+    >>> with rasterio.open(path, "w", driver="GTiff", width=4, height=1, count=1, dtype="float32", nodata=-9999,
+    ...                    crs="EPSG:28992", transform=from_origin(0, 1, 1, 1)) as dst:
+    ...     dst.write(np.array([[1, -9999, 3, 4]], dtype="float32"), 1)
+    >>> w = read_window(path, (0.5, 0, 2.5, 1), layer="r")
+    >>> w.values.tolist(), w.col_off, w.bounds
+    ([[1.0, nan, 3.0]], 0, (0.0, 0.0, 3.0, 1.0))
+    """
+    ranges = _check_ranges({layer: valid_range} if valid_range is not None else None)
+    ds, close = _open(raster, layer)
+    try:
+        _grid_key(ds, layer)  # north-up, or a named error
+        info = _layer_info(ds, layer, ranges)
+        t, height, width = ds.transform, ds.height, ds.width
+        if bounds is None:
+            r0, c0, r1, c1 = 0, 0, height, width
+        else:
+            minx, miny, maxx, maxy = (float(b) for b in bounds)
+            c0 = max(0, min(width, math.floor((minx - t.c) / t.a)))
+            c1 = max(0, min(width, math.ceil((maxx - t.c) / t.a)))
+            r0 = max(0, min(height, math.floor((maxy - t.f) / t.e)))
+            r1 = max(0, min(height, math.ceil((miny - t.f) / t.e)))
+            r1, c1 = max(r0, r1), max(c0, c1)
+        dtype = "float32" if info.dtype == "float32" and not info.scaled else "float64"
+        values = np.empty((r1 - r0, c1 - c0), dtype=dtype)
+        if values.size:
+            _read_band(ds, info, layer, Window(c0, r0, c1 - c0, r1 - r0), values)
+            if info.has_nodata and not (info.masked or info.scaled):
+                values[values == info.nodata] = np.nan  # as the kernel treats it
+        source = str(raster) if not isinstance(raster, rasterio.io.DatasetReader) else str(ds.name)
+        return RasterWindow(layer, source, values, r0, c0, t, (height, width), ds.crs, (info.lo, info.hi))
+    finally:
+        if close:
+            ds.close()
+
+
+def read_windows(
+    rasters: Mapping[str, str | os.PathLike[str] | Any],
+    bounds: tuple[float, float, float, float] | None = None,
+    *,
+    valid_range: Mapping[str, tuple[float, float]] | None = None,
+) -> dict[str, RasterWindow]:
+    """:func:`read_window` of each raster over the same bounds: layer name to window.
+
+    Hand the result to :func:`zonal_stats` (and to a park, ``Park.replace(windows=...)``) instead of the
+    paths: each raster is then opened and decoded once for every statistic over whatever lies in
+    ``bounds``. A window may be larger than what it is used for: a caller scoring a group of
+    neighbouring parks can read one window for the whole group and hand the same windows to each park.
+
+    Examples
+    --------
+    >>> import rasterio, tempfile, os, geopandas as gpd
+    >>> from rasterio.transform import from_origin
+    >>> from shapely.geometry import box
+    >>> path = os.path.join(tempfile.mkdtemp(), "pet.tif")
+    >>> with rasterio.open(path, "w", driver="GTiff", width=3, height=3, count=1, dtype="float32",
+    ...                    crs="EPSG:28992", transform=from_origin(0, 3, 1, 1)) as dst:
+    ...     dst.write(np.arange(1, 10, dtype="float32").reshape(3, 3), 1)
+    >>> windows = read_windows({"pet": path}, (0, 0, 3, 3), valid_range={"pet": (-40, 80)})
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0.5, 0.5, 2.5, 2.5)], crs="EPSG:28992")
+    >>> zonal_stats(parcels, windows, stats=["mean"]).to_dict("records")
+    [{'pet_mean': 5.0, 'pet_nodata_frac': 0.0}]
+    """
+    ranges = _check_ranges(valid_range)
+    return {k: read_window(v, bounds, layer=k, valid_range=ranges.get(k)) for k, v in rasters.items()}
+
+
 def _grid_state(
     grid: _Grid,
     rings: _Rings,
@@ -393,7 +639,16 @@ def _open_layers(
     grids: dict[tuple[Any, ...], _Grid] = {}
     infos: dict[str, _Layer] = {}
     for layer in layers:
-        ds, close = _open(rasters[layer], layer)
+        src = rasters[layer]
+        if isinstance(src, RasterWindow):
+            _check_crs(src, layer, parcels_crs)
+            t = src.raster_transform
+            key = (tuple(round(v, 9) for v in t[:6]), src.raster_shape[1], src.raster_shape[0])
+            grids.setdefault(key, _Grid(t, src.raster_shape[1], src.raster_shape[0], [])).layers.append(layer)
+            lo, hi = ranges.get(layer, src.valid_range)
+            infos[layer] = _Layer(src.source, src.values.dtype.name, 0.0, False, False, 1.0, 0.0, lo, hi)
+            continue
+        ds, close = _open(src, layer)
         try:
             _check_crs(ds, layer, parcels_crs)
             grids.setdefault(_grid_key(ds, layer), _Grid(ds.transform, ds.width, ds.height, [])).layers.append(layer)
@@ -419,7 +674,8 @@ class _Pass:
     def __enter__(self) -> Self:
         try:
             for layer in self.infos:
-                self.handles[layer] = (_open(self.rasters[layer], layer)[0], threading.Lock())
+                if not isinstance(self.rasters[layer], RasterWindow):  # a window is read already
+                    self.handles[layer] = (_open(self.rasters[layer], layer)[0], threading.Lock())
         except BaseException:
             self.close()
             raise
@@ -436,25 +692,13 @@ class _Pass:
 
     def read(self, layer: str, window: Window, out: np.ndarray) -> None:
         """Band 1 of ``layer`` over ``window`` into ``out``: masked cells NaN, packed values unpacked."""
+        src = self.rasters[layer]
+        if isinstance(src, RasterWindow):
+            src.fill(window, out)
+            return
         ds, lock = self.handles[layer]
-        info = self.infos[layer]
-        try:
-            with lock:
-                ds.read(1, window=window, out=out)
-                mask = ds.read_masks(1, window=window) if info.masked else None
-        except RasterioIOError as exc:
-            raise CorruptFileError(
-                f"raster '{layer}' ({ds.name}): read failed ({exc}); the file is probably truncated"
-            ) from None
-        if mask is None and not info.scaled:
-            return  # nodata and NaN are left to the kernel
-        bad = mask == 0 if mask is not None else np.zeros(out.shape, dtype=bool)
-        if info.has_nodata:
-            bad |= out == info.nodata  # the raw (packed) value
-        if info.scaled:
-            out *= info.scale
-            out += info.offset
-        out[bad] = np.nan
+        with lock:
+            _read_band(ds, self.infos[layer], layer, window, out)
 
     def run(self, job: _Job) -> tuple[_Job, tuple[np.ndarray, ...]]:
         """Read one tile of every layer of a grid and compute its parcels' partial statistics (any thread)."""
@@ -615,10 +859,13 @@ def zonal_stats(
         Polygons (holes, multipolygons and geometry collections allowed) in the
         rasters' CRS (a compound CRS counts by its horizontal part).
     rasters : mapping
-        Layer name to a path GDAL opens (GeoTIFF, VRT, ``/vsizip/...``) or an
-        open rasterio dataset. Band 1 is read as GDAL means it: its nodata
-        value, mask band (internal mask, ``.msk`` file, alpha) and NaN are
-        nodata; its scale and offset are applied.
+        Layer name to a path GDAL opens (GeoTIFF, VRT, ``/vsizip/...``), an
+        open rasterio dataset, or a :class:`RasterWindow` read beforehand
+        (:func:`read_windows`; nothing is opened for it, and it must hold every
+        cell the parcels touch: an ``InputError`` says so otherwise). Band 1 is
+        read as GDAL means it: its nodata value, mask band (internal mask,
+        ``.msk`` file, alpha) and NaN are nodata; its scale and offset are
+        applied. A window gives the same numbers as its file.
     stats : sequence or mapping of str
         The statistics for every layer, or per layer (``{"pet": [...], ...}``).
     progress : bool
@@ -630,7 +877,8 @@ def zonal_stats(
         Layer name to ``(low, high)``: the physical range of its values (after
         scale/offset), e.g. :data:`groenkans.schema.RASTER_VALID_RANGE`. Values
         outside are nodata, with a :class:`~groenkans.errors.GroenkansWarning`
-        that counts them. Keys without a raster are ignored.
+        that counts them. Keys without a raster are ignored. A window's own
+        ``valid_range`` applies where this gives none for its layer.
 
     Returns
     -------
@@ -655,7 +903,9 @@ def zonal_stats(
     -----
     Coverage is computed once per distinct grid and reused for every layer on
     it; each tile of each layer is read and decoded once for all statistics
-    and parcels. See ``docs/zonal.md`` for the algorithm and benchmark.
+    and parcels. See ``docs/zonal.md`` for the algorithm and benchmark. To read
+    each raster once for several calls (parcels, sites, cool places of one
+    park), pass the :class:`RasterWindow` objects of :func:`read_windows`.
 
     Examples
     --------
@@ -693,6 +943,7 @@ def zonal_stats(
     states: list[dict[str, Any]] = []
     for grid in grids.values():
         state = _grid_state(grid, rings, valid_geom, requested, infos)
+        _check_windows(grid, state, rasters)
         # Plain float32 layers (the usual case) are read as they are stored; anything else as float64.
         plain = all(infos[k].dtype == "float32" and not infos[k].scaled for k in grid.layers)
         state["dtype"] = "float32" if plain else "float64"
@@ -713,6 +964,19 @@ def zonal_stats(
         _report_ranges(grid, state, infos)
         columns.update(_finish(grid, state, rings, requested))
     return pd.DataFrame({c: columns[c] for c in order}, index=parcels.index)
+
+
+def _check_windows(grid: _Grid, state: dict[str, Any], rasters: Mapping[str, Any]) -> None:
+    """Every cell a parcel touches on the raster must be in the window read beforehand: a named error otherwise."""
+    live = (state["pr1"] > state["pr0"]) & (state["pc1"] > state["pc0"])
+    if not live.any():
+        return
+    r0, r1 = int(state["pr0"][live].min()), int(state["pr1"][live].max())
+    c0, c1 = int(state["pc0"][live].min()), int(state["pc1"][live].max())
+    for layer in grid.layers:
+        src = rasters[layer]
+        if isinstance(src, RasterWindow):
+            src.cut(Window(c0, r0, c1 - c0, r1 - r0))  # raises InputError when the window is too small
 
 
 def _progress(it: Any, enabled: bool, total: int) -> Any:

@@ -8,14 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_raster
 from indicators._fixtures import buildings, make_park, no_zonal, surfaces, trees
 from shapely.geometry import box
 
 import groenkans as gk
+from conftest import write_raster
 from groenkans.indicators import compute_indicators, zonal_requests
-from groenkans.indicators.water import fill_depressions, infiltration_mm, water_need, water_need_parts
+from groenkans.indicators.water import infiltration_mm, water_need, water_need_parts
 from groenkans.scoring import load_reference
+from groenkans.terrain import fill_depressions
 
 
 def _one(fysiek: str, bgt_type: str = "onbegroeidterreindeel", **kw: object) -> pd.Series:
@@ -294,3 +295,33 @@ def test_shallow_sinks_are_noise(tmp_path: Path) -> None:
     assert compute_indicators(park, no_zonal(park), deeper).loc["P", "depression_area_m2"] == 0.0
     # depressions are indicators only: the need does not use them (a filled DEM is no storm simulation)
     assert _need(park, deeper) == _need(park, gk.Config())
+
+
+def test_out_of_range_dem_cells_drain_like_nodata(tmp_path: Path) -> None:
+    """An undeclared -9999 fill value (below the physical range of elevation, -10..350 m) is nodata: the pit
+    around it drains there instead of being filled 10,000 m deep."""
+    dem = np.full((20, 20), 2.0)
+    dem[9:12, 8:11] = 1.5  # the pit of the test above: 4.5 m³ in P when closed
+    dem[10, 9] = -9999.0  # its centre cell: a hole
+    path = write_raster(tmp_path / "dem.tif", dem, origin=(-5, 15), nodata=None)
+    park = make_park(boxes={"P": (0, 0, 10, 10)}, rasters={"elevation": str(path)})
+    r = compute_indicators(park, no_zonal(park), gk.Config())
+    assert r.loc["P", "depression_volume_m3"] == 0.0
+
+
+def test_depressions_from_the_parks_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the DEM's window on the park, the depressions are the same and the file is not opened again."""
+    import rasterio
+
+    dem = np.full((20, 20), 2.0)
+    dem[9:12, 8:11] = 1.5
+    path = write_raster(tmp_path / "dem.tif", dem, origin=(-5, 15))
+    park = make_park(boxes={"P": (0, 0, 10, 10)}, rasters={"elevation": str(path)})
+    windowed = park.with_windows()
+
+    def no_open(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the DEM was opened again")
+
+    monkeypatch.setattr(rasterio, "open", no_open)
+    r = compute_indicators(windowed, no_zonal(park), gk.Config())
+    assert r.loc["P", "depression_volume_m3"] == pytest.approx(4.5)

@@ -150,7 +150,8 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
     Green is BGT ``groen`` surfaces, the nature layer and tree crowns, dissolved into contiguous
     patches of at least ``heat.cool_place_min_area_m2``. A patch is a cool place when
 
-    * a PET raster covers it: its mean PET is at most ``heat.cool_place_max_pet_degc`` (RDAM);
+    * a PET raster covers it: its mean PET is at most ``heat.cool_place_max_pet_degc`` (RDAM; taken from the
+      park's PET window, ``Park.windows``, when it carries one);
     * otherwise: shade (tree crowns, woody vegetation) covers at least ``heat.cool_place_min_shade_frac``
       of it or at least the minimum area itself (HITTEBEST: ≥ 30 % shade where people walk);
 
@@ -200,9 +201,10 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
         from groenkans.zonal import zonal_stats
 
         frame = gpd.GeoDataFrame(geometry=places, crs=park.parcels.crs)
-        pet = zonal_stats(frame, {"pet": park.rasters["pet"]}, stats=["mean"], valid_range=RASTER_VALID_RANGE)[
-            "pet_mean"
-        ].to_numpy(dtype=float)
+        pet_src = park.raster_source("pet")  # the park's PET window when it carries one: no second read
+        pet = zonal_stats(frame, {"pet": pet_src}, stats=["mean"], valid_range=RASTER_VALID_RANGE)["pet_mean"].to_numpy(
+            dtype=float
+        )
         known = np.isfinite(pet)
         cool = np.where(known, pet <= hc.cool_place_max_pet_degc, cool)
     kept: np.ndarray = places[cool]

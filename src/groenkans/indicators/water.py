@@ -12,8 +12,11 @@
   infiltration could go (existing green already infiltrates); ``storage_room_m3`` = room × wadi
   depth; ``storage_ratio`` = need / room.
 * ``depression_volume_m3`` / ``depression_area_m2``: sinks in the elevation
-  model (filled by :func:`groenkans.terrain.fill_depressions`, a priority-flood), when a DEM is given.
-  Indicators only: they do not enter the need.
+  model within :data:`DEPRESSION_MARGIN_M` of the parcels (filled by
+  :func:`groenkans.terrain.fill_depressions`, a priority-flood), when a DEM is given. Cells are read
+  as the zonal statistics read them (nodata, mask band, scale/offset, the physical range of
+  ``schema.RASTER_VALID_RANGE``: such cells drain), from the park's elevation window when it carries
+  one (``Park.windows``). Indicators only: they do not enter the need.
 """
 
 from __future__ import annotations
@@ -23,9 +26,8 @@ import math
 
 import numpy as np
 import pandas as pd
-import rasterio
 from rasterio.features import rasterize
-from rasterio.windows import from_bounds
+from rasterio.windows import Window, from_bounds
 
 from groenkans.config import Config
 from groenkans.park import Park
@@ -33,10 +35,10 @@ from groenkans.schema import SURFACE_CLASSES
 from groenkans.terrain import fill_depressions as priority_flood_fill
 
 __all__ = [
+    "DEPRESSION_MARGIN_M",
     "NO_RUNOFF_CLASSES",
     "SURFACE_LOSSES",
     "SURFACE_MIX",
-    "fill_depressions",
     "infiltration_mm",
     "runoff_per_class_mm",
     "water_indicators",
@@ -46,6 +48,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: The depressions are filled on the DEM within this distance of the parcels, m (a sink's rim may lie outside).
+DEPRESSION_MARGIN_M = 50.0
 
 #: Duration of the design storm, h (70 mm in 2 h; KAN-WD).
 STORM_HOURS = 2.0
@@ -124,44 +129,32 @@ def water_requests(config: Config) -> list[str]:
     return ["mean", "max", "count", f"frac_above({wc.visible_depth_m:g})", f"frac_above({wc.nuisance_depth_m:g})"]
 
 
-def fill_depressions(dem: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Fill sinks of ``dem`` by morphological reconstruction by erosion (scikit-image; edges and nodata drain).
-
-    The reference the priority-flood fill is checked against: the indicators use
-    :func:`groenkans.terrain.fill_depressions`, which gives the same result in about linear time.
-
-    Examples
-    --------
-    >>> dem = np.array([[3, 3, 3, 3], [3, 1, 2, 3], [3, 3, 3, 3]], dtype=float)
-    >>> fill_depressions(dem, np.ones_like(dem, bool))[1].tolist()
-    [3.0, 3.0, 3.0, 3.0]
-    """
-    from skimage.morphology import reconstruction
-
-    work = np.where(valid, dem, -1e6)  # nodata acts as an outlet, like the raster edge
-    seed = np.full_like(work, work.max())
-    seed[0, :], seed[-1, :], seed[:, 0], seed[:, -1] = work[0, :], work[-1, :], work[:, 0], work[:, -1]
-    seed[~valid] = work[~valid]
-    filled: np.ndarray = reconstruction(seed, work, method="erosion")  # type: ignore[no-untyped-call]
-    return np.where(valid, filled, dem)
-
-
 def _depressions(park: Park, min_depth_m: float = 0.02) -> pd.DataFrame:
-    # The fill needs the whole DEM window (a sink's rim can lie outside the parcel), not per-parcel statistics,
-    # so this reads the raster itself rather than taking values from the zonal stage.
-    path = park.rasters["elevation"]
+    # The fill needs the whole DEM window (a sink's rim can lie outside the parcel), not per-parcel statistics: it
+    # takes the cells within DEPRESSION_MARGIN_M of the parcels from the park's elevation window (read once by the
+    # zonal stage, groenkans.pipeline.with_windows), or reads them when the park carries none.
+    from groenkans.schema import RASTER_VALID_RANGE
+    from groenkans.zonal import RasterWindow, read_window
+
+    src = park.raster_source("elevation")
     minx, miny, maxx, maxy = park.bounds
-    margin = 50.0
-    with rasterio.open(path) as src:
-        win = from_bounds(minx - margin, miny - margin, maxx + margin, maxy + margin, src.transform)
-        win = win.round_offsets().round_lengths().intersection(rasterio.windows.Window(0, 0, src.width, src.height))
-        dem = src.read(1, window=win).astype("float64")
-        transform = src.window_transform(win)
-        nodata = src.nodata
-        cell = abs(src.transform.a * src.transform.e)
-    valid = np.isfinite(dem)
-    if nodata is not None:
-        valid &= dem != nodata
+    m = DEPRESSION_MARGIN_M
+    bounds = (minx - m, miny - m, maxx + m, maxy + m)
+    window = (
+        src
+        if isinstance(src, RasterWindow)
+        else read_window(src, bounds, layer="elevation", valid_range=RASTER_VALID_RANGE["elevation"])
+    )
+    height, width = window.raster_shape
+    win = from_bounds(*bounds, window.raster_transform)
+    win = win.round_offsets().round_lengths().intersection(Window(0, 0, width, height))
+    cells = window.cut(win)
+    dem = cells.astype("float64")
+    transform = window.raster_transform * window.raster_transform.translation(win.col_off, win.row_off)
+    cell = abs(window.raster_transform.a * window.raster_transform.e)
+    lo, hi = window.valid_range
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(dem) & (dem >= lo) & (dem <= hi)  # nodata, masked and out-of-range cells drain
     depth = priority_flood_fill(dem, valid) - dem
     depth = np.where(valid & (depth >= min_depth_m), depth, 0.0)
     ids = rasterize(
