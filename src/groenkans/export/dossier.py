@@ -785,8 +785,15 @@ def write_dossier(
 
     Examples
     --------
-    >>> gk.write_dossier(parcels, sites, park, "out/")   # doctest: +SKIP
-    PosixPath('out/demo-dossier.html')
+    The demo park's dossier with a page for its best site only (each site page draws two maps):
+
+    >>> best = sample_sites[sample_sites["top_rank"] == 1]
+    >>> page = write_dossier(sample_parcels, best, sample_park, tmp_dir, lang="en", pdf=False)
+    >>> sorted(p.name for p in tmp_dir.iterdir())
+    ['demo-dossier.html']
+    >>> text = page.read_text(encoding="utf-8")
+    >>> text.count('class="page site"'), "Greening dossier Demo" in text
+    (1, True)
     """
     from pyproj import Transformer
 

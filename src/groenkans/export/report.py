@@ -126,7 +126,12 @@ def write_report(
 
     Examples
     --------
-    >>> gk.write_report(parcels, sites, summary, "out/park.html")   # doctest: +SKIP
+    >>> page = write_report(sample_parcels, sample_sites, sample_summary, tmp_dir / "demo.html")
+    >>> text = page.read_text(encoding="utf-8")
+    >>> text.count("<li>"), text.count("<img")   # the top 5 sites with their reasons, one embedded map
+    (5, 1)
+    >>> "<title>groenkans: Demo</title>" in text
+    True
     """
     path = Path(path)
     check_target(path, overwrite=overwrite, inputs=inputs_of(parcels, candidates, park_summary), what="report file")
