@@ -493,9 +493,17 @@ def fetch_park(
 
     Examples
     --------
+    With the PDOK services at hand, ``toml = gk.fetch_park("Laagraven", "out/laagraven")`` downloads the park and
+    ``gk.load_park(toml)`` reads it (``tests/test_fetch.py`` runs this against recorded answers). Before anything
+    is downloaded, the target is checked:
+
     >>> import groenkans as gk
-    >>> toml = gk.fetch_park("Laagraven", "out/laagraven")       # doctest: +SKIP
-    >>> park = gk.load_park(toml)                                # doctest: +SKIP
+    >>> (tmp_dir / "park.toml").touch()
+    >>> gk.fetch_park("Laagraven", tmp_dir)   # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    groenkans.errors.OutputExistsError: .../park.toml exists; pass overwrite=True (CLI: --overwrite) to fetch ...
+    >>> FetchSettings(retries=1).services["ibis"]   # where the park's outline is looked up
+    'https://api.pdok.nl/provincies/ibis-bedrijventerreinen/ogc/v1'
     """
     settings = settings or FetchSettings()
     out = Path(out_dir)
