@@ -341,3 +341,45 @@ def test_site_heat_water_people_and_total_from_rasters(tmp_path: Path) -> None:
     combined = 0.40 * 75 + 0.35 * 100 * (0.5 * 0.8 + 0.5 * 0.3) + 0.25 * 25
     assert out.loc["S1", "site_score"] == pytest.approx(0.7 * combined + 0.15 * 40 + 0.15 * people, rel=1e-9)
     assert out.loc["S3", "parcel_score"] == 0.0
+
+
+def test_robustness_spread_0_is_the_profile_itself() -> None:
+    # spread 0: the concentration is capped (1 / 1e-6²) instead of dividing by 0, so every draw is the profile
+    # 0.40/0.35/0.25 and A (heat 100) always beats B (water 100)
+    cfg = Config.from_dict({"robustness": {"samples": 500, "spread": 0.0, "top_share": 0.5}})
+    r = robustness(_two([100.0, 0.0], [0.0, 100.0], [0.0, 0.0]), cfg)
+    assert r["p_top"].tolist() == [1.0, 0.0]
+    assert r["rank_lo"].tolist() == [1, 2]
+    assert r["rank_hi"].tolist() == [1, 2]
+
+
+def test_robustness_top_needs_a_total_above_zero() -> None:
+    cfg = Config.from_dict({"robustness": {"samples": 200, "top_share": 0.5}})
+    # nothing anywhere: the tie puts A first, but a parcel without any opportunity is never top
+    assert robustness(_two([0.0, 0.0], [0.0, 0.0], [0.0, 0.0]), cfg)["p_top"].tolist() == [0.0, 0.0]
+    # a total well below 1 still counts
+    assert robustness(_two([0.5, 0.0], [0.0, 0.0], [0.0, 0.0]), cfg)["p_top"].tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("q", [0.045, 0.055])
+def test_rank_interval_is_the_5th_to_95th_percentile(q: float) -> None:
+    # A (heat a) is first when a·x_h > 100·x_w, i.e. x_h / (x_h + x_w) > t = 100 / (a + 100), and
+    # x_h / (x_h + x_w) ~ Beta(0.40 / 0.25², 0.35 / 0.25²). Choosing t with P(first) = q just below / above 5 %
+    # puts A's 5th rank percentile (and B's 95th) on either side of the rank boundary; 20,000 draws give q within
+    # ±0.0015 (one standard error), the margin to 0.04 / 0.05 / 0.06 is over three of them.
+    t = beta.isf(q, 0.40 / 0.25**2, 0.35 / 0.25**2)
+    a = 100 * (1 - t) / t
+    cfg = Config.from_dict({"robustness": {"samples": 20000, "seed": 7}})
+    r = robustness(_two([a, 0.0], [0.0, 100.0], [0.0, 0.0]), cfg)
+    assert r.loc["A", "p_top"] == pytest.approx(q, abs=0.004)
+    # fewer than 5 % of the draws rank A first: its 5th percentile is rank 2 (and B's 95th is rank 1); more: 1 (2)
+    below = q < 0.05
+    assert r.loc["A", "rank_lo"] == (2 if below else 1)
+    assert r.loc["B", "rank_hi"] == (1 if below else 2)
+    assert r.loc["A", "rank_hi"] == 2
+    assert r.loc["B", "rank_lo"] == 1
+
+
+def test_room_is_full_above_the_full_area() -> None:
+    s = score_indicators(_ind(depavable_m2=[20000.0]), CFG)
+    assert s.loc["P0", "heat_room"] == 1.0
