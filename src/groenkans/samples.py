@@ -17,10 +17,15 @@ the same park, byte for byte in the vector attributes and raster values.
 
 Examples
 --------
+>>> import pathlib, shutil, tempfile, geopandas as gpd
 >>> from groenkans.samples import make_park
->>> folder = make_park("/tmp/gk_doc_park", width_m=300, height_m=200, seed=1, overwrite=True)  # doctest: +SKIP
->>> sorted(p.name for p in folder.iterdir())                                                     # doctest: +SKIP
+>>> tmp = pathlib.Path(tempfile.mkdtemp())
+>>> folder = make_park(tmp / "park", width_m=200, height_m=150, seed=1)
+>>> sorted(p.name for p in folder.iterdir())
 ['ahn.tif', 'park.gpkg', 'park.toml', 'pet.tif', 'waterdiepte.tif']
+>>> round(float(gpd.read_file(folder / "park.gpkg", layer="perceel").area.sum()))   # parcels cover 200 m × 150 m
+30000
+>>> shutil.rmtree(tmp)
 """
 
 from __future__ import annotations
@@ -871,9 +876,12 @@ def make_country(
 
     Examples
     --------
-    >>> country = make_country(tmp / "nl", parks=3, seed=0, park_size_m=(200, 300))  # doctest: +SKIP
-    >>> sorted(p.name for p in country.glob("*.vrt"))                                  # doctest: +SKIP
-    ['ahn.vrt', 'pet.vrt', 'waterdiepte.vrt']
+    >>> import pyogrio
+    >>> country = make_country(tmp_dir / "nl", parks=2, seed=0, park_size_m=(150, 160))
+    >>> sorted(p.name for p in country.glob("*.vrt")), len(list((country / "tiles").glob("pet_*.tif")))
+    (['ahn.vrt', 'pet.vrt', 'waterdiepte.vrt'], 2)
+    >>> pyogrio.read_dataframe(country / "parks.gpkg", layer="bedrijventerrein")["RIN_NUMMER"].tolist()
+    [20001, 20002]
     """
     import_optional("scipy.ndimage", extra="samples", feature="make_country")
     out = Path(out_dir)
@@ -927,8 +935,11 @@ def write_vrt(tiles: Sequence[str | Path], out_vrt: str | Path) -> Path:
 
     Examples
     --------
-    >>> write_vrt(sorted((country / "tiles").glob("pet_*.tif")), country / "pet.vrt")  # doctest: +SKIP
-    PosixPath('.../pet.vrt')
+    >>> import rasterio
+    >>> vrt = write_vrt([sample_park_dir / "pet.tif"], tmp_dir / "pet.vrt")   # a mosaic of one tile
+    >>> with rasterio.open(vrt) as mosaic, rasterio.open(sample_park_dir / "pet.tif") as tile:
+    ...     mosaic.bounds == tile.bounds, bool((mosaic.read(1) == tile.read(1)).all())
+    (True, True)
     """
     from groenkans.readers.rasters import mosaic_rasters
 
@@ -1017,8 +1028,15 @@ def regenerate(root: str | Path | None = None) -> list[Path]:
 
     Examples
     --------
-    >>> regenerate(tmp / "samples")  # doctest: +SKIP
-    [PosixPath('.../demo'), PosixPath('.../kanaalzone')]
+    One folder per entry of :data:`SAMPLE_PARKS`, made by :func:`make_park` with its arguments:
+
+    >>> sorted(SAMPLE_PARKS)
+    ['demo', 'kanaalzone']
+    >>> {k: SAMPLE_PARKS["demo"][k] for k in ("width_m", "height_m", "seed")}
+    {'width_m': 600.0, 'height_m': 450.0, 'seed': 0}
+
+    ``regenerate(folder)`` takes several seconds, so it is not run here; ``tests/test_samples.py`` checks that
+    :func:`make_park` with these arguments reproduces the committed rasters and layers exactly.
     """
     if root is None:
         repo = Path(__file__).resolve().parents[2]
