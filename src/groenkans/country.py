@@ -140,10 +140,24 @@ def build_country(
 
     Examples
     --------
-    >>> toml = build_country("nl", parks="ibis_2024.gpkg:bedrijventerrein", parcels="brk.gpkg:perceel",
-    ...                      buildings="bag-light.gpkg:pand", bgt="bgt.gpkg", pet="hittekaart/",
-    ...                      water_depth="waterdiepte.tif", elevation="ahn4_dtm_tiles/")   # doctest: +SKIP
-    >>> gk.run_batch(toml, "out/national", workers=2)                                  # doctest: +SKIP
+    With national downloads the call reads ``build_country("nl", parks="ibis_2024.gpkg:bedrijventerrein",
+    parcels="brk.gpkg:perceel", buildings="bag-light.gpkg:pand", bgt="bgt.gpkg", pet="hittekaart/",
+    water_depth="waterdiepte.tif", elevation="ahn4_dtm_tiles/")``. Here the demo park's files stand in for them,
+    with the PET raster given as a folder of tiles (one tile), which becomes ``pet.vrt``:
+
+    >>> import shutil, tomllib
+    >>> src = sample_park_dir
+    >>> (tmp_dir / "hittekaart").mkdir()
+    >>> _ = shutil.copy(src / "pet.tif", tmp_dir / "hittekaart")
+    >>> toml = build_country(tmp_dir / "nl", parks=src / "park.gpkg:bedrijventerrein",
+    ...                      parcels=src / "park.gpkg:perceel", buildings=src / "park.gpkg:pand",
+    ...                      bgt=src / "park.gpkg", pet=tmp_dir / "hittekaart",
+    ...                      water_depth=src / "waterdiepte.tif", elevation=src / "ahn.tif")
+    >>> cfg = tomllib.loads(toml.read_text(encoding="utf-8"))
+    >>> cfg["parks"]["layer"], cfg["parks"]["id"], sorted(cfg["layers"]), cfg["rasters"]["pet"]
+    ('bedrijventerrein', 'RIN_NUMMER', ['bgt', 'buildings', 'parcels'], 'pet.vrt')
+
+    ``groenkans batch nl/country.toml out/national`` (:func:`groenkans.run_batch`) then scores every park.
     """
     import pyogrio
 
