@@ -383,3 +383,135 @@ def test_rank_interval_is_the_5th_to_95th_percentile(q: float) -> None:
 def test_room_is_full_above_the_full_area() -> None:
     s = score_indicators(_ind(depavable_m2=[20000.0]), CFG)
     assert s.loc["P0", "heat_room"] == 1.0
+
+
+# --- indicators of the cover park: distances with nothing to reach, green and habitat shares ------------------------
+
+
+def test_indicator_distances_with_nothing_to_reach_and_green_shares() -> None:
+    from groenkans.indicators.biodiversity import biodiversity_indicators
+
+    park = _cover_park()
+    lc = land_cover(park, CFG)
+    heat = heat_indicators(park, pd.DataFrame(index=park.parcels.index), lc, CFG)
+    # no cool place (no green of 200 m²): the distance is 10 × heat.cool_place_distance_m
+    assert heat["dist_cool_place_m"].tolist() == [10 * 300.0] * len(park.parcels)
+    assert heat.loc["roof", "floor_area_m2"] == pytest.approx(100.0, abs=1e-9)  # footprint, one storey
+    assert heat.loc["roof", "paved_frac_open"] == 0.0  # no open area: 0, not a division by 0
+    bio = biodiversity_indicators(park, lc, CFG)
+    # no useful green (≥ 200 m²): the distance to green is 2 × biodiversity.nature_distance_max_m
+    assert bio["dist_green_m"].tolist() == [2 * 500.0] * len(park.parcels)
+    assert bio.loc["groen", "green_frac"] == pytest.approx(1.0, abs=1e-9)
+    assert bio.loc["water", "habitat_frac"] == pytest.approx(1.0, abs=1e-9)  # open water is aquatic habitat
+    # crowns over paving add to the green share: the 4 × 4 parcel wholly under a crown
+    assert bio.loc["shaded_paving", "green_frac"] == pytest.approx(1.0, abs=1e-9)
+    assert bio.loc["half_verhard", "patch_room_m2"] == pytest.approx(50.0, abs=1e-9)
+    assert not bio["patch_fits"].any()  # no parcel has the 200 m² of a useful patch
+
+
+# --- feasibility of sites (docs/sites.md; candidates module docstring) -----------------------------------------------
+
+
+def _sites_of(boxes: dict[str, tuple[float, float, float, float]], covers: dict[str, str], buildings: list) -> tuple:
+    from groenkans.candidates import find_candidates
+
+    surface = {
+        "paved": ("onbegroeidterreindeel", "gesloten verharding", "gesloten_verhard"),
+        "lawn": ("begroeidterreindeel", "grasland overig", "groen"),
+    }
+    names = list(boxes)
+    parcels = gpd.GeoDataFrame(
+        geometry=[box(-100, -100, 3000, 600)], crs="EPSG:28992", index=pd.Index(["P1"], name="perceel_id")
+    )
+    rows = [surface[covers.get(n, "paved")] for n in names]
+    surfaces = gpd.GeoDataFrame(
+        {
+            "bgt_type": [r[0] for r in rows],
+            "function": None,
+            "fysiek_voorkomen": [r[1] for r in rows],
+            "surface_class": [r[2] for r in rows],
+        },
+        geometry=[box(*boxes[n]) for n in names],
+        crs="EPSG:28992",
+    )
+    b = gpd.GeoDataFrame(
+        {"bouwjaar": [2000] * len(buildings)},
+        geometry=buildings,
+        crs="EPSG:28992",
+        index=pd.Index([f"B{i}" for i in range(len(buildings))], name="pand_id"),
+    )
+    park = Park("feasibility", parcels, buildings=b, surfaces=surfaces)
+    cfg = Config.from_dict({"robustness": {"samples": 0}, "sites": {"min_area_m2": 4.0}})
+    sites = find_candidates(park, cfg)
+    by_name = {}
+    for n in names:
+        x0, y0, x1, y1 = boxes[n]
+        hit = sites.index[sites.geometry.contains(Point((x0 + x1) / 2, (y0 + y1) / 2))]
+        assert len(hit) == 1, n
+        by_name[n] = sites.loc[hit[0]]
+    return by_name
+
+
+def test_site_measures_and_feasibility_at_the_rule_boundaries() -> None:
+    # paved boxes 100 m apart on one private parcel (no buildings near them): a × b m
+    dims = {
+        "yard15": (15, 15),  # Tiny Forest (≥ 100 m² at least 4 m wide, inscribed radius 7.5 ≥ √100 / 2)
+        "square10": (10, 10),  # inscribed radius exactly √100 / 2 = 5: fits
+        "strip7": (7, 40),  # 4 m wide everywhere, but radius 3.5 < 5
+        "strip9": (9, 30),  # radius 4.5 < 5
+        "strip3": (3, 100),  # nothing 4 m wide
+        "wadi30": (3, 10),  # 30 m², width 30 / 13 = 2.31: a wadi's size
+        "wadi29": (2.9, 10),  # 29 m²: too small for a wadi
+        "wide2p5": (3, 15),  # width 45 / 18 = 2.5
+        "narrow1p5": (1.5, 40),  # width 60 / 41.5 = 1.45: below a wadi's 2 m, above depaving's 1 m
+        "thin0p9": (0.9, 20),  # width 18 / 20.9 = 0.86: below depaving's 1 m
+        "depave10": (2, 5),  # 10 m², width 10 / 7
+        "depave9": (3, 3),  # 9 m²
+    }
+    boxes = {n: (100.0 * i, 0.0, 100.0 * i + a, float(b)) for i, (n, (a, b)) in enumerate(dims.items())}
+    s = _sites_of(boxes, {}, [])
+    for n, (a, b) in dims.items():
+        assert s[n]["area_m2"] == pytest.approx(a * b, abs=1e-6), n
+        assert s[n]["min_width_m"] == pytest.approx(2 * a * b / (2 * (a + b)), abs=1e-9), n  # 2 · area / perimeter
+        assert s[n]["compactness"] == pytest.approx(4 * math.pi * a * b / (2 * (a + b)) ** 2, abs=1e-9), n
+        assert s[n]["wadi_stores_m3"] == pytest.approx(0.3 * a * b, abs=1e-9), n  # area × 0.3 m wadi depth
+        wide = min(a, b) >= 4  # the 4 m opening keeps a box at least 4 m wide whole, and nothing of a narrower one
+        assert s[n]["tiny_forest_area_m2"] == pytest.approx(a * b if wide else 0.0, abs=1e-6), n
+    assert [bool(s[n]["tiny_forest"]) for n in ["yard15", "square10", "strip7", "strip9", "strip3"]] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    # a wadi needs 30 m² and 2 m width; only then is its catchment measured (nothing paved within 40 m here: 0)
+    for n, ok in {"wadi30": True, "wadi29": False, "wide2p5": True, "narrow1p5": False, "yard15": True}.items():
+        assert bool(s[n]["wadi"]) is ok, n
+        assert (s[n]["wadi_catchment_m2"] == 0.0) if ok else math.isnan(s[n]["wadi_catchment_m2"]), n
+    # depaving needs 10 m² and 1 m width
+    for n, ok in {"depave10": True, "depave9": False, "narrow1p5": True, "thin0p9": False}.items():
+        assert bool(s[n]["depave_green"]) is ok, n
+
+
+def test_wadi_catchment_and_meeting_place_distance() -> None:
+    # lawn L (10 × 10) with a 20 × 6 m hall whose west wall is 39.5 m east of it: the 40 m catchment takes 0.5 × 6 m²
+    # of its roof. A second hall's south wall runs along y = 110: paved squares M100 / M101 (10 × 10, 100 m²) lie
+    # 100 m and 100.5 m south of it; M99 (9 × 11), M5 (5 × 30 = 150 m², width 150 / 35 = 4.3) and M3 (3.5 × 40,
+    # width 3.2) within 50 m of it
+    boxes = {
+        "L": (0.0, 0.0, 10.0, 10.0),
+        "M100": (1000.0, 0.0, 1010.0, 10.0),
+        "M101": (1050.0, -0.5, 1060.0, 9.5),
+        "M99": (1100.0, 50.0, 1109.0, 61.0),
+        "M5": (1150.0, 50.0, 1155.0, 80.0),
+        "M3": (1200.0, 50.0, 1203.5, 90.0),
+    }
+    hall = box(49.5, 2.0, 69.5, 8.0)
+    hall2 = box(900.0, 110.0, 1300.0, 120.0)
+    s = _sites_of(boxes, {"L": "lawn"}, [hall, hall2])
+    assert s["L"]["wadi_catchment_m2"] == pytest.approx(0.5 * 6, abs=1e-6)
+    assert s["L"]["wadi_need_m3"] == pytest.approx(0.06 * 0.5 * 6, abs=1e-9)  # 60 mm on the catchment
+    assert bool(s["L"]["wadi"])
+    # meeting place: ≥ 100 m², ≥ 4 m wide, within 100 m of a building
+    for n, ok in {"M100": True, "M101": False, "M99": False, "M5": True, "M3": False}.items():
+        assert bool(s[n]["meeting_place"]) is ok, n
