@@ -309,18 +309,18 @@ def test_site_heat_water_people_and_total_from_rasters(tmp_path: Path) -> None:
         {"bouwjaar": [2000]}, geometry=[building], crs="EPSG:28992", index=pd.Index(["B0"], name="pand_id")
     )
     park = Park("rasters", parcels, buildings=buildings, rasters=_site_rasters(tmp_path))
-    geoms = [box(10, 10, 20, 20), box(40, 40, 50, 50), box(300, 300, 310, 310)]
+    geoms = [box(10, 10, 20, 20), box(40, 40, 50, 50), box(300, 300, 310, 310), box(70, 70, 80, 80)]
     sites = gpd.GeoDataFrame(
         {
-            "perceel_id": ["P1", "P1", "openbaar"],
-            "area_m2": [100.0, 100.0, 100.0],
+            "perceel_id": ["P1", "P1", "openbaar", "P1"],
+            "area_m2": [100.0, 100.0, 100.0, 100.0],
             "site_cover": "paved",
             "cover_classes": "gesloten_verhard",
             **{t: False for t in SITE_TYPES},
         },
         geometry=geoms,
         crs="EPSG:28992",
-        index=pd.Index(["S1", "S2", "S3"], name="site_id"),
+        index=pd.Index(["S1", "S2", "S3", "S4"], name="site_id"),
     )
     scored = pd.DataFrame({"total_score": [40.0]}, index=pd.Index(["P1"], name="perceel_id"))
     out = score_candidates(park, sites, scored, CFG)
@@ -333,8 +333,10 @@ def test_site_heat_water_people_and_total_from_rasters(tmp_path: Path) -> None:
     assert out.loc["S1", "water_score"] == pytest.approx(100 * (0.5 * 0.2 / 0.25 + 0.5 * 0.075 / 0.25), abs=1e-9)
     assert out.loc["S2", "water_score"] == pytest.approx(100.0, abs=1e-9)
     assert out.loc["S3", "water_score"] == pytest.approx(0.0, abs=1e-9)
+    # S4 lies on the map where it is dry: max depth 0 is below the 5 cm, which counts as 0, not less
+    assert out.loc["S4", "water_score"] == pytest.approx(0.0, abs=1e-9)
     # biodiversity: no useful green (nearness 0), size 100 / 200 m²
-    assert out["biodiversity_score"].tolist() == pytest.approx([100 * 0.5 * 0.5] * 3, abs=1e-9)
+    assert out["biodiversity_score"].tolist() == pytest.approx([100 * 0.5 * 0.5] * 4, abs=1e-9)
     # people: hall floor within 150 m of S1, a straight edge: 50 × 6 m
     assert out.loc["S1", "people_reached_m2"] == pytest.approx(50 * 6, rel=1e-9)
     people = 100 * (1 - math.exp(-300 / 5000))
@@ -515,3 +517,15 @@ def test_wadi_catchment_and_meeting_place_distance() -> None:
     # meeting place: ≥ 100 m², ≥ 4 m wide, within 100 m of a building
     for n, ok in {"M100": True, "M101": False, "M99": False, "M5": True, "M3": False}.items():
         assert bool(s[n]["meeting_place"]) is ok, n
+
+
+def test_habitat_below_a_nonzero_low_breakpoint_is_a_full_deficit() -> None:
+    from groenkans.indicators import biodiversity_need_parts
+
+    # breakpoints habitat 10 %..50 %: 5 % habitat is below lo, a deficit of 1 (not more)
+    ref = load_reference(CFG).copy()
+    ref.loc["habitat_frac", ["lo", "hi"]] = [0.1, 0.5]
+    ind = pd.DataFrame(
+        {"green_frac": [0.05], "habitat_frac": [0.05], "stepping_stone": [0.0], "dist_nature_m": [900.0]}
+    )
+    assert biodiversity_need_parts(ind, CFG, ref).iloc[0, 0] == pytest.approx(0.4, abs=1e-12)
