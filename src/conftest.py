@@ -10,8 +10,8 @@ tour makes it::
     sample_sites = gk.rank_candidates(sample_park, sample_parcels, top=5)
     sample_summary = gk.park_summary(sample_park, sample_parcels, sample_sites)
 
-It is scored once per test process and shared, so examples must not modify these objects (no stage does). Under
-xdist (``make test``: ``-n 2 --dist loadgroup``) those examples form one group, so one worker scores the park.
+It is scored once per test process (each xdist worker that runs such an example scores it once, a few seconds) and
+shared, so examples must not modify these objects (no stage does).
 """
 
 from __future__ import annotations
@@ -31,15 +31,6 @@ def _uses_sample_park(item: pytest.Item) -> bool:
     if dtest is None:
         return False
     return any(_SCORED_NAMES.search(example.source) for example in dtest.examples)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist, run the examples that use the scored sample park on one worker (``--dist loadgroup``)."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        if _uses_sample_park(item):
-            item.add_marker(pytest.mark.xdist_group("sample_park_doctests"))
 
 
 @pytest.fixture(scope="session")
