@@ -104,16 +104,21 @@ _PAVED_DOC = {"gesloten_verhard": 1, "open_verhard": 1, "half_verhard": 0.5, "er
 
 
 def _cover_park() -> Park:
-    """One 10 × 10 m parcel per class (a building for ``roof``, nothing for ``unknown``) in a row, 20 m apart; and
-    4 × 4 m parcels of closed paving, grass and unknown cover with a tree (3 m crown) at their centre covering them."""
+    """One 10 × 10 m parcel per class (a building for ``roof``, nothing for ``unknown``) in a row, 20 m apart;
+    4 × 4 m parcels of closed paving, grass and unknown cover with a tree (3 m crown) at their centre covering them;
+    and a 1 × 0.5 m parcel of closed paving (``tiny``)."""
     names = [*_CLASSES, "roof", "unknown"]
     geoms = [box(20 * i, 0, 20 * i + 10, 10) for i in range(len(names))]
     shaded = ["shaded_paving", "shaded_grass", "shaded_unknown"]
     geoms += [box(20 * i, 100, 20 * i + 4, 104) for i in range(len(shaded))]
-    parcels = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:28992", index=pd.Index(names + shaded, name="perceel_id"))
+    geoms += [box(0, 200, 1, 200.5)]  # "tiny": 0.5 m² of closed paving
+    parcels = gpd.GeoDataFrame(
+        geometry=geoms, crs="EPSG:28992", index=pd.Index([*names, *shaded, "tiny"], name="perceel_id")
+    )
     rows = [(cls, *_CLASSES[cls], geoms[i]) for i, cls in enumerate(_CLASSES)]
     rows += [("gesloten_verhard", *_CLASSES["gesloten_verhard"], geoms[len(names)])]
     rows += [("groen", *_CLASSES["groen"], geoms[len(names) + 1])]
+    rows += [("gesloten_verhard", *_CLASSES["gesloten_verhard"], geoms[-1])]
     surfaces = gpd.GeoDataFrame(
         {
             "surface_class": [r[0] for r in rows],
@@ -149,6 +154,8 @@ def test_cooling_capacity_proxy_per_class_and_under_crowns() -> None:
     cc = heat["cooling_capacity"]
     for cls, (shade, albedo, kc) in _CC_DOC.items():  # max kc is 1: ETI = kc
         assert cc.loc[cls] == pytest.approx(0.6 * shade + 0.2 * albedo + 0.2 * kc, abs=1e-9), cls
+    # an area below 1 m² is still an area: the tiny parcel is closed paving like any other
+    assert cc.loc["tiny"] == pytest.approx(0.2 * 0.10, abs=1e-9)
     # cover no BGT surface describes counts as unpaved ground
     assert cc.loc["unknown"] == pytest.approx(0.2 * 0.20 + 0.2 * 0.4, abs=1e-9)
     # under a crown the ground's shade is 1: paving 0.6 + 0.02, grass 0.6 + 0.04 + 0.2 (the documented 0.84)
@@ -343,6 +350,10 @@ def test_site_heat_water_people_and_total_from_rasters(tmp_path: Path) -> None:
     combined = 0.40 * 75 + 0.35 * 100 * (0.5 * 0.8 + 0.5 * 0.3) + 0.25 * 25
     assert out.loc["S1", "site_score"] == pytest.approx(0.7 * combined + 0.15 * 40 + 0.15 * people, rel=1e-9)
     assert out.loc["S3", "parcel_score"] == 0.0
+    # without buildings nobody is reached: the people part is 0 and the rest of the site score stays
+    alone = score_candidates(park.replace(buildings=buildings.iloc[:0]), sites, scored, CFG)
+    assert alone["people_reached_m2"].tolist() == [0.0] * 4
+    assert alone.loc["S1", "site_score"] == pytest.approx(0.7 * combined + 0.15 * 40, rel=1e-9)
 
 
 def test_robustness_spread_0_is_the_profile_itself() -> None:
