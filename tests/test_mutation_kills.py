@@ -540,3 +540,25 @@ def test_habitat_below_a_nonzero_low_breakpoint_is_a_full_deficit() -> None:
         {"green_frac": [0.05], "habitat_frac": [0.05], "stepping_stone": [0.0], "dist_nature_m": [900.0]}
     )
     assert biodiversity_need_parts(ind, CFG, ref).iloc[0, 0] == pytest.approx(0.4, abs=1e-12)
+
+
+def test_degenerate_and_tiny_parcels_keep_finite_indicators() -> None:
+    from shapely.geometry import Polygon
+
+    from groenkans.indicators import water_need_parts
+
+    # a parcel without area (three collinear corners) has nothing to cool: capacity 0, not 0 / 0
+    parcels = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 10, 10), Polygon([(20, 0), (30, 0), (40, 0)])],
+        crs="EPSG:28992",
+        index=pd.Index(["A", "Z"], name="perceel_id"),
+    )
+    park = Park("degenerate", parcels)
+    heat = heat_indicators(park, pd.DataFrame(index=parcels.index), land_cover(park, CFG), CFG)
+    assert heat.loc["Z", "cooling_capacity"] == 0.0
+    assert heat.loc["A", "cooling_capacity"] == pytest.approx(0.2 * 0.20 + 0.2 * 0.4, abs=1e-9)  # unknown: bare
+    # 0.5 m² lacking 0.03 m³ of storage lacks 60 mm per m²: a full storage part (0.5 without a depth map)
+    ind = pd.DataFrame({"runoff_mm": [0.0], "area_m2": [0.5], "storage_deficit_m3": [0.03]})
+    assert water_need_parts(ind, CFG, load_reference(CFG)).iloc[0].tolist() == pytest.approx(
+        [0.0, 0.0, 0.0, 0.5], abs=1e-12
+    )
