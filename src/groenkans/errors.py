@@ -36,7 +36,6 @@ __all__ = [
     "OutputIsInputError",
     "SchemaError",
     "ValueRangeError",
-    "import_optional",
 ]
 
 

@@ -180,6 +180,7 @@ def test_every_error_is_a_groenkans_error_and_a_builtin() -> None:
         "ValueRangeError": ValueError,
         "OutputIsInputError": OSError,
         "FetchError": ConnectionError,
+        "MissingDependencyError": ImportError,
     }
     public = [getattr(errors, n) for n in errors.__all__]
     classes = [c for c in public if isinstance(c, type) and issubclass(c, Exception) and not issubclass(c, Warning)]

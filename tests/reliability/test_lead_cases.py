@@ -301,6 +301,7 @@ def test_every_public_error_derives_from_the_base_and_a_builtin() -> None:
         errors.ValueRangeError: ValueError,
         errors.OutputIsInputError: OSError,
         errors.FetchError: ConnectionError,
+        errors.MissingDependencyError: ImportError,
     }
     public = {getattr(errors, n) for n in errors.__all__} - {errors.GroenkansError, errors.GroenkansWarning}
     assert public == set(builtin)
