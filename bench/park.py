@@ -77,16 +77,25 @@ def main() -> None:
         f"{'park':<24} {'km²':>6} {'parcels':>7} {'load s':>6} {'score':>6} {'sites':>6} {'wall s':>7} {'CPU-s':>7} "
         f"{'CPU-s/km²: load':>7} {'score':>7} {'sites':>7} {'total':>8}"
     )
+    synthetic: dict[float, tuple[float, float]] = {}  # size -> (parcel km², CPU-s)
     for km2 in args.sizes:
         side = math.sqrt(km2) * 1000
         folder = make_park(work / f"p{km2:g}", width_m=side, height_m=side, seed=3)
         park, t = _time(folder, args.repeat)
         ucm = INVEST_UCM_S.get(int(km2)) if float(km2).is_integer() else None
         cpu = sum(v[1] for v in t.values())
+        synthetic[km2] = (park.area_m2 / 1e6, cpu)
         _row(f"synthetic {km2:g} km²", park, t, f"   InVEST UCM {ucm:.0f} s = {ucm / cpu:.0f}x" if ucm else "")
     if not args.no_real:
         park, t = _time(REPO / "examples" / "laagraven", args.repeat)
         _row("real Laagraven (BGT)", park, t)
+    if len(synthetic) > 1:  # growth of the cost with size (target of issue 18: 16 km² at most 18x the cost of 1 km²)
+        small, large = min(synthetic), max(synthetic)
+        (a_small, c_small), (a_large, c_large) = synthetic[small], synthetic[large]
+        print(
+            f"synthetic {large:g} km² vs {small:g} km²: {c_large / c_small:.1f}x the CPU-s for "
+            f"{a_large / a_small:.1f}x the parcel area"
+        )
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(
         "km² is parcel area; medians of --repeat runs; CPU-s = process time of this process (numba/zonal threads "

@@ -96,3 +96,24 @@ def test_dissolve_gives_the_parts_of_the_union() -> None:
         assert len(match) == 1 and shapely.symmetric_difference(g, match[0]).area < 1e-9
     assert dissolve(np.array([Point(0, 0).buffer(1.0)]))[0].area == pytest.approx(Point(0, 0).buffer(1.0).area)
     assert len(dissolve(np.array([], dtype=object))) == 0
+
+
+def test_dissolve_and_canopy_do_not_depend_on_input_order() -> None:
+    """A reader's spatial index may return the same trees in another order (the batch's group read and a park read
+    alone do): the parts and the land cover must come out bit for bit the same."""
+    from indicators._fixtures import make_park, surfaces, trees
+
+    from groenkans.indicators.landcover import land_cover
+
+    rng = np.random.default_rng(11)
+    crowns = shapely.buffer(shapely.points(rng.uniform(0, 60, size=(80, 2))), 3.0, quad_segs=16)
+    perm = rng.permutation(len(crowns))
+    assert list(shapely.to_wkb(dissolve(crowns))) == list(shapely.to_wkb(dissolve(crowns[perm])))
+
+    xy = [(float(x), float(y)) for x, y in rng.uniform(0, 60, size=(80, 2))]
+    cover = surfaces([(box(0, 0, 60, 30), "begroeidterreindeel", "groenvoorziening")])
+    boxes = {"A": (0, 0, 30, 60), "B": (30, 0, 60, 60)}
+    one = land_cover(make_park(cover, boxes, trees=trees(xy)))
+    other = land_cover(make_park(cover, boxes, trees=trees([xy[i] for i in perm])))
+    pd.testing.assert_frame_equal(one, other, check_exact=True)
+    assert one["canopy_groen_m2"].sum() > 0

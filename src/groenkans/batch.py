@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -147,13 +148,22 @@ class BatchResult:
 
 
 def read_batch_config(path: str | Path) -> dict[str, Any]:
-    """Read and check a batch TOML; returns the parks source, a park manifest dict and the config.
+    r"""Read and check a batch TOML; returns the parks source, a park manifest dict and the config.
 
     Examples
     --------
-    >>> cfg = read_batch_config("country/country.toml")        # doctest: +SKIP
-    >>> cfg["id_column"], sorted(cfg["manifest"]["rasters"])    # doctest: +SKIP
-    ('RIN_NUMMER', ['elevation', 'pet', 'water_depth'])
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "country.toml").write_text(
+    ...     '[parks]\npath = "parks.gpkg"\nlayer = "bedrijventerrein"\n'
+    ...     '[layers]\nparcels = "national.gpkg:perceel"\n[rasters]\npet = "pet.vrt"\n'
+    ...     '[config]\nprofile = "heat-first"\n'
+    ... )
+    >>> cfg = read_batch_config(folder / "country.toml")
+    >>> cfg["id_column"], cfg["config"].profile, Path(cfg["manifest"]["rasters"]["pet"]) == folder.resolve() / "pet.vrt"
+    ('RIN_NUMMER', 'heat-first', True)
+    >>> cfg["manifest"]["layers"]["parcels"].endswith("national.gpkg:perceel")
+    True
     """
     path = Path(path)
     try:
@@ -344,11 +354,14 @@ def read_results(out_dir: str | Path) -> dict[str, dict[str, Any]]:
     A status holds ``status`` (``"ok"`` or ``"failed"``), ``name``, ``error`` for a failure, ``parcels`` and
     ``sites`` counts, ``seconds`` and ``cpu_s`` spent on the park, and the worker's ``peak_rss_mb``.
 
+    A folder without a commit log (nothing committed yet) gives an empty dict; :func:`run_batch` shows a
+    filled one.
+
     Examples
     --------
-    >>> statuses = read_results("out/national")                       # doctest: +SKIP
-    >>> sorted(s["status"] for s in statuses.values())[:2]            # doctest: +SKIP
-    ['ok', 'ok']
+    >>> import tempfile
+    >>> read_results(tempfile.mkdtemp())
+    {}
     """
     found, _ = _scan(Path(out_dir) / RESULTS_NAME)
     return {pid: status for pid, (status, _off) in found.items()}
@@ -709,19 +722,70 @@ class _Group:
 # ------------------------------------------------------------------------------------------------ scoring
 
 
-def _frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = gdf.reset_index() if gdf.index.name else gdf.reset_index(drop=True)
+def _frame(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """A plain table of ``gdf`` for the commit log: index as columns, text as ``str``, geometries as WKB."""
+    import shapely
+
+    geom = gdf.geometry.name
+    out = pd.DataFrame(gdf, copy=False)
+    out = out.reset_index() if out.index.name else out.reset_index(drop=True)
     out.attrs = {}
-    for col in out.columns:
-        if col != out.geometry.name and out[col].dtype == object:
-            out[col] = out[col].where(out[col].isna(), out[col].astype(str))
-    return out
+    cols = {}
+    for name in out.columns:
+        values = out[name]
+        if name == geom:
+            cols[name] = pd.Series(shapely.to_wkb(values.to_numpy()), index=out.index, dtype=object)
+        elif values.dtype == object:
+            cols[name] = values.where(values.isna(), values.astype(str))
+    return out.assign(**cols) if cols else out
+
+
+#: GeoParquet geometry type names by shapely type id.
+_GEOMETRY_NAMES = {
+    0: "Point",
+    1: "LineString",
+    2: "LineString",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
+
+
+@functools.lru_cache(maxsize=4)
+def _projjson(crs_wkt: str) -> dict[str, Any]:
+    from pyproj import CRS
+
+    data: dict[str, Any] = CRS.from_wkt(crs_wkt).to_json_dict()
+    return data
 
 
 def _parquet(gdf: gpd.GeoDataFrame) -> bytes:
-    buf = io.BytesIO()
-    _frame(gdf).to_parquet(buf)
-    return buf.getvalue()
+    """``gdf`` as GeoParquet bytes (WKB geometry, GeoParquet 1.0 metadata), read back by ``geopandas.read_parquet``.
+
+    Written through pyarrow directly: the same file ``GeoDataFrame.to_parquet`` writes, without its per-column
+    overhead (several times the cost for the small tables of one park).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import shapely
+
+    geom = gdf.geometry.name
+    values = gdf.geometry.to_numpy()
+    present = values[~shapely.is_missing(values) & ~shapely.is_empty(values)]
+    kinds = zip(shapely.get_type_id(present).tolist(), shapely.has_z(present).tolist(), strict=True)
+    types = sorted({_GEOMETRY_NAMES[t] + (" Z" if z else "") for t, z in kinds})
+    table = pa.Table.from_pandas(_frame(gdf))
+    column: dict[str, Any] = {"encoding": "WKB", "geometry_types": types}
+    column["crs"] = _projjson(gdf.crs.to_wkt()) if gdf.crs is not None else None
+    if len(present):
+        column["bbox"] = [float(v) for v in shapely.total_bounds(present)]
+    geo = {"primary_column": geom, "columns": {geom: column}, "version": "1.0.0"}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"geo": json.dumps(geo).encode()})
+    buf = pa.BufferOutputStream()
+    pq.write_table(table, buf)
+    return bytes(buf.getvalue().to_pybytes())
 
 
 def _failure(status: dict[str, Any], exc: BaseException) -> None:
@@ -763,9 +827,18 @@ def score_parks(
 
     Examples
     --------
-    >>> cfg = read_batch_config("country/country.toml")                                        # doctest: +SKIP
-    >>> [(s["park_id"], s["status"]) for s, _ in score_parks(tasks, cfg["manifest"], {})]     # doctest: +SKIP
-    [('20001', 'ok'), ('20002', 'ok')]
+    Two small parks of a synthetic country, scored as one group:
+
+    >>> import tempfile, shapely
+    >>> from groenkans.readers import read_outline
+    >>> from groenkans.samples import make_country
+    >>> country = make_country(Path(tempfile.mkdtemp()) / "nl", parks=2, park_size_m=(150, 150), spacing_m=600)
+    >>> cfg = read_batch_config(country / "country.toml")
+    >>> parks = read_outline(cfg["parks_path"], cfg["parks_layer"])
+    >>> tasks = [(str(r.RIN_NUMMER), str(r.PLAN_NAAM), shapely.to_wkb(r.geometry)) for r in parks.itertuples()]
+    >>> results = score_parks(tasks, cfg["manifest"], {})
+    >>> [(s["park_id"], s["status"], s["group_size"], len(blobs)) for s, blobs in results]
+    [('20001', 'ok', 2, 3), ('20002', 'ok', 2, 3)]
     """
     import shapely
 
@@ -825,9 +898,13 @@ def score_one_park(
 
     Examples
     --------
-    >>> status, blobs = score_one_park("20001", "park 20001", wkb, cfg["manifest"], {})   # doctest: +SKIP
-    >>> status["status"], len(blobs)                                                    # doctest: +SKIP
-    ('ok', 3)
+    A park that cannot be scored comes back as failed, with its error (nothing is raised):
+
+    >>> import shapely
+    >>> manifest = {"layers": {"parcels": "/nonexistent/national.gpkg:perceel"}, "rasters": {}}
+    >>> status, blobs = score_one_park("20001", "park 20001", shapely.box(0, 0, 100, 100).wkb, manifest, {})
+    >>> status["status"], status["park_id"], blobs
+    ('failed', '20001', [])
     """
     return score_parks([(park_id, name, outline_wkb)], manifest, config_dict)[0]
 
@@ -1065,8 +1142,17 @@ def run_batch(
 
     Examples
     --------
-    >>> result = gk.run_batch("country/country.toml", "out/national", workers=2)   # doctest: +SKIP
-    >>> print(result)                                                             # doctest: +SKIP
+    >>> import tempfile
+    >>> from groenkans.samples import make_country
+    >>> work = Path(tempfile.mkdtemp())
+    >>> country = make_country(work / "nl", parks=2, park_size_m=(150, 150))
+    >>> result = run_batch(country / "country.toml", work / "out", progress=False)
+    >>> result.n_done, result.n_failed, result.output.name
+    (2, 0, 'national.gpkg')
+    >>> sorted((pid, s["status"]) for pid, s in read_results(work / "out").items())
+    [('20001', 'ok'), ('20002', 'ok')]
+    >>> run_batch(country / "country.toml", work / "out", progress=False).n_skipped   # run again: nothing to redo
+    2
     """
     from tqdm.auto import tqdm
 

@@ -18,7 +18,8 @@ def dissolve(geoms: np.ndarray) -> np.ndarray:
 
     The same parts as ``shapely.get_parts(shapely.union_all(geoms))`` (in another order), at a fraction of the
     cost when most geometries meet few others (tree crowns): clusters come from one STR-tree query, and a
-    geometry that meets no other is passed through as it is.
+    geometry that meets no other is passed through as it is. The result does not depend on the order of ``geoms``
+    (they are put in a canonical order first), bit for bit.
 
     Examples
     --------
@@ -34,6 +35,8 @@ def dissolve(geoms: np.ndarray) -> np.ndarray:
     if len(geoms) < 2:
         out: np.ndarray = shapely.get_parts(geoms)
         return out
+    # a canonical order first: the same geometries in another order (a reader's spatial index) give the same parts
+    geoms = geoms[np.argsort(shapely.to_wkb(geoms), kind="stable")]
     a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(len(geoms), len(geoms)))
     _, label = connected_components(graph, directed=False)
