@@ -1,7 +1,7 @@
 # groenkans: the two commands of the quick start are `make demo` and `make test`.
 # Each creates .venv in the checkout if needed and installs the pinned versions
 # from constraints.txt, so two machines get the same packages. The dev extra
-# brings every extra the demo and the tests use (maps, samples, batch, ...). `make lab` opens
+# brings every extra the demo and the tests use (maps, batch, ...). `make lab` opens
 # the notebooks in JupyterLab from the same .venv.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)

@@ -1,5 +1,9 @@
 """Dependencies declared where used (pyproject): the core runs without the optional extras.
 
+scipy is a core dependency (the tree crowns' connected components in ``indicators._distance.dissolve``), imported
+when first needed; matplotlib (extra ``maps``), pyarrow (``batch``) and scikit-image (dev: the terrain test's
+reference) are not needed to load, score and rank a park or write its GeoPackage.
+
 Each check runs in a fresh Python process, because a module imported by another test cannot be un-imported. A
 missing package is simulated with ``sys.modules[name] = None``, which makes ``import name`` raise ImportError, as a
 missing package does.
@@ -17,8 +21,8 @@ import pyogrio
 from conftest import REPO, SAMPLES
 
 DEMO = SAMPLES / "demo"
-# the packages of the extras 'maps', 'samples', 'batch' and of the dev-only terrain reference
-OPTIONAL = ("matplotlib", "matplotlib_scalebar", "scipy", "skimage", "pyarrow")
+# the packages of the extras 'maps' and 'batch' and of the dev-only terrain reference
+OPTIONAL = ("matplotlib", "matplotlib_scalebar", "skimage", "pyarrow")
 
 
 def _run(code: str, tmp: Path) -> dict:
@@ -33,18 +37,18 @@ def _run(code: str, tmp: Path) -> dict:
 def test_core_dependencies_exclude_the_extras() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     core = {d.split(">")[0].split("=")[0].split("[")[0].strip().lower() for d in project["dependencies"]}
-    assert not core & {"matplotlib", "matplotlib-scalebar", "scipy", "scikit-image", "pyarrow"}, core
+    assert not core & {"matplotlib", "matplotlib-scalebar", "scikit-image", "pyarrow"}, core
     extras = project["optional-dependencies"]
     assert any(d.startswith("matplotlib") for d in extras["maps"])
-    assert any(d.startswith("scipy") for d in extras["samples"])
     assert any(d.startswith("pyarrow") for d in extras["batch"])
 
 
 def test_import_groenkans_imports_no_optional_package(tmp_path: Path) -> None:
-    """``import groenkans`` alone loads none of them (pandas loads pyarrow itself when it is installed)."""
+    """``import groenkans`` alone loads none of them, nor scipy (pandas loads pyarrow itself when installed)."""
+    heavy = {*OPTIONAL, "scipy"} - {"pyarrow"}
     out = _run(
         "import sys, json\nimport groenkans\n"
-        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {set(OPTIONAL) - {'pyarrow'}!r})))",
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {heavy!r})))",
         tmp_path,
     )
     assert out == []
@@ -73,10 +77,10 @@ def test_load_score_rank_and_geopackage_without_the_extras(tmp_path: Path) -> No
 
 
 def test_a_missing_extra_raises_a_named_error(tmp_path: Path) -> None:
-    """plot_park, make_park and run_batch name the extra to install; nothing is written first."""
+    """plot_park, save_map and run_batch name the extra to install; nothing is written first."""
     code = """
 import sys, json
-for name in ("matplotlib", "scipy", "pyarrow"):
+for name in ("matplotlib", "pyarrow"):
     sys.modules[name] = None
 import geopandas as gpd
 from shapely.geometry import box
@@ -86,7 +90,6 @@ parcels = gpd.GeoDataFrame({"total_score": [50.0]}, geometry=[box(0, 0, 10, 10)]
 calls = {
     "maps": lambda: gk.plot_park(parcels),
     "save_map": lambda: gk.save_map(parcels, None, "map.png"),
-    "samples": lambda: gk.samples.make_park("park"),
     "batch": lambda: gk.run_batch("missing.toml", "national"),
 }
 out = {}
@@ -103,11 +106,10 @@ print(json.dumps(out))
     for key, extra, module in [
         ("maps", "maps", "matplotlib"),
         ("save_map", "maps", "matplotlib"),
-        ("samples", "samples", "scipy"),
         ("batch", "batch", "pyarrow"),
     ]:
         assert out[key] is not None, f"{key}: no error raised"
         name, is_import_error, is_groenkans_error, text = out[key]
         assert (name, is_import_error, is_groenkans_error) == ("MissingDependencyError", True, True), out[key]
         assert module in text and f'pip install "groenkans[{extra}]"' in text, text
-    assert out["written"] == []  # no map, park folder or batch folder was started
+    assert out["written"] == []  # no map or batch folder was started

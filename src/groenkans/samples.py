@@ -49,7 +49,7 @@ from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
-from groenkans.errors import OutputError, OutputExistsError, import_optional
+from groenkans.errors import OutputError, OutputExistsError
 from groenkans.schema import CRS
 
 __all__ = [
@@ -524,7 +524,7 @@ def _rasters(
     * PET (°C): a value per land-cover class (closed paving 44.5 ... green 35.5, water 31),
       7 °C less within 4 m of a tree, Gaussian blur (sigma 2.5 m) and ±1.5 °C smooth noise.
     """
-    from scipy.ndimage import gaussian_filter  # the extra "samples"; checked by make_park and make_country
+    from scipy.ndimage import gaussian_filter  # imported here: `import groenkans.samples` stays light
 
     x0, y0, x1, y1 = bounds
     x0, y0, x1, y1 = np.floor(x0 - 20), np.floor(y0 - 20), np.ceil(x1 + 20), np.ceil(y1 + 20)
@@ -721,8 +721,6 @@ def make_park(
     ------
     OutputExistsError
         ``out_dir`` exists, is not empty and ``overwrite`` is false.
-    MissingDependencyError
-        ``rasters`` is true and scipy is not installed (``pip install "groenkans[samples]"``).
 
     Examples
     --------
@@ -737,8 +735,6 @@ def make_park(
     groenkans.errors.OutputExistsError: ... exists and is not empty; pass overwrite=True ... to replace it
     >>> import shutil; shutil.rmtree(tmp)
     """
-    if rasters:
-        import_optional("scipy.ndimage", extra="samples", feature="make_park (its rasters)")
     out = Path(out_dir)
     _prepare(out, overwrite)
     rin = rin if rin is not None else 9000 + seed
@@ -871,8 +867,6 @@ def make_country(
     ------
     OutputExistsError
         ``out_dir`` exists, is not empty and ``overwrite`` is false.
-    MissingDependencyError
-        scipy is not installed (``pip install "groenkans[samples]"``).
 
     Examples
     --------
@@ -883,7 +877,6 @@ def make_country(
     >>> pyogrio.read_dataframe(country / "parks.gpkg", layer="bedrijventerrein")["RIN_NUMMER"].tolist()
     [20001, 20002]
     """
-    import_optional("scipy.ndimage", extra="samples", feature="make_country")
     out = Path(out_dir)
     _prepare(out, overwrite)
     (out / "tiles").mkdir()
@@ -979,8 +972,6 @@ def path(name: str = "demo") -> Path:
     ------
     InputError
         Unknown name, or a real example park asked for outside a clone of the repository.
-    MissingDependencyError
-        A sample park has to be generated (no clone) and scipy is not installed (``pip install "groenkans[samples]"``).
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""The names the docstring examples of ``src/groenkans`` use (collected with ``--doctest-modules``).
+"""The names the docstring examples of groenkans use (pytest ``--doctest-modules``; not shipped in the wheel).
 
 Every example gets ``tmp_dir``, an empty folder of its own, and ``sample_park_dir``, the folder of the shipped sample
 park ``data/samples/demo``. Examples that name one of the other ``sample_*`` objects get that park as the README's
