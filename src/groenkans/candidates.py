@@ -233,14 +233,13 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     owned = _owned_pieces(pieces, park.parcels)
     if not len(owned):
         return _empty_sites(crs)
-    # dissolve per owner and current cover (vectorised: one union per group)
+    # dissolve per owner and current cover: one union per group, groups in sorted key order
     groups = owned.groupby([PARCEL_ID, "site_cover"], sort=True)
     keys = list(groups.groups)
-    merged = np.array(
-        [shapely.union_all(owned.geometry.to_numpy()[idx]) for idx in groups.indices.values()], dtype=object
-    )
-    types = groups["bgt_type"].agg(lambda v: ",".join(sorted(set(v))))
-    classes = groups["surface_class"].agg(lambda v: ",".join(sorted(set(v))))
+    codes = groups.ngroup().to_numpy()
+    merged = _union_by(owned.geometry.to_numpy(), codes, len(keys))
+    types = _joined_by(codes, owned["bgt_type"].to_numpy(), len(keys))
+    classes = _joined_by(codes, owned["surface_class"].to_numpy(), len(keys))
     parts, gi = shapely.get_parts(merged, return_index=True)
     ok = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= sc.min_area_m2)
     parts, gi = shapely.normalize(parts[ok]), gi[ok]
@@ -252,8 +251,8 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
         {
             PARCEL_ID: owners,
             "site_cover": covers,
-            "source_types": types.to_numpy()[gi],
-            "cover_classes": classes.to_numpy()[gi],
+            "source_types": types[gi],
+            "cover_classes": classes[gi],
         },
         geometry=parts,
         crs=crs,
@@ -266,9 +265,39 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     return _feasibility(park, sites, cfg)
 
 
+def _union_by(geoms: np.ndarray, codes: np.ndarray, n: int, width: int = 32) -> np.ndarray:
+    """The union of the geometries of each group ``0..n-1`` (``codes``), each group's geometries in their order.
+
+    Groups of up to ``width`` geometries are unioned in one vectorised call over a ``None``-padded table
+    (``union_all`` ignores missing values); larger groups one by one.
+    """
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes, minlength=n)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    out = np.empty(n, dtype=object)
+    small = sizes <= width
+    rows = np.repeat(np.arange(n), sizes)
+    pos = np.arange(len(codes)) - starts[rows]
+    in_small = small[rows]
+    table = np.full((n, max(1, int(sizes[small].max()) if small.any() else 1)), None, dtype=object)
+    table[rows[in_small], pos[in_small]] = geoms[order][in_small]
+    out[small] = shapely.union_all(table[small], axis=1)
+    for g in np.flatnonzero(~small):
+        out[g] = shapely.union_all(geoms[order[starts[g] : starts[g] + sizes[g]]])
+    return out
+
+
+def _joined_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per group ``0..n-1``: its distinct values, sorted and joined by commas."""
+    out = np.full(n, "", dtype=object)
+    for g, v in sorted(set(zip(codes.tolist(), values.tolist(), strict=True))):
+        out[g] = v if not out[g] else f"{out[g]},{v}"
+    return out
+
+
 def _ints(values: np.ndarray | pd.Series) -> pd.Series:
     """Whole numbers as text, ``-`` where missing."""
-    return pd.Series(np.asarray(values, dtype=float)).map(lambda v: f"{v:.0f}" if math.isfinite(v) else "-")
+    return pd.Series([f"{v:.0f}" if math.isfinite(v) else "-" for v in np.asarray(values, dtype=float).tolist()])
 
 
 def _why(mask: np.ndarray, text: np.ndarray | pd.Series) -> np.ndarray:
@@ -445,15 +474,19 @@ def _is_low(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     from groenkans.zonal import zonal_stats
 
     stats = {"elevation": ["mean"], "water_depth": ["max"]}
-    z = zonal_stats(sites, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
+    # one zonal pass over the sites and, for the elevation, their owner parcels after them
+    owners = (
+        park.parcels.loc[park.parcels.index.intersection(sites[PARCEL_ID].unique())] if "elevation" in keys else None
+    )
+    shapes = np.concatenate([sites.geometry.to_numpy(), owners.geometry.to_numpy() if owners is not None else []])
+    both = gpd.GeoDataFrame(geometry=shapes, crs=sites.crs)
+    zall = zonal_stats(both, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
+    z = zall.iloc[: len(sites)]
     low = np.zeros(len(sites), dtype=bool)
     if "water_depth" in keys:
         low |= (z["water_depth_max"] >= 0.05).fillna(False).to_numpy()
-    if "elevation" in keys:
-        owners = park.parcels.loc[park.parcels.index.intersection(sites[PARCEL_ID].unique())]
-        pz = zonal_stats(owners, {"elevation": keys["elevation"]}, stats=["mean"], valid_range=RASTER_VALID_RANGE)[
-            "elevation_mean"
-        ]
+    if owners is not None:
+        pz = pd.Series(zall["elevation_mean"].to_numpy()[len(sites) :], index=owners.index)
         parcel_mean = sites[PARCEL_ID].map(pz).to_numpy(dtype=float)
         site_mean = z["elevation_mean"].to_numpy(dtype=float)
         low |= np.where(np.isfinite(parcel_mean) & np.isfinite(site_mean), site_mean <= parcel_mean, False)
@@ -558,7 +591,7 @@ def score_candidates(
 
 
 def _fmt(values: pd.Series | np.ndarray, decimals: int, lang: str) -> pd.Series:
-    text = pd.Series(np.asarray(values, dtype=float)).map(lambda v: f"{v:,.{decimals}f}".replace(",", " "))
+    text = pd.Series([f"{v:,.{decimals}f}".replace(",", " ") for v in np.asarray(values, dtype=float).tolist()])
     return text.str.replace(".", ",", regex=False) if lang == "nl" else text
 
 
@@ -695,9 +728,11 @@ def rank_candidates(
         scored["top_rank"] = pd.Series(dtype="Int64")
         return scored
     scored = scored.assign(_s=-scored["site_score"].round(9)).sort_values(["_s"], kind="stable")
-    scored = scored.loc[sorted(scored.index, key=lambda s: (scored.at[s, "_s"], s))].drop(columns="_s")
+    keys = list(zip(scored["_s"].tolist(), scored.index.tolist(), strict=True))  # best first, ties by site id
+    scored = scored.iloc[sorted(range(len(keys)), key=keys.__getitem__)].drop(columns="_s")
     scored["rank"] = np.arange(1, len(scored) + 1)
     chosen = spread_top(scored, n, dist)
+    place = {s: i + 1 for i, s in enumerate(chosen)}
     scored["is_top"] = scored.index.isin(chosen)
-    scored["top_rank"] = pd.array([chosen.index(s) + 1 if s in chosen else pd.NA for s in scored.index], dtype="Int64")
+    scored["top_rank"] = pd.array([place.get(s, pd.NA) for s in scored.index], dtype="Int64")
     return scored
