@@ -14,10 +14,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import write_raster
 from scipy.stats import beta
 from shapely.geometry import Point, box
 
-from conftest import write_raster
 from groenkans.candidates import SITE_TYPES, score_candidates
 from groenkans.config import Config, Weights
 from groenkans.errors import ConfigError
@@ -561,4 +561,23 @@ def test_degenerate_and_tiny_parcels_keep_finite_indicators() -> None:
     ind = pd.DataFrame({"runoff_mm": [0.0], "area_m2": [0.5], "storage_deficit_m3": [0.03]})
     assert water_need_parts(ind, CFG, load_reference(CFG)).iloc[0].tolist() == pytest.approx(
         [0.0, 0.0, 0.0, 0.5], abs=1e-12
+    )
+
+
+def test_depth_map_parts_of_a_parcel_without_area_are_zero() -> None:
+    from groenkans.indicators import water_need_parts
+
+    # no area: the wet and deep shares are undefined and count as 0; runoff and storage keep their half weights
+    ind = pd.DataFrame(
+        {
+            "runoff_mm": [35.0],
+            "area_m2": [0.0],
+            "storage_deficit_m3": [0.0],
+            "wet_area_m2": [0.0],
+            "nuisance_area_m2": [0.0],
+            "water_source": ["water_depth"],
+        }
+    )
+    assert water_need_parts(ind, CFG, load_reference(CFG)).iloc[0].tolist() == pytest.approx(
+        [0.0, 0.0, 0.25 * 35 / 70, 0.0], abs=1e-12
     )
