@@ -782,6 +782,8 @@ def write_dossier(
         A dossier file exists and ``overwrite`` is false.
     OutputError
         The folder cannot be made, or Chromium failed.
+    MissingDependencyError
+        matplotlib, which draws the maps, is not installed (``pip install "groenkans[maps]"``).
 
     Examples
     --------
@@ -962,6 +964,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         cfg = Config()
     lang = resolve_language(getattr(args, "lang", None))
     park = gk.load_park(args.park, min_unit_area_m2=cfg.units.min_area_m2)
+    park = park.with_windows(cfg)  # each raster read once, for the parcels and the sites
     parcels = gk.score_park(park, cfg, progress=not getattr(args, "quiet", False))
     sites = gk.rank_candidates(park, parcels, config=cfg)
     want_pdf = not getattr(args, "no_pdf", False)

@@ -123,6 +123,8 @@ def write_report(
         The path is (or resolves to) a file the parcels were scored from, with or without ``overwrite``.
     OutputExistsError
         The file exists and ``overwrite`` is false.
+    MissingDependencyError
+        matplotlib, which draws the maps, is not installed (``pip install "groenkans[maps]"``).
 
     Examples
     --------
