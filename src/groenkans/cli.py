@@ -161,6 +161,7 @@ def _score_and_write(
                 raise OutputExistsError(f"{target} exists; pass --overwrite to replace it")
     for target in [*targets, *dossier_files]:  # no output onto a file the park was read from (park.toml included)
         check_not_input(target, inputs_of(park), "output")
+    park = park.with_windows(cfg)  # each raster read once, for the parcels and the sites
     parcels = gk.score_park(park, cfg, progress=not args.quiet)
     sites = gk.rank_candidates(park, parcels, config=cfg)
     # what each site yields and costs, so the candidates layer carries it (groenkans.economics)
