@@ -581,3 +581,19 @@ def test_depth_map_parts_of_a_parcel_without_area_are_zero() -> None:
     assert water_need_parts(ind, CFG, load_reference(CFG)).iloc[0].tolist() == pytest.approx(
         [0.0, 0.0, 0.25 * 35 / 70, 0.0], abs=1e-12
     )
+
+
+def test_robustness_top_is_the_top_share_of_the_parcels() -> None:
+    # spread 0: every draw is the profile, totals A 40, B 35, C 25, D 0; top_share 0.5 of 4 parcels: the first 2
+    scores = pd.DataFrame(
+        {
+            "heat_score": [100.0, 0.0, 0.0, 0.0],
+            "water_score": [0.0, 100.0, 0.0, 0.0],
+            "biodiversity_score": [0.0, 0.0, 100.0, 0.0],
+        },
+        index=pd.Index(["A", "B", "C", "D"], name="perceel_id"),
+    )
+    cfg = Config.from_dict({"robustness": {"samples": 50, "spread": 0.0, "top_share": 0.5}})
+    r = robustness(scores, cfg)
+    assert r["p_top"].tolist() == [1.0, 1.0, 0.0, 0.0]
+    assert r["rank_lo"].tolist() == [1, 2, 3, 4]
