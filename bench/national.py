@@ -1,7 +1,7 @@
 """Benchmark: the national batch on a synthetic country; fixed and per-km² cost per park from a fit.
 
 Run by hand:  .venv/bin/python bench/national.py [--parks 200] [--workers 2] [--group-size 16]
-                                                [--baseline old_batch.py]
+                                                [--baseline old_batch.py] [--country FOLDER]
 
 Builds a synthetic country (``groenkans.samples.make_country``, parks of 300-900 m a side unless --park-size),
 runs the batch, and fits each park's CPU seconds (its own work plus its share of its group's reads, from the
@@ -159,13 +159,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--per-park", type=int, metavar="N", help="also time N parks three ways (see above)")
     ap.add_argument("--baseline", type=Path, help="an earlier groenkans/batch.py to run serially for comparison")
+    ap.add_argument(
+        "--country", type=Path, help="reuse a country folder made by an earlier run (its --parks/--seed/--park-size)"
+    )
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     work = Path(tempfile.mkdtemp(prefix="gk_bench_national_"))
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     t = time.perf_counter()
-    country = make_country(work / "country", parks=args.parks, seed=args.seed, park_size_m=tuple(args.park_size))
-    print(f"synthetic country of {args.parks} parks made in {time.perf_counter() - t:.1f} s", flush=True)
+    if args.country:
+        country = args.country
+        print(f"reusing the synthetic country in {country}", flush=True)
+    else:
+        country = make_country(work / "country", parks=args.parks, seed=args.seed, park_size_m=tuple(args.park_size))
+        print(f"synthetic country of {args.parks} parks made in {time.perf_counter() - t:.1f} s", flush=True)
     toml = country / "country.toml"
 
     c_self, c_children, w0 = _cpu_self(), _cpu_children(), time.perf_counter()
