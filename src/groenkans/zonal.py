@@ -10,6 +10,12 @@ range (``valid_range``) are nodata too, counted in a warning. The share of a
 parcel not covered by valid data is always reported as ``<layer>_nodata_frac``.
 See ``docs/zonal.md``.
 
+A raster read once can serve many calls: :func:`read_windows` reads each raster's
+cells over given bounds into a :class:`RasterWindow` (masked and unpacked as above),
+and :func:`zonal_stats` takes such windows in place of paths, with the same numbers.
+The pipeline reads a park's windows once (:func:`groenkans.pipeline.with_windows`)
+for its parcels, cool places, depressions and candidate sites.
+
 Statistics (``c`` = coverage fraction, ``x`` = value, over valid cells):
 
 ============================  =================================================
@@ -27,10 +33,10 @@ Statistics (``c`` = coverage fraction, ``x`` = value, over valid cells):
 
 Examples
 --------
->>> import numpy as np, geopandas as gpd, rasterio, tempfile, os
+>>> import numpy as np, geopandas as gpd, rasterio, os
 >>> from rasterio.transform import from_origin
 >>> from shapely.geometry import box
->>> path = os.path.join(tempfile.mkdtemp(), "r.tif")
+>>> path = os.path.join(tmp_dir, "r.tif")
 >>> with rasterio.open(path, "w", driver="GTiff", width=3, height=3, count=1, dtype="float32",
 ...                    crs="EPSG:28992", transform=from_origin(0, 3, 1, 1)) as dst:
 ...     dst.write(np.arange(1, 10, dtype="float32").reshape(3, 3), 1)
@@ -450,9 +456,9 @@ def read_window(
 
     Examples
     --------
-    >>> import rasterio, tempfile, os
+    >>> import rasterio, os
     >>> from rasterio.transform import from_origin
-    >>> path = os.path.join(tempfile.mkdtemp(), "r.tif")
+    >>> path = os.path.join(tmp_dir, "r.tif")
     >>> with rasterio.open(path, "w", driver="GTiff", width=4, height=1, count=1, dtype="float32", nodata=-9999,
     ...                    crs="EPSG:28992", transform=from_origin(0, 1, 1, 1)) as dst:
     ...     dst.write(np.array([[1, -9999, 3, 4]], dtype="float32"), 1)
@@ -503,10 +509,10 @@ def read_windows(
 
     Examples
     --------
-    >>> import rasterio, tempfile, os, geopandas as gpd
+    >>> import rasterio, os, geopandas as gpd
     >>> from rasterio.transform import from_origin
     >>> from shapely.geometry import box
-    >>> path = os.path.join(tempfile.mkdtemp(), "pet.tif")
+    >>> path = os.path.join(tmp_dir, "pet.tif")
     >>> with rasterio.open(path, "w", driver="GTiff", width=3, height=3, count=1, dtype="float32",
     ...                    crs="EPSG:28992", transform=from_origin(0, 3, 1, 1)) as dst:
     ...     dst.write(np.arange(1, 10, dtype="float32").reshape(3, 3), 1)
@@ -909,10 +915,10 @@ def zonal_stats(
 
     Examples
     --------
-    >>> import numpy as np, geopandas as gpd, rasterio, tempfile, os
+    >>> import numpy as np, geopandas as gpd, rasterio, os
     >>> from rasterio.transform import from_origin
     >>> from shapely.geometry import box
-    >>> path = os.path.join(tempfile.mkdtemp(), "pet.tif")
+    >>> path = os.path.join(tmp_dir, "pet.tif")
     >>> with rasterio.open(path, "w", driver="GTiff", width=2, height=1, count=1, dtype="float32", nodata=-9999,
     ...                    crs="EPSG:28992", transform=from_origin(0, 1, 1, 1)) as dst:
     ...     dst.write(np.array([[30, 1e30]], dtype="float32"), 1)
@@ -992,10 +998,10 @@ def raster_coverage(parcels: gpd.GeoDataFrame, raster: str | os.PathLike[str] | 
 
     Examples
     --------
-    >>> import numpy as np, geopandas as gpd, rasterio, tempfile, os
+    >>> import numpy as np, geopandas as gpd, rasterio, os
     >>> from rasterio.transform import from_origin
     >>> from shapely.geometry import box
-    >>> path = os.path.join(tempfile.mkdtemp(), "r.tif")
+    >>> path = os.path.join(tmp_dir, "r.tif")
     >>> with rasterio.open(path, "w", driver="GTiff", width=2, height=1, count=1, dtype="float32", nodata=-9999,
     ...                    crs="EPSG:28992", transform=from_origin(0, 1, 1, 1)) as dst:
     ...     dst.write(np.array([[1, -9999]], dtype="float32"), 1)
