@@ -14,9 +14,9 @@ from typing import Any
 import pandas as pd
 import pytest
 import rasterio
+from conftest import SAMPLES
 
 import groenkans as gk
-from conftest import SAMPLES
 from groenkans.park import Park
 
 

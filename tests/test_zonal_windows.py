@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+from conftest import SAMPLES, parcels_from_boxes, write_raster
 from rasterio.transform import from_origin
 
-from conftest import SAMPLES, parcels_from_boxes, write_raster
 from groenkans import zonal
 from groenkans.errors import GroenkansWarning, InputError
 from groenkans.zonal import RasterWindow, read_window, read_windows, zonal_stats

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import write_raster
 from indicators._fixtures import buildings, make_park, no_zonal, surfaces, trees
 from shapely.geometry import box
 
 import groenkans as gk
-from conftest import write_raster
 from groenkans.indicators import compute_indicators, zonal_requests
 from groenkans.indicators.water import infiltration_mm, water_need, water_need_parts
 from groenkans.scoring import load_reference
