@@ -412,11 +412,8 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
         "richer_green": richer,
         "meeting_place": meeting,
     }
-    table = pd.DataFrame({t: _why(~flags[t], texts[t]) for t in SITE_TYPES}, index=sites.index)
-    joined = sum(
-        (table[t].where(table[t].eq(""), table[t] + "; ") for t in SITE_TYPES), pd.Series("", index=sites.index)
-    )
-    sites["why_not"] = joined.str.rstrip("; ")
+    columns = [_why(~flags[t], texts[t]).tolist() for t in SITE_TYPES]
+    sites["why_not"] = ["; ".join(w for w in row if w).rstrip("; ") for row in zip(*columns, strict=True)]
     return sites[[*_COLUMNS, "geometry"]]
 
 
@@ -590,58 +587,48 @@ def score_candidates(
     return out
 
 
-def _fmt(values: pd.Series | np.ndarray, decimals: int, lang: str) -> pd.Series:
-    text = pd.Series([f"{v:,.{decimals}f}".replace(",", " ") for v in np.asarray(values, dtype=float).tolist()])
-    return text.str.replace(".", ",", regex=False) if lang == "nl" else text
+def _fmt(values: pd.Series | np.ndarray, decimals: int, lang: str) -> list[str]:
+    text = [f"{v:,.{decimals}f}".replace(",", " ") for v in np.asarray(values, dtype=float).tolist()]
+    return [t.replace(".", ",") for t in text] if lang == "nl" else text
 
 
 def _site_reasons(out: gpd.GeoDataFrame, z: pd.DataFrame, dist: pd.Series, lang: str) -> pd.Series:
-    """The reason of each site in words: what it is now, what fits, heat, water, people, distance to green."""
-    n = len(out)
+    """The reason of each site in words: what it is now, what fits, heat, water, people, distance to green.
+
+    Each part is a list of texts (empty where it does not apply), joined per site with commas.
+    """
+    if not len(out):
+        return pd.Series(dtype=object)
     cover_names = {}
     for classes in out["cover_classes"].unique():
         names = [landcover_name(c, lang) for c in str(classes).split(",") if c]
         cover_names[classes] = f" {message('landcover.and', lang)} ".join(names[:2])
     now_tpl, fits_tpl = message("reason.site.now", lang), message("reason.site.fits", lang)
-    area = _fmt(out["area_m2"], 0, lang).to_numpy()
-    covers = out["cover_classes"].map(cover_names).to_numpy()
-    parts = [pd.Series([now_tpl.format(area=a, cover=c) for a, c in zip(area, covers, strict=True)], index=out.index)]
-    type_names = {t: message(f"reason.site.type.{t}", lang) for t in SITE_TYPES}
-    fits = pd.Series("", index=out.index)
-    for t in SITE_TYPES:
-        fits = fits.where(~out[t].astype(bool), fits.where(fits.eq(""), fits + ", ") + type_names[t])
+    covers = out["cover_classes"].map(cover_names).tolist()
+    parts = [[now_tpl.format(area=a, cover=c) for a, c in zip(_fmt(out["area_m2"], 0, lang), covers, strict=True)]]
+    type_names = [message(f"reason.site.type.{t}", lang) for t in SITE_TYPES]
+    flags = zip(*(out[t].astype(bool).tolist() for t in SITE_TYPES), strict=True)
     nothing = message("reason.site.fits_nothing", lang)
-    parts.append(fits.map(lambda f: fits_tpl.format(types=f) if f else nothing))
+    fits = [", ".join(name for name, f in zip(type_names, row, strict=True) if f) for row in flags]
+    parts.append([fits_tpl.format(types=f) if f else nothing for f in fits])
     if "pet_p90" in z.columns:
         pet = z["pet_p90"].reindex(out.index)
         tpl = message("reason.site.pet", lang)
-        parts.append(
-            pd.Series(
-                np.where(pet.notna(), [tpl.format(t=v) for v in _fmt(pet.fillna(0), 0, lang)], ""), index=out.index
-            )
-        )
+        texts = _fmt(pet.fillna(0), 0, lang)
+        parts.append([tpl.format(t=v) if ok else "" for v, ok in zip(texts, pet.notna().tolist(), strict=True)])
     if "water_depth_max" in z.columns:
         depth = z["water_depth_max"].reindex(out.index)
         tpl = message("reason.site.water", lang)
-        parts.append(
-            pd.Series(
-                np.where(depth >= 0.05, [tpl.format(depth=v) for v in _fmt(depth.fillna(0), 2, lang)], ""),
-                index=out.index,
-            )
-        )
+        texts = _fmt(depth.fillna(0), 2, lang)
+        wet = (depth >= 0.05).tolist()
+        parts.append([tpl.format(depth=v) if ok else "" for v, ok in zip(texts, wet, strict=True)])
     tpl = message("reason.site.people", lang)
-    parts.append(pd.Series([tpl.format(area=v) for v in _fmt(out["people_reached_m2"], 0, lang)], index=out.index))
+    parts.append([tpl.format(area=v) for v in _fmt(out["people_reached_m2"], 0, lang)])
     tpl = message("reason.site.green", lang)
     d = np.asarray(dist, dtype=float)
-    parts.append(
-        pd.Series(
-            np.where(np.isfinite(d), [tpl.format(dist=v) for v in _fmt(np.nan_to_num(d), 0, lang)], ""), index=out.index
-        )
-    )
-    joined = pd.Series("", index=out.index)
-    for p in parts:
-        joined = joined.where(p.eq(""), joined.where(joined.eq(""), joined + ", ") + p)
-    return joined if n else pd.Series(dtype=object)
+    texts = _fmt(np.nan_to_num(d), 0, lang)
+    parts.append([tpl.format(dist=v) if ok else "" for v, ok in zip(texts, np.isfinite(d).tolist(), strict=True)])
+    return pd.Series([", ".join(p for p in row if p) for row in zip(*parts, strict=True)], index=out.index)
 
 
 def spread_top(sites: gpd.GeoDataFrame, n: int, min_distance_m: float) -> list[str]:
