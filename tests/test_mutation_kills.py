@@ -292,10 +292,12 @@ def test_robustness_switched_off_opportunity_keeps_a_tiny_concentration() -> Non
 
 
 def _site_rasters(tmp_path: Path) -> dict[str, str]:
-    # 1 m pixels over 0..100 × 0..100 (float32: values exact in binary); PET 30 °C west of x = 15, 42 °C east of
-    # it; water 0.125 m deep in y 10..12 between x 10 and 20 (20 % of site S1), 0.5 m deep in the south half of S2
+    # 1 m pixels over 0..100 × 0..100 (float32: values exact in binary); PET 20 °C west of x = 5, 30 °C up to
+    # x = 15, 42 °C east of it; water 0.125 m deep in y 10..12 between x 10 and 20 (20 % of site S1), 0.5 m deep in
+    # the south half of S2
     pet = np.full((100, 100), 42.0)
     pet[:, :15] = 30.0
+    pet[:, :5] = 20.0
     depth = np.zeros((100, 100))
     depth[100 - 12 : 100 - 10, 10:20] = 0.125  # rows count from the top (y = 100)
     depth[100 - 45 : 100 - 40, 40:50] = 0.5
@@ -316,18 +318,19 @@ def test_site_heat_water_people_and_total_from_rasters(tmp_path: Path) -> None:
         {"bouwjaar": [2000]}, geometry=[building], crs="EPSG:28992", index=pd.Index(["B0"], name="pand_id")
     )
     park = Park("rasters", parcels, buildings=buildings, rasters=_site_rasters(tmp_path))
-    geoms = [box(10, 10, 20, 20), box(40, 40, 50, 50), box(300, 300, 310, 310), box(70, 70, 80, 80)]
+    # S5: 1 m² of public ground where it is 20 °C and dry
+    geoms = [box(10, 10, 20, 20), box(40, 40, 50, 50), box(300, 300, 310, 310), box(70, 70, 80, 80), box(1, 80, 2, 81)]
     sites = gpd.GeoDataFrame(
         {
-            "perceel_id": ["P1", "P1", "openbaar", "P1"],
-            "area_m2": [100.0, 100.0, 100.0, 100.0],
+            "perceel_id": ["P1", "P1", "openbaar", "P1", "openbaar"],
+            "area_m2": [100.0, 100.0, 100.0, 100.0, 1.0],
             "site_cover": "paved",
             "cover_classes": "gesloten_verhard",
             **{t: False for t in SITE_TYPES},
         },
         geometry=geoms,
         crs="EPSG:28992",
-        index=pd.Index(["S1", "S2", "S3", "S4"], name="site_id"),
+        index=pd.Index(["S1", "S2", "S3", "S4", "S5"], name="site_id"),
     )
     scored = pd.DataFrame({"total_score": [40.0]}, index=pd.Index(["P1"], name="perceel_id"))
     out = score_candidates(park, sites, scored, CFG)
@@ -342,8 +345,9 @@ def test_site_heat_water_people_and_total_from_rasters(tmp_path: Path) -> None:
     assert out.loc["S3", "water_score"] == pytest.approx(0.0, abs=1e-9)
     # S4 lies on the map where it is dry: max depth 0 is below the 5 cm, which counts as 0, not less
     assert out.loc["S4", "water_score"] == pytest.approx(0.0, abs=1e-9)
-    # biodiversity: no useful green (nearness 0), size 100 / 200 m²
-    assert out["biodiversity_score"].tolist() == pytest.approx([100 * 0.5 * 0.5] * 4, abs=1e-9)
+    # biodiversity: no useful green (nearness 0), size 100 / 200 m² (S5: 1 / 200)
+    assert out["biodiversity_score"].tolist() == pytest.approx([100 * 0.5 * 0.5] * 4 + [100 * 0.5 / 200], abs=1e-9)
+    assert out.loc["S5", ["heat_score", "water_score"]].tolist() == pytest.approx([0.0, 0.0], abs=1e-9)
     # people: hall floor within 150 m of S1, a straight edge: 50 × 6 m
     assert out.loc["S1", "people_reached_m2"] == pytest.approx(50 * 6, rel=1e-9)
     people = 100 * (1 - math.exp(-300 / 5000))
@@ -352,8 +356,10 @@ def test_site_heat_water_people_and_total_from_rasters(tmp_path: Path) -> None:
     assert out.loc["S3", "parcel_score"] == 0.0
     # without buildings nobody is reached: the people part is 0 and the rest of the site score stays
     alone = score_candidates(park.replace(buildings=buildings.iloc[:0]), sites, scored, CFG)
-    assert alone["people_reached_m2"].tolist() == [0.0] * 4
+    assert alone["people_reached_m2"].tolist() == [0.0] * 5
     assert alone.loc["S1", "site_score"] == pytest.approx(0.7 * combined + 0.15 * 40, rel=1e-9)
+    # a site score below 1 stays what it is: S5 is only its biodiversity, 0.7 · 0.25 · 0.25
+    assert alone.loc["S5", "site_score"] == pytest.approx(0.7 * 0.25 * (100 * 0.5 / 200), rel=1e-9)
 
 
 def test_robustness_spread_0_is_the_profile_itself() -> None:
@@ -597,3 +603,9 @@ def test_robustness_top_is_the_top_share_of_the_parcels() -> None:
     r = robustness(scores, cfg)
     assert r["p_top"].tolist() == [1.0, 1.0, 0.0, 0.0]
     assert r["rank_lo"].tolist() == [1, 2, 3, 4]
+
+
+def test_one_robustness_sample_is_a_robustness_run() -> None:
+    s = score_indicators(_ind(), Config.from_dict({"robustness": {"samples": 1}}))
+    # one parcel, top_share 0.10: k = 1, so it is top in its one draw; rank 1 at every percentile
+    assert s.loc["P0", ["p_top", "rank_lo", "rank_hi"]].tolist() == [1.0, 1, 1]
