@@ -609,3 +609,63 @@ def test_one_robustness_sample_is_a_robustness_run() -> None:
     s = score_indicators(_ind(), Config.from_dict({"robustness": {"samples": 1}}))
     # one parcel, top_share 0.10: k = 1, so it is top in its one draw; rank 1 at every percentile
     assert s.loc["P0", ["p_top", "rank_lo", "rank_hi"]].tolist() == [1.0, 1, 1]
+
+
+def test_water_below_nonzero_low_breakpoints_is_no_need() -> None:
+    from groenkans.indicators import water_need_parts
+
+    # breakpoints runoff share 0.1..0.9, storage 10..50 mm, wet share 0.1..0.5: values below lo give 0, not less
+    ref = _ref_water()
+    ind = pd.DataFrame(
+        {
+            "runoff_mm": [3.5],  # 5 % of the storm
+            "area_m2": [100.0],
+            "storage_deficit_m3": [0.5],  # 5 mm
+            "wet_area_m2": [5.0],  # 5 %
+            "nuisance_area_m2": [5.0],
+            "water_source": ["water_depth"],
+        }
+    )
+    assert water_need_parts(ind, CFG, ref).iloc[0].tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def _ref_water() -> pd.DataFrame:
+    ref = load_reference(CFG).copy()
+    for key, (lo, hi) in {
+        "runoff_share": (0.1, 0.9),
+        "storage_deficit_mm": (10.0, 50.0),
+        "wet_share": (0.1, 0.5),
+    }.items():
+        ref.loc[key, ["lo", "hi"]] = [lo, hi]
+    return ref
+
+
+def test_site_score_reaches_above_99(tmp_path: Path) -> None:
+    # a 20 × 20 m site at 42 °C, under 0.5 m of water, next to nature, on a parcel scoring 100, with a 160 × 100 m
+    # hall wholly within 150 m: 0.7 · 100 + 0.15 · 100 + 0.15 · 100 · (1 − exp(−16,000 / 5,000)) = 99.39
+    origin = (0.0, 100.0)
+    rasters = {
+        "pet": str(write_raster(tmp_path / "pet.tif", np.full((100, 100), 42.0), origin=origin)),
+        "water_depth": str(write_raster(tmp_path / "depth.tif", np.full((100, 100), 0.5), origin=origin)),
+    }
+    parcels = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 100, 100)], crs="EPSG:28992", index=pd.Index(["P1"], name="perceel_id")
+    )
+    hall = box(-10, -100, 150, 0)  # farthest corners 70 m across and 120 m down from the site: 139 m < 150 m
+    buildings = gpd.GeoDataFrame(
+        {"bouwjaar": [2000]}, geometry=[hall], crs="EPSG:28992", index=pd.Index(["B0"], name="pand_id")
+    )
+    nature = gpd.GeoDataFrame(geometry=[box(80, 20, 90, 40)], crs="EPSG:28992")
+    park = Park("best", parcels, buildings=buildings, nature=nature, rasters=rasters)
+    sites = gpd.GeoDataFrame(
+        {"perceel_id": ["P1"], "area_m2": [400.0], "site_cover": "paved", "cover_classes": "gesloten_verhard"}
+        | {t: False for t in SITE_TYPES},
+        geometry=[box(60, 20, 80, 40)],
+        crs="EPSG:28992",
+        index=pd.Index(["S6"], name="site_id"),
+    )
+    scored = pd.DataFrame({"total_score": [100.0]}, index=pd.Index(["P1"], name="perceel_id"))
+    out = score_candidates(park, sites, scored, CFG).loc["S6"]
+    assert out[["heat_score", "water_score", "biodiversity_score"]].tolist() == pytest.approx([100.0] * 3, abs=1e-9)
+    assert out["people_reached_m2"] == pytest.approx(160 * 100, rel=1e-9)
+    assert out["site_score"] == pytest.approx(70 + 15 + 15 * (1 - math.exp(-16000 / 5000)), rel=1e-9)
