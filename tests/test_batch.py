@@ -328,3 +328,22 @@ def test_full_output_disk_stops_with_one_named_error_and_resumes_exactly(
     resumed = gk.run_batch(country / "country.toml", out, progress=False)
     assert (resumed.n_skipped, resumed.n_done) == (2, 4)
     _assert_same(serial.output, resumed.output)
+
+
+def test_batch_reads_each_raster_once_per_park(country: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One pass per park in the batch too: each raster once for the run's check, then once per park."""
+    from collections import Counter
+
+    import rasterio
+
+    opens: Counter[str] = Counter()
+    real = rasterio.open
+
+    def counting(fp, *args, **kwargs):
+        opens[Path(str(fp)).name] += 1
+        return real(fp, *args, **kwargs)
+
+    monkeypatch.setattr(rasterio, "open", counting)
+    result = gk.run_batch(country / "country.toml", tmp_path / "out", progress=False)
+    assert result.n_done == 4 and result.n_failed == 0  # the country's four parks, scored in this process (workers=1)
+    assert dict(opens) == {"pet.vrt": 1 + 4, "waterdiepte.vrt": 1 + 4, "ahn.vrt": 1 + 4}

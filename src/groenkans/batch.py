@@ -870,6 +870,7 @@ def score_parks(
                 park = group.park(park_id, name, outline, raster_info)
             else:
                 park = load_park(dict(manifest), outline=outline, park_id=park_id, name=name, context_m=context)
+            park = park.with_windows(config)  # each raster read once, for the parcels and the sites
             parcels = score_park(park, config)
             sites = rank_candidates(park, parcels, config=config)
             summary = park_summary(park, parcels, sites)
