@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from conftest import write_raster
 from scipy.stats import beta
-from shapely.geometry import Point, box
+from shapely.geometry import Point, Polygon, box
 
 from groenkans.candidates import SITE_TYPES, score_candidates
 from groenkans.config import Config, Weights
@@ -431,8 +431,20 @@ def test_indicator_distances_with_nothing_to_reach_and_green_shares() -> None:
 # --- feasibility of sites (docs/sites.md; candidates module docstring) -----------------------------------------------
 
 
-def _sites_of(boxes: dict[str, tuple[float, float, float, float]], covers: dict[str, str], buildings: list) -> tuple:
+def _sites_of(
+    boxes: dict[str, tuple[float, float, float, float] | Polygon],
+    covers: dict[str, str],
+    buildings: list,
+    *,
+    sites: dict | None = None,
+    rasters: dict[str, str] | None = None,
+) -> dict[str, pd.Series]:
+    """The sites found on one large private parcel (-100..3000 × -100..600) whose surfaces are ``boxes`` (a box
+    ``(x0, y0, x1, y1)`` or a polygon; paved unless ``covers`` says ``lawn``); outside it they are public land.
+    ``sites`` adds to the site config (``sites.min_area_m2`` 4 m²). By name: the site holding the surface."""
     from groenkans.candidates import find_candidates
+
+    geoms = {n: box(*v) if isinstance(v, tuple) else v for n, v in boxes.items()}
 
     surface = {
         "paved": ("onbegroeidterreindeel", "gesloten verharding", "gesloten_verhard"),
@@ -450,7 +462,7 @@ def _sites_of(boxes: dict[str, tuple[float, float, float, float]], covers: dict[
             "fysiek_voorkomen": [r[1] for r in rows],
             "surface_class": [r[2] for r in rows],
         },
-        geometry=[box(*boxes[n]) for n in names],
+        geometry=[geoms[n] for n in names],
         crs="EPSG:28992",
     )
     b = gpd.GeoDataFrame(
@@ -459,15 +471,14 @@ def _sites_of(boxes: dict[str, tuple[float, float, float, float]], covers: dict[
         crs="EPSG:28992",
         index=pd.Index([f"B{i}" for i in range(len(buildings))], name="pand_id"),
     )
-    park = Park("feasibility", parcels, buildings=b, surfaces=surfaces)
-    cfg = Config.from_dict({"robustness": {"samples": 0}, "sites": {"min_area_m2": 4.0}})
-    sites = find_candidates(park, cfg)
+    park = Park("feasibility", parcels, buildings=b, surfaces=surfaces, rasters=rasters or {})
+    cfg = Config.from_dict({"robustness": {"samples": 0}, "sites": {"min_area_m2": 4.0, **(sites or {})}})
+    found = find_candidates(park, cfg)
     by_name = {}
     for n in names:
-        x0, y0, x1, y1 = boxes[n]
-        hit = sites.index[sites.geometry.contains(Point((x0 + x1) / 2, (y0 + y1) / 2))]
+        hit = found.index[found.geometry.contains(geoms[n].representative_point())]
         assert len(hit) == 1, n
-        by_name[n] = sites.loc[hit[0]]
+        by_name[n] = found.loc[hit[0]]
     return by_name
 
 
@@ -549,8 +560,6 @@ def test_habitat_below_a_nonzero_low_breakpoint_is_a_full_deficit() -> None:
 
 
 def test_degenerate_and_tiny_parcels_keep_finite_indicators() -> None:
-    from shapely.geometry import Polygon
-
     from groenkans.indicators import water_need_parts
 
     # a parcel without area (three collinear corners) has nothing to cool: capacity 0, not 0 / 0
@@ -669,3 +678,82 @@ def test_site_score_reaches_above_99(tmp_path: Path) -> None:
     assert out[["heat_score", "water_score", "biodiversity_score"]].tolist() == pytest.approx([100.0] * 3, abs=1e-9)
     assert out["people_reached_m2"] == pytest.approx(160 * 100, rel=1e-9)
     assert out["site_score"] == pytest.approx(70 + 15 + 15 * (1 - math.exp(-16000 / 5000)), rel=1e-9)
+
+
+# --- Tiny Forest, wadi and low-spot rules at their default boundaries (docs/sites.md; config.SiteConfig) ----------
+
+
+def _octagon(x: float, y: float, s: float, a: float, b: float) -> Polygon:
+    """An s × s square at (x, y) with each corner cut by a right triangle of legs a and b (turned by 90° from corner
+    to corner): area s² − 2ab, exact in binary for the values used here."""
+    return Polygon(
+        [(x + a, y), (x + s - b, y), (x + s, y + a), (x + s, y + s - b)]
+        + [(x + s - a, y + s), (x + b, y + s), (x, y + s - a), (x, y + b)]
+    )
+
+
+def test_tiny_forest_minimum_areas_and_width_of_the_default_config() -> None:
+    # octagons, convex and wider than 4 m everywhere (the 4 m opening keeps them whole), their inscribed circle well
+    # above √(minimum area) / 2: centre-to-cut distance 7.46 / 7.42 m (public, √200 / 2 = 7.07) and 5.26 / 5.20 m
+    # (private, √100 / 2 = 5). Public land (outside the parcel) needs 200 m², a company parcel 100 m².
+    shapes = {
+        "public200p5": _octagon(0, 1000, 16, 4, 6.9375),  # 256 − 2 · 27.75 = 200.5 m²
+        "public199p5": _octagon(100, 1000, 16, 4, 7.0625),  # 256 − 2 · 28.25 = 199.5 m²
+        "private100p5": _octagon(0, 0, 11, 2, 5.125),  # 121 − 2 · 10.25 = 100.5 m²
+        "private99p5": _octagon(100, 0, 11, 2, 5.375),  # 121 − 2 · 10.75 = 99.5 m²
+        "strip3p5": (200.0, 0.0, 203.5, 40.0),  # 3.5 m wide: nothing of it is 4 m wide
+        "strip9": (300.0, 0.0, 309.0, 30.0),  # 270 m² 9 m wide: widest circle 9 m < √100 = 10 m
+    }
+    s = _sites_of(shapes, {}, [])
+    area = {"public200p5": 200.5, "public199p5": 199.5, "private100p5": 100.5, "private99p5": 99.5}
+    for n, a in area.items():
+        assert s[n]["perceel_id"] == ("openbaar" if n.startswith("public") else "P1"), n
+        assert s[n]["area_m2"] == pytest.approx(a, abs=1e-9), n
+        assert s[n]["tiny_forest_area_m2"] == pytest.approx(a, abs=1e-6), n
+        assert bool(s[n]["tiny_forest"]) is (a > 100 if n.startswith("private") else a > 200), n
+    assert s["strip3p5"]["tiny_forest_area_m2"] == 0.0
+    assert not s["strip3p5"]["tiny_forest"]
+    assert s["strip3p5"]["why_not"].startswith("tiny_forest: 0 m² at least 4 m wide (< 100 m²)")
+    assert s["strip9"]["tiny_forest_area_m2"] == pytest.approx(270.0, abs=1e-6)
+    assert s["strip9"]["why_not"].startswith("tiny_forest: no compact 100 m² fits (widest 9.0 m < 10.0 m)")
+
+
+def test_tiny_forest_width_of_6_m_opens_with_3_m() -> None:
+    # tiny_forest_min_width_m = 6: the opening (erode, dilate by 3 m) keeps a 7 m wide box whole, nothing of 5.5 m
+    s = _sites_of(
+        {"wide7": (0.0, 0.0, 7.0, 40.0), "narrow5p5": (100.0, 0.0, 105.5, 40.0)},
+        {},
+        [],
+        sites={"tiny_forest_min_width_m": 6.0},
+    )
+    assert s["wide7"]["tiny_forest_area_m2"] == pytest.approx(280.0, abs=1e-6)
+    assert s["narrow5p5"]["tiny_forest_area_m2"] == 0.0
+    assert "at least 6 m wide" in s["narrow5p5"]["why_not"]
+
+
+def test_wadi_holds_exactly_its_need_and_not_0p6_m3_less() -> None:
+    # lawns of 10 × 10 m store 100 × 0.3 = 30 m³. L's catchment: a 20 × 25 m hall 5 m east of it (farthest corner
+    # 26 m away, within the 40 m): 500 m² × 0.06 m = 30 m³, exactly what it stores. L2's hall is 20 × 25.5 m:
+    # 510 × 0.06 = 30.6 m³ > 30 m³: no wadi.
+    boxes = {"L": (0.0, 0.0, 10.0, 10.0), "L2": (1000.0, 0.0, 1010.0, 10.0)}
+    halls = [box(15.0, -7.5, 35.0, 17.5), box(1015.0, -7.5, 1035.0, 18.0)]
+    s = _sites_of(boxes, {"L": "lawn", "L2": "lawn"}, halls)
+    assert s["L"]["wadi_catchment_m2"] == pytest.approx(500.0, abs=1e-6)
+    assert s["L"]["wadi_stores_m3"] == pytest.approx(30.0, abs=1e-9)
+    assert s["L"]["wadi_need_m3"] == pytest.approx(30.0, abs=1e-9)
+    assert bool(s["L"]["wadi"])
+    assert s["L2"]["wadi_need_m3"] == pytest.approx(30.6, abs=1e-9)
+    assert not s["L2"]["wadi"]
+    assert "wadi: holds 30 m³ at 0.3 m, its 510 m² paved catchment needs 31 m³" in s["L2"]["why_not"]
+
+
+def test_a_wadi_needs_5_cm_of_water_on_the_depth_map(tmp_path: Path) -> None:
+    # depth map 40 × 20 m (1 m pixels): dry, except 0.0625 m under lawn W (x 20..30); lawn D lies on the dry part
+    depth = np.zeros((20, 40))
+    depth[:, 20:30] = 0.0625
+    rasters = {"water_depth": str(write_raster(tmp_path / "depth.tif", depth, origin=(0.0, 20.0)))}
+    boxes = {"D": (0.0, 0.0, 10.0, 10.0), "W": (20.0, 0.0, 30.0, 10.0)}
+    s = _sites_of(boxes, {"D": "lawn", "W": "lawn"}, [], rasters=rasters)
+    assert bool(s["W"]["wadi"])
+    assert not s["D"]["wadi"]
+    assert "wadi: not a low spot" in s["D"]["why_not"]
