@@ -757,3 +757,148 @@ def test_a_wadi_needs_5_cm_of_water_on_the_depth_map(tmp_path: Path) -> None:
     assert bool(s["W"]["wadi"])
     assert not s["D"]["wadi"]
     assert "wadi: not a low spot" in s["D"]["why_not"]
+
+
+# --- land cover, heat, water and biodiversity indicators of edge cases (docs/methodology.md §2-§5) -----------------
+
+_BGT = {
+    "paving": ("onbegroeidterreindeel", "gesloten verharding", "gesloten_verhard", None),
+    "lane": ("wegdeel", "gesloten verharding", "gesloten_verhard", "rijbaan lokale weg"),
+    "dirt_lane": ("wegdeel", "half verhard", "half_verhard", "rijbaan lokale weg"),
+    "grass": ("begroeidterreindeel", "grasland overig", "groen", None),
+    "sand": ("onbegroeidterreindeel", "zand", "onverhard", None),
+    "ditch": ("waterdeel", "waterloop", "water", None),
+}
+
+
+def _edge_park() -> Park:
+    """10 × 10 m parcels 20 m apart (x0 = 20 · i), each with its BGT surfaces (name, box relative to x0, wadi
+    storage depth); ``tiny`` is 1 × 0.5 m; ``Z`` has no area; ``roofs`` lies under two identical BAG footprints."""
+    eps = 5e-8  # 5e-8 m × 10 m = 0.5 mm²: a sliver gap or overlap between neighbouring BGT polygons
+    layout: dict[str, list[tuple[str, tuple[float, float, float, float], float]]] = {
+        "lane": [("lane", (0, 0, 10, 10), np.nan)],
+        "dirt_lane": [("dirt_lane", (0, 0, 10, 10), np.nan)],
+        "half": [("paving", (0, 0, 10, 5), np.nan)],
+        "overlap": [("paving", (0, 0, 10, 10), np.nan), ("grass", (0, 0, 10, 10), np.nan)],
+        "gap": [("paving", (0, 0, 5, 10), np.nan), ("grass", (5 + eps, 0, 10, 10), np.nan)],
+        "over": [("paving", (0, 0, 5, 10), np.nan), ("grass", (5 - eps, 0, 10, 10), np.nan)],
+        "pond": [("ditch", (0, 0, 10, 5), np.nan), ("paving", (0, 5, 10, 10), np.nan)],
+        "bare": [("sand", (0, 0, 10, 10), np.nan)],
+        "W1": [("paving", (0, 0, 10, 9), np.nan), ("grass", (0, 9, 10, 10), 0.5)],
+        "W2": [("paving", (0, 0, 10, 5), np.nan), ("grass", (0, 5, 10, 10), 0.5)],
+        "roofs": [],
+    }
+    names = list(layout)
+    geoms = [box(20 * i, 0, 20 * i + 10, 10) for i in range(len(names))]
+    rows = [
+        (*_BGT[kind], box(20 * i + x0, y0, 20 * i + x1, y1), depth)
+        for i, n in enumerate(names)
+        for kind, (x0, y0, x1, y1), depth in layout[n]
+    ]
+    # tiny: 0.5 m² paved whole, a quarter of it grass as well (overlapping BGT)
+    geoms += [box(0, 100, 1, 100.5), Polygon([(20, 100), (30, 100), (40, 100)])]
+    rows += [(*_BGT["paving"], box(0, 100, 1, 100.5), np.nan), (*_BGT["grass"], box(0, 100, 0.5, 100.5), np.nan)]
+    parcels = gpd.GeoDataFrame(
+        geometry=geoms, crs="EPSG:28992", index=pd.Index([*names, "tiny", "Z"], name="perceel_id")
+    )
+    surfaces = gpd.GeoDataFrame(
+        {
+            "bgt_type": [r[0] for r in rows],
+            "fysiek_voorkomen": [r[1] for r in rows],
+            "surface_class": [r[2] for r in rows],
+            "function": [r[3] for r in rows],
+            "wadi_storage_depth_m": [r[5] for r in rows],
+        },
+        geometry=[r[4] for r in rows],
+        crs="EPSG:28992",
+    )
+    roof = geoms[names.index("roofs")]
+    buildings = gpd.GeoDataFrame(
+        {"bouwjaar": [2000, 2000]},
+        geometry=[roof, roof],
+        crs="EPSG:28992",
+        index=pd.Index(["B0", "B1"], name="pand_id"),
+    )
+    return Park("edges", parcels, buildings=buildings, surfaces=surfaces)
+
+
+def test_land_cover_of_lanes_gaps_overlaps_and_double_footprints() -> None:
+    lc = land_cover(_edge_park(), CFG)
+    # driving lanes are paved but not changeable: a closed lane 100 m² of driving; a half-paved one 50 m² paved,
+    # none of it depavable
+    assert lc.loc["lane", ["paved_m2", "driving_m2", "depavable_m2"]].tolist() == pytest.approx([100, 100, 0])
+    assert lc.loc["dirt_lane", ["paved_m2", "depavable_m2"]].tolist() == pytest.approx([50, 0], abs=1e-9)
+    # half the parcel paved: 50 m² paved, 50 m² of unknown cover (nothing is stretched to fill the parcel)
+    assert lc.loc["half", ["gesloten_verhard_m2", "paved_m2", "unknown_m2"]].tolist() == pytest.approx([50, 50, 50])
+    # paving and grass both over the whole parcel: scaled to the parcel, half each, no unknown cover
+    assert lc.loc["overlap", ["gesloten_verhard_m2", "groen_m2", "unknown_m2"]].tolist() == pytest.approx(
+        [50, 50, 0], abs=1e-9
+    )
+    # 0.5 m² under 0.75 m² of BGT: scaled by 0.5 / 0.75, paving 1/3 m², grass 1/6 m²
+    assert lc.loc["tiny", ["gesloten_verhard_m2", "groen_m2"]].tolist() == pytest.approx([1 / 3, 1 / 6], abs=1e-12)
+    # a 0.5 mm² gap stays unknown cover (no rescaling); a 0.5 mm² overlap leaves none (not a negative area)
+    assert lc.loc["gap", "gesloten_verhard_m2"] == pytest.approx(50.0, abs=1e-9)
+    assert lc.loc["gap", "unknown_m2"] == pytest.approx(5e-7, abs=1e-9)
+    assert lc.loc["over", "unknown_m2"] == pytest.approx(0.0, abs=1e-12)
+    # two identical footprints over the whole parcel: no open area (area − roof is never below 0)
+    assert lc.loc["roofs", "open_m2"] == 0.0
+
+
+def test_paved_share_of_open_area_green_and_habitat_shares_and_patch_room() -> None:
+    from groenkans.indicators.biodiversity import biodiversity_indicators
+
+    park = _edge_park()
+    lc = land_cover(park, CFG)
+    heat = heat_indicators(park, pd.DataFrame(index=park.parcels.index), lc, CFG)
+    assert heat.loc["half", "paved_frac_open"] == pytest.approx(0.5, abs=1e-12)  # 50 of 100 m² open
+    assert heat.loc["pond", "paved_frac_open"] == pytest.approx(0.5, abs=1e-12)
+    bio = biodiversity_indicators(park, lc, CFG)
+    # pond: half ditch (aquatic habitat), half paving; bare sand: no green, no habitat, 100 m² room for a patch
+    assert bio.loc["pond", ["green_frac", "habitat_frac"]].tolist() == pytest.approx([0.0, 0.5], abs=1e-12)
+    assert bio.loc["bare", ["green_frac", "habitat_frac"]].tolist() == [0.0, 0.0]
+    assert bio.loc["bare", "patch_room_m2"] == pytest.approx(100.0, abs=1e-9)
+    assert bio.loc["W2", "green_frac"] == pytest.approx(0.5, abs=1e-12)
+    # a parcel without area has no habitat share (0, not a filled-in 1)
+    assert bio.loc["Z", ["green_frac", "habitat_frac"]].tolist() == [0.0, 0.0]
+
+
+def test_wadi_storage_is_credited_against_runoff_and_storage_need() -> None:
+    park = _edge_park()
+    w = water_indicators(park, pd.DataFrame(index=park.parcels.index), land_cover(park, CFG), CFG)
+    # W1: 90 m² closed paving sheds 70 − 0.5 = 69.5 mm, 10 m² grass 70 − 10 − 2 · 20 = 20 mm; its grass is a wadi
+    # storing 10 m² × 0.5 m = 5 m³: 6.255 + 0.2 − 5 = 1.455 m³ (14.55 mm); storage need 90 × 0.06 = 5.4 m³, 0.4 lacking
+    assert w.loc["W1", "wadi_storage_m3"] == pytest.approx(5.0, abs=1e-9)
+    assert w.loc["W1", "runoff_m3"] == pytest.approx(90 * 69.5 / 1000 + 10 * 20 / 1000 - 5, abs=1e-9)
+    assert w.loc["W1", "runoff_mm"] == pytest.approx(14.55, abs=1e-9)
+    assert w.loc["W1", ["storage_need_m3", "storage_deficit_m3"]].tolist() == pytest.approx([5.4, 0.4], abs=1e-9)
+    # W2: a 25 m³ wadi holds more than the 4.475 m³ shed and the 3 m³ needed: 0 of each, not less
+    assert w.loc["W2", ["runoff_m3", "runoff_mm", "storage_deficit_m3"]].tolist() == [0.0, 0.0, 0.0]
+    # without a wadi on the parcel the whole need is lacking: paved half 50 × 0.06 = 3 m³
+    assert w.loc["half", ["storage_need_m3", "storage_deficit_m3"]].tolist() == pytest.approx([3.0, 3.0], abs=1e-9)
+
+
+def test_storage_deficit_and_ratio_without_wadis() -> None:
+    park = _cover_park()
+    w = water_indicators(park, pd.DataFrame(index=park.parcels.index), land_cover(park, CFG), CFG)
+    # no wadi anywhere: the deficit is the need; ratio = need / (room × 0.3 m): 6 m³ / (100 m² × 0.3 m) = 0.2
+    assert w.loc["roof", ["storage_need_m3", "storage_deficit_m3"]].tolist() == pytest.approx([6.0, 6.0], abs=1e-9)
+    assert w.loc["gesloten_verhard", "storage_ratio"] == pytest.approx(0.2, abs=1e-12)
+    assert w.loc["erf", "storage_ratio"] == pytest.approx(3.0 / (50 * 0.3), abs=1e-12)
+    assert math.isnan(w.loc["roof", "storage_ratio"])  # no room at all
+
+
+def test_wet_and_nuisance_area_from_a_half_metre_depth_map(tmp_path: Path) -> None:
+    from groenkans.pipeline import parcel_zonal_stats
+
+    # 0.5 m pixels over the 10 × 10 m parcel: x 0..3 at 0.0625 m (visible, > 5 cm), x 3..4 at 0.25 m (> 10 cm):
+    # wet 40 m², nuisance 10 m²
+    depth = np.zeros((20, 20))
+    depth[:, :6] = 0.0625
+    depth[:, 6:8] = 0.25
+    rasters = {"water_depth": str(write_raster(tmp_path / "depth.tif", depth, origin=(0.0, 10.0), res=0.5))}
+    parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs="EPSG:28992", index=pd.Index(["P"], name="perceel_id"))
+    park = Park("wet", parcels, rasters=rasters)
+    zonal = parcel_zonal_stats(park, CFG)
+    w = water_indicators(park, zonal, land_cover(park, CFG), CFG)
+    assert w.loc["P", ["wet_area_m2", "nuisance_area_m2"]].tolist() == pytest.approx([40.0, 10.0], abs=1e-9)
+    assert w.loc["P", "water_source"] == "water_depth"
