@@ -773,7 +773,8 @@ _BGT = {
 
 def _edge_park() -> Park:
     """10 × 10 m parcels 20 m apart (x0 = 20 · i), each with its BGT surfaces (name, box relative to x0, wadi
-    storage depth); ``tiny`` is 1 × 0.5 m; ``Z`` has no area; ``roofs`` lies under two identical BAG footprints."""
+    storage depth); ``tiny`` is 1 × 0.5 m; ``Z`` has no area; ``roofs`` lies under two identical BAG footprints;
+    ``crowned`` has a tree whose 3 m crown lies wholly over its grass."""
     eps = 5e-8  # 5e-8 m × 10 m = 0.5 mm²: a sliver gap or overlap between neighbouring BGT polygons
     layout: dict[str, list[tuple[str, tuple[float, float, float, float], float]]] = {
         "lane": [("lane", (0, 0, 10, 10), np.nan)],
@@ -787,6 +788,7 @@ def _edge_park() -> Park:
         "W1": [("paving", (0, 0, 10, 9), np.nan), ("grass", (0, 9, 10, 10), 0.5)],
         "W2": [("paving", (0, 0, 10, 5), np.nan), ("grass", (0, 5, 10, 10), 0.5)],
         "roofs": [],
+        "crowned": [("grass", (0, 0, 10, 7), np.nan), ("paving", (0, 7, 10, 10), np.nan)],
     }
     names = list(layout)
     geoms = [box(20 * i, 0, 20 * i + 10, 10) for i in range(len(names))]
@@ -819,11 +821,17 @@ def _edge_park() -> Park:
         crs="EPSG:28992",
         index=pd.Index(["B0", "B1"], name="pand_id"),
     )
-    return Park("edges", parcels, buildings=buildings, surfaces=surfaces)
+    x0 = 20 * names.index("crowned")
+    trees = gpd.GeoDataFrame(geometry=[Point(x0 + 5, 3.5)], crs="EPSG:28992")  # crown x 2..8, y 0.5..6.5
+    return Park("edges", parcels, buildings=buildings, surfaces=surfaces, trees=trees)
 
 
 def test_land_cover_of_lanes_gaps_overlaps_and_double_footprints() -> None:
-    lc = land_cover(_edge_park(), CFG)
+    import warnings
+
+    with warnings.catch_warnings():  # parcels without BGT (roofs, Z) are no division by zero either
+        warnings.simplefilter("error")
+        lc = land_cover(_edge_park(), CFG)
     # driving lanes are paved but not changeable: a closed lane 100 m² of driving; a half-paved one 50 m² paved,
     # none of it depavable
     assert lc.loc["lane", ["paved_m2", "driving_m2", "depavable_m2"]].tolist() == pytest.approx([100, 100, 0])
@@ -858,6 +866,9 @@ def test_paved_share_of_open_area_green_and_habitat_shares_and_patch_room() -> N
     assert bio.loc["bare", ["green_frac", "habitat_frac"]].tolist() == [0.0, 0.0]
     assert bio.loc["bare", "patch_room_m2"] == pytest.approx(100.0, abs=1e-9)
     assert bio.loc["W2", "green_frac"] == pytest.approx(0.5, abs=1e-12)
+    # grass under a crown is green once: 70 of 100 m²; the 0.5 m² parcel: 1/6 m² of grass (scaled), a third
+    assert bio.loc["crowned", "green_frac"] == pytest.approx(0.7, abs=1e-12)
+    assert bio.loc["tiny", "green_frac"] == pytest.approx(1 / 3, abs=1e-12)
     # a parcel without area has no habitat share (0, not a filled-in 1)
     assert bio.loc["Z", ["green_frac", "habitat_frac"]].tolist() == [0.0, 0.0]
 
@@ -875,6 +886,8 @@ def test_wadi_storage_is_credited_against_runoff_and_storage_need() -> None:
     assert w.loc["W2", ["runoff_m3", "runoff_mm", "storage_deficit_m3"]].tolist() == [0.0, 0.0, 0.0]
     # without a wadi on the parcel the whole need is lacking: paved half 50 × 0.06 = 3 m³
     assert w.loc["half", ["storage_need_m3", "storage_deficit_m3"]].tolist() == pytest.approx([3.0, 3.0], abs=1e-9)
+    # the 0.5 m² parcel: 1/3 m² paving (scaled) needs 0.02 m³; as a 0.3 m wadi it would store 0.1 m³: ratio 0.2
+    assert w.loc["tiny", "storage_ratio"] == pytest.approx(0.2, abs=1e-12)
 
 
 def test_storage_deficit_and_ratio_without_wadis() -> None:
@@ -902,3 +915,18 @@ def test_wet_and_nuisance_area_from_a_half_metre_depth_map(tmp_path: Path) -> No
     w = water_indicators(park, zonal, land_cover(park, CFG), CFG)
     assert w.loc["P", ["wet_area_m2", "nuisance_area_m2"]].tolist() == pytest.approx([40.0, 10.0], abs=1e-9)
     assert w.loc["P", "water_source"] == "water_depth"
+
+
+def test_pet_stress_is_the_mean_share_above_the_class_bounds(tmp_path: Path) -> None:
+    from groenkans.pipeline import parcel_zonal_stats
+
+    # 1 m pixels: the west half of the parcel at 30 °C, the east half at 42 °C; shares above 23/29/35/41 °C are
+    # 1, 1, 0.5, 0.5: pet_stress 0.75
+    pet = np.full((10, 10), 42.0)
+    pet[:, :5] = 30.0
+    rasters = {"pet": str(write_raster(tmp_path / "pet.tif", pet, origin=(0.0, 10.0)))}
+    parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs="EPSG:28992", index=pd.Index(["P"], name="perceel_id"))
+    park = Park("hot", parcels, rasters=rasters)
+    heat = heat_indicators(park, parcel_zonal_stats(park, CFG), land_cover(park, CFG), CFG)
+    assert heat.loc["P", "pet_stress"] == pytest.approx(0.75, abs=1e-12)
+    assert heat.loc["P", "heat_source"] == "pet"
