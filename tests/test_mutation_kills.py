@@ -702,6 +702,7 @@ def test_tiny_forest_minimum_areas_and_width_of_the_default_config() -> None:
         "private100p5": _octagon(0, 0, 11, 2, 5.125),  # 121 − 2 · 10.25 = 100.5 m²
         "private99p5": _octagon(100, 0, 11, 2, 5.375),  # 121 − 2 · 10.75 = 99.5 m²
         "strip3p5": (200.0, 0.0, 203.5, 40.0),  # 3.5 m wide: nothing of it is 4 m wide
+        "strip4p5": (250.0, 0.0, 254.5, 40.0),  # 4.5 m wide: all of it (but no 10 m circle)
         "strip9": (300.0, 0.0, 309.0, 30.0),  # 270 m² 9 m wide: widest circle 9 m < √100 = 10 m
     }
     s = _sites_of(shapes, {}, [])
@@ -712,6 +713,7 @@ def test_tiny_forest_minimum_areas_and_width_of_the_default_config() -> None:
         assert s[n]["tiny_forest_area_m2"] == pytest.approx(a, abs=1e-6), n
         assert bool(s[n]["tiny_forest"]) is (a > 100 if n.startswith("private") else a > 200), n
     assert s["strip3p5"]["tiny_forest_area_m2"] == 0.0
+    assert s["strip4p5"]["tiny_forest_area_m2"] == pytest.approx(180.0, abs=1e-6)
     assert not s["strip3p5"]["tiny_forest"]
     assert s["strip3p5"]["why_not"].startswith("tiny_forest: 0 m² at least 4 m wide (< 100 m²)")
     assert s["strip9"]["tiny_forest_area_m2"] == pytest.approx(270.0, abs=1e-6)
@@ -779,6 +781,7 @@ def _edge_park() -> Park:
     layout: dict[str, list[tuple[str, tuple[float, float, float, float], float]]] = {
         "lane": [("lane", (0, 0, 10, 10), np.nan)],
         "dirt_lane": [("dirt_lane", (0, 0, 10, 10), np.nan)],
+        "lane_overlap": [("lane", (0, 0, 10, 10), np.nan), ("grass", (0, 0, 10, 10), np.nan)],
         "half": [("paving", (0, 0, 10, 5), np.nan)],
         "overlap": [("paving", (0, 0, 10, 10), np.nan), ("grass", (0, 0, 10, 10), np.nan)],
         "gap": [("paving", (0, 0, 5, 10), np.nan), ("grass", (5 + eps, 0, 10, 10), np.nan)],
@@ -836,6 +839,10 @@ def test_land_cover_of_lanes_gaps_overlaps_and_double_footprints() -> None:
     # none of it depavable
     assert lc.loc["lane", ["paved_m2", "driving_m2", "depavable_m2"]].tolist() == pytest.approx([100, 100, 0])
     assert lc.loc["dirt_lane", ["paved_m2", "depavable_m2"]].tolist() == pytest.approx([50, 0], abs=1e-9)
+    # a lane under a grass polygon as well: both scaled to half the parcel, the driving lane with them
+    assert lc.loc["lane_overlap", ["paved_m2", "driving_m2", "depavable_m2"]].tolist() == pytest.approx(
+        [50, 50, 0], abs=1e-9
+    )
     # half the parcel paved: 50 m² paved, 50 m² of unknown cover (nothing is stretched to fill the parcel)
     assert lc.loc["half", ["gesloten_verhard_m2", "paved_m2", "unknown_m2"]].tolist() == pytest.approx([50, 50, 50])
     # paving and grass both over the whole parcel: scaled to the parcel, half each, no unknown cover
@@ -860,6 +867,9 @@ def test_paved_share_of_open_area_green_and_habitat_shares_and_patch_room() -> N
     heat = heat_indicators(park, pd.DataFrame(index=park.parcels.index), lc, CFG)
     assert heat.loc["half", "paved_frac_open"] == pytest.approx(0.5, abs=1e-12)  # 50 of 100 m² open
     assert heat.loc["pond", "paved_frac_open"] == pytest.approx(0.5, abs=1e-12)
+    # 0.5 m² parcel, 1/3 m² of it paved (scaled): 2/3, all unshaded; no open area under the roofs: 0, not 0 / 0
+    assert heat.loc["tiny", ["paved_frac_open", "unshaded_paved_frac"]].tolist() == pytest.approx([2 / 3] * 2)
+    assert heat.loc["roofs", ["paved_frac_open", "unshaded_paved_frac"]].tolist() == [0.0, 0.0]
     bio = biodiversity_indicators(park, lc, CFG)
     # pond: half ditch (aquatic habitat), half paving; bare sand: no green, no habitat, 100 m² room for a patch
     assert bio.loc["pond", ["green_frac", "habitat_frac"]].tolist() == pytest.approx([0.0, 0.5], abs=1e-12)
@@ -888,6 +898,9 @@ def test_wadi_storage_is_credited_against_runoff_and_storage_need() -> None:
     assert w.loc["half", ["storage_need_m3", "storage_deficit_m3"]].tolist() == pytest.approx([3.0, 3.0], abs=1e-9)
     # the 0.5 m² parcel: 1/3 m² paving (scaled) needs 0.02 m³; as a 0.3 m wadi it would store 0.1 m³: ratio 0.2
     assert w.loc["tiny", "storage_ratio"] == pytest.approx(0.2, abs=1e-12)
+    # it sheds 1/3 m² × 69.5 mm + 1/6 m² × 20 mm = 0.0265 m³: 53 mm over its 0.5 m²; a parcel without area: 0 mm
+    assert w.loc["tiny", "runoff_mm"] == pytest.approx(53.0, abs=1e-9)
+    assert w.loc["Z", "runoff_mm"] == 0.0
 
 
 def test_storage_deficit_and_ratio_without_wadis() -> None:
