@@ -491,7 +491,7 @@ def test_site_measures_and_feasibility_at_the_rule_boundaries() -> None:
         "strip9": (9, 30),  # radius 4.5 < 5
         "strip3": (3, 100),  # nothing 4 m wide
         "wadi30": (3, 10),  # 30 m², width 30 / 13 = 2.31: a wadi's size
-        "wadi29": (2.9, 10),  # 29 m²: too small for a wadi
+        "wadi29": (3.625, 8),  # 29 m² (exact in binary, unlike 2.9 × 10), width 58 / 23.25 = 2.49: too small
         "wide2p5": (3, 15),  # width 45 / 18 = 2.5
         "narrow1p5": (1.5, 40),  # width 60 / 41.5 = 1.45: below a wadi's 2 m, above depaving's 1 m
         "thin0p9": (0.9, 20),  # width 18 / 20.9 = 0.86: below depaving's 1 m
@@ -767,6 +767,7 @@ _BGT = {
     "paving": ("onbegroeidterreindeel", "gesloten verharding", "gesloten_verhard", None),
     "lane": ("wegdeel", "gesloten verharding", "gesloten_verhard", "rijbaan lokale weg"),
     "dirt_lane": ("wegdeel", "half verhard", "half_verhard", "rijbaan lokale weg"),
+    "sand_lane": ("wegdeel", "onverhard", "onverhard", "rijbaan lokale weg"),
     "grass": ("begroeidterreindeel", "grasland overig", "groen", None),
     "sand": ("onbegroeidterreindeel", "zand", "onverhard", None),
     "ditch": ("waterdeel", "waterloop", "water", None),
@@ -782,6 +783,7 @@ def _edge_park() -> Park:
         "lane": [("lane", (0, 0, 10, 10), np.nan)],
         "dirt_lane": [("dirt_lane", (0, 0, 10, 10), np.nan)],
         "lane_overlap": [("lane", (0, 0, 10, 10), np.nan), ("grass", (0, 0, 10, 10), np.nan)],
+        "sand_lane": [("sand_lane", (0, 0, 10, 10), np.nan)],
         "half": [("paving", (0, 0, 10, 5), np.nan)],
         "overlap": [("paving", (0, 0, 10, 10), np.nan), ("grass", (0, 0, 10, 10), np.nan)],
         "gap": [("paving", (0, 0, 5, 10), np.nan), ("grass", (5 + eps, 0, 10, 10), np.nan)],
@@ -839,6 +841,8 @@ def test_land_cover_of_lanes_gaps_overlaps_and_double_footprints() -> None:
     # none of it depavable
     assert lc.loc["lane", ["paved_m2", "driving_m2", "depavable_m2"]].tolist() == pytest.approx([100, 100, 0])
     assert lc.loc["dirt_lane", ["paved_m2", "depavable_m2"]].tolist() == pytest.approx([50, 0], abs=1e-9)
+    # an unpaved lane is no paved driving lane: 0 m² of driving
+    assert lc.loc["sand_lane", ["onverhard_m2", "driving_m2"]].tolist() == pytest.approx([100, 0], abs=1e-9)
     # a lane under a grass polygon as well: both scaled to half the parcel, the driving lane with them
     assert lc.loc["lane_overlap", ["paved_m2", "driving_m2", "depavable_m2"]].tolist() == pytest.approx(
         [50, 50, 0], abs=1e-9
