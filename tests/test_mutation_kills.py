@@ -789,6 +789,8 @@ def _edge_park() -> Park:
         "gap": [("paving", (0, 0, 5, 10), np.nan), ("grass", (5 + eps, 0, 10, 10), np.nan)],
         "over": [("paving", (0, 0, 5, 10), np.nan), ("grass", (5 - eps, 0, 10, 10), np.nan)],
         "pond": [("ditch", (0, 0, 10, 5), np.nan), ("paving", (0, 5, 10, 10), np.nan)],
+        "paved_over": [("paving", (0, 0, 5, 10), np.nan), ("paving", (5 - eps, 0, 10, 10), np.nan)],
+        "wet_over": [("grass", (0, 0, 5 + eps, 10), np.nan), ("ditch", (5, 0, 10, 10), np.nan)],
         "bare": [("sand", (0, 0, 10, 10), np.nan)],
         "W1": [("paving", (0, 0, 10, 9), np.nan), ("grass", (0, 9, 10, 10), 0.5)],
         "W2": [("paving", (0, 0, 10, 5), np.nan), ("grass", (0, 5, 10, 10), 0.5)],
@@ -874,10 +876,13 @@ def test_paved_share_of_open_area_green_and_habitat_shares_and_patch_room() -> N
     # 0.5 m² parcel, 1/3 m² of it paved (scaled): 2/3, all unshaded; no open area under the roofs: 0, not 0 / 0
     assert heat.loc["tiny", ["paved_frac_open", "unshaded_paved_frac"]].tolist() == pytest.approx([2 / 3] * 2)
     assert heat.loc["roofs", ["paved_frac_open", "unshaded_paved_frac"]].tolist() == [0.0, 0.0]
+    # shares are at most 1: two paving polygons overlapping by 0.5 mm² (not rescaled) pave the parcel once
+    assert heat.loc["paved_over", ["paved_frac_open", "unshaded_paved_frac"]].tolist() == [1.0, 1.0]
     bio = biodiversity_indicators(park, lc, CFG)
     # pond: half ditch (aquatic habitat), half paving; bare sand: no green, no habitat, 100 m² room for a patch
     assert bio.loc["pond", ["green_frac", "habitat_frac"]].tolist() == pytest.approx([0.0, 0.5], abs=1e-12)
     assert bio.loc["bare", ["green_frac", "habitat_frac"]].tolist() == [0.0, 0.0]
+    assert bio.loc["wet_over", "habitat_frac"] == 1.0  # grass and ditch overlapping by 0.5 mm²: habitat once
     assert bio.loc["bare", "patch_room_m2"] == pytest.approx(100.0, abs=1e-9)
     assert bio.loc["W2", "green_frac"] == pytest.approx(0.5, abs=1e-12)
     # grass under a crown is green once: 70 of 100 m²; the 0.5 m² parcel: 1/6 m² of grass (scaled), a third
