@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 from groenkans.config import Config
-from groenkans.indicators._distance import dissolve, nearest_distance, patches
+from groenkans.indicators._distance import nearest_distance, patches
 from groenkans.indicators.landcover import CANOPY_CLASSES, FOREST_FYSIEK, TREE_CROWN_RADIUS_M
 from groenkans.park import Park
 from groenkans.schema import PAVED_FRACTION
@@ -190,15 +190,11 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
         if not len(places):
             return places
     area = shapely.area(places)
-    shaded = np.zeros(len(places))
     if len(shade):
-        # area under the union of the shade, summed over its disjoint parts near each place (one intersection per
-        # meeting pair, not each place against the whole union: that grew with the square of the park's size)
-        parts = dissolve(shade)
-        pi, si = shapely.STRtree(parts).query(places, predicate="intersects")
-        if len(pi):
-            pieces = shapely.area(shapely.intersection(places[pi], parts[si]))
-            shaded = np.bincount(pi, weights=pieces, minlength=len(places)).astype(float)
+        shade_union = shapely.union_all(shade)
+        shaded = shapely.area(shapely.intersection(places, shade_union))
+    else:
+        shaded = np.zeros(len(places))
     cool = (shaded >= hc.cool_place_min_shade_frac * area - 1e-9) | (shaded >= hc.cool_place_min_area_m2 - 1e-9)
     if "pet" in park.rasters:
         from groenkans.schema import RASTER_VALID_RANGE  # out-of-range PET (e.g. 1e30 fill) is nodata, as for parcels
