@@ -329,16 +329,32 @@ def test_country_has_national_layers_and_vrts(tmp_path: Path) -> None:
         make_country(out, parks=1)
 
 
-@pytest.mark.parametrize("kind", BGT)
-def test_an_empty_bgt_layer_keeps_its_columns(tmp_path: Path, kind: str) -> None:
-    from groenkans.samples import _bgt_frame
+def test_a_park_with_empty_layers_keeps_their_columns(tmp_path: Path) -> None:
+    # 40 x 30 m: the ditch, its bank and a street; no room for a plot, so no pand and no building yard
+    folder = make_park(tmp_path / "tiny", width_m=40, height_m=30, rasters=False)
+    gpkg = folder / "park.gpkg"
+    counts = {name: pyogrio.read_info(gpkg, layer=name)["features"] for name, _ in pyogrio.list_layers(gpkg)}
+    empty = [k for k in ("pand", *BGT) if counts.get(k) == 0]
+    assert "pand" in empty and len(empty) >= 2, counts
+    for kind in empty:
+        info = pyogrio.read_info(gpkg, layer=kind)
+        assert info["crs"] == "EPSG:28992"
+        if kind == "pand":
+            assert {"identificatie", "bouwjaar", "status"} <= set(info["fields"])
+        else:
+            assert {"lokaalID", "bronhouder", "bgt-status", "relatieveHoogteligging", "eindRegistratie"} <= set(
+                info["fields"]
+            )
+            assert FYSIEK[kind] in info["fields"]
 
-    _bgt_frame([], kind).to_file(tmp_path / "e.gpkg", layer=kind, engine="pyogrio")
-    info = pyogrio.read_info(tmp_path / "e.gpkg", layer=kind)
-    assert info["features"] == 0 and info["crs"] == "EPSG:28992"
-    assert {"lokaalID", "bronhouder", "bgt-status", "relatieveHoogteligging", "eindRegistratie", FYSIEK[kind]} <= set(
-        info["fields"]
-    )
+
+@pytest.mark.parametrize(("width", "height", "canal"), [(40, 29, False), (40, 53, True), (0, 200, False)])
+def test_a_park_too_small_to_lay_out_is_a_config_error(
+    tmp_path: Path, width: float, height: float, canal: bool
+) -> None:
+    with pytest.raises(gk.errors.ConfigError, match="too small for a synthetic park"):
+        make_park(tmp_path / "p", width_m=width, height_m=height, canal=canal, rasters=False)
+    assert not (tmp_path / "p" / "park.gpkg").exists()
 
 
 def test_path_finds_the_bundled_parks_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

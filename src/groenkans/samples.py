@@ -49,7 +49,7 @@ from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
-from groenkans.errors import OutputError, OutputExistsError
+from groenkans.errors import ConfigError, OutputError, OutputExistsError
 from groenkans.schema import CRS
 
 __all__ = [
@@ -442,7 +442,9 @@ def _frames(layers: _Layers, rin: int, name: str, gem_code: str) -> dict[str, gp
     perceel["soort_grootte_code"] = np.ones(len(perceel), dtype="int32")
     perceel["soort_grootte_waarde"] = "Vastgesteld"
     out["perceel"] = perceel
-    pand = gpd.GeoDataFrame(layers.pand, geometry="geometry", crs=CRS)
+    empty_pand = {"identificatie": pd.Series([], dtype=str), "bouwjaar": pd.Series([], dtype="int64")}
+    empty_pand |= {"status": pd.Series([], dtype=str), "gebruiksdoel": pd.Series([], dtype=str), "geometry": []}
+    pand = gpd.GeoDataFrame(layers.pand or empty_pand, geometry="geometry", crs=CRS)  # a tiny park may have no pand
     # unique 16-digit BAG ids
     pand["identificatie"] = [f"{gem_code}10{rin % 100000:05d}{i:05d}" for i in range(1, len(pand) + 1)]
     # BAG GeoPackage extras: one or two units (verblijfsobjecten) sharing most of the footprint
@@ -669,6 +671,13 @@ def _park_frames(
     akr: str,
     gem: str,
 ) -> tuple[dict[str, gpd.GeoDataFrame], np.random.Generator]:
+    min_height = (30.0 if canal else 6.0) + 4.0 + 20.0  # water, its grass bank, and one street with its plots
+    if not (width_m > 0 and height_m >= min_height):
+        raise ConfigError(
+            f"park {name!r}: {width_m:g} x {height_m:g} m is too small for a synthetic park; it needs a width above 0 "
+            f"and a height of at least {min_height:g} m (the {'canal' if canal else 'ditch'} and its bank along the "
+            "south side, then a street). Give a larger width_m/height_m (or park_size_m)."
+        )
     rng = np.random.default_rng(seed)
     layers = _layout(width_m, height_m, origin, rng, canal, gem, akr, rin, name)
     return _frames(layers, rin, name, gem), rng
@@ -721,6 +730,8 @@ def make_park(
     ------
     OutputExistsError
         ``out_dir`` exists, is not empty and ``overwrite`` is false.
+    ConfigError
+        A park too small to lay out: height below 30 m (54 m with a canal), or no width.
 
     Examples
     --------
@@ -867,6 +878,8 @@ def make_country(
     ------
     OutputExistsError
         ``out_dir`` exists, is not empty and ``overwrite`` is false.
+    ConfigError
+        A park too small to lay out: height below 30 m (54 m with a canal), or no width.
 
     Examples
     --------
