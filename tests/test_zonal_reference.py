@@ -193,7 +193,6 @@ def test_near_horizontal_sliver_coverage_is_exact() -> None:
     Cell by cell against shapely's exact intersection areas, for edges whose rise over a cell is 1e-12..1e-8.
     """
     from groenkans import coverage as kernels
-    from groenkans.zonal import _rings
 
     W = 4
     cells = shapely.box(np.arange(W), 0, np.arange(W) + 1, 1)
@@ -203,8 +202,10 @@ def test_near_horizontal_sliver_coverage_is_exact() -> None:
             Polygon([(0.05, 0.3), (3.95, 0.3 + 4 * d), (0.05, 0.21)]),
             Polygon([(0.05, 0.99), (3.95, 0.99 + 4 * d), (3.95, 0.5)]),
         ):
-            r = _rings(np.array([poly], dtype=object))
+            # the kernel's input: one ring, exterior clockwise, closed (first coordinate repeated)
+            ring = shapely.get_coordinates(shapely.orient_polygons(poly, exterior_cw=True).exterior)
+            x, y, ring_off = ring[:, 0].copy(), ring[:, 1].copy(), np.array([0, len(ring)], dtype=np.int64)
             cov, diff = np.empty((1, W)), np.empty((2, W))
-            kernels.coverage_window(r.x, r.y, r.ring_off, 0, len(r.ring_off) - 1, 1, W, cov, diff)
+            kernels.coverage_window(x, y, ring_off, 0, 1, 1, W, cov, diff)
             truth = shapely.area(shapely.intersection(cells, poly))
             np.testing.assert_allclose(cov[0], truth, rtol=0, atol=1e-14, err_msg=f"{d} {poly.wkt}")
