@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from conftest import write_raster
 from scipy.stats import beta
 from shapely.geometry import Point, Polygon, box
@@ -579,6 +580,36 @@ def test_degenerate_and_tiny_parcels_keep_finite_indicators() -> None:
     )
 
 
+def test_a_parcel_without_open_area_has_no_paved_share_even_with_a_bgt_sliver() -> None:
+    # a 10 × 10 m parcel whose roofs add up to more than its area (two copies of a 6 × 10 m hall: 120 m², as a park
+    # built without load_park's overlap check can have), and a paving polygon of 1e-8 × 10 m = 1e-7 m² beside them:
+    # a floating-point sliver (below 0.01 m²), not land cover. No open area, so no paved or unshaded share.
+    parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs="EPSG:28992", index=pd.Index(["R"], name="perceel_id"))
+    surfaces = gpd.GeoDataFrame(
+        {
+            "bgt_type": ["onbegroeidterreindeel"],
+            "function": None,
+            "fysiek_voorkomen": ["gesloten verharding"],
+            "surface_class": ["gesloten_verhard"],
+        },
+        geometry=[box(10 - 1e-8, 0, 10, 10)],
+        crs="EPSG:28992",
+    )
+    hall = box(0, 0, 6, 10)
+    buildings = gpd.GeoDataFrame(
+        {"bouwjaar": [2000, 2000]},
+        geometry=[hall, hall],
+        crs="EPSG:28992",
+        index=pd.Index(["B1", "B2"], name="pand_id"),
+    )
+    park = Park("roofed", parcels, buildings=buildings, surfaces=surfaces)
+    lc = land_cover(park, CFG)
+    assert lc.loc["R", "open_m2"] == 0.0
+    assert lc.loc["R", "paved_m2"] == 0.0
+    heat = heat_indicators(park, pd.DataFrame(index=parcels.index), lc, CFG)
+    assert heat.loc["R", ["paved_frac_open", "unshaded_paved_frac"]].tolist() == [0.0, 0.0]
+
+
 def test_depth_map_parts_of_a_parcel_without_area_are_zero() -> None:
     from groenkans.indicators import water_need_parts
 
@@ -718,6 +749,18 @@ def test_tiny_forest_minimum_areas_and_width_of_the_default_config() -> None:
     assert s["strip3p5"]["why_not"].startswith("tiny_forest: 0 m² at least 4 m wide (< 100 m²)")
     assert s["strip9"]["tiny_forest_area_m2"] == pytest.approx(270.0, abs=1e-6)
     assert s["strip9"]["why_not"].startswith("tiny_forest: no compact 100 m² fits (widest 9.0 m < 10.0 m)")
+
+
+def test_tiny_forest_circle_of_a_yard_with_a_narrow_arm() -> None:
+    # public land: a 15 × 15 m square with a 3 × 65 m arm. The arm is narrower than 4 m, so the opening keeps the
+    # square (225 m² ≥ 200); the widest circle is the square's, radius 7.5 m ≥ √200 / 2 = 7.07 m. GEOS finds its
+    # centre to the documented 5 cm: at a 1.05 m tolerance it stops at 6.9 m and the Tiny Forest would not fit.
+    yard = shapely.union_all([box(0.0, 1000.0, 15.0, 1015.0), box(15.0, 1005.0, 80.0, 1008.0)])
+    s = _sites_of({"yard": yard}, {}, [])["yard"]
+    assert s["perceel_id"] == "openbaar"
+    assert s["area_m2"] == pytest.approx(225.0 + 195.0, abs=1e-9)
+    assert s["tiny_forest_area_m2"] == pytest.approx(225.0, abs=1e-6)
+    assert bool(s["tiny_forest"])
 
 
 def test_tiny_forest_width_of_6_m_opens_with_3_m() -> None:
