@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 from groenkans.config import Config
-from groenkans.indicators._distance import nearest_distance, patches
+from groenkans.indicators._distance import covered_area, nearest_distance, patches
 from groenkans.indicators.landcover import CANOPY_CLASSES, FOREST_FYSIEK, TREE_CROWN_RADIUS_M
 from groenkans.park import Park
 from groenkans.schema import PAVED_FRACTION
@@ -190,11 +190,9 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
         if not len(places):
             return places
     area = shapely.area(places)
-    if len(shade):
-        shade_union = shapely.union_all(shade)
-        shaded = shapely.area(shapely.intersection(places, shade_union))
-    else:
-        shaded = np.zeros(len(places))
+    # the area under the union of the shade, from disjoint shade parts and pieces of large places (one intersection
+    # of each place with the whole union grew with the square of the park's size)
+    shaded = covered_area(places, shade)
     cool = (shaded >= hc.cool_place_min_shade_frac * area - 1e-9) | (shaded >= hc.cool_place_min_area_m2 - 1e-9)
     if "pet" in park.rasters:
         from groenkans.schema import RASTER_VALID_RANGE  # out-of-range PET (e.g. 1e30 fill) is nodata, as for parcels

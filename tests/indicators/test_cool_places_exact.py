@@ -1,0 +1,153 @@
+"""The shaded area of cool places (``_distance.covered_area``) against a direct shapely intersection.
+
+The truth is the data's own: ``area(intersection(place, union_all(shade)))`` computed here with shapely, on the
+bundled demo park, the real Laagraven park and hand-made patches whose shade sits on the 5 mm snapping edge
+between two pieces of green.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from conftest import REPO, SAMPLES
+from shapely.geometry import Point, Polygon, box
+
+import groenkans as gk
+from groenkans.indicators import cool_places
+from groenkans.indicators._distance import SNAP_M, covered_area, patches, split_large
+from groenkans.indicators.landcover import FOREST_FYSIEK
+
+CFG = gk.Config()
+R = CFG.heat.tree_crown_radius_m
+
+
+def _direct(places: np.ndarray, shade: np.ndarray) -> np.ndarray:
+    return shapely.area(shapely.intersection(places, shapely.union_all(shade)))
+
+
+def _green_and_shade(park: gk.Park) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    surf = park.surfaces
+    green = surf.geometry[surf["surface_class"].eq("groen")].to_numpy()
+    nature = park.nature.geometry.to_numpy() if park.nature is not None and len(park.nature) else None
+    crowns = shapely.buffer(park.trees.geometry.to_numpy(), R, quad_segs=16)
+    woody = surf.geometry.to_numpy()[surf["fysiek_voorkomen"].isin(FOREST_FYSIEK).to_numpy()]
+    return green, nature, np.concatenate([crowns, woody])
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [SAMPLES / "demo", pytest.param(REPO / "examples" / "laagraven", marks=pytest.mark.slow)],
+    ids=["demo", "laagraven"],
+)
+def test_shaded_area_of_every_patch_is_the_intersection_with_the_shade_union(folder: object) -> None:
+    park = gk.load_park(folder)
+    green, nature, shade = _green_and_shade(park)
+    places = patches(green, nature, shade, min_area_m2=CFG.heat.cool_place_min_area_m2)
+    assert len(places) and len(shade)
+    want = _direct(places, shade)
+    assert want.sum() > 0
+    np.testing.assert_allclose(covered_area(places, shade), want, rtol=1e-12, atol=1e-9)
+    # the same with the large patches cut into small pieces: the cut does not move the areas
+    np.testing.assert_allclose(covered_area(places, shade, max_vertices=64), want, rtol=1e-12, atol=1e-9)
+
+
+def test_crown_on_the_snapping_edge_between_two_lawns() -> None:
+    # two lawns 12 mm apart (more than twice the 5 mm snap: two patches on their own); a 1 m² woody box reaching
+    # 3 mm into the gap from the left lawn and a crown bridging the gap further up
+    left, right = box(0, 0, 10, 10), box(10.012, 0, 20, 10)
+    assert len(patches(np.array([left, right]))) == 2
+    woody = box(9.003, 2, 10.003, 3)  # 3 mm over the edge of the left lawn, 9 mm from the right one
+    crown = Point(10.006, 7).buffer(R, quad_segs=16)  # over both lawns and the gap
+    shade = np.array([woody, crown])
+    places = patches(np.array([left, right]), shade)
+    assert len(places) == 1  # the crown and the woody box join the lawns into one patch
+    # hand-worked: the woody box and the crown are disjoint and both lie inside the patch
+    assert covered_area(places, shade)[0] == pytest.approx(woody.area + crown.area, rel=1e-12)
+    np.testing.assert_allclose(covered_area(places, shade), _direct(places, shade), rtol=1e-12, atol=1e-9)
+
+
+def test_shade_just_beyond_the_snap_is_its_own_patch() -> None:
+    # a woody box 11 mm from a lawn stays a patch of its own; a crown 4 mm from the lawn joins it
+    lawn = box(0, 0, 10, 10)
+    apart = box(10.011, 0, 12, 2)
+    near = Point(10.004 + R, 7).buffer(R, quad_segs=16)
+    shade = np.array([apart, near])
+    places = patches(np.array([lawn]), shade)
+    assert len(places) == 2
+    got = covered_area(places, shade)
+    by_area = np.argsort(shapely.area(places))
+    assert got[by_area[0]] == pytest.approx(apart.area, rel=1e-12)
+    assert got[by_area[1]] == pytest.approx(near.area, rel=1e-12)
+    np.testing.assert_allclose(got, _direct(places, shade), rtol=1e-12, atol=1e-9)
+
+
+def test_shade_partly_outside_the_polygons_counts_only_inside() -> None:
+    # polygons that are not patches of the shade: half a crown over a lawn, a woody box over two lawns (its share
+    # over each), overlapping shade counted once
+    lawns = np.array([box(0, 0, 10, 10), box(10, 0, 20, 10)])
+    crown = Point(0, 5).buffer(R, quad_segs=16)
+    woody = box(8, 0, 12, 2)
+    again = box(9, 0, 11, 1)  # inside the woody box
+    got = covered_area(lawns, np.array([crown, woody, again]))
+    half_crown = shapely.intersection(crown, box(0, -10, 10, 20)).area
+    assert got.tolist() == pytest.approx([half_crown + 4.0, 4.0], rel=1e-12)
+
+
+def test_acute_shade_tip_beyond_a_lawn() -> None:
+    # a sliver of woody vegetation with a 3° tip (sharper than the mitre limit of the snapping buffer)
+    lawn = box(0, 0, 20, 20)
+    tip = Polygon([(20, 5), (40, 5.5), (20, 6)])
+    places = patches(np.array([lawn]), np.array([tip]))
+    np.testing.assert_allclose(
+        covered_area(places, np.array([tip])), _direct(places, np.array([tip])), rtol=1e-12, atol=1e-9
+    )
+
+
+def test_split_pieces_partition_a_large_patch() -> None:
+    # a lawn edged by 60 crowns half over it: the patch has > 1,000 vertices and is cut into pieces of ≤ 200
+    crowns = np.array([Point(x, 0).buffer(R, quad_segs=16) for x in np.arange(0, 300, 5.0)])
+    lawn = box(-5, 0, 305, 50)
+    place = patches(np.array([lawn]), crowns)
+    assert len(place) == 1 and shapely.get_num_coordinates(place[0]) > 1000
+    pieces, owner = split_large(place, 200)
+    assert (owner == 0).all() and len(pieces) > 4
+    assert (shapely.get_num_coordinates(pieces) <= 200).all()
+    assert shapely.area(pieces).sum() == pytest.approx(place[0].area, rel=1e-12)
+    overlap = shapely.area(shapely.intersection(pieces[:, None], pieces[None, :]))
+    np.fill_diagonal(overlap, 0.0)
+    assert overlap.max() < 1e-9
+    assert shapely.union_all(pieces).symmetric_difference(place[0]).area < 1e-6
+    np.testing.assert_allclose(
+        covered_area(place, crowns, max_vertices=200), _direct(place, crowns), rtol=1e-12, atol=1e-9
+    )
+
+
+def test_cool_place_on_the_edge_of_the_shade_rule() -> None:
+    # a 20 × 20 m lawn and a 20 × 6 m woody box over its top, sticking out over the lawn's edge by 3 mm (within
+    # the snap): the patch grows by the strip, so 120 m² of shade is just under 30 % of it (no cool place); a box
+    # 6 mm longer is just over
+    import geopandas as gpd
+    import pandas as pd
+
+    parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], index=pd.Index(["P"], name="perceel_id"), crs="EPSG:28992")
+
+    def park(woody: Polygon) -> gk.Park:
+        surf = gpd.GeoDataFrame(
+            {
+                "surface_class": ["groen", "groen"],
+                "bgt_type": ["begroeidterreindeel", "begroeidterreindeel"],
+                "fysiek_voorkomen": ["groenvoorziening", "houtwal"],
+            },
+            geometry=[box(0, 0, 20, 20), woody],
+            crs="EPSG:28992",
+        )
+        return gk.Park("x", parcels, surfaces=surf)
+
+    assert "houtwal" in FOREST_FYSIEK
+    cfg = gk.Config.from_dict({"heat": {"cool_place_min_area_m2": 200.0}})
+    short = box(0, 14.003, 20, 20.003)  # 120 m² of a 400.06 m² patch: 29.996 %
+    assert len(cool_places(park(short), cfg)) == 0
+    full = box(0, 14, 20, 20.006)  # 20 × 6.006 = 120.12 m² of a 400.12 m² patch: 30.02 %
+    assert len(cool_places(park(full), cfg)) == 1
+    assert SNAP_M == 0.005
