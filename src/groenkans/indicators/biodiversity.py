@@ -120,30 +120,55 @@ def green_nearby(
     return pd.Series(value, index=parcels.index)
 
 
+def _clip_upper(values: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """``values`` capped by ``upper`` element-wise as ``Series.clip(upper=...)`` does: a missing bound does not cap."""
+    with np.errstate(invalid="ignore"):
+        keep = (values <= np.where(np.isnan(upper), np.inf, upper)) | np.isnan(values)
+    out: np.ndarray = np.where(keep, values, upper)
+    return out
+
+
 def biodiversity_indicators(park: Park, lc: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Biodiversity indicators per parcel (see module docstring)."""
+    # numpy arrays in the parcels' order, one frame at the end: per-column pandas work is most of a small park's cost
     bc = config.biodiversity
-    out = pd.DataFrame(index=park.parcels.index)
-    area = lc["area_m2"].where(lc["area_m2"] > 0)
+    index = park.parcels.index
+    if not lc.index.equals(index):
+        lc = lc.reindex(index)  # as pandas aligns it in arithmetic
+
+    def col(name: str) -> np.ndarray:
+        arr: np.ndarray = lc[name].to_numpy(dtype=float)
+        return arr
+
+    cols: dict[str, np.ndarray] = {}
+    area_m2 = col("area_m2")
+    area = np.where(area_m2 > 0, area_m2, np.nan)
     # crowns over green already count as green: only shade over other cover adds to it
-    crowns = lc["canopy_m2"] - (lc["canopy_groen_m2"] if "canopy_groen_m2" in lc else 0.0)
-    out["green_frac"] = ((lc["groen_m2"] + crowns).clip(upper=lc["area_m2"]) / area).fillna(0.0).clip(0.0, 1.0)
-    out["habitat_frac"] = (out["green_frac"] + (lc["water_m2"] / area).fillna(0.0)).clip(0.0, 1.0)
+    crowns = col("canopy_m2") - (col("canopy_groen_m2") if "canopy_groen_m2" in lc else 0.0)
+    with np.errstate(invalid="ignore"):
+        green = _clip_upper(col("groen_m2") + crowns, area_m2) / area
+        cols["green_frac"] = np.clip(np.where(np.isnan(green), 0.0, green), 0.0, 1.0)
+        water = col("water_m2") / area
+        cols["habitat_frac"] = np.clip(cols["green_frac"] + np.where(np.isnan(water), 0.0, water), 0.0, 1.0)
     surf = park.surfaces
-    green = surf.geometry[surf["surface_class"].eq("groen")].to_numpy() if len(surf) else np.array([])
+    green_geoms = (
+        surf.geometry.to_numpy()[surf["surface_class"].eq("groen").to_numpy(dtype=bool, na_value=False)]
+        if len(surf)
+        else np.array([])
+    )
     nature = park.nature.geometry.to_numpy() if park.nature is not None and len(park.nature) else None
     far = 2 * bc.nature_distance_max_m
-    useful = patches(green, nature, min_area_m2=bc.useful_patch_min_area_m2)
+    useful = patches(green_geoms, nature, min_area_m2=bc.useful_patch_min_area_m2)
     if nature is not None:
-        out["dist_nature_m"] = nearest_distance(park.parcels, nature, missing=far).clip(upper=far)
+        cols["dist_nature_m"] = np.minimum(nearest_distance(park.parcels, nature, missing=far).to_numpy(), far)
     else:
         known = np.concatenate([park.parcels.geometry.to_numpy(), surf.geometry.to_numpy() if len(surf) else []])
-        out["green_nearby_frac"] = green_nearby(park.parcels, useful, known, bc.nature_distance_max_m)
-    out["dist_green_m"] = nearest_distance(park.parcels, useful, missing=far).clip(upper=far)
-    out["stepping_stone"] = stepping_stone(park.parcels, useful, bc.stepping_stone_max_gap_m)
-    out["patch_room_m2"] = lc["depavable_m2"] + lc["onverhard_m2"]
-    out["patch_fits"] = out["patch_room_m2"] >= bc.useful_patch_min_area_m2
-    return out
+        cols["green_nearby_frac"] = green_nearby(park.parcels, useful, known, bc.nature_distance_max_m).to_numpy()
+    cols["dist_green_m"] = np.minimum(nearest_distance(park.parcels, useful, missing=far).to_numpy(), far)
+    cols["stepping_stone"] = stepping_stone(park.parcels, useful, bc.stepping_stone_max_gap_m).to_numpy()
+    cols["patch_room_m2"] = col("depavable_m2") + col("onverhard_m2")
+    cols["patch_fits"] = cols["patch_room_m2"] >= bc.useful_patch_min_area_m2
+    return pd.DataFrame(cols, index=index)
 
 
 #: Weights of the parts of the biodiversity need: habitat deficit, stepping stone, nearness to nature.

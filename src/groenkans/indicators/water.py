@@ -184,6 +184,16 @@ def _wadi_storage(park: Park) -> pd.Series | None:
     return total
 
 
+def _aligned(frame: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """``frame`` in the order of ``index`` (as pandas would align it in arithmetic), without a copy when it is."""
+    return frame if frame.index.equals(index) else frame.reindex(index)
+
+
+def _array(frame: pd.DataFrame, name: str) -> np.ndarray:
+    arr: np.ndarray = frame[name].to_numpy()
+    return arr
+
+
 def water_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Water indicators per parcel (see module docstring).
 
@@ -200,46 +210,66 @@ def water_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: 
     >>> w.loc["P", ["runoff_m3", "storage_need_m3", "water_room_m2"]].round(2).tolist()
     [6.95, 6.0, 100.0]
     """
+    # numpy arrays in the parcels' order, one frame at the end: per-column pandas work is most of a small park's cost
     wc = config.water
-    out = pd.DataFrame(index=park.parcels.index)
+    index = park.parcels.index
+    lc = _aligned(lc, index)
+    cols: dict[str, np.ndarray] = {}
     if "water_depth_mean" in zonal.columns:
+        z = _aligned(zonal, index)
         vis = f"water_depth_frac_above_{wc.visible_depth_m:g}".replace(".", "p")
         nui = f"water_depth_frac_above_{wc.nuisance_depth_m:g}".replace(".", "p")
-        covered = zonal["water_depth_count"]
-        out["water_depth_mean_m"] = zonal["water_depth_mean"]
-        out["water_depth_max_m"] = zonal["water_depth_max"]
-        out["wet_area_m2"] = (zonal[vis] * covered).where(zonal["water_depth_mean"].notna())
-        out["nuisance_area_m2"] = (zonal[nui] * covered).where(zonal["water_depth_mean"].notna())
-    runoff_m3 = pd.Series(0.0, index=out.index)
+        covered = _array(z, "water_depth_count")
+        mean = _array(z, "water_depth_mean")
+        missing = pd.isna(mean)
+        cols["water_depth_mean_m"] = mean
+        cols["water_depth_max_m"] = _array(z, "water_depth_max")
+        cols["wet_area_m2"] = np.where(missing, np.nan, _array(z, vis) * covered)
+        cols["nuisance_area_m2"] = np.where(missing, np.nan, _array(z, nui) * covered)
+    runoff_m3 = np.zeros(len(index))
     per_class = runoff_per_class_mm(wc.design_storm_mm)
     for cls in [*SURFACE_CLASSES, "roof"]:
         if cls in NO_RUNOFF_CLASSES:
             continue
         col = "roof_m2" if cls == "roof" else f"{cls}_m2"
-        runoff_m3 += lc[col] * per_class[cls] / 1000.0
-    storage = _wadi_storage(park)
+        runoff_m3 = runoff_m3 + _array(lc, col) * per_class[cls] / 1000.0
+    wadis = _wadi_storage(park)
+    storage = None if wadis is None else wadis.to_numpy(dtype=float)
     if storage is not None:
-        out["wadi_storage_m3"] = storage
-        runoff_m3 = (runoff_m3 - storage).clip(lower=0.0)
-    out["runoff_m3"] = runoff_m3
-    out["runoff_mm"] = (runoff_m3 / lc["area_m2"].where(lc["area_m2"] > 0) * 1000.0).fillna(0.0)
-    out["storage_need_m3"] = (lc["paved_m2"] + lc["roof_m2"]) * wc.storage_rule_m
-    out["storage_deficit_m3"] = (out["storage_need_m3"] - (storage if storage is not None else 0.0)).clip(lower=0.0)
+        cols["wadi_storage_m3"] = storage
+        runoff_m3 = np.clip(runoff_m3 - storage, 0.0, None)
+    cols["runoff_m3"] = runoff_m3
+    area = _array(lc, "area_m2")
+    with np.errstate(invalid="ignore"):
+        runoff_mm = runoff_m3 / np.where(area > 0, area, np.nan) * 1000.0
+    cols["runoff_mm"] = np.where(np.isnan(runoff_mm), 0.0, runoff_mm)
+    need = (_array(lc, "paved_m2") + _array(lc, "roof_m2")) * wc.storage_rule_m
+    cols["storage_need_m3"] = need
+    cols["storage_deficit_m3"] = np.clip(need - (storage if storage is not None else 0.0), 0.0, None)
     # room for water: unbuilt paving outside driving lanes and bare ground; existing green already infiltrates
-    out["water_room_m2"] = lc["depavable_m2"] + lc["onverhard_m2"]
-    out["storage_room_m3"] = out["water_room_m2"] * config.sites.wadi_depth_m
+    room = _array(lc, "depavable_m2") + _array(lc, "onverhard_m2")
+    cols["water_room_m2"] = room
+    room_m3 = room * config.sites.wadi_depth_m
+    cols["storage_room_m3"] = room_m3
     # NaN where the parcel has no room at all
-    out["storage_ratio"] = out["storage_need_m3"] / out["storage_room_m3"].where(out["storage_room_m3"] > 0)
+    with np.errstate(invalid="ignore"):
+        cols["storage_ratio"] = need / np.where(room_m3 > 0, room_m3, np.nan)
     if "elevation" in park.rasters:
-        out = out.join(_depressions(park, wc.depression_min_depth_m))
-    ok = out["water_depth_mean_m"].notna() if "water_depth_mean_m" in out.columns else pd.Series(False, index=out.index)
-    out["water_source"] = np.where(ok, "water_depth", "runoff_only")
+        dep = _aligned(_depressions(park, wc.depression_min_depth_m), index)
+        cols.update({c: dep[c].to_numpy() for c in dep.columns})
+    ok = ~pd.isna(cols["water_depth_mean_m"]) if "water_depth_mean_m" in cols else np.zeros(len(index), dtype=bool)
+    cols["water_source"] = np.where(ok, "water_depth", "runoff_only")
+    return pd.DataFrame(cols, index=index)
+
+
+def _scale(values: np.ndarray, ref: pd.DataFrame, key: str) -> np.ndarray:
+    lo, hi = float(ref.at[key, "lo"]), float(ref.at[key, "hi"])
+    out: np.ndarray = np.clip((values - lo) / (hi - lo), 0.0, 1.0)
     return out
 
 
-def _scale(values: pd.Series, ref: pd.DataFrame, key: str) -> pd.Series:
-    lo, hi = float(ref.at[key, "lo"]), float(ref.at[key, "hi"])
-    return ((values - lo) / (hi - lo)).clip(0.0, 1.0)
+def _nan_to_zero(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(values), 0.0, values)
 
 
 def water_need_parts(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd.DataFrame:
@@ -261,24 +291,36 @@ def water_need_parts(ind: pd.DataFrame, config: Config, ref: pd.DataFrame) -> pd
     >>> water_need_parts(ind, Config(), load_reference()).round(3).to_dict("records")
     [{'wet': 0.125, 'deep': 0.25, 'runoff': 0.125, 'storage': 0.125}]
     """
-    zero = pd.Series(0.0, index=ind.index)
-    area = ind["area_m2"].where(ind["area_m2"] > 0) if "area_m2" in ind.columns else pd.Series(np.nan, index=ind.index)
-    runoff_part = _scale(ind["runoff_mm"] / config.water.design_storm_mm, ref, "runoff_share")
-    if "storage_deficit_m3" in ind.columns:
-        storage_part = _scale(ind["storage_deficit_m3"] / area * 1000.0, ref, "storage_deficit_mm").fillna(0.0)
-        runoff_w, storage_w = 0.5, 0.5
-    else:
-        storage_part, runoff_w, storage_w = zero, 1.0, 0.0
-    has_map = (
-        ind["water_source"].eq("water_depth") if "water_source" in ind.columns else pd.Series(False, index=ind.index)
-    )
-    if has_map.any() and "wet_area_m2" in ind.columns:
-        wet = (0.25 * _scale(ind["wet_area_m2"] / area, ref, "wet_share")).where(has_map, 0.0).fillna(0.0)
-        nuisance = ind["nuisance_area_m2"] if "nuisance_area_m2" in ind.columns else zero
-        deep = (0.25 * _scale(nuisance / area, ref, "wet_share")).where(has_map, 0.0).fillna(0.0)
-    else:
-        wet = deep = zero
-    factor = has_map.map({True: 0.5, False: 1.0}).astype(float)
+    n = len(ind)
+
+    def col(name: str) -> np.ndarray:
+        arr: np.ndarray = ind[name].to_numpy(dtype=float)
+        return arr
+
+    zero = np.zeros(n)
+    area = np.full(n, np.nan)
+    if "area_m2" in ind.columns:
+        a = col("area_m2")
+        area = np.where(a > 0, a, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        runoff_part = _scale(col("runoff_mm") / config.water.design_storm_mm, ref, "runoff_share")
+        if "storage_deficit_m3" in ind.columns:
+            storage_part = _nan_to_zero(_scale(col("storage_deficit_m3") / area * 1000.0, ref, "storage_deficit_mm"))
+            runoff_w, storage_w = 0.5, 0.5
+        else:
+            storage_part, runoff_w, storage_w = zero, 1.0, 0.0
+        has_map = (
+            ind["water_source"].eq("water_depth").to_numpy(dtype=bool, na_value=False)
+            if "water_source" in ind.columns
+            else np.zeros(n, dtype=bool)
+        )
+        if has_map.any() and "wet_area_m2" in ind.columns:
+            wet = _nan_to_zero(np.where(has_map, 0.25 * _scale(col("wet_area_m2") / area, ref, "wet_share"), 0.0))
+            nuisance = col("nuisance_area_m2") if "nuisance_area_m2" in ind.columns else zero
+            deep = _nan_to_zero(np.where(has_map, 0.25 * _scale(nuisance / area, ref, "wet_share"), 0.0))
+        else:
+            wet = deep = zero
+    factor = np.where(has_map, 0.5, 1.0)
     return pd.DataFrame(
         {
             "wet": wet,
