@@ -35,6 +35,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from typing import Any
@@ -102,6 +103,50 @@ def _empty_sites(crs: object) -> gpd.GeoDataFrame:
     return gdf.rename_axis("site_id")
 
 
+def _geoframe(columns: dict[str, Any], geoms: np.ndarray, crs: Any, index: pd.Index | None = None) -> gpd.GeoDataFrame:
+    """``GeoDataFrame(columns, geometry=geoms, crs=crs, index=index)``, built at a tenth of the cost.
+
+    Built the way ``GeoDataFrame.copy`` builds its result (a pandas frame given the GeoDataFrame class): the public
+    constructor spends 3–4 ms a call with pandas 3 looking up the CRS of a geometry column it has not set yet, about
+    ten times the cost of the frame itself, and the sites of a park are built several times.
+    """
+    frame = pd.DataFrame({**columns, "geometry": gpd.array.from_shapely(geoms, crs=crs)}, index=index)
+    frame.__class__ = gpd.GeoDataFrame
+    gdf: gpd.GeoDataFrame = frame
+    gdf._geometry_column_name = "geometry"
+    return gdf
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """Column ``name`` as an object array (missing values as they are), all missing when the column is absent."""
+    if name in frame.columns:
+        return np.asarray(frame[name].to_numpy(dtype=object), dtype=object)
+    return np.full(len(frame), None, dtype=object)
+
+
+def _site_covers(surfaces: pd.DataFrame) -> np.ndarray:
+    """:func:`site_cover` as an object array: ``None`` where a surface is not a site."""
+    cls = surfaces["surface_class"].to_numpy(dtype=object).tolist()
+    kind = surfaces["bgt_type"].to_numpy(dtype=object).tolist()
+    func = _column(surfaces, "function").tolist()
+    fysiek = _column(surfaces, "fysiek_voorkomen").tolist()
+    ground_types = {"onbegroeidterreindeel", "begroeidterreindeel", "ondersteunendwegdeel", "ondersteunendwaterdeel"}
+    cover = np.full(len(cls), None, dtype=object)
+    for i, (c, k, f, fy) in enumerate(zip(cls, kind, func, fysiek, strict=True)):
+        if not (k in ground_types or (k == "wegdeel" and f not in DRIVING_FUNCTIONS)):
+            continue
+        # the later rule wins where two apply, as in the column-wise rules of site_cover
+        if c == "groen" and fy not in _WOODY:
+            cover[i] = "lawn"
+        elif c == "erf":
+            cover[i] = "yard"
+        elif c == "onverhard":
+            cover[i] = "bare"
+        elif PAVED_FRACTION.get(c, 0.0) > 0:
+            cover[i] = "paved"
+    return cover
+
+
 def site_cover(surfaces: gpd.GeoDataFrame) -> pd.Series:
     """The current cover of each BGT surface as a site: ``paved``, ``bare``, ``yard``, ``lawn``, or missing.
 
@@ -120,32 +165,17 @@ def site_cover(surfaces: gpd.GeoDataFrame) -> pd.Series:
     >>> site_cover(s).fillna("-").tolist()
     ['paved', 'paved', '-', 'lawn', '-', 'yard']
     """
-    cls = surfaces["surface_class"]
-    kind = surfaces["bgt_type"]
-    func = surfaces["function"] if "function" in surfaces.columns else pd.Series(None, index=surfaces.index)
-    fysiek = (
-        surfaces["fysiek_voorkomen"]
-        if "fysiek_voorkomen" in surfaces.columns
-        else pd.Series(None, index=surfaces.index)
-    )
-    paved = cls.map(PAVED_FRACTION).fillna(0.0).gt(0) & cls.ne("erf")
-    ground_types = kind.isin(
-        ["onbegroeidterreindeel", "begroeidterreindeel", "ondersteunendwegdeel", "ondersteunendwaterdeel"]
-    )
-    road = kind.eq("wegdeel") & ~func.isin(DRIVING_FUNCTIONS)
-    usable = ground_types | road
-    cover = pd.Series(None, index=surfaces.index, dtype=object)
-    cover[usable & paved] = "paved"
-    cover[usable & cls.eq("onverhard")] = "bare"
-    cover[usable & cls.eq("erf")] = "yard"
-    cover[usable & cls.eq("groen") & ~fysiek.isin(_WOODY)] = "lawn"
-    return cover
+    return pd.Series(_site_covers(surfaces), index=surfaces.index, dtype=object)
 
 
-def _owned_pieces(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Pieces split at parcel boundaries (one STR-tree query, vectorised intersections) plus what lies outside all."""
+def _owned_pieces(
+    geoms: np.ndarray, columns: dict[str, np.ndarray], parcels: gpd.GeoDataFrame
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Pieces split at parcel boundaries (one STR-tree query, vectorised intersections) plus what lies outside all.
+
+    Returns the polygonal pieces, their owners (parcel id or :data:`PUBLIC_OWNER`) and ``columns`` taken per piece.
+    """
     pg = parcels.geometry.to_numpy()
-    geoms = pieces.geometry.to_numpy()
     si, pi = shapely.STRtree(pg).query(geoms, predicate="intersects") if len(pg) else (np.array([], int),) * 2
     shapely.prepare(pg)
     whole = shapely.covers(pg[pi], geoms[si])  # most pieces lie within one parcel: no intersection needed
@@ -156,23 +186,35 @@ def _owned_pieces(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.Ge
     split = ~np.isin(np.arange(len(geoms)), si[whole])
     outside[split] = subtract(geoms[split], pg)
     outside = np.where(pd.isna(outside), shapely.Polygon(), outside)
-    frame = pd.DataFrame(
-        {
-            PARCEL_ID: np.concatenate([owners.astype(object), np.full(len(geoms), PUBLIC_OWNER, dtype=object)]),
-            "bgt_type": np.concatenate([pieces["bgt_type"].to_numpy()[si], pieces["bgt_type"].to_numpy()]),
-            "site_cover": np.concatenate([pieces["site_cover"].to_numpy()[si], pieces["site_cover"].to_numpy()]),
-            "surface_class": np.concatenate(
-                [pieces["surface_class"].to_numpy()[si], pieces["surface_class"].to_numpy()]
-            ),
-        }
-    )
-    frame["geometry"] = np.concatenate([inside, outside])
     # keep the polygonal part only (touching parcels give lines and points)
-    polys = shapely.get_parts(frame["geometry"].to_numpy(), return_index=True)
-    parts, idx = polys
+    parts, idx = shapely.get_parts(np.concatenate([inside, outside]), return_index=True)
     keep = np.isin(shapely.get_type_id(parts), (3,)) & (shapely.area(parts) > 0.5)
-    out = frame.drop(columns="geometry").iloc[idx[keep]].reset_index(drop=True)
-    return gpd.GeoDataFrame(out, geometry=parts[keep], crs=pieces.crs)
+    rows = idx[keep]
+    source = np.concatenate([si, np.arange(len(geoms))])[rows]
+    all_owners = np.concatenate([owners.astype(object), np.full(len(geoms), PUBLIC_OWNER, dtype=object)])
+    return parts[keep], all_owners[rows], {k: v[source] for k, v in columns.items()}
+
+
+def _group_codes(*keys: np.ndarray) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """Codes ``0..n-1`` of the distinct combinations of ``keys``, numbered in sorted key order, and the keys.
+
+    As ``DataFrame.groupby(keys, sort=True)`` numbers its groups (``ngroup``) and lists them (``groups``).
+    """
+    codes = np.zeros(len(keys[0]), dtype=np.int64)
+    uniques = []
+    for values in keys:
+        c, u = pd.factorize(values, sort=True)
+        codes = codes * len(u) + c
+        uniques.append(u)
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    labels = []
+    for code in distinct.tolist():
+        parts = []
+        for u in reversed(uniques):
+            code, r = divmod(code, len(u))
+            parts.append(u[r])
+        labels.append(tuple(reversed(parts)))
+    return inverse.reshape(-1), labels
 
 
 def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFrame:
@@ -217,51 +259,54 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     surf = park.surfaces
     if not len(surf):
         return _empty_sites(crs)
-    cover = site_cover(surf)
-    src = surf.loc[cover.notna()].assign(site_cover=cover[cover.notna()])
-    if not len(src):
+    cover = _site_covers(surf)
+    chosen = np.flatnonzero(pd.notna(cover))
+    if not len(chosen):
         return _empty_sites(crs)
-    geoms = src.geometry.to_numpy()
+    geoms = surf.geometry.to_numpy()[chosen]
     if len(park.buildings):
         geoms = subtract(geoms, shapely.buffer(park.buildings.geometry.to_numpy(), sc.building_clearance_m))
-    pieces = gpd.GeoDataFrame(
-        src[["bgt_type", "site_cover", "surface_class"]].reset_index(drop=True), geometry=geoms, crs=crs
-    )
-    pieces = pieces[~pieces.geometry.is_empty & (pieces.geometry.area > 0.5)]
-    if not len(pieces):
+    columns = {
+        "bgt_type": _column(surf, "bgt_type")[chosen],
+        "site_cover": cover[chosen],
+        "surface_class": _column(surf, "surface_class")[chosen],
+    }
+    keep = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 0.5)
+    if not keep.any():
         return _empty_sites(crs)
-    owned = _owned_pieces(pieces, park.parcels)
+    geoms, columns = geoms[keep], {k: v[keep] for k, v in columns.items()}
+    owned, owners, columns = _owned_pieces(geoms, columns, park.parcels)
     if not len(owned):
         return _empty_sites(crs)
     # dissolve per owner and current cover: one union per group, groups in sorted key order
-    groups = owned.groupby([PARCEL_ID, "site_cover"], sort=True)
-    keys = list(groups.groups)
-    codes = groups.ngroup().to_numpy()
-    merged = _union_by(owned.geometry.to_numpy(), codes, len(keys))
-    types = _joined_by(codes, owned["bgt_type"].to_numpy(), len(keys))
-    classes = _joined_by(codes, owned["surface_class"].to_numpy(), len(keys))
+    codes, keys = _group_codes(owners, columns["site_cover"])
+    merged = _union_by(owned, codes, len(keys))
+    types = _joined_by(codes, columns["bgt_type"], len(keys))
+    classes = _joined_by(codes, columns["surface_class"], len(keys))
     parts, gi = shapely.get_parts(merged, return_index=True)
     ok = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= sc.min_area_m2)
     parts, gi = shapely.normalize(parts[ok]), gi[ok]
     if not len(parts):
         return _empty_sites(crs)
-    owners = np.array([keys[i][0] for i in gi], dtype=object)
+    site_owner = np.array([keys[i][0] for i in gi], dtype=object)
     covers = np.array([keys[i][1] for i in gi], dtype=object)
-    sites = gpd.GeoDataFrame(
-        {
-            PARCEL_ID: owners,
-            "site_cover": covers,
-            "source_types": types[gi],
-            "cover_classes": classes[gi],
-        },
-        geometry=parts,
-        crs=crs,
-    )
+    # numbered per owner from north-west to south-east (centroids to 0.1 m), ties in the order found
     cent = shapely.centroid(parts)
-    sites = sites.assign(_y=-np.round(shapely.get_y(cent), 1), _x=np.round(shapely.get_x(cent), 1))
-    sites = sites.sort_values([PARCEL_ID, "_y", "_x"], kind="stable")
-    sites["site_id"] = sites[PARCEL_ID].astype(str) + "-S" + (sites.groupby(PARCEL_ID).cumcount() + 1).astype(str)
-    sites = sites.drop(columns=["_y", "_x"]).set_index("site_id")
+    owner_code = pd.factorize(site_owner, sort=True)[0]
+    order = np.lexsort((np.round(shapely.get_x(cent), 1), -np.round(shapely.get_y(cent), 1), owner_code))
+    site_owner, covers, parts = site_owner[order], covers[order], parts[order]
+    types, classes = types[gi[order]], classes[gi[order]]
+    ids, count, previous = [], 0, None
+    for owner in site_owner.tolist():
+        count = count + 1 if owner == previous else 1
+        previous = owner
+        ids.append(f"{owner}-S{count}")
+    sites = _geoframe(
+        {PARCEL_ID: site_owner, "site_cover": covers, "source_types": types, "cover_classes": classes},
+        parts,
+        crs,
+        index=pd.Index(ids, name="site_id"),
+    )
     return _feasibility(park, sites, cfg)
 
 
@@ -295,30 +340,29 @@ def _joined_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _ints(values: np.ndarray | pd.Series) -> pd.Series:
+def _ints(values: np.ndarray | pd.Series) -> list[str]:
     """Whole numbers as text, ``-`` where missing."""
-    return pd.Series([f"{v:.0f}" if math.isfinite(v) else "-" for v in np.asarray(values, dtype=float).tolist()])
+    return [f"{v:.0f}" if math.isfinite(v) else "-" for v in np.asarray(values, dtype=float).tolist()]
 
 
-def _why(mask: np.ndarray, text: np.ndarray | pd.Series) -> np.ndarray:
-    return np.where(mask, np.asarray(text, dtype=object), "")
+def _tenths(values: np.ndarray) -> list[str]:
+    """Numbers as text with one decimal."""
+    return [f"{v:.1f}" for v in np.asarray(values, dtype=float).tolist()]
 
 
 def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
     sc = cfg.sites
     g = sites.geometry.to_numpy()
+    owners = sites[PARCEL_ID].to_numpy(dtype=object)
     area = shapely.area(g)
     perim = shapely.length(g)
     width = np.where(perim > 0, 2 * area / perim, 0.0)
-    sites["area_m2"] = area
-    sites["min_width_m"] = width
-    sites["compactness"] = np.where(perim > 0, 4 * math.pi * area / perim**2, 0.0)
-    cover = sites["site_cover"].to_numpy()
+    cover = sites["site_cover"].to_numpy(dtype=object)
     allowed = {t: np.isin(cover, [c for c, ts in COVER_MEASURES.items() if t in ts]) for t in SITE_TYPES}
     half = sc.tiny_forest_min_width_m / 2
     opened = shapely.buffer(shapely.buffer(g, -half, join_style="mitre"), half, join_style="mitre")
     tf_area = shapely.area(shapely.intersection(opened, g))
-    private = sites[PARCEL_ID].ne(PUBLIC_OWNER).to_numpy() & _is_private(park, sites)
+    private = (owners != PUBLIC_OWNER) & _is_private(park, sites)
     tf_min = np.where(private, sc.tiny_forest_min_area_private_m2, sc.tiny_forest_min_area_m2)
     # the inscribed circle only where the width rule passed (it is the slow part)
     inscribed_r = np.zeros(len(g))
@@ -326,7 +370,6 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
     if need_core.any():
         inscribed_r[need_core] = shapely.length(shapely.maximum_inscribed_circle(g[need_core], tolerance=0.05))
     core_ok = inscribed_r >= np.sqrt(tf_min) / 2 - 1e-6
-    sites["tiny_forest_area_m2"] = tf_area
     tf_size = (tf_area >= tf_min) & core_ok
     tiny = tf_size & allowed["tiny_forest"]
     # wadi: big and wide enough, low, and able to hold the design storage of its paved catchment
@@ -337,11 +380,10 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
     catchment = np.full(len(g), np.nan)
     asks = wadi_size & allowed["wadi"]
     if asks.any():
-        catchment[asks] = _wadi_catchment_m2(park, sites[asks], sc.wadi_catchment_distance_m)
+        catchment[asks] = _wadi_catchment_m2(park, g[asks], owners[asks], sites.crs, sc.wadi_catchment_distance_m)
     need = catchment * cfg.water.storage_rule_m
     holds = stores >= need - 1e-9
     wadi = wadi_size & low & holds & allowed["wadi"]
-    sites["wadi_stores_m3"], sites["wadi_catchment_m2"], sites["wadi_need_m3"] = stores, catchment, need
     small_ok = (area >= sc.depave_min_area_m2) & (width >= DEPAVE_MIN_WIDTH_M)
     depave = small_ok & allowed["depave_green"]
     richer = small_ok & allowed["richer_green"]
@@ -353,94 +395,114 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
         near[si] = dist_b
     meet_size = (area >= sc.meeting_place_min_area_m2) & (width >= MEETING_MIN_WIDTH_M)
     meeting = meet_size & (near <= MEETING_MAX_DIST_BUILDING_M) & allowed["meeting_place"]
-    for t, v in zip(SITE_TYPES, (tiny, wadi, depave, richer, meeting), strict=True):
-        sites[t] = v
-    # why not, vectorised: one text column per type, then joined
-    a0, w1 = _ints(area), pd.Series(width).map("{:.1f}".format)
-    cover_s = pd.Series(cover, dtype=object)
-    not_now = {t: f"{t}: not on " for t in SITE_TYPES}
-    tf_text = np.where(
-        tf_area < tf_min,
-        "tiny_forest: " + _ints(tf_area) + f" m² at least {sc.tiny_forest_min_width_m:g} m"
-        " wide (< " + _ints(tf_min) + " m²)",
-        "tiny_forest: no compact "
-        + _ints(tf_min)
-        + " m² fits (widest "
-        + pd.Series(2 * inscribed_r).map("{:.1f}".format)
-        + " m < "
-        + pd.Series(np.sqrt(tf_min)).map("{:.1f}".format)
-        + " m)",
-    )
-    wadi_text = np.where(
-        ~wadi_size,
-        "wadi: too small (" + a0 + " m², " + w1 + f" m wide; needs {WADI_MIN_AREA_M2:g} m², {WADI_MIN_WIDTH_M:g} m)",
-        np.where(
-            ~holds,
-            "wadi: holds "
-            + _ints(stores)
-            + f" m³ at {sc.wadi_depth_m:g} m, its "
-            + _ints(catchment)
-            + " m² paved catchment needs "
-            + _ints(need)
-            + " m³",
-            "wadi: not a low spot",
-        ),
-    )
-    small_text = a0 + " m², " + w1 + " m wide"
-    meet_text = np.where(
-        near > MEETING_MAX_DIST_BUILDING_M,
-        "meeting_place: "
-        + pd.Series(near).map(lambda d: f"{d:.0f}" if math.isfinite(d) else "no building")
-        + " m from a building",
-        "meeting_place: " + small_text,
-    )
-    texts = {
-        "tiny_forest": np.where(allowed["tiny_forest"], tf_text, not_now["tiny_forest"] + cover_s),
-        "wadi": np.where(allowed["wadi"], wadi_text, not_now["wadi"] + cover_s),
-        "depave_green": np.where(
-            allowed["depave_green"], "depave_green: " + small_text, "depave_green: nothing to depave (" + cover_s + ")"
-        ),
-        "richer_green": np.where(
-            allowed["richer_green"], "richer_green: " + small_text, not_now["richer_green"] + cover_s
-        ),
-        "meeting_place": np.where(allowed["meeting_place"], meet_text, not_now["meeting_place"] + cover_s),
+    flags = {"tiny_forest": tiny, "wadi": wadi, "depave_green": depave, "richer_green": richer}
+    flags["meeting_place"] = meeting
+    measures = {"area": area, "width": width, "tf_area": tf_area, "tf_min": tf_min, "inscribed_r": inscribed_r}
+    measures.update(wadi_size=wadi_size, holds=holds, stores=stores, catchment=catchment, need=need, near=near)
+    why_not = _why_not(sc, cover, allowed, flags, measures)
+    columns: dict[str, Any] = {
+        PARCEL_ID: owners,
+        "area_m2": area,
+        "min_width_m": width,
+        "compactness": np.where(perim > 0, 4 * math.pi * area / perim**2, 0.0),
+        "site_cover": cover,
+        "source_types": sites["source_types"].to_numpy(dtype=object),
+        "cover_classes": sites["cover_classes"].to_numpy(dtype=object),
+        **flags,
+        "why_not": why_not,
+        "tiny_forest_area_m2": tf_area,
+        "wadi_stores_m3": stores,
+        "wadi_catchment_m2": catchment,
+        "wadi_need_m3": need,
     }
-    flags = {
-        "tiny_forest": tiny,
-        "wadi": wadi,
-        "depave_green": depave,
-        "richer_green": richer,
-        "meeting_place": meeting,
-    }
-    columns = [_why(~flags[t], texts[t]).tolist() for t in SITE_TYPES]
-    sites["why_not"] = ["; ".join(w for w in row if w).rstrip("; ") for row in zip(*columns, strict=True)]
-    return sites[[*_COLUMNS, "geometry"]]
+    return _geoframe(columns, g, sites.crs, index=sites.index)
 
 
-def _wadi_catchment_m2(park: Park, sites: gpd.GeoDataFrame, distance_m: float) -> np.ndarray:
+def _why_not(
+    sc: Any, cover: np.ndarray, allowed: dict[str, np.ndarray], flags: dict[str, np.ndarray], m: dict[str, np.ndarray]
+) -> list[str]:
+    """Per site, for each type not feasible, which rule failed (``; ``-separated).
+
+    ``m``: the measures of :func:`_feasibility` by name.
+    """
+    a0, w1 = _ints(m["area"]), _tenths(m["width"])
+    tf_area, tf_min, widest, side = (
+        _ints(m["tf_area"]),
+        _ints(m["tf_min"]),
+        _tenths(2 * m["inscribed_r"]),
+        _tenths(np.sqrt(m["tf_min"])),
+    )
+    stores, catchment, need = _ints(m["stores"]), _ints(m["catchment"]), _ints(m["need"])
+    narrow, wadi_size, holds = (m["tf_area"] < m["tf_min"]).tolist(), m["wadi_size"].tolist(), m["holds"].tolist()
+    near = m["near"].tolist()
+    tf_width = f" m² at least {sc.tiny_forest_min_width_m:g} m wide (< "
+    wadi_small = f" m wide; needs {WADI_MIN_AREA_M2:g} m², {WADI_MIN_WIDTH_M:g} m)"
+    wadi_holds = f" m³ at {sc.wadi_depth_m:g} m, its "
+    ok = {t: allowed[t].tolist() for t in SITE_TYPES}
+    fit = {t: flags[t].tolist() for t in SITE_TYPES}
+    out = []
+    for i, c in enumerate(cover.tolist()):
+        small = f"{a0[i]} m², {w1[i]} m wide"
+        parts = []
+        if not fit["tiny_forest"][i]:
+            if not ok["tiny_forest"][i]:
+                parts.append(f"tiny_forest: not on {c}")
+            elif narrow[i]:
+                parts.append(f"tiny_forest: {tf_area[i]}{tf_width}{tf_min[i]} m²)")
+            else:
+                parts.append(f"tiny_forest: no compact {tf_min[i]} m² fits (widest {widest[i]} m < {side[i]} m)")
+        if not fit["wadi"][i]:
+            if not ok["wadi"][i]:
+                parts.append(f"wadi: not on {c}")
+            elif not wadi_size[i]:
+                parts.append(f"wadi: too small ({a0[i]} m², {w1[i]}{wadi_small}")
+            elif not holds[i]:
+                parts.append(f"wadi: holds {stores[i]}{wadi_holds}{catchment[i]} m² paved catchment needs {need[i]} m³")
+            else:
+                parts.append("wadi: not a low spot")
+        if not fit["depave_green"][i]:
+            parts.append(
+                f"depave_green: {small}" if ok["depave_green"][i] else f"depave_green: nothing to depave ({c})"
+            )
+        if not fit["richer_green"][i]:
+            parts.append(f"richer_green: {small}" if ok["richer_green"][i] else f"richer_green: not on {c}")
+        if not fit["meeting_place"][i]:
+            if not ok["meeting_place"][i]:
+                parts.append(f"meeting_place: not on {c}")
+            elif near[i] > MEETING_MAX_DIST_BUILDING_M:
+                d = f"{near[i]:.0f}" if math.isfinite(near[i]) else "no building"
+                parts.append(f"meeting_place: {d} m from a building")
+            else:
+                parts.append(f"meeting_place: {small}")
+        out.append("; ".join(p for p in parts if p).rstrip("; "))
+    return out
+
+
+def _wadi_catchment_m2(park: Park, g: np.ndarray, owners: np.ndarray, crs: Any, distance_m: float) -> np.ndarray:
     """Paved m² (× PAVED_FRACTION) plus roof m² within ``distance_m`` of each site, on the site's own land.
 
     Own land is the owner parcel, or the land outside all parcels for ``openbaar``
     sites; the site itself is left out (it stops being paving when it becomes a wadi).
     """
-    g = sites.geometry.to_numpy()
     zone = shapely.buffer(g, distance_m, quad_segs=4)  # rounded corners within 0.8 m of the 40 m: ample for a catchment
-    owners = sites[PARCEL_ID].to_numpy()
-    pgeom = park.parcels.geometry
-    own = pgeom.reindex(owners).to_numpy()
+    pgeom = park.parcels.geometry.to_numpy()
+    at = park.parcels.index.get_indexer(owners)
+    own = np.where(at >= 0, pgeom[at], None)
     public = owners == PUBLIC_OWNER
     if public.any() and len(pgeom):
-        zone[public] = subtract(zone[public], pgeom.to_numpy())
+        zone[public] = subtract(zone[public], pgeom)
     has_own = ~public & ~pd.isna(own)
     zone[has_own] = shapely.intersection(zone[has_own], own[has_own].astype(object))
     zone = shapely.difference(zone, g)
-    zones = gpd.GeoDataFrame(geometry=zone, index=sites.index, crs=sites.crs)
-    total = np.zeros(len(sites))
+    zones = _geoframe({}, zone, crs)
+    total = np.zeros(len(g))
     surf = park.surfaces
     if len(surf):
-        frac = surf["surface_class"].map(PAVED_FRACTION).fillna(0.0)
-        paved = surf.loc[frac > 0].assign(_frac=frac[frac > 0].astype(str))
-        if len(paved):
+        frac = np.array([PAVED_FRACTION.get(c, 0.0) for c in surf["surface_class"].to_numpy(dtype=object).tolist()])
+        frac = np.where(np.isnan(frac), 0.0, frac)
+        chosen = np.flatnonzero(frac > 0)
+        if len(chosen):
+            paved = _geoframe({"_frac": [str(f) for f in frac[chosen].tolist()]}, surf.geometry.to_numpy()[chosen], crs)
             by = overlay_areas(zones, paved, by="_frac")
             total += sum(by[k].to_numpy() * float(k) for k in by.columns)
     if len(park.buildings):
@@ -454,14 +516,18 @@ def _is_private(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     if not len(surf):
         return np.ones(len(sites), dtype=bool)
     public_types = {"ondersteunendwegdeel", "waterdeel"}
-    roadish = surf[
-        surf["bgt_type"].isin(public_types) | surf["function"].isin(DRIVING_FUNCTIONS | {"voetpad", "fietspad"})
-    ]
-    if not len(roadish):
+    roads = DRIVING_FUNCTIONS | {"voetpad", "fietspad"}
+    kinds = surf["bgt_type"].to_numpy(dtype=object).tolist()
+    functions = surf["function"].to_numpy(dtype=object).tolist()
+    roadish = np.array([k in public_types or f in roads for k, f in zip(kinds, functions, strict=True)], dtype=bool)
+    if not roadish.any():
         return np.ones(len(sites), dtype=bool)
-    share = overlay_areas(park.parcels, roadish)["area_m2"] / park.parcels.geometry.area
-    public_parcels = set(share.index[share > 0.5])
-    return np.asarray(~sites[PARCEL_ID].isin(public_parcels).to_numpy(), dtype=bool)
+    shapes = _geoframe({}, surf.geometry.to_numpy()[roadish], surf.crs)
+    parcel_area = shapely.area(park.parcels.geometry.to_numpy())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = overlay_areas(park.parcels, shapes)["area_m2"].to_numpy() / parcel_area
+    public_parcels = set(park.parcels.index[share > 0.5].tolist())
+    return np.array([o not in public_parcels for o in sites[PARCEL_ID].to_numpy(dtype=object).tolist()], dtype=bool)
 
 
 def _is_low(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
@@ -471,21 +537,23 @@ def _is_low(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     from groenkans.zonal import zonal_stats
 
     stats = {"elevation": ["mean"], "water_depth": ["max"]}
+    owner_ids = sites[PARCEL_ID].to_numpy(dtype=object)
     # one zonal pass over the sites and, for the elevation, their owner parcels after them
-    owners = (
-        park.parcels.loc[park.parcels.index.intersection(sites[PARCEL_ID].unique())] if "elevation" in keys else None
+    owners = park.parcels.index.intersection(pd.unique(owner_ids)) if "elevation" in keys else None
+    shapes = sites.geometry.to_numpy()
+    if owners is not None:
+        shapes = np.concatenate([shapes, park.parcels.geometry.to_numpy()[park.parcels.index.get_indexer(owners)]])
+    zall = zonal_stats(
+        _geoframe({}, shapes, sites.crs), keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE
     )
-    shapes = np.concatenate([sites.geometry.to_numpy(), owners.geometry.to_numpy() if owners is not None else []])
-    both = gpd.GeoDataFrame(geometry=shapes, crs=sites.crs)
-    zall = zonal_stats(both, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
-    z = zall.iloc[: len(sites)]
     low = np.zeros(len(sites), dtype=bool)
     if "water_depth" in keys:
-        low |= (z["water_depth_max"] >= 0.05).fillna(False).to_numpy()
+        low |= zall["water_depth_max"].to_numpy(dtype=float)[: len(sites)] >= 0.05
     if owners is not None:
-        pz = pd.Series(zall["elevation_mean"].to_numpy()[len(sites) :], index=owners.index)
-        parcel_mean = sites[PARCEL_ID].map(pz).to_numpy(dtype=float)
-        site_mean = z["elevation_mean"].to_numpy(dtype=float)
+        elevation = zall["elevation_mean"].to_numpy(dtype=float)
+        at = owners.get_indexer(owner_ids)
+        parcel_mean = np.where(at >= 0, elevation[len(sites) :][at], np.nan)
+        site_mean = elevation[: len(sites)]
         low |= np.where(np.isfinite(parcel_mean) & np.isfinite(site_mean), site_mean <= parcel_mean, False)
     return low
 
@@ -520,8 +588,8 @@ def score_candidates(
     and the site's size against the useful patch size.
     """
     cfg = config or Config()
-    out = sites.copy()
-    if not len(out):
+    if not len(sites):
+        out = sites.copy()
         for c in (
             "heat_score",
             "water_score",
@@ -543,48 +611,88 @@ def score_candidates(
     }
     # values outside a role's physical range are nodata, as in the parcel scoring (pipeline.parcel_zonal_stats)
     z = (
-        zonal_stats(out, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
+        zonal_stats(sites, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
         if keys
-        else pd.DataFrame(index=out.index)
+        else pd.DataFrame(index=sites.index)
     )
-    proxy = pd.Series(1.0 - _site_cc(park, out), index=out.index)
+    if not z.index.equals(sites.index):
+        z = z.reindex(sites.index)
+    heat = 1.0 - _site_cc(park, sites)  # without PET: 1 − the cooling capacity of the present cover
+    pet_p90 = depth = None
     if "pet_p90" in z.columns:
+        pet_p90 = z["pet_p90"].to_numpy(dtype=float, na_value=np.nan)
         stress = z[[pet_frac_column(t, "pet_frac_above_") for t in bounds]].mean(axis=1, skipna=False)
-        heat = stress.where(z["pet_p90"].notna(), proxy)
-    else:
-        heat = proxy
+        heat = np.where(np.isnan(pet_p90), heat, stress.to_numpy(dtype=float, na_value=np.nan))
     if "water_depth_max" in z.columns:
-        water = (
-            0.5 * (z["water_depth_frac_above_0p05"] / 0.25).clip(0, 1)
-            + 0.5 * ((z["water_depth_max"] - 0.05) / 0.25).clip(0, 1)
-        ).fillna(0.0)
+        depth = z["water_depth_max"].to_numpy(dtype=float, na_value=np.nan)
+        wet = z["water_depth_frac_above_0p05"].to_numpy(dtype=float, na_value=np.nan)
+        water = 0.5 * _clip(wet / 0.25, 0, 1) + 0.5 * _clip((depth - 0.05) / 0.25, 0, 1)
+        water = np.where(np.isnan(water), 0.0, water)
     else:
-        water = pd.Series(0.5, index=out.index)
+        water = np.full(len(sites), 0.5)
     surf = park.surfaces
-    green = surf.geometry[surf["surface_class"].eq("groen")].to_numpy() if len(surf) else np.array([])
+    if len(surf):
+        green = surf.geometry.to_numpy()[surf["surface_class"].to_numpy(dtype=object) == "groen"]
+    else:
+        green = np.array([])
     nature = park.nature.geometry.to_numpy() if park.nature is not None and len(park.nature) else None
     useful = patches(green, nature, min_area_m2=cfg.biodiversity.useful_patch_min_area_m2)
-    dist = nearest_distance(out, useful, missing=2 * cfg.biodiversity.nature_distance_max_m)
-    near = 1 - (dist / cfg.biodiversity.nature_distance_max_m).clip(0, 1)
-    size = (out["area_m2"] / cfg.biodiversity.useful_patch_min_area_m2).clip(0, 1)
+    dist = nearest_distance(sites, useful, missing=2 * cfg.biodiversity.nature_distance_max_m).to_numpy(dtype=float)
+    near = 1 - _clip(dist / cfg.biodiversity.nature_distance_max_m, 0, 1)
+    area = sites["area_m2"].to_numpy(dtype=float, na_value=np.nan)
+    size = _clip(area / cfg.biodiversity.useful_patch_min_area_m2, 0, 1)
     bio = 0.5 * near + 0.5 * size
-    out["heat_score"], out["water_score"], out["biodiversity_score"] = 100 * heat, 100 * water, 100 * bio
+    heat_score, water_score, bio_score = 100 * heat, 100 * water, 100 * bio
     if len(park.buildings):
-        reach = shapely.buffer(out.geometry.to_numpy(), cfg.sites.walking_distance_m)
-        zones = gpd.GeoDataFrame(geometry=reach, index=out.index, crs=out.crs)
-        out["people_reached_m2"] = overlay_areas(zones, park.buildings)["area_m2"].to_numpy()
+        reach = shapely.buffer(sites.geometry.to_numpy(), cfg.sites.walking_distance_m)
+        reached = overlay_areas(_geoframe({}, reach, sites.crs), park.buildings)["area_m2"].to_numpy()
     else:
-        out["people_reached_m2"] = 0.0
+        reached = np.zeros(len(sites))
+    parcel_score = np.zeros(len(sites))
     if parcels is not None and "total_score" in parcels.columns:
-        out["parcel_score"] = out[PARCEL_ID].map(parcels["total_score"]).fillna(0.0)
-    else:
-        out["parcel_score"] = 0.0
+        at = parcels.index.get_indexer(sites[PARCEL_ID].to_numpy(dtype=object))
+        total = parcels["total_score"].to_numpy(dtype=float, na_value=np.nan)
+        parcel_score = np.where(at >= 0, total[at], np.nan)
+        parcel_score = np.where(np.isnan(parcel_score), 0.0, parcel_score)
     w = cfg.weights.normalised()
-    combined = w[0] * out["heat_score"] + w[1] * out["water_score"] + w[2] * out["biodiversity_score"]
-    people = 100 * (1 - np.exp(-out["people_reached_m2"] / 5000.0))
-    out["site_score"] = (0.7 * combined + 0.15 * out["parcel_score"] + 0.15 * people).clip(0, 100)
-    out["reason"] = _site_reasons(out, z, dist, cfg.language)
-    return out
+    combined = w[0] * heat_score + w[1] * water_score + w[2] * bio_score
+    people = 100 * (1 - np.exp(-reached / 5000.0))
+    site_score = _clip(0.7 * combined + 0.15 * parcel_score + 0.15 * people, 0, 100)
+    flags = {t: sites[t].to_numpy().astype(bool) for t in SITE_TYPES}
+    classes = sites["cover_classes"].to_numpy(dtype=object)
+    reason = _site_reasons(classes, area, flags, pet_p90, depth, reached, dist, cfg.language)
+    return _with_columns(
+        sites,
+        {
+            "heat_score": heat_score,
+            "water_score": water_score,
+            "biodiversity_score": bio_score,
+            "people_reached_m2": reached,
+            "parcel_score": parcel_score,
+            "site_score": site_score,
+            "reason": reason,
+        },
+    )
+
+
+def _clip(values: np.ndarray, lower: float, upper: float) -> np.ndarray:
+    """``values`` clipped to ``[lower, upper]`` as ``Series.clip`` does (missing stays missing, −0 stays −0)."""
+    return np.where(values > upper, float(upper), np.where(values < lower, float(lower), values))
+
+
+def _with_columns(frame: gpd.GeoDataFrame, new: dict[str, Any]) -> gpd.GeoDataFrame:
+    """``frame`` with the columns ``new`` set (replaced where they exist, else appended).
+
+    As setting them one by one on a copy would, with one frame built instead of one per column.
+    """
+    columns: dict[Any, Any] = dict(frame.items())
+    columns.update(new)
+    out = pd.DataFrame(columns, index=frame.index)
+    out.attrs = copy.deepcopy(frame.attrs)
+    out.__class__ = gpd.GeoDataFrame
+    gdf: gpd.GeoDataFrame = out
+    gdf._geometry_column_name = frame.geometry.name
+    return gdf
 
 
 def _fmt(values: pd.Series | np.ndarray, decimals: int, lang: str) -> list[str]:
@@ -592,43 +700,47 @@ def _fmt(values: pd.Series | np.ndarray, decimals: int, lang: str) -> list[str]:
     return [t.replace(".", ",") for t in text] if lang == "nl" else text
 
 
-def _site_reasons(out: gpd.GeoDataFrame, z: pd.DataFrame, dist: pd.Series, lang: str) -> pd.Series:
+def _site_reasons(
+    cover_classes: np.ndarray,
+    area: np.ndarray,
+    flags: dict[str, np.ndarray],
+    pet_p90: np.ndarray | None,
+    depth: np.ndarray | None,
+    reached: np.ndarray,
+    dist: np.ndarray,
+    lang: str,
+) -> list[str]:
     """The reason of each site in words: what it is now, what fits, heat, water, people, distance to green.
 
     Each part is a list of texts (empty where it does not apply), joined per site with commas.
     """
-    if not len(out):
-        return pd.Series(dtype=object)
     cover_names = {}
-    for classes in out["cover_classes"].unique():
+    for classes in pd.unique(cover_classes).tolist():
         names = [landcover_name(c, lang) for c in str(classes).split(",") if c]
         cover_names[classes] = f" {message('landcover.and', lang)} ".join(names[:2])
     now_tpl, fits_tpl = message("reason.site.now", lang), message("reason.site.fits", lang)
-    covers = out["cover_classes"].map(cover_names).tolist()
-    parts = [[now_tpl.format(area=a, cover=c) for a, c in zip(_fmt(out["area_m2"], 0, lang), covers, strict=True)]]
+    covers = [cover_names[c] for c in cover_classes.tolist()]
+    parts = [[now_tpl.format(area=a, cover=c) for a, c in zip(_fmt(area, 0, lang), covers, strict=True)]]
     type_names = [message(f"reason.site.type.{t}", lang) for t in SITE_TYPES]
-    flags = zip(*(out[t].astype(bool).tolist() for t in SITE_TYPES), strict=True)
+    rows = zip(*(flags[t].tolist() for t in SITE_TYPES), strict=True)
     nothing = message("reason.site.fits_nothing", lang)
-    fits = [", ".join(name for name, f in zip(type_names, row, strict=True) if f) for row in flags]
+    fits = [", ".join(name for name, f in zip(type_names, row, strict=True) if f) for row in rows]
     parts.append([fits_tpl.format(types=f) if f else nothing for f in fits])
-    if "pet_p90" in z.columns:
-        pet = z["pet_p90"].reindex(out.index)
+    if pet_p90 is not None:
         tpl = message("reason.site.pet", lang)
-        texts = _fmt(pet.fillna(0), 0, lang)
-        parts.append([tpl.format(t=v) if ok else "" for v, ok in zip(texts, pet.notna().tolist(), strict=True)])
-    if "water_depth_max" in z.columns:
-        depth = z["water_depth_max"].reindex(out.index)
+        ok = ~np.isnan(pet_p90)
+        texts = _fmt(np.where(ok, pet_p90, 0.0), 0, lang)
+        parts.append([tpl.format(t=v) if k else "" for v, k in zip(texts, ok.tolist(), strict=True)])
+    if depth is not None:
         tpl = message("reason.site.water", lang)
-        texts = _fmt(depth.fillna(0), 2, lang)
-        wet = (depth >= 0.05).tolist()
-        parts.append([tpl.format(depth=v) if ok else "" for v, ok in zip(texts, wet, strict=True)])
+        texts = _fmt(np.where(np.isnan(depth), 0.0, depth), 2, lang)
+        parts.append([tpl.format(depth=v) if k else "" for v, k in zip(texts, (depth >= 0.05).tolist(), strict=True)])
     tpl = message("reason.site.people", lang)
-    parts.append([tpl.format(area=v) for v in _fmt(out["people_reached_m2"], 0, lang)])
+    parts.append([tpl.format(area=v) for v in _fmt(reached, 0, lang)])
     tpl = message("reason.site.green", lang)
-    d = np.asarray(dist, dtype=float)
-    texts = _fmt(np.nan_to_num(d), 0, lang)
-    parts.append([tpl.format(dist=v) if ok else "" for v, ok in zip(texts, np.isfinite(d).tolist(), strict=True)])
-    return pd.Series([", ".join(p for p in row if p) for row in zip(*parts, strict=True)], index=out.index)
+    texts = _fmt(np.nan_to_num(dist), 0, lang)
+    parts.append([tpl.format(dist=v) if k else "" for v, k in zip(texts, np.isfinite(dist).tolist(), strict=True)])
+    return [", ".join(p for p in row if p) for row in zip(*parts, strict=True)]
 
 
 def spread_top(sites: gpd.GeoDataFrame, n: int, min_distance_m: float) -> list[str]:
@@ -644,7 +756,7 @@ def spread_top(sites: gpd.GeoDataFrame, n: int, min_distance_m: float) -> list[s
     """
     chosen: list[str] = []
     geoms: list[object] = []
-    for sid, geom in zip(sites.index, sites.geometry, strict=True):
+    for sid, geom in zip(sites.index, sites.geometry.to_numpy(), strict=True):
         if len(chosen) >= n:
             break
         if all(shapely.distance(geom, g) >= min_distance_m for g in geoms):
@@ -714,12 +826,19 @@ def rank_candidates(
         scored["is_top"] = pd.Series(dtype=bool)
         scored["top_rank"] = pd.Series(dtype="Int64")
         return scored
-    scored = scored.assign(_s=-scored["site_score"].round(9)).sort_values(["_s"], kind="stable")
-    keys = list(zip(scored["_s"].tolist(), scored.index.tolist(), strict=True))  # best first, ties by site id
-    scored = scored.iloc[sorted(range(len(keys)), key=keys.__getitem__)].drop(columns="_s")
-    scored["rank"] = np.arange(1, len(scored) + 1)
+    # best first, ties by site id
+    key = -np.round(scored["site_score"].to_numpy(dtype=float, na_value=np.nan), 9)
+    first = np.argsort(key, kind="stable")
+    keys = list(zip(key[first].tolist(), scored.index[first].tolist(), strict=True))
+    order = first[sorted(range(len(keys)), key=keys.__getitem__)]
+    scored = scored.take(order)
     chosen = spread_top(scored, n, dist)
     place = {s: i + 1 for i, s in enumerate(chosen)}
-    scored["is_top"] = scored.index.isin(chosen)
-    scored["top_rank"] = pd.array([place.get(s, pd.NA) for s in scored.index], dtype="Int64")
-    return scored
+    return _with_columns(
+        scored,
+        {
+            "rank": np.arange(1, len(scored) + 1),
+            "is_top": scored.index.isin(chosen),
+            "top_rank": pd.array([place.get(s, pd.NA) for s in scored.index], dtype="Int64"),
+        },
+    )
