@@ -151,3 +151,18 @@ def test_cool_place_on_the_edge_of_the_shade_rule() -> None:
     full = box(0, 14, 20, 20.006)  # 20 × 6.006 = 120.12 m² of a 400.12 m² patch: 30.02 %
     assert len(cool_places(park(full), cfg)) == 1
     assert SNAP_M == 0.005
+
+
+def test_distance_to_the_nearest_patch_is_the_smallest_shapely_distance() -> None:
+    # every parcel of the demo park against every green patch, by brute force
+    from groenkans.indicators._distance import nearest_distance
+
+    park = gk.load_park(SAMPLES / "demo")
+    green, nature, shade = _green_and_shade(park)
+    targets = patches(green, nature, shade, min_area_m2=CFG.heat.cool_place_min_area_m2)
+    geoms = park.parcels.geometry.to_numpy()
+    want = shapely.distance(geoms[:, None], targets[None, :]).min(axis=1)
+    assert (want == 0).any() and (want > 0).any()
+    got = nearest_distance(park.parcels, targets)
+    assert got.index.equals(park.parcels.index)
+    np.testing.assert_array_equal(got.to_numpy(), want)

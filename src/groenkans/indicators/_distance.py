@@ -148,8 +148,9 @@ def patches(*layers: gpd.GeoSeries | np.ndarray | None, min_area_m2: float = 0.0
 def nearest_distance(parcels: gpd.GeoDataFrame, targets: np.ndarray, *, missing: float = np.inf) -> pd.Series:
     """Distance (m) from each parcel to the nearest target geometry (0 when they touch or overlap).
 
-    Parcels that intersect a target get 0 from one STR-tree ``intersects`` query; only the others ask for the
-    nearest target (a distance to a large, detailed patch is far dearer than an intersection test).
+    Parcels that intersect a target get 0 from one STR-tree ``intersects`` query (the parcels' tree asked with the
+    targets); only the others ask for the nearest target (a distance to a large, detailed patch is far dearer than
+    an intersection test).
 
     Examples
     --------
@@ -162,13 +163,14 @@ def nearest_distance(parcels: gpd.GeoDataFrame, targets: np.ndarray, *, missing:
     if not len(targets):
         return pd.Series(missing, index=parcels.index, dtype=float)
     geoms = parcels.geometry.to_numpy()
-    tree = shapely.STRtree(targets)
     out = np.full(len(parcels), missing, dtype=float)
-    touching, _ = tree.query(geoms, predicate="intersects")
+    # asked from the targets' side: each (large) target is prepared once and tested against the small parcels near
+    # it; asked from the parcels' side every parcel walks the whole outline of each large patch it might meet
+    _, touching = shapely.STRtree(geoms).query(targets, predicate="intersects")
     out[touching] = 0.0
     rest = np.setdiff1d(np.arange(len(geoms)), touching)
     if len(rest):
-        (pi, _), dist = tree.query_nearest(geoms[rest], return_distance=True, all_matches=False)
+        (pi, _), dist = shapely.STRtree(targets).query_nearest(geoms[rest], return_distance=True, all_matches=False)
         out[rest[pi]] = dist
     return pd.Series(out, index=parcels.index)
 
