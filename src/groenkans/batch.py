@@ -740,6 +740,67 @@ def _frame(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     return out.assign(**cols) if cols else out
 
 
+#: The pandas metadata of each table layout written so far (column names, pandas and Arrow types), row count aside.
+#: A run writes a few layouts for thousands of parks, and working that metadata out per column is most of the cost of
+#: ``pyarrow.Table.from_pandas`` for the small tables of one park.
+_PANDAS_METADATA: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+#: pandas' nullable number and boolean dtypes.
+_MASKED_DTYPES = frozenset(
+    {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "Float32", "Float64", "boolean"}
+)
+
+
+def _plain_dtype(dtype: Any) -> bool:
+    """Whether the pandas metadata of a column of this dtype depends on nothing but the dtype and the Arrow type."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "biufO"
+    return isinstance(dtype, pd.StringDtype) or str(dtype) in _MASKED_DTYPES
+
+
+def _arrow_table(gdf: gpd.GeoDataFrame) -> Any:
+    """``pyarrow.Table.from_pandas(_frame(gdf))``, column by column, with the pandas metadata of the table's layout.
+
+    The first table of a layout goes through ``from_pandas`` and leaves its metadata; the next ones reuse it with
+    their own row count. Tables whose metadata depends on their values (categories, time zones) or that ``_frame``
+    would not take apart column by column (a MultiIndex, repeated names) always go through ``from_pandas``.
+    """
+    import pyarrow as pa
+    import shapely
+
+    geom = gdf.geometry.name
+    index = gdf.index
+    named = bool(index.name)
+    if isinstance(index, pd.MultiIndex) or not gdf.columns.is_unique or (named and index.name in gdf.columns):
+        return pa.Table.from_pandas(_frame(gdf))
+    columns: list[tuple[Any, pd.Series]] = []
+    if named:  # the index as the first column, as reset_index() makes it
+        columns.append((index.name, index.to_series(index=pd.RangeIndex(len(index)))))
+    plain = pd.DataFrame(gdf, copy=False)
+    plain.attrs = {}  # else every column taken out deep-copies the frame's attrs
+    columns += list(plain.items())
+    for i, (name, values) in enumerate(columns):
+        if name == geom:
+            columns[i] = (name, pd.Series(shapely.to_wkb(values.to_numpy()), dtype=object))
+        elif values.dtype == object:
+            columns[i] = (name, values.where(values.isna(), values.astype(str)))
+    # what from_pandas hands to pa.array for a Series: its NumPy array, or its extension array
+    arrays = [
+        pa.array(v.to_numpy() if isinstance(v.dtype, np.dtype) else v.array, from_pandas=True) for _, v in columns
+    ]
+    key = (gdf.columns.dtype, named, *((n, v.dtype, a.type) for (n, v), a in zip(columns, arrays, strict=True)))
+    meta = _PANDAS_METADATA.get(key)
+    if meta is None or not all(_plain_dtype(v.dtype) for _, v in columns):
+        table = pa.Table.from_pandas(_frame(gdf))
+        if all(_plain_dtype(v.dtype) for _, v in columns) and len(_PANDAS_METADATA) < 64:
+            _PANDAS_METADATA[key] = json.loads(table.schema.metadata[b"pandas"])
+        return table
+    meta = {**meta, "index_columns": [{**meta["index_columns"][0], "stop": len(gdf)}]}
+    fields = [pa.field(str(name), a.type) for (name, _), a in zip(columns, arrays, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata={b"pandas": json.dumps(meta).encode()}))
+
+
 #: GeoParquet geometry type names by shapely type id.
 _GEOMETRY_NAMES = {
     0: "Point",
@@ -776,7 +837,7 @@ def _parquet(gdf: gpd.GeoDataFrame) -> bytes:
     present = values[~shapely.is_missing(values) & ~shapely.is_empty(values)]
     kinds = zip(shapely.get_type_id(present).tolist(), shapely.has_z(present).tolist(), strict=True)
     types = sorted({_GEOMETRY_NAMES[t] + (" Z" if z else "") for t, z in kinds})
-    table = pa.Table.from_pandas(_frame(gdf))
+    table = _arrow_table(gdf)
     column: dict[str, Any] = {"encoding": "WKB", "geometry_types": types}
     column["crs"] = _projjson(gdf.crs.to_wkt()) if gdf.crs is not None else None
     if len(present):
