@@ -876,7 +876,8 @@ def score_parks(
     config_dict : mapping
         :meth:`Config.to_dict` of the run's config.
     raster_info : mapping, optional
-        Per raster key the ``bounds`` and ``nodata`` found by the run's one check of each raster.
+        Per raster key the ``bounds`` and ``nodata`` found by the run's one check of each raster; when not given,
+        each raster is checked here once for the group.
     context_m : float, optional
         Context margin around each park (default :data:`groenkans.io.CONTEXT_MARGIN_M`).
 
@@ -919,6 +920,8 @@ def score_parks(
             group = _Group(manifest, outlines, context)
         except Exception as exc:
             log.info("group read of %d parks failed (%s); loading them one by one", len(parks), exc)
+    if group is not None and raster_info is None:  # each raster checked once for the group, not once per park
+        raster_info = _group_raster_info(manifest)
     share_cpu = (time.process_time() - cpu0) / max(len(parks), 1)
     share_s = (time.perf_counter() - t0) / max(len(parks), 1)
     results: list[tuple[dict[str, Any], list[bytes]]] = []
@@ -1066,17 +1069,37 @@ def _check_rasters(manifest: dict[str, Any], out: Path) -> dict[str, dict[str, A
     can reach it too), and the manifest is pointed at that VRT.
     """
     from groenkans.readers import mosaic_rasters
-    from groenkans.validate import check_raster
 
-    empty = gpd.GeoDataFrame({"geometry": gpd.GeoSeries([], crs="EPSG:28992")}, crs="EPSG:28992")
     info = {}
     rasters = manifest.get("rasters", {})
     for key, path in list(rasters.items()):
         if not str(path).startswith("/vsi") and Path(path).is_dir():
             (out / "mosaics").mkdir(exist_ok=True)
             path = rasters[key] = mosaic_rasters(path, out / "mosaics" / f"{key}.vrt")
-        found = check_raster(path, key, empty)
-        info[key] = {"bounds": tuple(float(v) for v in found["bounds"]), "nodata": found["nodata"]}
+        info[key] = _raster_facts(path, key)
+    return info
+
+
+def _raster_facts(path: str, key: str) -> dict[str, Any]:
+    """The bounds and nodata of a raster, after the checks of :func:`~groenkans.validate.check_raster`."""
+    from groenkans.validate import check_raster
+
+    empty = gpd.GeoDataFrame({"geometry": gpd.GeoSeries([], crs="EPSG:28992")}, crs="EPSG:28992")
+    found = check_raster(path, key, empty)
+    return {"bounds": tuple(float(v) for v in found["bounds"]), "nodata": found["nodata"]}
+
+
+def _group_raster_info(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """What :func:`_check_rasters` finds, for a group scored without the run's check (:func:`score_parks` alone).
+
+    A raster that fails the check, or a folder of tiles, is left out: each park then checks it itself and records
+    the error, as without this.
+    """
+    info = {}
+    for key, path in manifest.get("rasters", {}).items():
+        if str(path).startswith("/vsi") or not Path(path).is_dir():
+            with contextlib.suppress(Exception):
+                info[key] = _raster_facts(path, key)
     return info
 
 
