@@ -24,6 +24,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from groenkans.config import Config
 from groenkans.errors import CoverageError, GroenkansWarning
@@ -60,8 +61,13 @@ def park_extent(park: Park, config: Config | None = None) -> tuple[float, float,
     (-50.0, -50.0, 150.0, 150.0)
     """
     cfg = config or Config()
-    layers = [park.parcels, park.surfaces, park.trees, park.nature, park.buildings]
-    boxes = [gdf.total_bounds for gdf in layers if gdf is not None and len(gdf) and gdf.geometry.notna().any()]
+    boxes = []  # the bounds of every geometry (NaN for empty ones) of each layer holding any geometry
+    for gdf in (park.parcels, park.surfaces, park.trees, park.nature, park.buildings):
+        if gdf is None or not len(gdf):
+            continue
+        geoms = gdf.geometry.array
+        if not shapely.is_missing(np.asarray(geoms)).all():
+            boxes.append(geoms.bounds)
     b = np.vstack(boxes) if boxes else np.zeros((1, 4))
     margin = max(WINDOW_MARGIN_M, cfg.heat.tree_crown_radius_m + 1.0)
     return (
@@ -209,21 +215,39 @@ def score_park(park: Park, config: Config | None = None, *, progress: bool = Fal
     t3 = time.perf_counter()
     log.info("score_park %s: zonal %.2fs, indicators %.2fs, scores %.2fs", park.name, t1 - t0, t2 - t1, t3 - t2)
 
-    base = park.parcels[[park.parcels.geometry.name]].copy()
-    base.insert(0, "area_m2", np.asarray(park.parcels.geometry.area))
-    if "unit_kind" in park.parcels.columns:
-        base.insert(1, "unit_kind", park.parcels["unit_kind"].to_numpy())
-    extra = [c for c in indicators.columns if c not in base.columns]
-    out = base.join(indicators[extra]).join(
-        scores[[c for c in scores.columns if c not in base.columns and c not in extra]]
+    out = gpd.GeoDataFrame(
+        _assemble(park, zonal, indicators, scores), geometry=park.parcels.geometry.name, crs=park.parcels.crs
     )
-    for key in park.rasters:
-        col = f"{key}_nodata_frac"
-        if col in zonal.columns and col not in out.columns:
-            out[col] = zonal[col]
-    out = gpd.GeoDataFrame(out, geometry=park.parcels.geometry.name, crs=park.parcels.crs)
     out.attrs["groenkans"] = _run_info(park, config)
     out.attrs["groenkans"]["findings"] = [dict(i) for i in report.issues]
+    return out
+
+
+def _assemble(park: Park, zonal: pd.DataFrame, indicators: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """Area (and unit kind), geometry, the indicators, the scores and the rasters' nodata shares, in that order.
+
+    One concatenation of the frames when they are all indexed like the parcels (what the stages return), else
+    left joins on the parcels' index.
+    """
+    parcels = park.parcels
+    geometry = parcels.geometry
+    columns: dict[str, Any] = {"area_m2": np.asarray(geometry.area)}
+    if "unit_kind" in parcels.columns:
+        columns["unit_kind"] = parcels["unit_kind"].to_numpy()
+    columns[geometry.name] = geometry.array
+    base = pd.DataFrame(columns, index=parcels.index)
+    extra = [c for c in indicators.columns if c not in base.columns]
+    taken = {*base.columns, *extra}
+    score_cols = [c for c in scores.columns if c not in taken]
+    taken.update(score_cols)
+    nodata = [f"{key}_nodata_frac" for key in park.rasters]
+    nodata = [c for c in dict.fromkeys(nodata) if c in zonal.columns and c not in taken]
+    parts = [base, indicators[extra], scores[score_cols], zonal[nodata]]
+    if all(p.index.equals(parcels.index) for p in parts[1:]) and parcels.index.is_unique:
+        return pd.concat(parts, axis=1)
+    out = base.join(parts[1]).join(parts[2])
+    for col in nodata:
+        out[col] = zonal[col]
     return out
 
 
