@@ -203,19 +203,24 @@ def score_indicators(
     for k, w in zip(OPPORTUNITIES, weights, strict=True):
         cols[f"{k}_contrib"] = w * cols[f"{k}_score"]
     cols["total_score"] = cols["heat_contrib"] + cols["water_contrib"] + cols["biodiversity_contrib"]
-    out = pd.DataFrame(cols, index=ind.index)
-    out["rank"] = _rank(out["total_score"])
-    out["reason"] = _reasons(ind, cols, parts, config, too_small)
-    if config.robustness.samples > 0 and len(out):
-        out = out.join(robustness(out, config))
-    return out
+    # one frame at the end: the rank, reasons and robustness are computed on the arrays
+    ids = [str(i) for i in ind.index]
+    out: dict[str, Any] = dict(cols)
+    out["rank"] = _rank(cols["total_score"], ids)
+    out["reason"] = pd.Series(_reasons(ind, cols, parts, config, too_small), index=ind.index, dtype=object)
+    if config.robustness.samples > 0 and len(ind):
+        mat = np.column_stack([cols[f"{k}_score"] for k in OPPORTUNITIES])
+        out.update(_robustness(mat, ids, config))
+    return pd.DataFrame(out, index=ind.index)
 
 
-def _rank(total: pd.Series) -> pd.Series:
-    order = sorted(range(len(total)), key=lambda i: (-round(float(total.iloc[i]), 9), str(total.index[i])))
-    rank = np.empty(len(total), dtype=int)
-    rank[order] = np.arange(1, len(total) + 1)
-    return pd.Series(rank, index=total.index)
+def _rank(total: np.ndarray, ids: list[str]) -> np.ndarray:
+    """Rank 1 for the highest total (rounded to 9 decimals), ties by id."""
+    values = [float(v) for v in total]
+    order = sorted(range(len(values)), key=lambda i: (-round(values[i], 9), ids[i]))
+    rank = np.empty(len(values), dtype=int)
+    rank[order] = np.arange(1, len(values) + 1)
+    return rank
 
 
 def robustness(scores: pd.DataFrame, config: Config) -> pd.DataFrame:
@@ -229,31 +234,32 @@ def robustness(scores: pd.DataFrame, config: Config) -> pd.DataFrame:
     >>> float(r.loc["A", "p_top"] + r.loc["B", "p_top"])
     1.0
     """
+    mat = scores[[f"{k}_score" for k in OPPORTUNITIES]].to_numpy(dtype=float)  # (n, 3)
+    return pd.DataFrame(_robustness(mat, [str(i) for i in scores.index], config), index=scores.index)
+
+
+def _robustness(mat: np.ndarray, ids: list[str], config: Config) -> dict[str, np.ndarray]:
+    """:func:`robustness` of the sub-scores ``mat`` (n × 3, heat, water, biodiversity) of the parcels ``ids``."""
     rc = config.robustness
-    n = len(scores)
+    n = len(mat)
     w = np.asarray(config.weights.normalised())
     conc = 1.0 / max(rc.spread, 1e-6) ** 2
     alpha = np.maximum(w * conc, 1e-3)
     rng = np.random.default_rng(rc.seed)
     draws = rng.dirichlet(alpha, size=rc.samples)  # (samples, 3)
-    mat = scores[[f"{k}_score" for k in OPPORTUNITIES]].to_numpy(dtype=float)  # (n, 3)
     totals = mat @ draws.T  # (n, samples)
-    ids = np.asarray([str(i) for i in scores.index])
-    tie = np.argsort(np.argsort(ids))  # deterministic tie-break by id
+    tie = np.argsort(np.argsort(np.asarray(ids)))  # deterministic tie-break by id
     order = np.lexsort((np.broadcast_to(tie[:, None], totals.shape), -np.round(totals, 9)), axis=0)
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(1, n + 1)[:, None].repeat(rc.samples, axis=1), axis=0)
     k = max(1, math.ceil(rc.top_share * n))
     # a parcel without any opportunity (all sub-scores 0) is never 'top', even when ties put it in the first k
     top = (ranks <= k) & (totals > 0)
-    return pd.DataFrame(
-        {
-            "p_top": top.mean(axis=1),
-            "rank_lo": np.percentile(ranks, 5, axis=1, method="lower").astype(int),
-            "rank_hi": np.percentile(ranks, 95, axis=1, method="higher").astype(int),
-        },
-        index=scores.index,
-    )
+    return {
+        "p_top": top.mean(axis=1),
+        "rank_lo": np.percentile(ranks, 5, axis=1, method="lower").astype(int),
+        "rank_hi": np.percentile(ranks, 95, axis=1, method="higher").astype(int),
+    }
 
 
 def format_number(value: float, decimals: int = 0, lang: str = "nl") -> str:
@@ -409,7 +415,7 @@ def _reasons(
     parts: dict[str, tuple[np.ndarray, list[str]]],
     config: Config,
     too_small: np.ndarray,
-) -> pd.Series:
+) -> list[str]:
     """Per parcel the three facts that carry most of its total, then the room.
 
     Each need part's share of the total is ``k_contrib · part / Σ parts`` (the
@@ -484,4 +490,4 @@ def _reasons(
         if math.isfinite(unknown) and open_m2 > 0 and unknown > 0.5 * open_m2:
             extra.append(message("reason.unknown_cover", lang, pct=_pct(unknown / open_m2)))
         texts.append(", ".join(facts + extra))
-    return pd.Series(texts, index=ind.index, dtype=object)
+    return texts
