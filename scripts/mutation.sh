@@ -5,6 +5,7 @@
 #   GROUP=weights scripts/mutation.sh            # one group ([groenkans-mutation.groups.<name>]; comma-separate more)
 #   TESTS="tests/test_scoring.py" scripts/mutation.sh   # the same mutants against other tests
 #   INIT_ONLY=1 scripts/mutation.sh              # only count the mutants
+#   SINCE=REV GROUP=weights,indicators scripts/mutation.sh   # only the listed names whose code changed since REV
 #
 # Works on a scratch clone of the committed HEAD (commit first), so that the mutated copy under src/ is what
 # the tests import (PYTHONPATH=src) and the working tree is never touched. Prints cr-report and cr-rate.
@@ -36,8 +37,8 @@ rm -f "$OUT"
 cosmic-ray init "$WORK/mutation.toml" "$OUT"
 cr-filter-operators "$OUT" "$WORK/mutation.toml"
 # keep only mutants inside the functions, classes or module-level assignments named in the groups
-python - "$WORK/mutation.toml" "$OUT" "$GROUP" <<'PY'
-import ast, sys, tomllib
+python - "$WORK/mutation.toml" "$OUT" "$GROUP" "${SINCE:-}" <<'PY'
+import ast, subprocess, sys, tomllib
 from pathlib import Path
 from cosmic_ray.tools.filters.line_filter import LineFilter
 from cosmic_ray.work_db import WorkDB, use_db
@@ -45,17 +46,17 @@ from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
 
 def names_in(body, prefix=""):
-    """name -> (first line, last line) of the functions, classes and assignments of a body (Class.name inside)."""
+    """name -> node of the functions, classes and assignments of a body (Class.name inside)."""
     found = {}
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            found[prefix + node.name] = (node.lineno, node.end_lineno)
+            found[prefix + node.name] = node
             if isinstance(node, ast.ClassDef) and not prefix:
                 found.update(names_in(node.body, node.name + "."))
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 if isinstance(t, ast.Name):
-                    found[prefix + t.id] = (node.lineno, node.end_lineno)
+                    found[prefix + t.id] = node
     return found
 
 
@@ -65,6 +66,18 @@ wanted = [g for g in sys.argv[3].split(",") if g] or list(groups)
 unknown = set(wanted) - set(groups)
 if unknown:
     sys.exit(f"mutation.toml: no group {sorted(unknown)} (groups: {sorted(groups)})")
+since = sys.argv[4]
+
+
+def changed(path, found, names):
+    """The names whose code (as parsed: comments aside) differs from revision ``since``; all of them without it."""
+    if not since:
+        return names
+    old = subprocess.run(["git", "show", f"{since}:{path}"], capture_output=True, text=True).stdout
+    before = {n: ast.dump(v) for n, v in names_in(ast.parse(old).body).items()} if old else {}
+    return [n for n in names if before.get(n) != ast.dump(found[n])]
+
+
 ranges = {}
 for group in wanted:
     for path, names in groups[group].items():
@@ -72,7 +85,10 @@ for group in wanted:
         missing = set(names) - set(found)
         if missing:  # renamed or merged by a refactoring: say so, run the rest
             print(f"mutation.toml: {path} has no {sorted(missing)} (left out; update the list)", file=sys.stderr)
-        ranges.setdefault(Path(path), []).extend(found[n] for n in names if n in found)
+        names = changed(path, found, [n for n in names if n in found])
+        if since:
+            print(f"changed since {since}: {path} {names}", file=sys.stderr)
+        ranges.setdefault(Path(path), []).extend((found[n].lineno, found[n].end_lineno) for n in names)
 
 
 def is_text(node):
