@@ -96,4 +96,5 @@ def compute_indicators(park: Park, zonal: pd.DataFrame, config: Config, *, progr
         biodiversity_indicators(park, lc, config),
     ]
     out = pd.concat(parts, axis=1)
-    return out.loc[:, ~out.columns.duplicated()]
+    duplicated = out.columns.duplicated()
+    return out.loc[:, ~duplicated] if duplicated.any() else out

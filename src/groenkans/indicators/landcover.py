@@ -10,6 +10,8 @@ exceed the parcel area.
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -211,20 +213,23 @@ def land_cover(park: Park, config: Config | None = None) -> pd.DataFrame:
     n = len(parcels)
     area = shapely.area(geoms)
     surf = park.surfaces
+    # the surfaces' geometry as an array (no GeoDataFrame is rebuilt for the cut surfaces)
+    surf_geoms = surf.geometry.to_numpy() if len(surf) else np.array([], dtype=object)
     if len(surf) and len(park.buildings):  # footprints win where BGT surfaces and BAG buildings overlap
-        cut = subtract(surf.geometry.to_numpy(), park.buildings.geometry.to_numpy())
-        surf = surf.set_geometry(gpd.GeoSeries(cut, index=surf.index, crs=surf.crs))
+        surf_geoms = subtract(surf_geoms, park.buildings.geometry.to_numpy())
     n_cls = len(SURFACE_CLASSES)
     classes, driving = np.zeros((n, n_cls)), np.zeros(n)
     if len(surf) and n:
         # one overlay of parcels and surfaces gives both the class areas and the driving lanes
-        pi, si, areas = _pair_areas(geoms, surf.geometry.to_numpy())
-        ki = pd.Index(SURFACE_CLASSES).get_indexer(surf["surface_class"].to_numpy()[si])
+        pi, si, areas = _pair_areas(geoms, surf_geoms)
+        ki = _class_index().get_indexer(surf["surface_class"].to_numpy()[si])
         classes = _sum_by(pi, ki, areas, n, n_cls)
         if "function" in surf.columns:
+            paved_classes = [c for c, fraction in PAVED_FRACTION.items() if fraction > 0]
             lane = (
-                surf["function"].isin(DRIVING_FUNCTIONS) & surf["surface_class"].map(PAVED_FRACTION).gt(0)
-            ).to_numpy(dtype=bool)[si]
+                surf["function"].isin(DRIVING_FUNCTIONS).to_numpy(dtype=bool, na_value=False)
+                & surf["surface_class"].isin(paved_classes).to_numpy(dtype=bool, na_value=False)
+            )[si]
             driving = _sum_by(pi[lane], np.zeros(int(lane.sum()), dtype=np.intp), areas[lane], n, 1)[:, 0]
     roof = np.zeros(n)
     if len(park.buildings) and n:
@@ -252,8 +257,14 @@ def land_cover(park: Park, config: Config | None = None) -> pd.DataFrame:
         cols["trees_n"] = np.bincount(tree_pi, minlength=n).astype(float)
     else:
         cols["trees_n"] = np.zeros(n)
-    cols.update(_canopy(geoms, surf, park.buildings, trees, radius_m, scale, cols))
+    cols.update(_canopy(geoms, surf, surf_geoms, park.buildings, trees, radius_m, scale, cols))
     return pd.DataFrame(cols, index=parcels.index)
+
+
+@functools.lru_cache(maxsize=1)
+def _class_index() -> pd.Index:
+    """The surface classes as an index (column position of each class)."""
+    return pd.Index(SURFACE_CLASSES)
 
 
 def _left_sum(table: np.ndarray) -> np.ndarray:
@@ -267,13 +278,17 @@ def _left_sum(table: np.ndarray) -> np.ndarray:
 def _canopy(
     geoms: np.ndarray,
     surf: gpd.GeoDataFrame,
+    surf_geoms: np.ndarray,
     buildings: gpd.GeoDataFrame,
     trees: gpd.GeoDataFrame,
     radius_m: float,
     scale: np.ndarray,
     lc: dict[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
-    """Shade per cover class and parcel: crowns ∪ woody vegetation, over each class, capped by the class area."""
+    """Shade per cover class and parcel: crowns ∪ woody vegetation, over each class, capped by the class area.
+
+    ``surf_geoms`` are the geometries of ``surf`` with the building footprints cut out.
+    """
     n = len(geoms)
     cols = [f"canopy_{c}_m2" for c in CANOPY_CLASSES] + ["canopy_unknown_m2"]
     out = {c: np.zeros(n) for c in [*cols, "canopy_m2"]}
@@ -282,7 +297,7 @@ def _canopy(
         shade.append(shapely.buffer(trees.geometry.to_numpy(), radius_m, quad_segs=16))
     if len(surf) and "fysiek_voorkomen" in surf.columns:
         woody = surf["fysiek_voorkomen"].isin(FOREST_FYSIEK).to_numpy(dtype=bool)
-        shade.append(surf.geometry.to_numpy()[woody])
+        shade.append(surf_geoms[woody])
     shade_geoms = np.concatenate(shade) if shade else np.array([], dtype=object)
     if not len(shade_geoms) or not n:
         return out
@@ -296,7 +311,7 @@ def _canopy(
         total = _sum_by(tpi, np.zeros(len(tpi), dtype=np.intp), tareas, n, 1)[:, 0]
     covered = np.zeros(n)
     if len(surf) and len(dissolved):
-        si, _, pieces = _pairwise_pieces(surf.geometry.to_numpy(), dissolved)
+        si, _, pieces = _pairwise_pieces(surf_geoms, dissolved)
         if len(pieces):
             piece_class = surf["surface_class"].to_numpy()[si]
             present = sorted(pd.unique(piece_class[pd.notna(piece_class)]).tolist())
