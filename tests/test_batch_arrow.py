@@ -1,0 +1,100 @@
+"""The batch's park tables in Arrow: column by column with a layout's cached pandas metadata, as from_pandas makes them.
+
+The reference is pyarrow's own ``Table.from_pandas`` of the plain table the commit log stores (index as the first
+column, text as ``str``, geometry as WKB), built here; the tables are the demo park's scored parcels and ranked sites
+and a small hand-made table with missing text, mixed objects and nullable integers.
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+import shapely
+from shapely.geometry import Point, box
+
+import groenkans as gk
+from groenkans import batch
+
+
+def _plain(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(gdf).reset_index()
+    out.attrs = {}
+    for col in out.columns:
+        if col == gdf.geometry.name:
+            out[col] = pd.Series(shapely.to_wkb(out[col].to_numpy()), dtype=object)
+        elif out[col].dtype == object:
+            out[col] = out[col].where(out[col].isna(), out[col].astype(str))
+    return out
+
+
+def _small() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "name": ["a", None, "c", "d"],
+            "reason": pd.Series(["x", "y", None, "z"], dtype=object),
+            "score": [1.5, np.nan, 0.0, 100.0],
+            "top_rank": pd.array([1, pd.NA, 2, pd.NA], dtype="Int64"),
+            "is_top": [True, False, True, False],
+            "mixed": pd.Series([1, "two", 3.0, None], dtype=object),
+        },
+        geometry=[box(0, 0, 1, 1), Point(5, 5).buffer(2), None, shapely.MultiPolygon([box(10, 10, 11, 11)])],
+        index=pd.Index(["S1", "S2", "S3", "S4"], name="site_id"),
+        crs="EPSG:28992",
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_tables() -> list[gpd.GeoDataFrame]:
+    park = gk.load_park(gk.samples.path("demo"))
+    parcels = gk.score_park(park)
+    sites = gk.rank_candidates(park, parcels)
+    return [parcels.assign(park_id="D1"), sites.assign(park_id="D1")]
+
+
+def _tables(demo: list[gpd.GeoDataFrame]) -> list[gpd.GeoDataFrame]:
+    return [*demo, _small()]
+
+
+def test_cached_layout_gives_from_pandas_table(demo_tables: list[gpd.GeoDataFrame]) -> None:
+    for gdf in _tables(demo_tables):
+        for part in (gdf, gdf.iloc[1:3], gdf.iloc[::-1]):  # other row counts and orders: the same layout
+            batch._PANDAS_METADATA.clear()
+            batch._arrow_table(gdf)  # leaves the layout's metadata
+            got = batch._arrow_table(part)
+            assert len(batch._PANDAS_METADATA) == 1  # the second table took the cached metadata
+            want = pa.Table.from_pandas(_plain(part))
+            assert got.equals(want, check_metadata=True)
+            assert json.loads(got.schema.metadata[b"pandas"])["index_columns"][0]["stop"] == len(part)
+
+
+def test_blob_bytes_do_not_depend_on_the_cache(demo_tables: list[gpd.GeoDataFrame]) -> None:
+    for gdf in _tables(demo_tables):
+        batch._PANDAS_METADATA.clear()
+        first = batch._parquet(gdf)  # through from_pandas
+        assert batch._PANDAS_METADATA  # the layout is cached
+        assert batch._parquet(gdf) == first  # through the cached metadata
+
+
+def test_values_read_back(demo_tables: list[gpd.GeoDataFrame]) -> None:
+    import io
+
+    sites = demo_tables[1]
+    batch._parquet(sites)
+    back = gpd.read_parquet(io.BytesIO(batch._parquet(sites)))
+    assert list(back["site_id"]) == list(sites.index)
+    assert back["site_score"].to_numpy().tolist() == sites["site_score"].to_numpy().tolist()
+    assert back["top_rank"].dtype == "Int64" and back["top_rank"].isna().sum() == sites["top_rank"].isna().sum()
+    assert shapely.equals(back.geometry.to_numpy(), sites.geometry.to_numpy()).all()
+
+
+def test_layout_with_categories_goes_through_from_pandas() -> None:
+    gdf = _small().assign(kind=pd.Categorical(["a", "b", "a", "b"]))
+    batch._PANDAS_METADATA.clear()
+    batch._arrow_table(gdf)
+    assert not batch._PANDAS_METADATA  # categories: metadata depends on the values, never cached
+    assert batch._arrow_table(gdf).equals(pa.Table.from_pandas(_plain(gdf)), check_metadata=True)
