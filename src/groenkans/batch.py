@@ -619,8 +619,9 @@ class _Group:
         """The :class:`~groenkans.park.Park` of one park of the group, as ``load_park(outline=...)`` builds it."""
         import shapely
 
+        from groenkans.io import tidy_buildings
         from groenkans.park import Park, ValidationReport
-        from groenkans.schema import BUILDING_ID, CRS, PARCEL_ID
+        from groenkans.schema import CRS, PARCEL_ID
         from groenkans.validate import check_crs, check_raster, check_unique_ids, clean_geometries, raster_overlap
 
         report = ValidationReport()
@@ -682,13 +683,8 @@ class _Group:
             trees = self._cut(self.trees, ctx, renumber=True)
         surfaces = validated(surfaces, "surfaces", sources.get("bgt"), True)
         buildings = validated(buildings, "buildings", sources.get("buildings", sources.get("bgt")), True)
-        if buildings is not None and len(buildings):
-            if buildings.index.name != BUILDING_ID:
-                buildings = buildings.rename_axis(BUILDING_ID)
-            if buildings.index.duplicated().any():  # parts of one building: one row each, as load_park merges them
-                geom = buildings.geometry.groupby(level=0, sort=False).agg(lambda g: shapely.union_all(g.to_numpy()))
-                first = buildings.drop(columns=buildings.geometry.name)[~buildings.index.duplicated()]
-                buildings = gpd.GeoDataFrame(first, geometry=geom.loc[first.index].to_numpy(), crs=buildings.crs)
+        if buildings is not None and len(buildings):  # as load_park: parts merged, duplicates and overlaps resolved
+            buildings = tidy_buildings(buildings, sources.get("buildings", sources.get("bgt")), report)
         trees = validated(trees, "trees", sources.get("trees", sources.get("bgt")), False)
         outline_gdf = gpd.GeoDataFrame({"geometry": [outline]}, crs=CRS)
         nature = None

@@ -41,9 +41,9 @@ from groenkans.errors import ConfigError, GeometryError, GroenkansError, InputEr
 from groenkans.messages import message, resolve_language
 from groenkans.park import Park, ValidationReport
 from groenkans.schema import BUILDING_ID, CRS, PARCEL_ID
-from groenkans.validate import check_crs, check_raster, check_unique_ids, clean_geometries
+from groenkans.validate import check_crs, check_raster, check_unique_ids, clean_geometries, resolve_overlaps
 
-__all__ = ["MANIFEST_NAME", "load_park", "loading_report", "read_manifest"]
+__all__ = ["MANIFEST_NAME", "load_park", "loading_report", "read_manifest", "tidy_buildings"]
 
 log = logging.getLogger(__name__)
 
@@ -371,12 +371,7 @@ def _load(  # noqa: C901 - one reader step per layer kind, in the order the mani
     surfaces = _validated(surfaces, "surfaces", sources.get("bgt"), report, polygonal=True)
     buildings = _validated(buildings, "buildings", sources.get("buildings", sources.get("bgt")), report, polygonal=True)
     if buildings is not None and len(buildings):
-        if buildings.index.name != BUILDING_ID:
-            buildings = buildings.rename_axis(BUILDING_ID)
-        if buildings.index.duplicated().any():
-            from groenkans.readers.layers import merge_building_parts
-
-            buildings = merge_building_parts(buildings)
+        buildings = tidy_buildings(buildings, sources.get("buildings", sources.get("bgt")), report)
     trees = _validated(trees, "trees", sources.get("trees", sources.get("bgt")), report, polygonal=False)
 
     outline_gdf = None
@@ -442,6 +437,34 @@ def _load(  # noqa: C901 - one reader step per layer kind, in the order the mani
 
 
 _KIND_LEVEL = {"read": "read", "missing": "missing", "bgt_empty": "read", "bgt_ignored": "read", "bgt_type": "read"}
+
+
+def tidy_buildings(buildings: gpd.GeoDataFrame, source: str | None, report: ValidationReport) -> gpd.GeoDataFrame:
+    """One disjoint footprint per building: parts of one pand merged, duplicates dropped, overlaps cut.
+
+    The step :func:`load_park` (and the batch's grouped reader) applies to validated buildings: rows sharing a
+    building id are unioned (:func:`~groenkans.readers.layers.merge_building_parts`), then
+    :func:`~groenkans.validate.resolve_overlaps` drops a second copy of a footprint and cuts partial overlaps, so
+    that no roof is counted twice. Every drop and cut is recorded in ``report``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from shapely.geometry import box
+    >>> b = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)] * 2, index=["a", "b"], crs="EPSG:28992")
+    >>> report = ValidationReport()
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     out = tidy_buildings(b, "bag.gpkg", report)
+    >>> list(out.index), out.index.name, [i["kind"] for i in report.issues]
+    (['a'], 'pand_id', ['dropped_duplicate'])
+    """
+    from groenkans.readers.layers import merge_building_parts
+
+    if buildings.index.name != BUILDING_ID:
+        buildings = buildings.rename_axis(BUILDING_ID)
+    buildings = merge_building_parts(buildings)
+    return resolve_overlaps(buildings, "buildings", source, report)
 
 
 def _add(report: ValidationReport, canonical: str, kind: str, key: str, count: int = 0, **fields: Any) -> None:
