@@ -804,6 +804,24 @@ def test_a_wadi_needs_5_cm_of_water_on_the_depth_map(tmp_path: Path) -> None:
     assert "wadi: not a low spot" in s["D"]["why_not"]
 
 
+def test_a_public_site_is_never_low_by_an_owner_parcels_elevation(tmp_path: Path) -> None:
+    # elevation 1 m pixels over x 0..40, y 0..700: 1.0 m NAP, lawn H (private, x 0..10) at 2.0, lawns L (private,
+    # x 20..30) and Pub (public land north of the parcel, y 650..660) at 0.5. A site is low where its mean lies at
+    # or below its owner parcel's mean (P1's is about 1.0); public land has no owner parcel to compare with.
+    elevation = np.ones((700, 40))
+    elevation[700 - 10 :, 0:10] = 2.0
+    elevation[700 - 10 :, 20:30] = 0.5
+    elevation[700 - 660 : 700 - 650, 20:30] = 0.5
+    rasters = {"elevation": str(write_raster(tmp_path / "ahn.tif", elevation, origin=(0.0, 700.0)))}
+    boxes = {"H": (0.0, 0.0, 10.0, 10.0), "L": (20.0, 0.0, 30.0, 10.0), "Pub": (20.0, 650.0, 30.0, 660.0)}
+    s = _sites_of(boxes, {n: "lawn" for n in boxes}, [], rasters=rasters)
+    assert s["Pub"]["perceel_id"] == "openbaar"
+    assert bool(s["L"]["wadi"])
+    for n in ("H", "Pub"):
+        assert not s[n]["wadi"], n
+        assert "wadi: not a low spot" in s[n]["why_not"], n
+
+
 # --- land cover, heat, water and biodiversity indicators of edge cases (docs/methodology.md §2-§5) -----------------
 
 _BGT = {
