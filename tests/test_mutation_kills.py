@@ -584,7 +584,12 @@ def test_a_parcel_without_open_area_has_no_paved_share_even_with_a_bgt_sliver() 
     # a 10 × 10 m parcel whose roofs add up to more than its area (two copies of a 6 × 10 m hall: 120 m², as a park
     # built without load_park's overlap check can have), and a paving polygon of 1e-8 × 10 m = 1e-7 m² beside them:
     # a floating-point sliver (below 0.01 m²), not land cover. No open area, so no paved or unshaded share.
-    parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs="EPSG:28992", index=pd.Index(["R"], name="perceel_id"))
+    # parcel S (x 20..30): two halls of 5.05 × 10 and 5 × 10 m overlapping by 0.5 m², 100.5 m² of roof on 100 m²
+    parcels = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)],
+        crs="EPSG:28992",
+        index=pd.Index(["R", "S"], name="perceel_id"),
+    )
     surfaces = gpd.GeoDataFrame(
         {
             "bgt_type": ["onbegroeidterreindeel"],
@@ -597,17 +602,21 @@ def test_a_parcel_without_open_area_has_no_paved_share_even_with_a_bgt_sliver() 
     )
     hall = box(0, 0, 6, 10)
     buildings = gpd.GeoDataFrame(
-        {"bouwjaar": [2000, 2000]},
-        geometry=[hall, hall],
+        {"bouwjaar": [2000] * 4},
+        geometry=[hall, hall, box(20, 0, 25.05, 10), box(25, 0, 30, 10)],
         crs="EPSG:28992",
-        index=pd.Index(["B1", "B2"], name="pand_id"),
+        index=pd.Index(["B1", "B2", "B3", "B4"], name="pand_id"),
     )
     park = Park("roofed", parcels, buildings=buildings, surfaces=surfaces)
     lc = land_cover(park, CFG)
-    assert lc.loc["R", "open_m2"] == 0.0
+    assert lc[["open_m2"]].to_numpy().tolist() == [[0.0], [0.0]]
     assert lc.loc["R", "paved_m2"] == 0.0
     heat = heat_indicators(park, pd.DataFrame(index=parcels.index), lc, CFG)
     assert heat.loc["R", ["paved_frac_open", "unshaded_paved_frac"]].tolist() == [0.0, 0.0]
+    # cooling capacity: 120 m² of roof (albedo 0.15, weight 0.2; no shade, kc 0) over 100 m²; the uncovered rest is
+    # 100 − 120 < 0 and counts as 0 m² of bare ground, neither −20 m² nor 1 m²; on S the rest is −0.5 m²: 0 as well
+    assert heat.loc["R", "cooling_capacity"] == pytest.approx(120 * 0.2 * 0.15 / 100, abs=1e-12)
+    assert heat.loc["S", "cooling_capacity"] == pytest.approx(100.5 * 0.2 * 0.15 / 100, abs=1e-12)
 
 
 def test_depth_map_parts_of_a_parcel_without_area_are_zero() -> None:
