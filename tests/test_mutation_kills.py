@@ -580,24 +580,24 @@ def test_degenerate_and_tiny_parcels_keep_finite_indicators() -> None:
     )
 
 
-def test_a_parcel_without_open_area_has_no_paved_share_even_with_a_bgt_sliver() -> None:
+def test_roofs_above_the_area_a_bgt_sliver_and_a_small_uncovered_rest() -> None:
     # a 10 × 10 m parcel whose roofs add up to more than its area (two copies of a 6 × 10 m hall: 120 m², as a park
     # built without load_park's overlap check can have), and a paving polygon of 1e-8 × 10 m = 1e-7 m² beside them:
     # a floating-point sliver (below 0.01 m²), not land cover. No open area, so no paved or unshaded share.
     # parcel S (x 20..30): two halls of 5.05 × 10 and 5 × 10 m overlapping by 0.5 m², 100.5 m² of roof on 100 m²
     parcels = gpd.GeoDataFrame(
-        geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)],
+        geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10), box(40, 0, 50, 10)],
         crs="EPSG:28992",
-        index=pd.Index(["R", "S"], name="perceel_id"),
+        index=pd.Index(["R", "S", "T"], name="perceel_id"),
     )
     surfaces = gpd.GeoDataFrame(
         {
-            "bgt_type": ["onbegroeidterreindeel"],
+            "bgt_type": ["onbegroeidterreindeel"] * 2,
             "function": None,
-            "fysiek_voorkomen": ["gesloten verharding"],
-            "surface_class": ["gesloten_verhard"],
+            "fysiek_voorkomen": ["gesloten verharding"] * 2,
+            "surface_class": ["gesloten_verhard"] * 2,
         },
-        geometry=[box(10 - 1e-8, 0, 10, 10)],
+        geometry=[box(10 - 1e-8, 0, 10, 10), box(40, 0, 50, 9.95)],
         crs="EPSG:28992",
     )
     hall = box(0, 0, 6, 10)
@@ -609,7 +609,7 @@ def test_a_parcel_without_open_area_has_no_paved_share_even_with_a_bgt_sliver() 
     )
     park = Park("roofed", parcels, buildings=buildings, surfaces=surfaces)
     lc = land_cover(park, CFG)
-    assert lc[["open_m2"]].to_numpy().tolist() == [[0.0], [0.0]]
+    assert lc[["open_m2"]].to_numpy().tolist() == [[0.0], [0.0], [100.0]]
     assert lc.loc["R", "paved_m2"] == 0.0
     heat = heat_indicators(park, pd.DataFrame(index=parcels.index), lc, CFG)
     assert heat.loc["R", ["paved_frac_open", "unshaded_paved_frac"]].tolist() == [0.0, 0.0]
@@ -617,6 +617,11 @@ def test_a_parcel_without_open_area_has_no_paved_share_even_with_a_bgt_sliver() 
     # 100 − 120 < 0 and counts as 0 m² of bare ground, neither −20 m² nor 1 m²; on S the rest is −0.5 m²: 0 as well
     assert heat.loc["R", "cooling_capacity"] == pytest.approx(120 * 0.2 * 0.15 / 100, abs=1e-12)
     assert heat.loc["S", "cooling_capacity"] == pytest.approx(100.5 * 0.2 * 0.15 / 100, abs=1e-12)
+    # T: 99.5 m² of closed paving (albedo 0.10) and 0.5 m² that no BGT covers, counted as bare ground (albedo 0.20,
+    # kc 0.4): the rest below 1 m² counts too
+    assert heat.loc["T", "cooling_capacity"] == pytest.approx(
+        (99.5 * 0.2 * 0.10 + 0.5 * (0.2 * 0.20 + 0.2 * 0.4)) / 100, abs=1e-12
+    )
 
 
 def test_depth_map_parts_of_a_parcel_without_area_are_zero() -> None:
