@@ -75,17 +75,17 @@ def test_cached_layout_gives_from_pandas_table(demo_tables: list[gpd.GeoDataFram
 def test_blob_bytes_do_not_depend_on_the_cache(demo_tables: list[gpd.GeoDataFrame]) -> None:
     for gdf in _tables(demo_tables):
         batch._PANDAS_METADATA.clear()
-        first = batch._parquet(gdf)  # through from_pandas
+        first = batch.geoparquet_bytes(gdf)  # through from_pandas
         assert batch._PANDAS_METADATA  # the layout is cached
-        assert batch._parquet(gdf) == first  # through the cached metadata
+        assert batch.geoparquet_bytes(gdf) == first  # through the cached metadata
 
 
 def test_values_read_back(demo_tables: list[gpd.GeoDataFrame]) -> None:
     import io
 
     sites = demo_tables[1]
-    batch._parquet(sites)
-    back = gpd.read_parquet(io.BytesIO(batch._parquet(sites)))
+    batch.geoparquet_bytes(sites)
+    back = gpd.read_parquet(io.BytesIO(batch.geoparquet_bytes(sites)))
     assert list(back["site_id"]) == list(sites.index)
     assert back["site_score"].to_numpy().tolist() == sites["site_score"].to_numpy().tolist()
     assert back["top_rank"].dtype == "Int64" and back["top_rank"].isna().sum() == sites["top_rank"].isna().sum()

@@ -11,7 +11,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from groenkans.batch import _parquet
+from groenkans.batch import geoparquet_bytes
 
 
 def _table() -> gpd.GeoDataFrame:
@@ -33,7 +33,7 @@ def _table() -> gpd.GeoDataFrame:
 @pytest.mark.parametrize("rows", [slice(None), slice(0, 0), slice(2, 3)])
 def test_blob_reads_back_as_the_geopandas_writer_would(rows: slice) -> None:
     gdf = _table().iloc[rows]
-    got = gpd.read_parquet(io.BytesIO(_parquet(gdf)))
+    got = gpd.read_parquet(io.BytesIO(geoparquet_bytes(gdf)))
     want = gpd.read_parquet(io.BytesIO(_parquet_reference(gdf)))
     assert list(got.columns) == list(want.columns) == ["perceel_id", *gdf.columns]
     assert list(got.dtypes) == list(want.dtypes)
@@ -59,6 +59,6 @@ def _parquet_reference(gdf: gpd.GeoDataFrame) -> bytes:
 def test_blob_does_not_modify_its_input() -> None:
     gdf = _table()
     before = gdf.copy()
-    _parquet(gdf)
+    geoparquet_bytes(gdf)
     pd.testing.assert_frame_equal(gdf, before)
     assert gdf.index.name == "perceel_id"

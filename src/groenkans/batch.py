@@ -81,6 +81,7 @@ __all__ = [
     "BatchResult",
     "add_batch_parser",
     "add_parser",
+    "geoparquet_bytes",
     "read_batch_config",
     "read_results",
     "run_batch",
@@ -818,11 +819,20 @@ def _projjson(crs_wkt: str) -> dict[str, Any]:
     return data
 
 
-def _parquet(gdf: gpd.GeoDataFrame) -> bytes:
+def geoparquet_bytes(gdf: gpd.GeoDataFrame) -> bytes:
     """``gdf`` as GeoParquet bytes (WKB geometry, GeoParquet 1.0 metadata), read back by ``geopandas.read_parquet``.
 
     Written through pyarrow directly: the same file ``GeoDataFrame.to_parquet`` writes, without its per-column
-    overhead (several times the cost for the small tables of one park).
+    overhead (several times the cost for the small tables of one park). The batch commits each park's tables so.
+
+    Examples
+    --------
+    >>> import io
+    >>> from shapely.geometry import box
+    >>> gdf = gpd.GeoDataFrame({"score": [1.5]}, geometry=[box(0, 0, 10, 10)], crs="EPSG:28992")
+    >>> back = gpd.read_parquet(io.BytesIO(geoparquet_bytes(gdf)))
+    >>> back["score"].tolist(), float(back.area.iloc[0]), back.crs.to_epsg()
+    ([1.5], 100.0, 28992)
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -935,9 +945,9 @@ def score_parks(
             sites = rank_candidates(park, parcels, config=config)
             summary = park_summary(park, parcels, sites)
             blobs = [
-                _parquet(parcels.assign(park_id=park_id)),
-                _parquet(sites.assign(park_id=park_id)),
-                _parquet(summary),
+                geoparquet_bytes(parcels.assign(park_id=park_id)),
+                geoparquet_bytes(sites.assign(park_id=park_id)),
+                geoparquet_bytes(summary),
             ]
             status.update(status="ok", parcels=len(parcels), sites=len(sites), area_km2=float(park.area_m2) / 1e6)
         except Exception as exc:
