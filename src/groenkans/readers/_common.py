@@ -26,15 +26,15 @@ def exists(path: str | Path) -> bool:
     return p.startswith("/vsi") or Path(p).exists()
 
 
-#: Layer names per file, keyed by path, size and modification time: a batch asks for the layers of one national
+#: Layer names per file, keyed by path, inode, size and modification time: a batch asks for the layers of one national
 #: GeoPackage before each of the thousands of reads it makes, and opening it to list them costs ~5 ms each time.
-_LAYER_NAMES: dict[tuple[str, int, int], list[str]] = {}
+_LAYER_NAMES: dict[tuple[str, int, int, int], list[str]] = {}
 
 
 def list_layers(path: str | Path) -> list[str]:
     """Layer names of an OGR source, with a named error when it cannot be opened.
 
-    The names of a file are remembered while its size and modification time stay the same.
+    The names of a file are remembered while it is the same file (inode) with the same size and modification time.
     """
     if not exists(path):
         raise InputError(f"{path} does not exist. Check the path (relative paths in a park.toml are relative to it).")
@@ -42,7 +42,7 @@ def list_layers(path: str | Path) -> list[str]:
     key = None
     if not str(path).startswith("/vsi"):
         st = Path(path).stat()
-        key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+        key = (str(Path(path).resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
         if key in _LAYER_NAMES:
             return list(_LAYER_NAMES[key])
     try:
