@@ -777,6 +777,18 @@ def test_tiny_forest_circle_of_a_yard_with_a_narrow_arm() -> None:
     assert bool(s["tiny_forest"])
 
 
+def test_tiny_forest_circle_found_coarsely_just_short_of_the_need() -> None:
+    # public land: a 14.9 × 14.9 m square (222 m²) with a 3 × 90 m arm. Its widest circle is the square's, radius
+    # 7.45 m ≥ √200 / 2 = 7.07 m, so a Tiny Forest fits. A first search at 1 m finds only 7.04 m here, less than
+    # 7.07 m + 5 cm: the site must then be searched again at 5 cm, not decided on the coarse radius.
+    yard = shapely.union_all([box(0.0, 1000.0, 14.9, 1014.9), box(14.9, 1005.0, 104.9, 1008.0)])
+    s = _sites_of({"yard": yard}, {}, [])["yard"]
+    assert s["perceel_id"] == "openbaar"
+    assert s["area_m2"] == pytest.approx(14.9 * 14.9 + 270.0, abs=1e-9)
+    assert s["tiny_forest_area_m2"] == pytest.approx(14.9 * 14.9, abs=1e-6)
+    assert bool(s["tiny_forest"])
+
+
 def test_tiny_forest_width_of_6_m_opens_with_3_m() -> None:
     # tiny_forest_min_width_m = 6: the opening (erode, dilate by 3 m) keeps a 7 m wide box whole, nothing of 5.5 m
     s = _sites_of(
