@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 from groenkans.config import Config
-from groenkans.indicators._distance import covered_area, nearest_distance, patches
+from groenkans.indicators._distance import covered_area, dissolve, nearest_distance, patches
 from groenkans.indicators.landcover import CANOPY_CLASSES, FOREST_FYSIEK, TREE_CROWN_RADIUS_M
 from groenkans.park import Park
 from groenkans.schema import PAVED_FRACTION
@@ -191,7 +191,7 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
     surf = park.surfaces
     green = surf.geometry[surf["surface_class"].eq("groen")].to_numpy() if len(surf) else np.array([], dtype=object)
     nature = park.nature.geometry.to_numpy() if park.nature is not None and len(park.nature) else None
-    shade = _shade_geoms(park, config)
+    shade = dissolve(_shade_geoms(park, config))  # disjoint: unioned once, for the patches and the shaded area
     places = patches(green, nature, shade, min_area_m2=hc.cool_place_min_area_m2)
     if not len(places):
         return places
