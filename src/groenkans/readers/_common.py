@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -9,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from groenkans.errors import CorruptFileError, InputError, SchemaError
@@ -127,7 +130,7 @@ def read_layer(
             f"{Path(str(path)).name}: no layer '{layer}' for the {what}; layers found: {', '.join(names) or 'none'}."
         )
     try:
-        gdf = pyogrio.read_dataframe(str(path), layer=layer, bbox=bbox, **open_options)
+        gdf = _read_frame(path, layer, bbox, open_options)
     except (DataSourceError, DataLayerError, OSError, IndexError, ValueError) as exc:
         lay = f", layer '{layer}'" if layer else ""
         raise CorruptFileError(
@@ -138,6 +141,39 @@ def read_layer(
             f"{Path(str(path)).name}, layer {layer!r}: has no geometry column; expected a spatial layer for the {what}."
         )
     return gdf
+
+
+@functools.lru_cache(maxsize=16)
+def _crs(text: str) -> Any:
+    from pyproj import CRS
+
+    return CRS.from_user_input(text)
+
+
+def _read_frame(
+    path: str | Path, layer: str | None, bbox: BBox | None, open_options: dict[str, str]
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """``pyogrio.read_dataframe`` without its per-column costs, which dominate the small reads of one park.
+
+    The same features, columns and geometries, except that text stays ``object`` (the readers take it apart as
+    Python strings; pandas' inferred string dtype was converted back) and dates stay text as the file holds them
+    (no reader uses them as dates; a filled end of registration is what marks history). A layer without
+    geometry comes back as a plain DataFrame, as from ``read_dataframe``.
+    """
+    meta, _fids, geometry, field_data = pyogrio.raw.read(
+        str(path), layer=layer, bbox=bbox, datetime_as_string=True, **open_options
+    )
+    n = len(geometry) if geometry is not None else (len(field_data[0]) if len(field_data) else 0)
+    index = pd.RangeIndex(n)
+    columns = {
+        str(name): pd.Series(values, index=index, dtype=values.dtype, copy=False)
+        for name, values in zip(meta["fields"].tolist(), field_data, strict=True)
+    }
+    frame = pd.DataFrame(columns, index=index, copy=False)
+    if geometry is None:
+        return frame
+    crs = _crs(str(meta["crs"])) if meta["crs"] else None
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(shapely.from_wkb(geometry), index=index, crs=crs))
 
 
 _GFS = Path(__file__).parent / "gfs"
@@ -273,14 +309,23 @@ def drop_history(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     col = first_column(gdf, END_REGISTRATION_COLUMNS)
     if col is None:
         return gdf
-    values = gdf[col]
-    current = values.isna() | (values.astype(str).str.strip().isin(["", "None", "NaT", "nan"]))
+    empty = {"", "None", "NaT", "nan"}
+    values = gdf[col].to_numpy(dtype=object)
+    current = np.array(
+        [m or str(v).strip() in empty for v, m in zip(values.tolist(), pd.isna(values).tolist(), strict=True)],
+        dtype=bool,
+    )
     dropped = int((~current).sum())
     if dropped:
         log.info("%s: %d historic rows (%s filled) dropped", source, dropped, col)
-    return gdf.loc[current.to_numpy()]
+    return gdf.loc[current]
 
 
 def as_str(values: Any) -> pd.Series:
-    s = pd.Series(values)
-    return s.where(s.isna(), s.astype(str)).astype(object)
+    """Values as Python strings (``object``), missing values kept as they are."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    arr = s.to_numpy(dtype=object)
+    missing = pd.isna(arr).tolist()
+    out = np.empty(len(arr), dtype=object)
+    out[:] = [v if m else str(v) for v, m in zip(arr.tolist(), missing, strict=True)]
+    return pd.Series(out, index=s.index, dtype=object)

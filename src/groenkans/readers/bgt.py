@@ -381,7 +381,9 @@ def _drop_planned(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     col = first_column(gdf, ("bgt-status", "bgt_status", "status"))
     if col is None:
         return gdf, 0
-    planned = as_str(gdf[col]).str.strip().str.lower().eq("plan").to_numpy()
+    planned = np.array(
+        [isinstance(v, str) and v.strip().lower() == "plan" for v in as_str(gdf[col]).tolist()], dtype=bool
+    )
     return gdf.loc[~planned], int(planned.sum())
 
 
@@ -412,10 +414,11 @@ def _surfaces(gdf: gpd.GeoDataFrame, otype: str, where: str) -> gpd.GeoDataFrame
     cls: list[str | None]
     if otype == "waterdeel":
         cls = ["water"] * len(gdf)
-    elif otype == "ondersteunendwaterdeel":
-        cls = [classify_fysiek(v) or classify_plus_fysiek(v) or "groen" for v in fysiek]
-    else:
-        cls = [classify_fysiek(v) or classify_plus_fysiek(v) for v in fysiek]
+    else:  # each distinct value classified once
+        values = fysiek.tolist()
+        default = "groen" if otype == "ondersteunendwaterdeel" else None
+        table = {v: classify_fysiek(v) or classify_plus_fysiek(v) or default for v in set(values)}
+        cls = [table[v] for v in values]
     unknown = sorted({str(v) for v, c in zip(fysiek, cls, strict=True) if c is None})
     if unknown:
         log.warning("%s: unknown fysiek voorkomen value(s) %s treated as 'onverhard'", where, ", ".join(unknown))
