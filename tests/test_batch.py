@@ -335,19 +335,35 @@ def test_full_output_disk_stops_with_one_named_error_and_resumes_exactly(
 
 
 def test_batch_reads_each_raster_once_per_park(country: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One pass per park in the batch too: each raster once for the run's check, then once per park."""
+    """One pass per park in the batch too: each raster read once per park, from a dataset opened once per process.
+
+    Each raster is opened once for the run's check and once more to be kept open between parks (a national VRT is
+    parsed again at every open); every park reads one window of it, and no stage opens it again. After the run
+    nothing is left open.
+    """
     from collections import Counter
 
     import rasterio
 
     opens: Counter[str] = Counter()
-    real = rasterio.open
+    reads: Counter[str] = Counter()
+    datasets = []
+    real_open, real_read = rasterio.open, gk.zonal.read_window
 
     def counting(fp, *args, **kwargs):
         opens[Path(str(fp)).name] += 1
-        return real(fp, *args, **kwargs)
+        ds = real_open(fp, *args, **kwargs)
+        datasets.append(ds)
+        return ds
+
+    def counting_read(raster, *args, **kwargs):
+        reads[Path(str(getattr(raster, "name", raster))).name] += 1
+        return real_read(raster, *args, **kwargs)
 
     monkeypatch.setattr(rasterio, "open", counting)
+    monkeypatch.setattr(gk.zonal, "read_window", counting_read)
     result = gk.run_batch(country / "country.toml", tmp_path / "out", progress=False)
     assert result.n_done == 4 and result.n_failed == 0  # the country's four parks, scored in this process (workers=1)
-    assert dict(opens) == {"pet.vrt": 1 + 4, "waterdiepte.vrt": 1 + 4, "ahn.vrt": 1 + 4}
+    assert dict(opens) == {"pet.vrt": 2, "waterdiepte.vrt": 2, "ahn.vrt": 2}
+    assert dict(reads) == {"pet.vrt": 4, "waterdiepte.vrt": 4, "ahn.vrt": 4}
+    assert datasets and all(ds.closed for ds in datasets)

@@ -640,12 +640,16 @@ def score_candidates(
     )
     if not z.index.equals(sites.index):
         z = z.reindex(sites.index)
-    heat = 1.0 - _site_cc(park, sites)  # without PET: 1 − the cooling capacity of the present cover
     pet_p90 = depth = None
+    heat = np.full(len(sites), np.nan)
+    no_pet = np.ones(len(sites), dtype=bool)
     if "pet_p90" in z.columns:
         pet_p90 = z["pet_p90"].to_numpy(dtype=float, na_value=np.nan)
         stress = z[[pet_frac_column(t, "pet_frac_above_") for t in bounds]].mean(axis=1, skipna=False)
-        heat = np.where(np.isnan(pet_p90), heat, stress.to_numpy(dtype=float, na_value=np.nan))
+        no_pet = np.isnan(pet_p90)
+        heat[~no_pet] = stress.to_numpy(dtype=float, na_value=np.nan)[~no_pet]
+    if no_pet.any():  # without PET: 1 − the cooling capacity of the present cover (its overlay only where needed)
+        heat[no_pet] = 1.0 - _site_cc(park, sites.iloc[np.flatnonzero(no_pet)])
     if "water_depth_max" in z.columns:
         depth = z["water_depth_max"].to_numpy(dtype=float, na_value=np.nan)
         wet = z["water_depth_frac_above_0p05"].to_numpy(dtype=float, na_value=np.nan)
