@@ -861,6 +861,9 @@ def geoparquet_bytes(gdf: gpd.GeoDataFrame) -> bytes:
 #: threads), keyed by path, inode, size and modification time. Opening a national VRT parses its XML and its tiles
 #: again each time: about 9 CPU-ms per park for the three rasters of a synthetic country.
 _RASTERS = threading.local()
+#: GDAL's block cache per worker, MB (``GDAL_CACHEMAX`` unless set): each park reads its windows once, so blocks
+#: are seldom read twice, and with the rasters kept open a larger cache only holds on to memory.
+_GDAL_CACHE_MB = "64"
 
 
 def _open_raster(path: str) -> Any | None:
@@ -989,7 +992,7 @@ def score_parks(
     from groenkans.pipeline import score_park
     from groenkans.summary import park_summary
 
-    os.environ.setdefault("GDAL_CACHEMAX", "256")
+    os.environ.setdefault("GDAL_CACHEMAX", _GDAL_CACHE_MB)
     context = CONTEXT_MARGIN_M if context_m is None else context_m
     cpu0, t0 = time.process_time(), time.perf_counter()
     outlines = [shapely.from_wkb(wkb) for _pid, _name, wkb in parks]
@@ -1072,7 +1075,7 @@ def _die_with_parent(parent_pid: int) -> None:
     """
     import threading
 
-    os.environ.setdefault("GDAL_CACHEMAX", "256")
+    os.environ.setdefault("GDAL_CACHEMAX", _GDAL_CACHE_MB)
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
         import signal
