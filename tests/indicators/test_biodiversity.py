@@ -233,7 +233,7 @@ def _stepping_stone_loop(
         return value
     tree = shapely.STRtree(patch_geoms)
     for i, g in enumerate(parcels.geometry.to_numpy()):
-        near = tree.query(shapely.buffer(g, max_gap_m * 1.5))
+        near = np.sort(tree.query(shapely.buffer(g, max_gap_m * 1.5)))  # patch order, not the tree's
         if len(near) < 2:
             continue
         d_p = shapely.distance(g, patch_geoms[near])
