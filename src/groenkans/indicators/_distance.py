@@ -115,9 +115,16 @@ def covered_area(geoms: np.ndarray, cover: np.ndarray, max_vertices: int = 1000)
         return out
     parts = dissolve(cover)
     pieces, owner = split_large(geoms, max_vertices)
-    pi, ci = shapely.STRtree(parts).query(pieces, predicate="intersects")
+    tree = shapely.STRtree(parts)
+    pi, ci = tree.query(pieces, predicate="intersects")
     if len(pi):
-        areas = shapely.area(shapely.intersection(pieces[pi], parts[ci]))
+        # a part inside the piece is its own intersection with it (a prepared `covers` test, no overlay)
+        n = np.int64(len(parts))
+        wi, wj = tree.query(pieces, predicate="covers")
+        inside = np.isin(pi.astype(np.int64) * n + ci, wi.astype(np.int64) * n + wj)
+        areas = np.empty(len(pi))
+        areas[inside] = shapely.area(parts[ci[inside]])
+        areas[~inside] = shapely.area(shapely.intersection(pieces[pi[~inside]], parts[ci[~inside]]))
         out = np.bincount(owner[pi], weights=areas, minlength=len(geoms)).astype(float)
     return out
 
