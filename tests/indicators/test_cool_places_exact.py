@@ -166,3 +166,45 @@ def test_distance_to_the_nearest_patch_is_the_smallest_shapely_distance() -> Non
     got = nearest_distance(park.parcels, targets)
     assert got.index.equals(park.parcels.index)
     np.testing.assert_array_equal(got.to_numpy(), want)
+
+
+@pytest.mark.slow
+def test_distance_to_the_real_laagraven_cool_places_is_the_smallest_shapely_distance() -> None:
+    # real BGT patches of up to thousands of vertices: the outline pieces give the same distance to the bit
+    from groenkans.indicators._distance import nearest_distance
+
+    park = gk.load_park(REPO / "examples" / "laagraven")
+    targets = cool_places(park, CFG)
+    geoms = park.parcels.geometry.to_numpy()
+    assert shapely.get_num_coordinates(targets).max() > 1000
+    want = np.array([shapely.distance(g, targets).min() for g in geoms])
+    assert (want == 0).sum() > 10 and (want > 0).sum() > 100
+    np.testing.assert_array_equal(nearest_distance(park.parcels, targets).to_numpy(), want)
+
+
+def test_distance_inside_holes_to_multipolygons_and_lines() -> None:
+    import geopandas as gpd
+
+    from groenkans.indicators._distance import nearest_distance, outline_pieces
+
+    ring = Point(0, 0).buffer(100, quad_segs=64).difference(Point(0, 0).buffer(60, quad_segs=64))  # a hole of r 60
+    multi = shapely.union_all([box(300, 0, 310, 10), box(400, 0, 410, 10)])
+    line = shapely.LineString([(0, 500), (50, 520), (90, 500)])
+    targets = np.array([ring, multi, line])
+    parcels = gpd.GeoDataFrame(
+        geometry=[
+            box(-5, -5, 5, 5),
+            box(200, -5, 210, 5),
+            box(405, 20, 415, 30),
+            box(40, 400, 50, 410),
+            box(0, 0, 70, 1),
+        ]
+    )
+    want = shapely.distance(parcels.geometry.to_numpy()[:, None], targets[None, :]).min(axis=1)
+    assert want[0] > 50 and want[-1] == 0.0  # inside the hole; across the ring
+    np.testing.assert_array_equal(nearest_distance(parcels, targets).to_numpy(), want)
+    pieces = outline_pieces(targets, max_segments=8)
+    assert shapely.get_num_coordinates(pieces).max() <= 9
+    # together the pieces hold every segment of every ring: their total length is the rings' length
+    rings_length = shapely.length(shapely.boundary(ring)) + shapely.length(shapely.boundary(multi))
+    assert shapely.length(pieces[:-1]).sum() == pytest.approx(rings_length, rel=1e-12)

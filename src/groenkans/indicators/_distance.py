@@ -7,7 +7,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["SNAP_M", "covered_area", "dissolve", "nearest_distance", "patches", "split_large", "stepping_stone"]
+__all__ = [
+    "SNAP_M",
+    "covered_area",
+    "dissolve",
+    "nearest_distance",
+    "outline_pieces",
+    "pair_distances",
+    "patches",
+    "split_large",
+    "stepping_stone",
+]
 
 #: Tolerance within which green pieces count as touching, m.
 SNAP_M = 0.005
@@ -179,9 +189,97 @@ def nearest_distance(parcels: gpd.GeoDataFrame, targets: np.ndarray, *, missing:
     out[touching] = 0.0
     rest = np.setdiff1d(np.arange(len(geoms)), touching)
     if len(rest):
-        (pi, _), dist = shapely.STRtree(targets).query_nearest(geoms[rest], return_distance=True, all_matches=False)
+        # the others meet no target: their distance to a polygon is the distance to its outline, the least distance
+        # between segments, so short pieces of the outlines give it exactly and cheaply (a nearest search among
+        # whole detailed patches measures the full outline of every patch whose box is near)
+        pieces = outline_pieces(targets)
+        (pi, _), dist = shapely.STRtree(pieces).query_nearest(geoms[rest], return_distance=True, all_matches=False)
         out[rest[pi]] = dist
     return pd.Series(out, index=parcels.index)
+
+
+def outline_pieces(geoms: np.ndarray, max_segments: int = 32) -> np.ndarray:
+    """The outlines of polygons as linestrings of at most ``max_segments`` segments; other geometries as they are.
+
+    Consecutive pieces share their end vertex, so together they hold every segment of every ring once. The
+    distance from a geometry that meets none of ``geoms`` to the nearest of them is the distance to the nearest
+    piece: for disjoint geometries GEOS measures the least distance between their segments.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> pieces = outline_pieces(np.array([Point(0, 0).buffer(10, quad_segs=16), box(50, 0, 51, 1)]), 16)
+    >>> [int(n) for n in shapely.get_num_coordinates(pieces)]
+    [17, 17, 17, 17, 5]
+    >>> far = box(100, 100, 101, 101)
+    >>> float(shapely.distance(far, pieces).min()) == float(shapely.distance(far, box(50, 0, 51, 1)))
+    True
+    """
+    return _outline_pieces(geoms, max_segments)[0]
+
+
+def _outline_pieces(geoms: np.ndarray, max_segments: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`outline_pieces` and, for each piece, the index of the geometry it belongs to."""
+    parts, owner = shapely.get_parts(np.asarray(geoms, dtype=object), return_index=True)
+    poly = shapely.get_type_id(parts) == 3
+    rings, ring_part = shapely.get_rings(parts[poly], return_index=True)
+    if not len(rings):
+        return parts, owner
+    ring_owner = owner[poly][ring_part]
+    xy, ri = shapely.get_coordinates(rings, return_index=True)
+    counts = np.bincount(ri, minlength=len(rings))
+    first = np.r_[0, np.cumsum(counts)[:-1]]
+    segments = counts - 1
+    n_pieces = -(-segments // max_segments)
+    ring = np.repeat(np.arange(len(rings)), n_pieces)
+    k = np.arange(int(n_pieces.sum())) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
+    start = k * max_segments
+    stop = np.minimum(start + max_segments, segments[ring])
+    length = stop - start + 1
+    at = np.repeat(first[ring] + start, length) + (
+        np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    )
+    lines = shapely.linestrings(xy[at], indices=np.repeat(np.arange(len(start)), length))
+    return np.concatenate([lines, parts[~poly]]), np.concatenate([ring_owner[ring], owner[~poly]])
+
+
+def pair_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray, within: float) -> np.ndarray:
+    """``shapely.distance(a[ai], b[bi])`` for pairs known to lie within ``within`` of each other, to the bit.
+
+    Pairs that meet are 0; for the others the distance is the least distance to the pieces of the outline of
+    ``b[bi]`` (:func:`outline_pieces`, cut once per geometry of ``b``) within ``within``. A distance between two
+    detailed polygons compares every segment of one with every segment of the other; the pieces near ``a`` are
+    few and short.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> a = np.array([box(0, 0, 1, 1), box(30, 0, 31, 1), box(12, -1, 13, 1)])
+    >>> b = np.array([Point(20, 0).buffer(10, quad_segs=64)])
+    >>> ai, bi = np.arange(3), np.zeros(3, dtype=int)
+    >>> pair_distances(a, b, ai, bi, 15.0).tolist() == shapely.distance(a, b[0]).tolist()
+    True
+    """
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    ai, bi = np.asarray(ai, dtype=np.intp), np.asarray(bi, dtype=np.intp)
+    out = np.full(len(ai), np.inf)
+    if not len(ai):
+        return out
+    meet = shapely.intersects(a[ai], b[bi])
+    out[meet] = 0.0
+    rest = np.flatnonzero(~meet)
+    if len(rest):
+        used = np.unique(bi[rest])
+        pieces, owner = _outline_pieces(b[used])
+        owner = used[owner]  # index into b
+        qi, pk = shapely.STRtree(pieces).query(a[ai[rest]], predicate="dwithin", distance=within)
+        own = owner[pk] == bi[rest][qi]  # a piece of this pair's own b
+        qi, pk = qi[own], pk[own]
+        d = shapely.distance(a[ai[rest]][qi], pieces[pk])
+        best = np.full(len(rest), np.inf)
+        np.minimum.at(best, qi, d)
+        out[rest] = best
+    return out
 
 
 def stepping_stone(parcels: gpd.GeoDataFrame, patch_geoms: np.ndarray, max_gap_m: float, k: int = 6) -> pd.Series:
@@ -216,7 +314,7 @@ def stepping_stone(parcels: gpd.GeoDataFrame, patch_geoms: np.ndarray, max_gap_m
     pi, ji = shapely.STRtree(patch_geoms).query(geoms, predicate="dwithin", distance=max_gap_m)
     if not len(pi):
         return pd.Series(value, index=parcels.index)
-    dist = shapely.distance(geoms[pi], patch_geoms[ji])
+    dist = pair_distances(geoms, patch_geoms, pi, ji, max_gap_m)
     order = np.lexsort((ji, dist, pi))  # per parcel, nearest first, ties by patch order
     pi, ji, dist = pi[order], ji[order], dist[order]
     starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
