@@ -208,3 +208,19 @@ def test_distance_inside_holes_to_multipolygons_and_lines() -> None:
     # together the pieces hold every segment of every ring: their total length is the rings' length
     rings_length = shapely.length(shapely.boundary(ring)) + shapely.length(shapely.boundary(multi))
     assert shapely.length(pieces[:-1]).sum() == pytest.approx(rings_length, rel=1e-12)
+
+
+@pytest.mark.slow
+def test_parcel_to_patch_distances_of_the_stepping_stones_are_shapelys() -> None:
+    # every parcel-patch pair within the stepping-stone gap on the real Laagraven park, to the bit
+    from groenkans.indicators._distance import pair_distances
+
+    park = gk.load_park(REPO / "examples" / "laagraven")
+    surf = park.surfaces
+    useful = patches(surf.geometry[surf["surface_class"].eq("groen")].to_numpy(), min_area_m2=200.0)
+    geoms = park.parcels.geometry.to_numpy()
+    gap = CFG.biodiversity.stepping_stone_max_gap_m
+    pi, ji = shapely.STRtree(useful).query(geoms, predicate="dwithin", distance=gap)
+    assert shapely.get_num_coordinates(useful[ji]).max() >= 256 and len(pi) > 1000  # cut patches are measured
+    got = pair_distances(geoms, useful, pi, ji)
+    np.testing.assert_array_equal(got, shapely.distance(geoms[pi], useful[ji]))

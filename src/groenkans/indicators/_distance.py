@@ -243,21 +243,21 @@ def _outline_pieces(geoms: np.ndarray, max_segments: int = 32) -> tuple[np.ndarr
     return np.concatenate([lines, parts[~poly]]), np.concatenate([ring_owner[ring], owner[~poly]])
 
 
-def pair_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray, within: float) -> np.ndarray:
-    """``shapely.distance(a[ai], b[bi])`` for pairs known to lie within ``within`` of each other, to the bit.
+def pair_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray, min_vertices: int = 256) -> np.ndarray:
+    """``shapely.distance(a[ai], b[bi])`` for pairs of geometries, to the bit.
 
-    Pairs that meet are 0; for the others the distance is the least distance to the pieces of the outline of
-    ``b[bi]`` (:func:`outline_pieces`, cut once per geometry of ``b``) within ``within``. A distance between two
-    detailed polygons compares every segment of one with every segment of the other; the pieces near ``a`` are
-    few and short.
+    Pairs that meet are 0. A geometry of ``b`` of at least ``min_vertices`` vertices is cut into pieces of its
+    outline (:func:`outline_pieces`) once, and its distance to each ``a`` it is paired with is that of the nearest
+    piece (one STR-tree nearest search per such geometry): a distance between two polygons compares every segment
+    of one with every segment of the other. Smaller geometries are measured directly.
 
     Examples
     --------
     >>> from shapely.geometry import Point, box
     >>> a = np.array([box(0, 0, 1, 1), box(30, 0, 31, 1), box(12, -1, 13, 1)])
-    >>> b = np.array([Point(20, 0).buffer(10, quad_segs=64)])
+    >>> b = np.array([Point(20, 0).buffer(10, quad_segs=128)])
     >>> ai, bi = np.arange(3), np.zeros(3, dtype=int)
-    >>> pair_distances(a, b, ai, bi, 15.0).tolist() == shapely.distance(a, b[0]).tolist()
+    >>> pair_distances(a, b, ai, bi).tolist() == shapely.distance(a, b[0]).tolist()
     True
     """
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
@@ -265,20 +265,21 @@ def pair_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray,
     out = np.full(len(ai), np.inf)
     if not len(ai):
         return out
-    meet = shapely.intersects(a[ai], b[bi])
-    out[meet] = 0.0
-    rest = np.flatnonzero(~meet)
-    if len(rest):
-        used = np.unique(bi[rest])
-        pieces, owner = _outline_pieces(b[used])
-        owner = used[owner]  # index into b
-        qi, pk = shapely.STRtree(pieces).query(a[ai[rest]], predicate="dwithin", distance=within)
-        own = owner[pk] == bi[rest][qi]  # a piece of this pair's own b
-        qi, pk = qi[own], pk[own]
-        d = shapely.distance(a[ai[rest]][qi], pieces[pk])
-        best = np.full(len(rest), np.inf)
-        np.minimum.at(best, qi, d)
-        out[rest] = best
+    big = shapely.get_num_coordinates(b) >= min_vertices
+    direct = ~big[bi]
+    out[direct] = shapely.distance(a[ai[direct]], b[bi[direct]])
+    todo = np.flatnonzero(~direct)
+    if len(todo):
+        meet = shapely.intersects(a[ai[todo]], b[bi[todo]])
+        out[todo[meet]] = 0.0
+        todo = todo[~meet]
+    if len(todo):
+        order = todo[np.argsort(bi[todo], kind="stable")]
+        owners, starts = np.unique(bi[order], return_index=True)
+        for owner, rows in zip(owners.tolist(), np.split(order, starts[1:]), strict=True):
+            pieces = outline_pieces(b[owner : owner + 1])
+            (qi, _), d = shapely.STRtree(pieces).query_nearest(a[ai[rows]], return_distance=True, all_matches=False)
+            out[rows[qi]] = d
     return out
 
 
@@ -314,7 +315,7 @@ def stepping_stone(parcels: gpd.GeoDataFrame, patch_geoms: np.ndarray, max_gap_m
     pi, ji = shapely.STRtree(patch_geoms).query(geoms, predicate="dwithin", distance=max_gap_m)
     if not len(pi):
         return pd.Series(value, index=parcels.index)
-    dist = pair_distances(geoms, patch_geoms, pi, ji, max_gap_m)
+    dist = pair_distances(geoms, patch_geoms, pi, ji)
     order = np.lexsort((ji, dist, pi))  # per parcel, nearest first, ties by patch order
     pi, ji, dist = pi[order], ji[order], dist[order]
     starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
