@@ -17,6 +17,7 @@ from shapely.geometry import box
 
 from groenkans import Config, Park
 from groenkans.indicators.biodiversity import biodiversity_indicators
+from groenkans.indicators.heat import heat_indicators
 from groenkans.indicators.landcover import land_cover
 from groenkans.indicators.water import water_indicators, water_need_parts
 from groenkans.scoring import load_reference, score_indicators
@@ -64,6 +65,35 @@ def test_biodiversity_indicators_follow_the_parcels_whatever_the_land_cover_orde
     assert b["patch_room_m2"].tolist() == pytest.approx([100.0, 0.0])
     assert b["patch_fits"].tolist() == [False, False]  # 100 m² is below the 200 m² useful patch
     assert b["dist_green_m"].tolist() == pytest.approx([10.0, 0.0])  # the 400 m² of grass is 10 m east of A
+
+
+@pytest.mark.parametrize("order", [["A", "B"], ["B", "A"]])
+def test_heat_indicators_follow_the_parcels_whatever_the_row_order_of_land_cover_and_pet(order: list[str]) -> None:
+    base = _two_parcel_park()  # the surfaces with their BGT types (the cool places look for roads among them)
+    park = base.replace(surfaces=base.surfaces.assign(bgt_type=["onbegroeidterreindeel", "begroeidterreindeel"]))
+    zonal = pd.DataFrame(  # A: PET known, B: no PET (nodata)
+        {
+            "pet_mean": [40.0, np.nan],
+            "pet_p90": [44.0, np.nan],
+            "pet_frac_above_23": [1.0, np.nan],
+            "pet_frac_above_29": [1.0, np.nan],
+            "pet_frac_above_35": [0.5, np.nan],
+            "pet_frac_above_41": [0.0, np.nan],
+        },
+        index=pd.Index(["A", "B"], name="perceel_id"),
+    ).loc[order]
+    h = heat_indicators(park, zonal, land_cover(park).loc[order], Config())
+    assert h.index.tolist() == ["A", "B"]
+    assert h["pet_mean_degc"].iloc[0] == 40.0 and math.isnan(h["pet_mean_degc"].iloc[1])
+    assert h["pet_stress"].iloc[0] == pytest.approx((1.0 + 1.0 + 0.5 + 0.0) / 4)  # the mean share above the bounds
+    assert math.isnan(h["pet_stress"].iloc[1])
+    assert h["heat_source"].tolist() == ["pet", "landcover_proxy"]
+    assert h["paved_frac_open"].tolist() == [1.0, 0.0]  # closed paving / grass
+    assert h["unshaded_paved_frac"].tolist() == [1.0, 0.0]
+    assert h["floor_area_m2"].tolist() == [0.0, 0.0]
+    assert h["dist_cool_place_m"].tolist() == [3000.0, 3000.0]  # no shade, no cool place: 10 x 300 m
+    # InVEST-style cooling capacity per class: 0.6·shade + 0.2·albedo + 0.2·kc / kc_max
+    assert h["cooling_capacity"].tolist() == pytest.approx([0.2 * 0.10, 0.6 * 0.1 + 0.2 * 0.20 + 0.2 * 1.0])
 
 
 def test_green_share_without_area_and_green_beyond_the_parcel() -> None:

@@ -238,28 +238,59 @@ def heat_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: C
     >>> float(h.loc["P", "unshaded_paved_frac"]), float(h.loc["P", "dist_cool_place_m"]), h.loc["P", "heat_source"]
     (0.5, 3000.0, 'landcover_proxy')
     """
+    # numpy arrays, not per-column pandas work (a fixed cost per park); the same operations in the same order, so
+    # the same numbers bit for bit
     hc = config.heat
-    out = pd.DataFrame(index=park.parcels.index)
+    index = park.parcels.index
+    n = len(index)
+    if not zonal.index.equals(index):
+        zonal = zonal.reindex(index)
+    if not lc.index.equals(index):
+        lc = lc.reindex(index)
+
+    def zcol(name: str) -> np.ndarray:
+        values: np.ndarray = zonal[name].to_numpy(dtype=float, na_value=np.nan)
+        return values
+
+    def col(name: str) -> np.ndarray:
+        values: np.ndarray = lc[name].to_numpy(dtype=float, na_value=np.nan)
+        return values
+
+    cols: dict[str, np.ndarray] = {}
     has_pet = "pet_mean" in zonal.columns
+    stress = np.full(n, np.nan)
     if has_pet:
-        out["pet_mean_degc"] = zonal["pet_mean"]
-        out["pet_p90_degc"] = zonal["pet_p90"]
-        fracs = []
-        for t in hc.pet_classes_degc:
-            col = pet_frac_column(t, "pet_frac_above_")
-            out[pet_frac_column(t)] = zonal[col] if col in zonal.columns else np.nan
-            fracs.append(pet_frac_column(t))
-        out["pet_stress"] = out[fracs].mean(axis=1, skipna=False).where(zonal["pet_mean"].notna())
-    open_m2 = lc["open_m2"].where(lc["open_m2"] > 0)
-    out["paved_frac_open"] = (lc["paved_m2"] / open_m2).fillna(0.0).clip(0.0, 1.0)
-    unshaded = sum(PAVED_FRACTION[c] * (lc[f"{c}_m2"] - lc[f"canopy_{c}_m2"]).clip(lower=0.0) for c in CANOPY_CLASSES)
-    out["unshaded_paved_frac"] = (unshaded / open_m2).fillna(0.0).clip(0.0, 1.0)
-    out["cooling_capacity"] = _cc_proxy(lc)
+        pet_mean = zcol("pet_mean")
+        cols["pet_mean_degc"] = pet_mean
+        cols["pet_p90_degc"] = zcol("pet_p90")
+        total = np.zeros(n)
+        for k, t in enumerate(hc.pet_classes_degc):
+            name = pet_frac_column(t, "pet_frac_above_")
+            frac = zcol(name) if name in zonal.columns else np.full(n, np.nan)
+            cols[pet_frac_column(t)] = frac
+            total = frac if k == 0 else total + frac  # left to right, as DataFrame.mean sums the columns
+        mean = total / len(hc.pet_classes_degc) if len(hc.pet_classes_degc) else np.full(n, np.nan)
+        stress = np.where(np.isnan(pet_mean), np.nan, mean)
+        cols["pet_stress"] = stress
+    open_raw = col("open_m2")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        open_m2 = np.where(open_raw > 0, open_raw, np.nan)
+        paved = col("paved_m2") / open_m2
+        cols["paved_frac_open"] = np.clip(np.where(np.isnan(paved), 0.0, paved), 0.0, 1.0)
+        unshaded: np.ndarray = np.zeros(n)
+        for c in CANOPY_CLASSES:
+            under = col(f"{c}_m2") - col(f"canopy_{c}_m2")
+            unshaded = unshaded + PAVED_FRACTION[c] * np.where(under < 0.0, 0.0, under)
+        share = unshaded / open_m2
+        cols["unshaded_paved_frac"] = np.clip(np.where(np.isnan(share), 0.0, share), 0.0, 1.0)
+    cols["cooling_capacity"] = _cc_proxy(lc).to_numpy(dtype=float)
     cool = cool_places(park, config)
     far = 10 * hc.cool_place_distance_m
-    out["dist_cool_place_m"] = nearest_distance(park.parcels, cool, missing=far).clip(upper=far)
-    out["floor_area_m2"] = lc["roof_m2"]
-    pet_ok = out["pet_stress"].notna() if has_pet else pd.Series(False, index=out.index)
+    dist = nearest_distance(park.parcels, cool, missing=far).to_numpy(dtype=float)
+    cols["dist_cool_place_m"] = np.where(dist > far, far, dist)
+    cols["floor_area_m2"] = col("roof_m2")
+    pet_ok = ~np.isnan(stress) if has_pet else np.zeros(n, dtype=bool)
+    out = pd.DataFrame(cols, index=index)
     out["heat_source"] = np.where(pet_ok, "pet", "landcover_proxy")
     return out
 
