@@ -866,6 +866,14 @@ _RASTERS = threading.local()
 _GDAL_CACHE_MB = "64"
 
 
+def _open_rasters() -> dict[str, tuple[tuple[Any, ...], Any]]:
+    """The rasters open in the calling thread: path to (file key, dataset)."""
+    if not hasattr(_RASTERS, "open"):
+        _RASTERS.open = {}
+    cache: dict[str, tuple[tuple[Any, ...], Any]] = _RASTERS.open
+    return cache
+
+
 def _open_raster(path: str) -> Any | None:
     """The open dataset of the raster file ``path`` for this thread, or None.
 
@@ -881,8 +889,7 @@ def _open_raster(path: str) -> Any | None:
     except OSError:
         return None
     key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
-    cache: dict[str, tuple[tuple[Any, ...], Any]] = getattr(_RASTERS, "open", None) or {}
-    _RASTERS.open = cache
+    cache = _open_rasters()
     held = cache.get(path)
     if held is not None and held[0] == key:
         return held[1]
@@ -904,7 +911,7 @@ def close_rasters() -> None:
     --------
     >>> close_rasters()   # nothing open: nothing to do
     """
-    cache = getattr(_RASTERS, "open", None) or {}
+    cache = _open_rasters()
     for _key, ds in cache.values():
         ds.close()
     cache.clear()

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from groenkans.config import Config
-from groenkans.indicators._distance import dissolve
+from groenkans.indicators._distance import dissolve, pairs_where
 from groenkans.park import Park
 from groenkans.schema import DRIVING_FUNCTIONS, PAVED_FRACTION, SURFACE_CLASSES
 
@@ -110,11 +110,7 @@ def _pair_areas(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 
 def _covering(tree: shapely.STRtree, a: np.ndarray, ai: np.ndarray, bi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For the pairs ``(a[ai], tree geometry bi)``: whether ``a`` covers the tree's geometry, and the reverse."""
-    n = np.int64(max(len(tree), 1))
-    code = ai.astype(np.int64) * n + bi
-    ci, cj = tree.query(a, predicate="covers")
-    wi, wj = tree.query(a, predicate="covered_by")
-    return np.isin(code, ci.astype(np.int64) * n + cj), np.isin(code, wi.astype(np.int64) * n + wj)
+    return pairs_where(tree, a, ai, bi, "covers"), pairs_where(tree, a, ai, bi, "covered_by")
 
 
 def _sum_by(rows: np.ndarray, keys: np.ndarray, values: np.ndarray, n_rows: int, n_keys: int) -> np.ndarray:
