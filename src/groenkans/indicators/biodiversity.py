@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
-from rasterio.features import rasterize
 from rasterio.transform import from_origin
 
 from groenkans.config import Config
+from groenkans.indicators._burn import burn
 from groenkans.indicators._distance import nearest_distance, patches, stepping_stone
 from groenkans.park import Park
 
@@ -87,16 +87,10 @@ def green_nearby(
     maxx, maxy = np.ceil((maxx + radius_m) / cell_m) * cell_m + off, np.ceil((maxy + radius_m) / cell_m) * cell_m + off
     width, height = int(np.ceil((maxx - minx) / cell_m)), int(np.ceil((maxy - miny) / cell_m))
     transform = from_origin(minx, maxy, cell_m, cell_m)
-    green_grid = rasterize(
-        ((g, 1) for g in green), out_shape=(height, width), transform=transform, fill=0, dtype="uint8"
-    ).astype("float64")
-    known_grid = rasterize(
-        ((g, 1) for g in np.concatenate([np.asarray(known), np.asarray(green)])),
-        out_shape=(height, width),
-        transform=transform,
-        fill=0,
-        dtype="uint8",
-    ).astype("float64")
+    green = np.asarray(green, dtype=object)
+    both = np.concatenate([np.asarray(known, dtype=object), green])
+    green_grid = burn(green, np.ones(len(green), dtype=int), (height, width), transform, "uint8").astype("float64")
+    known_grid = burn(both, np.ones(len(both), dtype=int), (height, width), transform, "uint8").astype("float64")
     r = int(radius_m // cell_m)
     yy, xx = np.mgrid[-r : r + 1, -r : r + 1] * cell_m
     kernel = np.clip(1.0 - np.hypot(xx, yy) / radius_m, 0.0, None)
@@ -105,9 +99,7 @@ def green_nearby(
     num[num < 1e-6] = 0.0
     den = _convolve_same(known_grid, kernel)
     share = np.clip(np.where(den > 1e-9, num / np.where(den > 1e-9, den, 1.0), 0.0), 0.0, 1.0)
-    ids = rasterize(
-        ((g, i + 1) for i, g in enumerate(geoms)), out_shape=(height, width), transform=transform, fill=0, dtype="int32"
-    ).ravel()
+    ids = burn(geoms, np.arange(1, n + 1), (height, width), transform, "int32").ravel()
     total = np.bincount(ids, weights=share.ravel(), minlength=n + 1)[1:]
     count = np.bincount(ids, minlength=n + 1)[1:]
     value = np.divide(total, count, out=np.zeros(n), where=count > 0)

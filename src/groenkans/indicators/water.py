@@ -26,10 +26,10 @@ import math
 
 import numpy as np
 import pandas as pd
-from rasterio.features import rasterize
 from rasterio.windows import Window, from_bounds
 
 from groenkans.config import Config
+from groenkans.indicators._burn import burn
 from groenkans.park import Park
 from groenkans.schema import SURFACE_CLASSES
 from groenkans.terrain import fill_depressions as priority_flood_fill
@@ -157,14 +157,8 @@ def _depressions(park: Park, min_depth_m: float = 0.02) -> pd.DataFrame:
         valid = np.isfinite(dem) & (dem >= lo) & (dem <= hi)  # nodata, masked and out-of-range cells drain
     depth = priority_flood_fill(dem, valid) - dem
     depth = np.where(valid & (depth >= min_depth_m), depth, 0.0)
-    ids = rasterize(
-        ((g, i + 1) for i, g in enumerate(park.parcels.geometry)),
-        out_shape=dem.shape,
-        transform=transform,
-        fill=0,
-        dtype="int32",
-    )
     n = len(park.parcels)
+    ids = burn(park.parcels.geometry.to_numpy(), np.arange(1, n + 1), dem.shape, transform, "int32")
     vol = np.bincount(ids.ravel(), weights=depth.ravel() * cell, minlength=n + 1)[1:]
     area = np.bincount(ids.ravel(), weights=(depth > 0).ravel() * cell, minlength=n + 1)[1:]
     return pd.DataFrame({"depression_volume_m3": vol, "depression_area_m2": area}, index=park.parcels.index)
