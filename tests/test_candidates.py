@@ -287,6 +287,26 @@ def test_lawn_sites_rank_below_the_same_paved_site_without_a_heat_map() -> None:
     assert ranked.iloc[0]["site_cover"] == "paved"
 
 
+def test_a_site_has_the_cooling_capacity_of_the_surfaces_it_was_cut_from() -> None:
+    # 200 m² asphalt and 100 m² pavers side by side: one paved site; a watercourse runs under half of the pavers
+    # (a culvert: BGT registers both), which is not what the site is at the surface
+    park = _park([box(0, 0, 20, 10), box(20, 0, 30, 10), box(20, 0, 30, 5)])
+    park.surfaces.loc[1, ["fysiek_voorkomen", "surface_class"]] = ["open verharding", "open_verhard"]
+    park.surfaces.loc[2, ["bgt_type", "fysiek_voorkomen", "surface_class"]] = ["waterdeel", "waterloop", "water"]
+    sites = find_candidates(park)
+    assert len(sites) == 1 and sites.iloc[0]["area_m2"] == pytest.approx(300.0)
+    # asphalt 0.2 * 0.10 = 0.02, pavers 0.2 * 0.15 + 0.2 * 0.1 = 0.05 (docs/methodology.md §3), by area
+    assert sites.iloc[0]["cooling_capacity"] == pytest.approx((200 * 0.02 + 100 * 0.05) / 300, abs=1e-12)
+    cfg = gk.Config.from_dict({"robustness": {"samples": 0}})
+    scored = score_candidates(park, sites, None, cfg)
+    assert scored.iloc[0]["heat_score"] == pytest.approx(100 * (1 - 0.03), abs=1e-9)
+    # a sites frame from elsewhere (no cooling_capacity column) is overlaid with every surface, the water too
+    # (0.2 * 0.06 + 0.2 * 1.0 = 0.212 on 50 m²)
+    other = score_candidates(park, sites.drop(columns="cooling_capacity"), None, cfg)
+    expected = (200 * 0.02 + 100 * 0.05 + 50 * 0.212) / 350
+    assert other.iloc[0]["heat_score"] == pytest.approx(100 * (1 - expected), abs=1e-9)
+
+
 def test_existing_green_is_never_offered_for_depaving(demo) -> None:
     park, _, sites = demo
     surf = park.surfaces

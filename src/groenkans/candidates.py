@@ -89,6 +89,7 @@ _COLUMNS = [
     "site_cover",
     "source_types",
     "cover_classes",
+    "cooling_capacity",
     *SITE_TYPES,
     "why_not",
     "tiny_forest_area_m2",
@@ -227,7 +228,8 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
         (``"openbaar"`` for public land outside the parcels), ``area_m2``,
         ``min_width_m`` (2·area/perimeter, the width of a strip), ``compactness``
         (Polsby–Popper), ``site_cover``, ``source_types`` (BGT types), ``cover_classes``
-        (surface classes), booleans per type of :data:`SITE_TYPES`, ``why_not`` and the
+        (surface classes), ``cooling_capacity`` (of the surfaces the site was cut from,
+        area-weighted, 0–1), booleans per type of :data:`SITE_TYPES`, ``why_not`` and the
         sizing figures. Empty (with all columns) when nothing qualifies.
 
     Examples
@@ -296,18 +298,57 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     order = np.lexsort((np.round(shapely.get_x(cent), 1), -np.round(shapely.get_y(cent), 1), owner_code))
     site_owner, covers, parts = site_owner[order], covers[order], parts[order]
     types, classes = types[gi[order]], classes[gi[order]]
+    cc = _pieces_cc(parts, gi[order], owned, codes, columns["surface_class"])
     ids, count, previous = [], 0, None
     for owner in site_owner.tolist():
         count = count + 1 if owner == previous else 1
         previous = owner
         ids.append(f"{owner}-S{count}")
     sites = _geoframe(
-        {PARCEL_ID: site_owner, "site_cover": covers, "source_types": types, "cover_classes": classes},
+        {
+            PARCEL_ID: site_owner,
+            "site_cover": covers,
+            "source_types": types,
+            "cover_classes": classes,
+            "cooling_capacity": cc,
+        },
         parts,
         crs,
         index=pd.Index(ids, name="site_id"),
     )
     return _feasibility(park, sites, cfg)
+
+
+def _pieces_cc(
+    parts: np.ndarray, part_group: np.ndarray, pieces: np.ndarray, piece_group: np.ndarray, piece_class: np.ndarray
+) -> np.ndarray:
+    """Cooling capacity of each site's present cover: the pieces of surfaces it was cut from, area-weighted.
+
+    A site is a part of the union of its group's pieces (one owner, one present cover); each piece lies in the
+    part that holds its representative point. Each piece counts with its own surface class and area
+    (:data:`~groenkans.indicators.heat.CC_TABLE`); a class without coefficients is left out, and a site with no
+    covered area gets 0. Where BGT surfaces of another cover overlap the site (a registration error), they do not
+    count: the site is what it was cut from.
+    """
+    value = np.full(len(pieces), np.nan)
+    for c, (shade, albedo, kc) in CC_TABLE.items():
+        value[piece_class == c] = _cc_of(shade, albedo, kc)
+    total = np.zeros(len(parts))
+    covered = np.zeros(len(parts))
+    pi, si = shapely.STRtree(parts).query(shapely.point_on_surface(pieces), predicate="intersects")
+    mine = (part_group[si] == piece_group[pi]) & ~np.isnan(value[pi])
+    pi, si = pi[mine], si[mine]
+    area = shapely.area(pieces[pi])
+    np.add.at(total, si, area * value[pi])
+    np.add.at(covered, si, area)
+    return np.where(covered > 0, total / np.where(covered > 0, covered, 1.0), 0.0)
+
+
+def _cc_of(shade: float, albedo: float, kc: float) -> float:
+    """``0.6·shade + 0.2·albedo + 0.2·kc / max kc`` (:data:`~groenkans.indicators.heat.CC_WEIGHTS`)."""
+    w_shade, w_alb, w_eti = CC_WEIGHTS
+    kc_max = max(v[2] for v in CC_TABLE.values())
+    return w_shade * shade + w_alb * albedo + w_eti * kc / kc_max
 
 
 def _union_by(geoms: np.ndarray, codes: np.ndarray, n: int, width: int = 32) -> np.ndarray:
@@ -408,6 +449,7 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
         "site_cover": cover,
         "source_types": sites["source_types"].to_numpy(dtype=object),
         "cover_classes": sites["cover_classes"].to_numpy(dtype=object),
+        "cooling_capacity": sites["cooling_capacity"].to_numpy(dtype=float),
         **flags,
         "why_not": why_not,
         "tiny_forest_area_m2": tf_area,
@@ -583,16 +625,13 @@ def _is_low(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
 
 def _site_cc(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     """Cooling capacity of each site's present cover (area-weighted :data:`~groenkans.indicators.heat.CC_TABLE`)."""
-    w_shade, w_alb, w_eti = CC_WEIGHTS
-    kc_max = max(v[2] for v in CC_TABLE.values())
     surf = park.surfaces
     by = overlay_areas(sites, surf, by="surface_class") if len(surf) else pd.DataFrame(index=sites.index)
     cc = np.zeros(len(sites))
     covered = np.zeros(len(sites))
     for c in by.columns:
         if c in CC_TABLE:
-            shade, albedo, kc = CC_TABLE[c]
-            cc += by[c].to_numpy() * (w_shade * shade + w_alb * albedo + w_eti * kc / kc_max)
+            cc += by[c].to_numpy() * _cc_of(*CC_TABLE[c])
             covered += by[c].to_numpy()
     return np.where(covered > 0, cc / np.where(covered > 0, covered, 1.0), 0.0)
 
@@ -605,7 +644,8 @@ def score_candidates(
     ``site_score = 0.7 · Σ w_k · site_k_score + 0.15 · parcel total_score + 0.15 · people score``,
     with the people score ``100 · (1 − exp(−floor area within walking distance / 5,000 m²))``.
     At the site: heat from the PET stress (the mean share above the bounds of ``heat.pet_classes_degc``)
-    or, without PET, ``1 − cooling capacity`` of what the site is now (paving ≈ 0.98, a lawn 0.70);
+    or, without PET, ``1 − cooling capacity`` of what the site is now (paving ≈ 0.98, a lawn 0.70; the
+    ``cooling_capacity`` column of :func:`find_candidates`, else an overlay with the surfaces);
     water from the share deeper than 5 cm and the max depth; biodiversity from the
     distance to the nearest useful green patch or nature (closer is better, 0–500 m)
     and the site's size against the useful patch size.
@@ -648,8 +688,11 @@ def score_candidates(
         stress = z[[pet_frac_column(t, "pet_frac_above_") for t in bounds]].mean(axis=1, skipna=False)
         no_pet = np.isnan(pet_p90)
         heat[~no_pet] = stress.to_numpy(dtype=float, na_value=np.nan)[~no_pet]
-    if no_pet.any():  # without PET: 1 − the cooling capacity of the present cover (its overlay only where needed)
-        heat[no_pet] = 1.0 - _site_cc(park, sites.iloc[np.flatnonzero(no_pet)])
+    if no_pet.any():  # without PET: 1 − the cooling capacity of the present cover
+        if "cooling_capacity" in sites.columns:
+            heat[no_pet] = 1.0 - sites["cooling_capacity"].to_numpy(dtype=float, na_value=np.nan)[no_pet]
+        else:  # sites not from find_candidates: overlaid with the surfaces (only where needed)
+            heat[no_pet] = 1.0 - _site_cc(park, sites.iloc[np.flatnonzero(no_pet)])
     if "water_depth_max" in z.columns:
         depth = z["water_depth_max"].to_numpy(dtype=float, na_value=np.nan)
         wet = z["water_depth_frac_above_0p05"].to_numpy(dtype=float, na_value=np.nan)

@@ -43,6 +43,7 @@ UNITS: dict[str, str] = {
     "runoff_m3": "m³",
     "storage_need_m3": "m³",
     "green_frac": "0-1",
+    "cooling_capacity": "0-1",
     "dist_nature_m": "m",
     "stepping_stone": "0-1",
     "site_score": "0-100",
