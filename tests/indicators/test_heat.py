@@ -266,6 +266,28 @@ def test_hot_green_is_no_cool_place(tmp_path: Path) -> None:
     ] == pytest.approx(90.0)
 
 
+def test_pet_decides_where_it_covers_a_place_and_shade_elsewhere(tmp_path: Path) -> None:
+    # three 20 x 20 m lawns; the PET map covers x -10..150 only. Shaded A (x 100) is 45 °C there: not cool.
+    # Unshaded B (x 200) and shaded C (x 300) lie beyond the map, so their shade decides: C is cool, B is not.
+    lawn_a, crowns_a = _grove(100, 9)
+    lawn_b, _ = _grove(200, 0)
+    lawn_c, crowns_c = _grove(300, 9)
+    park_surf = surfaces(
+        [
+            (box(0, 0, 10, 10), "onbegroeidterreindeel", PAVED),
+            (lawn_a, "begroeidterreindeel", GREEN),
+            (lawn_b, "begroeidterreindeel", GREEN),
+            (lawn_c, "begroeidterreindeel", GREEN),
+        ]
+    )
+    grid = np.full((40, 160), 30.0)
+    grid[10:30, 110:130] = 45.0  # x 100-120, y 0-20 with origin (-10, 30)
+    pet = write_raster(tmp_path / "pet.tif", grid, origin=(-10, 30))
+    park = make_park(park_surf, rasters={"pet": str(pet)}, trees=trees(crowns_a + crowns_c))
+    places = cool_places(park, gk.Config())
+    assert [tuple(round(v) for v in shapely.bounds(g)) for g in places] == [(300, 0, 320, 20)]
+
+
 def test_heat_need_by_hand_with_unequal_parts() -> None:
     ind = pd.DataFrame(
         {

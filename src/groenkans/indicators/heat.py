@@ -201,11 +201,8 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
         places = places[np.isin(np.arange(len(places)), near)]
         if not len(places):
             return places
-    area = shapely.area(places)
-    # the area under the union of the shade, from disjoint shade parts and pieces of large places (one intersection
-    # of each place with the whole union grew with the square of the park's size)
-    shaded = covered_area(places, shade)
-    cool = (shaded >= hc.cool_place_min_shade_frac * area - 1e-9) | (shaded >= hc.cool_place_min_area_m2 - 1e-9)
+    cool = np.zeros(len(places), dtype=bool)
+    by_shade = np.ones(len(places), dtype=bool)  # places the PET raster does not cover are judged by their shade
     if "pet" in park.rasters:
         from groenkans.schema import RASTER_VALID_RANGE  # out-of-range PET (e.g. 1e30 fill) is nodata, as for parcels
         from groenkans.zonal import zonal_stats
@@ -215,8 +212,17 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
         pet = zonal_stats(frame, {"pet": pet_src}, stats=["mean"], valid_range=RASTER_VALID_RANGE)["pet_mean"].to_numpy(
             dtype=float
         )
-        known = np.isfinite(pet)
-        cool = np.where(known, pet <= hc.cool_place_max_pet_degc, cool)
+        by_shade = ~np.isfinite(pet)
+        cool[~by_shade] = pet[~by_shade] <= hc.cool_place_max_pet_degc
+    if by_shade.any():
+        judged = places[by_shade]
+        area = shapely.area(judged)
+        # the area under the union of the shade, from disjoint shade parts and pieces of large places (one
+        # intersection of each place with the whole union grew with the square of the park's size)
+        shaded = covered_area(judged, shade)
+        cool[by_shade] = (shaded >= hc.cool_place_min_shade_frac * area - 1e-9) | (
+            shaded >= hc.cool_place_min_area_m2 - 1e-9
+        )
     kept: np.ndarray = places[cool]
     return kept
 
