@@ -104,6 +104,26 @@ def test_each_park_equals_scoring_it_alone(serial, country: Path) -> None:
         pd.testing.assert_series_equal(theirs["site_score"], sites["site_score"], check_names=False, check_exact=True)
 
 
+def test_batch_without_depressions_leaves_out_their_columns_and_nothing_else(
+    serial, country: Path, tmp_path: Path
+) -> None:
+    toml = tmp_path / "country.toml"
+    text = (country / "country.toml").read_text(encoding="utf-8")
+    absolute = text.replace('"national.gpkg', f'"{country}/national.gpkg').replace(
+        '"parks.gpkg', f'"{country}/parks.gpkg'
+    )
+    for name in ("pet.vrt", "waterdiepte.vrt", "ahn.vrt"):
+        absolute = absolute.replace(f'"{name}"', f'"{country / name}"')
+    toml.write_text(absolute + "\n[config.water]\ndepressions = false\n", encoding="utf-8")
+    result = gk.run_batch(toml, tmp_path / "out", progress=False)
+    assert result.n_done == 4
+    on, off = _tables(serial.output), _tables(result.output)
+    dropped = {"depression_area_m2", "depression_volume_m3"}
+    assert dropped <= set(on["parcels"].columns) and not dropped & set(off["parcels"].columns)
+    for layer in LAYERS:
+        pd.testing.assert_frame_equal(on[layer].drop(columns=dropped, errors="ignore"), off[layer], check_exact=True)
+
+
 def test_resume_does_nothing_twice_and_changed_input_is_refused(serial, country: Path, tmp_path: Path) -> None:
     again = gk.run_batch(country / "country.toml", serial.out_dir, progress=False)
     assert again.n_skipped == 4 and again.n_done == 4

@@ -116,6 +116,8 @@ def test_breakpoints_default_to_the_national_reference(tmp_path: Path) -> None:
         ({"room": {"min_area_m2": 0}}, "'room.min_area_m2': must be > 0"),
         ({"heat": {"cool_place_min_shade_frac": 1.5}}, "'heat.cool_place_min_shade_frac'"),
         ({"heat": {"cool_place_distance_m": 0}}, "'heat.cool_place_distance_m': must be > 0"),
+        ({"water": {"depressions": "no"}}, "'water.depressions': expected true or false"),
+        ({"water": {"depressions": 0}}, "'water.depressions': expected true or false"),
     ],
 )
 def test_new_keys_are_checked(data: dict, fragment: str) -> None:

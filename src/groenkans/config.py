@@ -209,10 +209,21 @@ class WaterConfig:
     #: DEM sinks shallower than this are noise, not depressions, m (groenkans choice; of the order of
     #: AHN's vertical accuracy). Depressions are reported, not scored.
     depression_min_depth_m: float = 0.02
+    #: Compute the depression indicators (``depression_volume_m3``, ``depression_area_m2``) where an elevation
+    #: raster is given. They are reported, not scored, so a national batch may switch them off: a priority flood
+    #: over each park's DEM window is about a twentieth of a synthetic park's CPU time (``docs/batch.md``).
+    depressions: bool = True
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            _finite_nonneg(getattr(self, f.name), f"water.{f.name}")
+            if f.name == "depressions":
+                _check(
+                    isinstance(self.depressions, bool),
+                    "water.depressions",
+                    f"expected true or false, got {self.depressions!r}",
+                )
+            else:
+                _finite_nonneg(getattr(self, f.name), f"water.{f.name}")
         _check(self.design_storm_mm > 0, "water.design_storm_mm", "must be > 0")
 
 
@@ -422,6 +433,10 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"config key '{key}': expected a whole number, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"config key '{key}': expected true or false, got {value!r}")
         return value
     if hint is str:
         if not isinstance(value, str):

@@ -297,6 +297,20 @@ def test_shallow_sinks_are_noise(tmp_path: Path) -> None:
     assert _need(park, deeper) == _need(park, gk.Config())
 
 
+def test_depressions_can_be_switched_off_without_changing_the_scores(tmp_path: Path) -> None:
+    dem = np.full((20, 20), 2.0)
+    dem[9:12, 8:11] = 1.9  # a 10 cm sink of 3 x 3 cells
+    path = write_raster(tmp_path / "dem.tif", dem, origin=(-5, 15))
+    park = make_park(rasters={"elevation": str(path)})
+    on = compute_indicators(park, no_zonal(park), gk.Config())
+    off_cfg = gk.Config.from_dict({"water": {"depressions": False}})
+    off = compute_indicators(park, no_zonal(park), off_cfg)
+    assert on.loc["P", "depression_area_m2"] == pytest.approx(9.0)
+    assert on.loc["P", "depression_volume_m3"] == pytest.approx(9 * 0.1)
+    assert "depression_area_m2" not in off.columns and "depression_volume_m3" not in off.columns
+    assert _need(park, off_cfg) == _need(park, gk.Config())
+
+
 def test_out_of_range_dem_cells_drain_like_nodata(tmp_path: Path) -> None:
     """An undeclared -9999 fill value (below the physical range of elevation, -10..350 m) is nodata: the pit
     around it drains there instead of being filled 10,000 m deep."""

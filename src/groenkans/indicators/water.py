@@ -16,7 +16,7 @@
   :func:`groenkans.terrain.fill_depressions`, a priority-flood), when a DEM is given. Cells are read
   as the zonal statistics read them (nodata, mask band, scale/offset, the physical range of
   ``schema.RASTER_VALID_RANGE``: such cells drain), from the park's elevation window when it carries
-  one (``Park.windows``). Indicators only: they do not enter the need.
+  one (``Park.windows``). Indicators only: they do not enter the need; ``water.depressions = false`` skips them.
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ def water_indicators(park: Park, zonal: pd.DataFrame, lc: pd.DataFrame, config: 
     # NaN where the parcel has no room at all
     with np.errstate(invalid="ignore"):
         cols["storage_ratio"] = need / np.where(room_m3 > 0, room_m3, np.nan)
-    if "elevation" in park.rasters:
+    if "elevation" in park.rasters and wc.depressions:
         dep = _aligned(_depressions(park, wc.depression_min_depth_m), index)
         cols.update({c: dep[c].to_numpy() for c in dep.columns})
     ok = ~pd.isna(cols["water_depth_mean_m"]) if "water_depth_mean_m" in cols else np.zeros(len(index), dtype=bool)
