@@ -98,3 +98,45 @@ def test_layout_with_categories_goes_through_from_pandas() -> None:
     batch._arrow_table(gdf)
     assert not batch._PANDAS_METADATA  # categories: metadata depends on the values, never cached
     assert batch._arrow_table(gdf).equals(pa.Table.from_pandas(_plain(gdf)), check_metadata=True)
+
+
+def _reference_concat(blobs: list[bytes]) -> pd.DataFrame:
+    """What the national assembly did per park: geopandas reads each table, pandas joins them."""
+    import io
+
+    return pd.concat([gpd.read_parquet(io.BytesIO(b)) for b in blobs], ignore_index=True)
+
+
+def _parks(gdf: gpd.GeoDataFrame) -> list[gpd.GeoDataFrame]:
+    """``gdf`` as the tables of three parks (different row counts, one of them empty)."""
+    return [gdf.iloc[: len(gdf) // 2], gdf.iloc[:0], gdf.iloc[len(gdf) // 2 :]]
+
+
+def test_national_tables_joined_as_arrow_equal_geopandas_and_pandas(
+    demo_tables: list[gpd.GeoDataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for gdf in _tables(demo_tables):
+        blobs = [batch.geoparquet_bytes(p) for p in (gdf.iloc[:2], gdf.iloc[2:])]
+        want = _reference_concat(blobs)
+        with monkeypatch.context() as m:  # one layout: joined as Arrow, no table read by geopandas
+            m.setattr(gpd, "read_parquet", None)
+            got = batch.concat_geoparquet(blobs)
+        pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(want), check_exact=True)
+        assert isinstance(got, gpd.GeoDataFrame) and got.crs == want.crs and got.geometry.name == want.geometry.name
+
+
+def test_an_empty_park_table_joins_as_pandas_joins_it(demo_tables: list[gpd.GeoDataFrame]) -> None:
+    for gdf in _tables(demo_tables):
+        blobs = [batch.geoparquet_bytes(p) for p in _parks(gdf)]
+        got = batch.concat_geoparquet(blobs)
+        pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(_reference_concat(blobs)), check_exact=True)
+
+
+def test_tables_of_different_layouts_get_the_dtypes_pandas_gives_them() -> None:
+    small = _small()
+    # a park where every score is missing and the text column holds nothing: other Arrow types than the rest
+    other = small.assign(score=np.nan, name=None).iloc[:2]
+    blobs = [batch.geoparquet_bytes(small), batch.geoparquet_bytes(other)]
+    got = batch.concat_geoparquet(blobs)
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(_reference_concat(blobs)), check_exact=True)
+    assert got["top_rank"].dtype == "Int64"

@@ -83,6 +83,7 @@ __all__ = [
     "add_batch_parser",
     "add_parser",
     "close_rasters",
+    "concat_geoparquet",
     "geoparquet_bytes",
     "read_batch_config",
     "read_results",
@@ -857,6 +858,70 @@ def geoparquet_bytes(gdf: gpd.GeoDataFrame) -> bytes:
     return bytes(buf.getvalue().to_pybytes())
 
 
+def concat_geoparquet(blobs: Sequence[bytes]) -> gpd.GeoDataFrame:
+    """``pd.concat([geopandas.read_parquet(io.BytesIO(b)) for b in blobs], ignore_index=True)``, converted once.
+
+    Tables of one layout (the same Arrow schema and pandas metadata, as :func:`geoparquet_bytes` writes the tables
+    of one kind) are joined as Arrow and converted to pandas once: converting each park's small table on its own
+    was most of the cost of assembling a national run. Tables of different layouts (a column that is all missing
+    in one park) go the way of the expression above, which decides the common dtypes as pandas does.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> parts = [gpd.GeoDataFrame({"v": [i]}, geometry=[box(0, 0, i, 1)], crs="EPSG:28992") for i in (1, 2)]
+    >>> both = concat_geoparquet([geoparquet_bytes(p) for p in parts])
+    >>> both["v"].tolist(), both.area.tolist(), both.crs.to_epsg()
+    ([1, 2], [1.0, 2.0], 28992)
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyproj import CRS
+
+    if not blobs:
+        raise ValueError("concat_geoparquet: no tables given")
+    tables = [pq.read_table(pa.BufferReader(b)) for b in blobs]
+    layouts = [_layout(t) for t in tables]
+    if any(lay is None or lay != layouts[0] for lay in layouts):
+        frames = [gpd.read_parquet(io.BytesIO(b)) for b in blobs]
+        out: gpd.GeoDataFrame = pd.concat(frames, ignore_index=True)
+        return out
+    meta = json.loads(tables[0].schema.metadata[b"pandas"])
+    joined = pa.concat_tables([t.replace_schema_metadata(None) for t in tables])
+    meta["index_columns"] = [{**meta["index_columns"][0], "start": 0, "stop": joined.num_rows, "step": 1}]
+    frame = joined.replace_schema_metadata({b"pandas": json.dumps(meta).encode()}).to_pandas()
+    geo = json.loads(tables[0].schema.metadata[b"geo"])
+    name = geo["primary_column"]
+    crs_json = geo["columns"][name].get("crs")
+    crs = CRS.from_json_dict(crs_json) if crs_json is not None else None
+    frame[name] = gpd.array.from_wkb(frame[name].to_numpy(), crs=crs)
+    return gpd.GeoDataFrame(frame, geometry=name, crs=crs)
+
+
+def _layout(table: Any) -> tuple[Any, ...] | None:
+    """A GeoParquet table's layout: Arrow schema, pandas metadata (row count aside), geometry column and CRS.
+
+    ``None`` where the table is not one :func:`concat_geoparquet` can join as Arrow (no pandas or geo metadata,
+    an index other than a range from 0 step 1).
+    """
+    metadata = table.schema.metadata or {}
+    if b"pandas" not in metadata or b"geo" not in metadata:
+        return None
+    meta = json.loads(metadata[b"pandas"])
+    index = meta.get("index_columns", [])
+    if len(index) != 1 or not isinstance(index[0], dict) or index[0].get("kind") != "range":
+        return None
+    if index[0].get("start") != 0 or index[0].get("step") != 1:
+        return None
+    meta["index_columns"] = [{**index[0], "stop": None}]
+    geo = json.loads(metadata[b"geo"])
+    name = geo.get("primary_column")
+    column = geo.get("columns", {}).get(name, {})
+    if column.get("encoding") != "WKB":
+        return None
+    return (table.schema.remove_metadata(), json.dumps(meta, sort_keys=True), name, json.dumps(column.get("crs")))
+
+
 #: Rasters kept open between the parks a worker scores, per thread (a GDAL dataset must not be shared between
 #: threads), keyed by path, inode, size and modification time. Opening a national VRT parses its XML and its tiles
 #: again each time: about 9 CPU-ms per park for the three rasters of a synthetic country.
@@ -1205,11 +1270,11 @@ def _assemble(
     if not ok:
         return None
     results = out / RESULTS_NAME
-    tables: list[list[gpd.GeoDataFrame]] = [[], [], []]
+    tables: list[list[bytes]] = [[], [], []]
     for pid in ok:
         for i, blob in enumerate(_blobs(results, found[pid][1])):
-            tables[i].append(gpd.read_parquet(io.BytesIO(blob)))
-    parcels, sites, summary = (pd.concat(t, ignore_index=True) for t in tables)
+            tables[i].append(blob)
+    parcels, sites, summary = (concat_geoparquet(t) for t in tables)
     # THE park ranking: the area-weighted mean total score of the park's parcels
     weighted = parcels.assign(w=parcels["total_score"] * parcels["area_m2"]).groupby("park_id")[["w", "area_m2"]].sum()
     summary["park_id"] = summary["park_id"].astype(str)
