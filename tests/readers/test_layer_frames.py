@@ -32,6 +32,8 @@ def _same_as_pyogrio(ours: gpd.GeoDataFrame, path: Path, layer: str | None, **kw
     assert len(ours) == len(peer) > 0
     assert list(ours.columns) == list(peer.columns)
     assert ours.crs == peer.crs
+    assert isinstance(ours, gpd.GeoDataFrame) and ours.geometry.name == peer.geometry.name
+    assert ours.index.equals(peer.index)
     assert shapely.to_wkb(ours.geometry.to_numpy()).tolist() == shapely.to_wkb(peer.geometry.to_numpy()).tolist()
     for col in peer.columns.drop(peer.geometry.name):
         a, b = ours[col].to_numpy(dtype=object), peer[col].to_numpy(dtype=object)
