@@ -9,10 +9,12 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 from shapely.geometry import box
 
 from groenkans import candidates
+from groenkans._frames import geoframe
 
 
 def _columns() -> dict[str, object]:
@@ -27,15 +29,22 @@ def _columns() -> dict[str, object]:
 def test_geoframe_is_the_public_constructor() -> None:
     geoms = np.array([box(0, 0, 1, 1), box(2, 0, 4, 1), None], dtype=object)
     index = pd.Index(["P1-S1", "P2-S1", "openbaar-S1"], name="site_id")
-    got = candidates._geoframe(_columns(), geoms, "EPSG:28992", index=index)
     want = gpd.GeoDataFrame(_columns(), geometry=geoms, crs="EPSG:28992", index=index)
-    assert type(got) is gpd.GeoDataFrame
-    pd.testing.assert_frame_equal(got, want, check_exact=True)
-    assert got.geometry.name == "geometry" and got.crs == want.crs
-    assert list(got.dtypes.astype(str)) == list(want.dtypes.astype(str))
-    # geopandas operations work on it and keep the CRS
-    assert got.to_crs("EPSG:4326").crs.to_epsg() == 4326
-    assert shapely.area(got.buffer(1.0).to_numpy())[0] > 1.0
+    from_dict = geoframe(_columns(), geoms, "EPSG:28992", index=index)
+    from_frame = geoframe(pd.DataFrame(_columns()), geoms, "EPSG:28992", index=index)  # as a layer read gives it
+    for got in (from_dict, from_frame):
+        assert type(got) is gpd.GeoDataFrame
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert got.geometry.name == "geometry" and got.crs == want.crs
+        assert list(got.dtypes.astype(str)) == list(want.dtypes.astype(str))
+        # geopandas operations work on it and keep the CRS
+        assert got.to_crs("EPSG:4326").crs.to_epsg() == 4326
+        assert shapely.area(got.buffer(1.0).to_numpy())[0] > 1.0
+    frame = pd.DataFrame(_columns())
+    geoframe(frame, geoms, "EPSG:28992")
+    assert "geometry" not in frame.columns  # the input frame is not modified
+    with pytest.raises(ValueError, match="geometry"):
+        geoframe(frame.assign(geometry=1), geoms, "EPSG:28992")
 
 
 def test_with_columns_is_setitem_on_a_copy() -> None:

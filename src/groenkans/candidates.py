@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from groenkans._frames import geoframe
 from groenkans.config import Config
 from groenkans.indicators import landcover_name, nearest_distance, overlay_areas, patches, subtract
 from groenkans.indicators.heat import CC_TABLE, CC_WEIGHTS, pet_frac_column
@@ -102,20 +103,6 @@ _COLUMNS = [
 def _empty_sites(crs: object) -> gpd.GeoDataFrame:
     gdf = gpd.GeoDataFrame({c: [] for c in _COLUMNS}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     return gdf.rename_axis("site_id")
-
-
-def _geoframe(columns: dict[str, Any], geoms: np.ndarray, crs: Any, index: pd.Index | None = None) -> gpd.GeoDataFrame:
-    """``GeoDataFrame(columns, geometry=geoms, crs=crs, index=index)``, built at a tenth of the cost.
-
-    Built the way ``GeoDataFrame.copy`` builds its result (a pandas frame given the GeoDataFrame class): the public
-    constructor spends 3–4 ms a call with pandas 3 looking up the CRS of a geometry column it has not set yet, about
-    ten times the cost of the frame itself, and the sites of a park are built several times.
-    """
-    frame = pd.DataFrame({**columns, "geometry": gpd.array.from_shapely(geoms, crs=crs)}, index=index)
-    frame.__class__ = gpd.GeoDataFrame
-    gdf: gpd.GeoDataFrame = frame
-    gdf._geometry_column_name = "geometry"
-    return gdf
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -304,7 +291,7 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
         count = count + 1 if owner == previous else 1
         previous = owner
         ids.append(f"{owner}-S{count}")
-    sites = _geoframe(
+    sites = geoframe(
         {
             PARCEL_ID: site_owner,
             "site_cover": covers,
@@ -457,7 +444,7 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
         "wadi_catchment_m2": catchment,
         "wadi_need_m3": need,
     }
-    return _geoframe(columns, g, sites.crs, index=sites.index)
+    return geoframe(columns, g, sites.crs, index=sites.index)
 
 
 #: Tolerance of the largest inscribed circle of a site, m: GEOS returns a radius within this of the largest.
@@ -559,7 +546,7 @@ def _wadi_catchment_m2(park: Park, g: np.ndarray, owners: np.ndarray, crs: Any, 
     has_own = ~public & ~pd.isna(own)
     zone[has_own] = shapely.intersection(zone[has_own], own[has_own].astype(object))
     zone = shapely.difference(zone, g)
-    zones = _geoframe({}, zone, crs)
+    zones = geoframe({}, zone, crs)
     total = np.zeros(len(g))
     surf = park.surfaces
     if len(surf):
@@ -567,7 +554,7 @@ def _wadi_catchment_m2(park: Park, g: np.ndarray, owners: np.ndarray, crs: Any, 
         frac = np.where(np.isnan(frac), 0.0, frac)
         chosen = np.flatnonzero(frac > 0)
         if len(chosen):
-            paved = _geoframe({"_frac": [str(f) for f in frac[chosen].tolist()]}, surf.geometry.to_numpy()[chosen], crs)
+            paved = geoframe({"_frac": [str(f) for f in frac[chosen].tolist()]}, surf.geometry.to_numpy()[chosen], crs)
             by = overlay_areas(zones, paved, by="_frac")
             total += sum(by[k].to_numpy() * float(k) for k in by.columns)
     if len(park.buildings):
@@ -587,7 +574,7 @@ def _is_private(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     roadish = np.array([k in public_types or f in roads for k, f in zip(kinds, functions, strict=True)], dtype=bool)
     if not roadish.any():
         return np.ones(len(sites), dtype=bool)
-    shapes = _geoframe({}, surf.geometry.to_numpy()[roadish], surf.crs)
+    shapes = geoframe({}, surf.geometry.to_numpy()[roadish], surf.crs)
     parcel_area = shapely.area(park.parcels.geometry.to_numpy())
     with np.errstate(divide="ignore", invalid="ignore"):
         share = overlay_areas(park.parcels, shapes)["area_m2"].to_numpy() / parcel_area
@@ -609,7 +596,7 @@ def _is_low(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     if owners is not None:
         shapes = np.concatenate([shapes, park.parcels.geometry.to_numpy()[park.parcels.index.get_indexer(owners)]])
     zall = zonal_stats(
-        _geoframe({}, shapes, sites.crs), keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE
+        geoframe({}, shapes, sites.crs), keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE
     )
     low = np.zeros(len(sites), dtype=bool)
     if "water_depth" in keys:
@@ -715,7 +702,7 @@ def score_candidates(
     heat_score, water_score, bio_score = 100 * heat, 100 * water, 100 * bio
     if len(park.buildings):
         reach = shapely.buffer(sites.geometry.to_numpy(), cfg.sites.walking_distance_m)
-        reached = overlay_areas(_geoframe({}, reach, sites.crs), park.buildings)["area_m2"].to_numpy()
+        reached = overlay_areas(geoframe({}, reach, sites.crs), park.buildings)["area_m2"].to_numpy()
     else:
         reached = np.zeros(len(sites))
     parcel_score = np.zeros(len(sites))

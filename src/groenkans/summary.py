@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
+from groenkans._frames import geoframe
 from groenkans.candidates import SITE_TYPES
 from groenkans.park import Park
 
@@ -70,4 +72,4 @@ def park_summary(park: Park, parcels: gpd.GeoDataFrame, sites: gpd.GeoDataFrame 
         geom = shapely.union_all(park.outline.geometry.to_numpy())
     else:
         geom = shapely.union_all(parcels.geometry.to_numpy())
-    return gpd.GeoDataFrame([row], geometry=[geom], crs=parcels.crs)
+    return geoframe(pd.DataFrame([row]), [geom], parcels.crs)

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import logging
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from groenkans._frames import geoframe
 from groenkans.config import Config
 from groenkans.indicators._distance import covered_area, dissolve, nearest_distance, patches
 from groenkans.indicators.landcover import CANOPY_CLASSES, FOREST_FYSIEK, TREE_CROWN_RADIUS_M
@@ -207,7 +207,7 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
         from groenkans.schema import RASTER_VALID_RANGE  # out-of-range PET (e.g. 1e30 fill) is nodata, as for parcels
         from groenkans.zonal import zonal_stats
 
-        frame = gpd.GeoDataFrame(geometry=places, crs=park.parcels.crs)
+        frame = geoframe({}, places, park.parcels.crs)
         pet_src = park.raster_source("pet")  # the park's PET window when it carries one: no second read
         pet = zonal_stats(frame, {"pet": pet_src}, stats=["mean"], valid_range=RASTER_VALID_RANGE)["pet_mean"].to_numpy(
             dtype=float

@@ -16,6 +16,7 @@ import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from groenkans._frames import geoframe
 from groenkans.errors import CorruptFileError, InputError, SchemaError
 from groenkans.schema import END_REGISTRATION_COLUMNS
 
@@ -175,13 +176,7 @@ def _read_frame(
     crs = _crs(str(meta["crs"])) if meta["crs"] else None
     if "geometry" in frame.columns:  # a field of that name: the constructor sorts it out
         return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(shapely.from_wkb(geometry), index=index, crs=crs))
-    # built as GeoDataFrame.copy builds its result (a pandas frame given the class): the public constructor costs
-    # about 1-3 ms a call with pandas 3 (it inspects every column), ten times the frame itself, for each layer read
-    frame["geometry"] = gpd.array.from_wkb(geometry, crs=crs)
-    frame.__class__ = gpd.GeoDataFrame
-    gdf: gpd.GeoDataFrame = frame
-    gdf._geometry_column_name = "geometry"
-    return gdf
+    return geoframe(frame, shapely.from_wkb(geometry), crs)
 
 
 _GFS = Path(__file__).parent / "gfs"

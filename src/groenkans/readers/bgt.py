@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from groenkans._frames import geoframe
 from groenkans.errors import CorruptFileError, InputError, SchemaError
 from groenkans.readers._common import (
     _HEAD_BYTES,
@@ -424,7 +425,7 @@ def _surfaces(gdf: gpd.GeoDataFrame, otype: str, where: str) -> gpd.GeoDataFrame
         log.warning("%s: unknown fysiek voorkomen value(s) %s treated as 'onverhard'", where, ", ".join(unknown))
         cls = [c or "onverhard" for c in cls]
     id_col = first_column(gdf, ("lokaalID", "lokaal_id", "identificatie_lokaalid", "identificatie", "gml_id"))
-    out = gpd.GeoDataFrame(
+    out = geoframe(
         {
             "bgt_type": otype,
             "lokaal_id": as_str(gdf[id_col]).to_numpy() if id_col else [f"{otype}.{i}" for i in range(len(gdf))],
@@ -432,8 +433,9 @@ def _surfaces(gdf: gpd.GeoDataFrame, otype: str, where: str) -> gpd.GeoDataFrame
             "fysiek_voorkomen": fysiek.to_numpy(),
             "surface_class": cls,
         },
-        geometry=gdf.geometry.to_numpy(),
-        crs=gdf.crs,
+        gdf.geometry.to_numpy(),
+        gdf.crs,
+        index=pd.RangeIndex(len(gdf)),
     )
     return out.loc[_polygonal(out)]
 
