@@ -37,6 +37,8 @@ __all__ = ["MIN_UNIT_AREA_M2", "make_units", "merge_small_units"]
 MIN_UNIT_AREA_M2 = 50.0
 #: Tolerance within which two units count as sharing a boundary, m.
 _TOUCH_M = 1e-3
+#: Grid cells on the edge of the area are cut out of its piece around a block of this many cells a side.
+_BLOCK = 8
 
 
 def merge_small_units(
@@ -93,13 +95,88 @@ def _grid(area: Any, cell_m: float, prefix: str, crs: Any) -> gpd.GeoDataFrame:
     xs = np.arange(np.floor(minx / cell_m) * cell_m, maxx, cell_m)
     ys = np.arange(np.floor(miny / cell_m) * cell_m, maxy, cell_m)
     gx, gy = np.meshgrid(xs, ys)
-    cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell_m, gy.ravel() + cell_m)
-    cells = shapely.intersection(cells, area)
+    cells = _clip_cells(area, gx.ravel(), gy.ravel(), cell_m, len(xs))
     keep = shapely.area(cells) >= 1.0
     cells = shapely.get_parts(cells[keep])
     cells = cells[np.isin(shapely.get_type_id(cells), (3, 6)) & (shapely.area(cells) >= 1.0)]
     ids = [f"{prefix}{i + 1:04d}" for i in range(len(cells))]
     return gpd.GeoDataFrame({"unit_kind": "grid"}, geometry=cells, crs=crs, index=pd.Index(ids, name=PARCEL_ID))
+
+
+def _clip_cells(area: Any, x0: np.ndarray, y0: np.ndarray, cell_m: float, ncols: int) -> np.ndarray:
+    """Square cells of ``cell_m`` at lower-left corners ``x0``, ``y0`` (row by row, ``ncols`` a row), cut to ``area``.
+
+    The same sets as ``shapely.intersection(cells, area)`` (empty where a cell misses ``area``), computed cheaply:
+    a cell inside ``area`` is kept as it is, and a cell on its edge is intersected with the piece of ``area`` around
+    its block of ``_BLOCK`` × ``_BLOCK`` cells rather than with all of ``area`` (an intersection reads all the
+    edges of both operands, and ``area`` may have thousands).
+    """
+    x1, y1 = x0 + cell_m, y0 + cell_m
+    boxes = shapely.box(x0, y0, x1, y1)
+    shapely.prepare(area)
+    out = np.full(len(boxes), shapely.Polygon(), dtype=object)
+    inside = shapely.contains_properly(area, boxes)
+    out[inside] = boxes[inside]
+    edge = shapely.intersects(area, boxes) & ~inside
+    row, col = np.divmod(np.arange(len(boxes)), ncols)
+    block = (row // _BLOCK) * (ncols // _BLOCK + 1) + col // _BLOCK
+    margin = cell_m / 2  # the piece's own cut edges stay clear of the cells
+    for b in np.unique(block[edge]):
+        sel = np.flatnonzero(edge & (block == b))
+        piece = shapely.intersection(
+            area,
+            shapely.box(x0[sel].min() - margin, y0[sel].min() - margin, x1[sel].max() + margin, y1[sel].max() + margin),
+        )
+        out[sel] = shapely.intersection(boxes[sel], piece)
+    return out
+
+
+def _footprints(buildings: np.ndarray, outline: Any) -> np.ndarray:
+    """``shapely.intersection(buildings, outline)``, vertex for vertex, without reading all of ``outline`` per building.
+
+    A building well inside the outline is intersected with its own bounding box (grown by 1 m) instead: the
+    overlay's result is then made of the building's edges alone, in the same order as against the outline. The
+    vertex order matters: the seed points are laid out along the ring from its first vertex.
+    """
+    shapely.prepare(outline)
+    inside = shapely.contains_properly(outline, buildings)
+    out = np.empty(len(buildings), dtype=object)
+    x0, y0, x1, y1 = shapely.bounds(buildings[inside]).T
+    out[inside] = shapely.intersection(buildings[inside], shapely.box(x0 - 1.0, y0 - 1.0, x1 + 1.0, y1 + 1.0))
+    out[~inside] = shapely.intersection(buildings[~inside], outline)
+    return out
+
+
+def _plots(cells: np.ndarray, cell_owner: np.ndarray, foot: np.ndarray) -> np.ndarray:
+    """Per building ``i``: the union of the Voronoi cells it owns (in cell order) and its footprint."""
+    owned = np.flatnonzero(cell_owner >= 0)
+    owned = owned[np.argsort(cell_owner[owned], kind="stable")]
+    counts = np.bincount(cell_owner[owned], minlength=len(foot))
+    groups = np.split(cells[owned], np.cumsum(counts)[:-1])
+    out = np.empty(len(foot), dtype=object)
+    out[:] = [shapely.union_all(np.append(g, f)) for g, f in zip(groups, foot, strict=True)]
+    return out
+
+
+def _without_overlaps(units: np.ndarray) -> np.ndarray:
+    """Each unit minus the units of all earlier buildings: building order decides overlaps.
+
+    The same sets as subtracting the running union of all earlier units, but each unit is only cut by the union
+    of the earlier units that intersect it. (Footprints alone do not tell which units overlap: GEOS's Voronoi
+    output can hold overlapping cells, seen on small layouts with integer corners.)
+    """
+    later, earlier = shapely.STRtree(units).query(units, predicate="intersects")
+    keep = earlier < later
+    order = np.lexsort((earlier[keep], later[keep]))
+    later, earlier = later[keep][order], earlier[keep][order]
+    out = units.copy()
+    if not len(later):
+        return out
+    starts = np.flatnonzero(np.r_[True, later[1:] != later[:-1]])
+    taken = np.empty(len(starts), dtype=object)
+    taken[:] = [shapely.union_all(g) for g in np.split(units[earlier], starts[1:])]
+    out[later[starts]] = shapely.difference(units[later[starts]], taken)
+    return out
 
 
 def make_units(
@@ -168,7 +245,7 @@ def make_units(
         return merge_small_units(_grid(outline, cell_m, "G", crs), min_area_m2)
     if method != "tessellation":
         raise InputError(f"make_units: unknown method {method!r}; use 'tessellation' or 'grid'")
-    foot = shapely.intersection(buildings.geometry.to_numpy(), outline)
+    foot = _footprints(buildings.geometry.to_numpy(), outline)
     ok = ~shapely.is_empty(foot) & (shapely.area(foot) > 0)
     foot = foot[ok]
     bids = np.asarray([str(i) for i in buildings.index])[ok]
@@ -190,23 +267,11 @@ def make_units(
     cell_owner = np.full(len(cells), -1)
     cell_owner[ci] = owners[pi]
     reach = shapely.intersection(shapely.buffer(shapely.union_all(foot), limit_m), outline)
-    units = []
-    for i in range(len(foot)):
-        mine = cells[cell_owner == i]
-        geom = shapely.intersection(shapely.union_all(np.append(mine, foot[i])), reach)
-        units.append(geom)
-    unit_geoms = np.asarray(units, dtype=object)
-    # remove overlaps (footprints of neighbouring buildings inside another's cells) in building order
-    taken = shapely.Polygon()
-    clean = []
-    for g in unit_geoms:
-        g2 = shapely.difference(g, taken)
-        clean.append(g2)
-        taken = shapely.union(taken, g2)
+    clean = _without_overlaps(shapely.intersection(_plots(cells, cell_owner, foot), reach))
     tess = gpd.GeoDataFrame({"unit_kind": "tessellation", "pand_id": bids}, geometry=clean, crs=crs)
     tess = tess[~tess.geometry.is_empty & (tess.geometry.area >= 1.0)].reset_index(drop=True)
     tess.index = pd.Index([f"T{i + 1:04d}" for i in range(len(tess))], name=PARCEL_ID)
-    rest = shapely.difference(outline, shapely.union_all(np.asarray(clean, dtype=object)))
+    rest = shapely.difference(outline, shapely.union_all(clean))
     grid = _grid(rest, cell_m, "G", crs)
     grid["pand_id"] = None
     units = pd.concat([tess, grid])
