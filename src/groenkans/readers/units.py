@@ -154,7 +154,47 @@ def _plots(cells: np.ndarray, cell_owner: np.ndarray, foot: np.ndarray) -> np.nd
     counts = np.bincount(cell_owner[owned], minlength=len(foot))
     groups = np.split(cells[owned], np.cumsum(counts)[:-1])
     out = np.empty(len(foot), dtype=object)
-    out[:] = [shapely.union_all(np.append(g, f)) for g, f in zip(groups, foot, strict=True)]
+    out[:] = [_union(np.append(g, f)) for g, f in zip(groups, foot, strict=True)]
+    return out
+
+
+def _union(geoms: np.ndarray) -> Any:
+    """``shapely.union_all(geoms)``; where GEOS cannot build it, the union of the repaired geometries' polygons.
+
+    GEOS's Voronoi diagram of closely and regularly spaced seed points can hold a self-intersecting cell, on which
+    the union fails ("unable to assign free hole to a shell"); such a cell is repaired (``make_valid``) first.
+    Where the union works, nothing changes.
+    """
+    try:
+        return shapely.union_all(geoms)
+    except shapely.errors.GEOSException:
+        repaired = _polygonal(shapely.make_valid(np.asarray(geoms, dtype=object)))
+        return _polygonal(np.array([shapely.union_all(repaired)], dtype=object))[0]
+
+
+def _without_slivers(area: Any) -> Any:
+    """``area`` without its polygons under 1 m² (no grid cell is cut from them: cells under 1 m² are dropped).
+
+    The land left between tessellation units can hold needle-thin slivers of nearly collinear vertices; an
+    overlay of a grid cell with such a sliver can fail silently (GEOS returned the whole cell, overlapping the
+    units around it).
+    """
+    parts = shapely.get_parts(area)
+    parts = parts[np.isin(shapely.get_type_id(parts), (3,)) & (shapely.area(parts) >= 1.0)]
+    return shapely.multipolygons(parts) if len(parts) else shapely.Polygon()
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """The polygonal part of each geometry (a collection's polygons; an empty polygon where it has none).
+
+    A footprint cut by the outline along the edge of a hole comes back as a collection of a polygon and the edge.
+    """
+    out = geoms.copy()
+    mixed = np.flatnonzero(shapely.get_type_id(geoms) == 7)
+    for i in mixed.tolist():
+        parts = shapely.get_parts(geoms[i])
+        parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+        out[i] = shapely.union_all(parts) if len(parts) else shapely.Polygon()
     return out
 
 
@@ -245,7 +285,7 @@ def make_units(
         return merge_small_units(_grid(outline, cell_m, "G", crs), min_area_m2)
     if method != "tessellation":
         raise InputError(f"make_units: unknown method {method!r}; use 'tessellation' or 'grid'")
-    foot = _footprints(buildings.geometry.to_numpy(), outline)
+    foot = _polygonal(_footprints(buildings.geometry.to_numpy(), outline))
     ok = ~shapely.is_empty(foot) & (shapely.area(foot) > 0)
     foot = foot[ok]
     bids = np.asarray([str(i) for i in buildings.index])[ok]
@@ -271,7 +311,7 @@ def make_units(
     tess = gpd.GeoDataFrame({"unit_kind": "tessellation", "pand_id": bids}, geometry=clean, crs=crs)
     tess = tess[~tess.geometry.is_empty & (tess.geometry.area >= 1.0)].reset_index(drop=True)
     tess.index = pd.Index([f"T{i + 1:04d}" for i in range(len(tess))], name=PARCEL_ID)
-    rest = shapely.difference(outline, shapely.union_all(clean))
+    rest = _without_slivers(shapely.difference(outline, shapely.union_all(clean)))
     grid = _grid(rest, cell_m, "G", crs)
     grid["pand_id"] = None
     units = pd.concat([tess, grid])
