@@ -483,6 +483,43 @@ def _sites_of(
     return by_name
 
 
+def test_site_heat_without_pet_from_its_present_cover_by_hand() -> None:
+    # 200 m² asphalt and 100 m² pavers side by side on one parcel, a watercourse registered under half of the pavers;
+    # cooling capacity per class (docs/methodology.md §3): asphalt 0.2·0.10 = 0.02, pavers 0.2·0.15 + 0.2·0.1 =
+    # 0.05, water 0.2·0.06 + 0.2·1.0 = 0.212
+    from groenkans.candidates import find_candidates
+
+    parcels = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 200, 100)], crs="EPSG:28992", index=pd.Index(["P1"], name="perceel_id")
+    )
+    surfaces = gpd.GeoDataFrame(
+        {
+            "bgt_type": ["onbegroeidterreindeel", "onbegroeidterreindeel", "waterdeel"],
+            "function": None,
+            "fysiek_voorkomen": ["gesloten verharding", "open verharding", "waterloop"],
+            "surface_class": ["gesloten_verhard", "open_verhard", "water"],
+        },
+        geometry=[box(0, 0, 20, 10), box(20, 0, 30, 10), box(20, 0, 30, 5)],
+        crs="EPSG:28992",
+    )
+    park = Park("cover", parcels, surfaces=surfaces)
+    sites = find_candidates(park, CFG)
+    assert len(sites) == 1
+    # the site is what it was cut from: asphalt and pavers, by area
+    assert sites.iloc[0]["cooling_capacity"] == pytest.approx((200 * 0.02 + 100 * 0.05) / 300, abs=1e-12)
+    out = score_candidates(park, sites, None, CFG)
+    assert out.iloc[0]["heat_score"] == pytest.approx(100 * (1 - 0.03), abs=1e-9)
+    # a sites frame made elsewhere (no cooling_capacity) is overlaid with every surface under it, the water too;
+    # a site over no surface has cooling capacity 0 (heat 100)
+    other = pd.concat([sites.drop(columns="cooling_capacity"), sites.drop(columns="cooling_capacity")])
+    other.index = pd.Index(["A", "B"], name="site_id")
+    other.loc["B", "geometry"] = box(100, 50, 120, 70)
+    out = score_candidates(park, other, None, CFG)
+    expected = (200 * 0.02 + 100 * 0.05 + 50 * 0.212) / 350
+    assert out.loc["A", "heat_score"] == pytest.approx(100 * (1 - expected), abs=1e-9)
+    assert out.loc["B", "heat_score"] == pytest.approx(100.0, abs=1e-9)
+
+
 def test_site_measures_and_feasibility_at_the_rule_boundaries() -> None:
     # paved boxes 100 m apart on one private parcel (no buildings near them): a × b m
     dims = {
