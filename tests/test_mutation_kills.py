@@ -518,6 +518,14 @@ def test_site_heat_without_pet_from_its_present_cover_by_hand() -> None:
     expected = (200 * 0.02 + 100 * 0.05 + 50 * 0.212) / 350
     assert out.loc["A", "heat_score"] == pytest.approx(100 * (1 - expected), abs=1e-9)
     assert out.loc["B", "heat_score"] == pytest.approx(100.0, abs=1e-9)
+    # a site under 1 m² (allowed with a small sites.min_area_m2) is weighted by its own area like any other
+    tiny_cfg = Config.from_dict({"robustness": {"samples": 0}, "sites": {"min_area_m2": 0.5}})
+    speck = Park("speck", parcels, surfaces=surfaces.iloc[:1].set_geometry([box(150, 50, 150.9, 51)], crs="EPSG:28992"))
+    tiny = find_candidates(speck, tiny_cfg)
+    assert len(tiny) == 1 and tiny.iloc[0]["area_m2"] == pytest.approx(0.9, abs=1e-12)
+    assert tiny.iloc[0]["cooling_capacity"] == pytest.approx(0.02, abs=1e-12)
+    tiny_other = score_candidates(speck, tiny.drop(columns="cooling_capacity"), None, tiny_cfg)
+    assert tiny_other.iloc[0]["heat_score"] == pytest.approx(100 * (1 - 0.02), abs=1e-9)
 
 
 def test_site_measures_and_feasibility_at_the_rule_boundaries() -> None:
