@@ -219,3 +219,12 @@ def test_real_laagraven_seeds_every_3_m_give_a_partition() -> None:
     assert shapely.is_valid(geoms).all() and len(units) > 900
     assert _max_pairwise_overlap(geoms) < 1e-6
     assert float(shapely.area(geoms).sum()) == pytest.approx(area.area, rel=1e-5)  # slivers under 1 m² aside
+
+
+def test_units_have_the_same_dtypes_whether_or_not_land_is_left_for_grid_cells() -> None:
+    halls = _buildings({"A": (10, 10, 30, 30), "B": (60, 10, 80, 30)})
+    all_plots = make_units(box(0, 0, 90, 40), halls, limit_m=1000.0, min_area_m2=0)  # no land left over
+    with_grid = make_units(box(0, 0, 90, 40), halls, limit_m=10.0, min_area_m2=0)
+    assert set(all_plots["unit_kind"]) == {"tessellation"} and "grid" in set(with_grid["unit_kind"])
+    assert all_plots.dtypes.astype(str).to_dict() == with_grid.dtypes.astype(str).to_dict()
+    assert all_plots.index.dtype == with_grid.index.dtype

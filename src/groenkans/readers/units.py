@@ -88,8 +88,10 @@ def merge_small_units(
 
 def _grid(area: Any, cell_m: float, prefix: str, crs: Any) -> gpd.GeoDataFrame:
     if area is None or area.is_empty:
+        # the dtypes a grid of cells gets (text inferred as pandas infers it), so units concatenate alike
+        ids = pd.Index([], name=PARCEL_ID, dtype=pd.Index(["G"]).dtype)
         return gpd.GeoDataFrame(
-            {"unit_kind": []}, geometry=gpd.GeoSeries([], crs=crs), index=pd.Index([], name=PARCEL_ID)
+            {"unit_kind": pd.Series(["grid"]).iloc[:0].array}, geometry=gpd.GeoSeries([], crs=crs), index=ids
         )
     minx, miny, maxx, maxy = area.bounds
     xs = np.arange(np.floor(minx / cell_m) * cell_m, maxx, cell_m)
