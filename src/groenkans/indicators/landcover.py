@@ -302,17 +302,17 @@ def _canopy(
         dissolved = subtract(dissolved, buildings.geometry.to_numpy())
     dissolved = dissolved[~shapely.is_empty(dissolved)]
     total = np.zeros(n)
-    if len(dissolved):
-        tpi, _, tareas = _pair_areas(geoms, dissolved)
-        total = _sum_by(tpi, np.zeros(len(tpi), dtype=np.intp), tareas, n, 1)[:, 0]
     covered = np.zeros(n)
-    if len(surf) and len(dissolved):
-        si, _, pieces = _pairwise_pieces(surf_geoms, dissolved)
-        if len(pieces):
-            piece_class = surf["surface_class"].to_numpy()[si]
+    if len(dissolved):
+        # the shade cut per parcel (a parcel that covers a crown keeps the crown itself), then each piece split by
+        # the surfaces under it (a piece inside one surface is a covers test, no overlay)
+        tpi, _, shaded = _pairwise_pieces(geoms, dissolved)
+        total = _sum_by(tpi, np.zeros(len(tpi), dtype=np.intp), shapely.area(shaded), n, 1)[:, 0]
+        if len(surf) and len(shaded):
+            ki, sj, pareas = _pair_areas(shaded, surf_geoms)
+            piece_class = surf["surface_class"].to_numpy()[sj]
             present = sorted(pd.unique(piece_class[pd.notna(piece_class)]).tolist())
-            ppi, pj, pareas = _pair_areas(geoms, pieces)
-            by = _sum_by(ppi, pd.Index(present).get_indexer(piece_class[pj]), pareas, n, len(present))
+            by = _sum_by(tpi[ki], pd.Index(present).get_indexer(piece_class), pareas, n, len(present))
             for j, c in enumerate(present):
                 covered = covered + by[:, j] * scale
                 if c in CANOPY_CLASSES:
