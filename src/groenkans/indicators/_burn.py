@@ -36,9 +36,10 @@ def geojson_polygons(geoms: np.ndarray) -> list[Any]:
     out: list[Any] = list(geoms)
     if not polygonal.any():
         return out
-    _, coords, (ring_ends, poly_ends, geom_ends) = shapely.to_ragged_array(
-        shapely.multipolygons(shapely.get_parts(geoms[polygonal]), indices=_part_owner(geoms[polygonal]))
-    )
+    # polygons alone come as polygons (ring and polygon offsets); mixed with multipolygons they are promoted
+    _, coords, offsets = shapely.to_ragged_array(geoms[polygonal])
+    ring_ends, poly_ends = offsets[0], offsets[1]
+    geom_ends = offsets[2] if len(offsets) == 3 else np.arange(len(poly_ends))
     rings = [coords[a:b].tolist() for a, b in zip(ring_ends[:-1].tolist(), ring_ends[1:].tolist(), strict=True)]
     polys = [rings[a:b] for a, b in zip(poly_ends[:-1].tolist(), poly_ends[1:].tolist(), strict=True)]
     for at, kind, a, b in zip(
@@ -53,12 +54,6 @@ def geojson_polygons(geoms: np.ndarray) -> list[Any]:
         else:
             out[at] = {"type": "MultiPolygon", "coordinates": polys[a:b]}
     return out
-
-
-def _part_owner(geoms: np.ndarray) -> np.ndarray:
-    """For the parts ``shapely.get_parts(geoms)`` lists: the index of the geometry each comes from."""
-    owner: np.ndarray = np.repeat(np.arange(len(geoms)), shapely.get_num_geometries(geoms))
-    return owner
 
 
 def burn(
