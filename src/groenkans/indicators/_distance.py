@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from groenkans.indicators._overlap import pair_intersection_areas
+
 __all__ = [
     "SNAP_M",
     "covered_area",
@@ -153,7 +155,7 @@ def covered_area(geoms: np.ndarray, cover: np.ndarray, max_vertices: int = 1000)
         inside = pairs_where(tree, pieces, pi, ci, "covers")
         areas = np.empty(len(pi))
         areas[inside] = shapely.area(parts[ci[inside]])
-        areas[~inside] = shapely.area(shapely.intersection(pieces[pi[~inside]], parts[ci[~inside]]))
+        areas[~inside] = pair_intersection_areas(pieces, parts, pi[~inside], ci[~inside])
         out = np.bincount(owner[pi], weights=areas, minlength=len(geoms)).astype(float)
     return out
 

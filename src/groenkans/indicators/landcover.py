@@ -19,6 +19,7 @@ import shapely
 
 from groenkans.config import Config
 from groenkans.indicators._distance import dissolve, pairs_where
+from groenkans.indicators._overlap import pair_intersection_areas
 from groenkans.park import Park
 from groenkans.schema import DRIVING_FUNCTIONS, PAVED_FRACTION, SURFACE_CLASSES
 
@@ -91,20 +92,13 @@ def overlay_areas(parcels: gpd.GeoDataFrame, shapes: gpd.GeoDataFrame, by: str |
 def _pair_areas(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Area of ``a[i] ∩ b[j]`` for every intersecting pair (slivers below :data:`SLIVER_M2` as 0): (i, j, m²).
 
-    Where one side of a pair covers the other, the piece is the covered geometry itself, so its own area is taken
-    and no overlay is computed (prepared ``covers`` tests through the STR-tree are far cheaper than intersections).
+    The areas come from the boundaries (:func:`~groenkans.indicators._overlap.pair_intersection_areas`), without
+    building the intersections.
     """
-    tree = shapely.STRtree(b)
-    ai, bi = tree.query(a, predicate="intersects")
+    ai, bi = shapely.STRtree(b).query(a, predicate="intersects")
     if not len(ai):
         return ai, bi, np.zeros(0)
-    a_covers_b, b_covers_a = _covering(tree, a, ai, bi)
-    areas = np.empty(len(ai))
-    areas[a_covers_b] = shapely.area(b[bi[a_covers_b]])
-    rest = ~a_covers_b & b_covers_a
-    areas[rest] = shapely.area(a[ai[rest]])
-    rest = ~a_covers_b & ~b_covers_a
-    areas[rest] = shapely.area(shapely.intersection(a[ai[rest]], b[bi[rest]]))
+    areas = pair_intersection_areas(a, b, ai, bi)
     return ai, bi, np.where(areas < SLIVER_M2, 0.0, areas)
 
 
