@@ -47,7 +47,14 @@ import shapely
 
 from groenkans._frames import geoframe
 from groenkans.config import Config
-from groenkans.indicators import landcover_name, nearest_distance, overlay_areas, patches, subtract
+from groenkans.indicators import (
+    landcover_name,
+    nearest_distance,
+    overlay_areas,
+    pair_intersection_areas,
+    patches,
+    subtract,
+)
 from groenkans.indicators.heat import CC_TABLE, CC_WEIGHTS, pet_frac_column
 from groenkans.messages import message
 from groenkans.park import Park
@@ -389,7 +396,8 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
     allowed = {t: np.isin(cover, [c for c, ts in COVER_MEASURES.items() if t in ts]) for t in SITE_TYPES}
     half = sc.tiny_forest_min_width_m / 2
     opened = shapely.buffer(shapely.buffer(g, -half, join_style="mitre"), half, join_style="mitre")
-    tf_area = shapely.area(shapely.intersection(opened, g))
+    each = np.arange(len(g))
+    tf_area = pair_intersection_areas(opened, g, each, each)  # the opening's area inside the site
     private = (owners != PUBLIC_OWNER) & _is_private(park, sites)
     tf_min = np.where(private, sc.tiny_forest_min_area_private_m2, sc.tiny_forest_min_area_m2)
     # the inscribed circle only where the width rule passed (it is the slow part)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from groenkans.config import Config
 from groenkans.indicators._distance import nearest_distance, patches
+from groenkans.indicators._overlap import pair_intersection_areas
 from groenkans.indicators.biodiversity import biodiversity_indicators, biodiversity_need, biodiversity_need_parts
 from groenkans.indicators.heat import cool_places, heat_indicators, heat_need, heat_need_parts, heat_requests, ramp
 from groenkans.indicators.landcover import CANOPY_CLASSES, land_cover, landcover_name, overlay_areas, subtract
@@ -30,6 +31,7 @@ __all__ = [
     "landcover_name",
     "nearest_distance",
     "overlay_areas",
+    "pair_intersection_areas",
     "patches",
     "ramp",
     "subtract",

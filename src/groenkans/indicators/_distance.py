@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from groenkans.indicators._memo import GeometryMemo
 from groenkans.indicators._overlap import pair_intersection_areas
 
 __all__ = [
@@ -173,6 +174,14 @@ def patches(*layers: gpd.GeoSeries | np.ndarray | None, min_area_m2: float = 0.0
     geoms = [np.asarray(g) for g in layers if g is not None and len(g)]
     if not geoms:
         return np.array([], dtype=object)
+    # biodiversity and candidate sites ask for the same useful patches of a park: computed once
+    return _PATCHES.get(geoms, ("patches", float(min_area_m2)), lambda: _patches(geoms, min_area_m2))
+
+
+_PATCHES = GeometryMemo(size=4)
+
+
+def _patches(geoms: list[np.ndarray], min_area_m2: float) -> np.ndarray:
     # Pieces that touch form one patch; a 5 mm snap keeps touching pieces together when floating-point
     # noise (a reprojection, a GML round trip) opens nanometre gaps between them.
     # Each cluster of meeting pieces is unioned on its own (:func:`dissolve`): the parts of one union of everything,

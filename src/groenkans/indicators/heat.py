@@ -32,8 +32,8 @@ import shapely
 
 from groenkans._frames import geoframe
 from groenkans.config import Config
-from groenkans.indicators._distance import covered_area, dissolve, nearest_distance, patches
-from groenkans.indicators.landcover import CANOPY_CLASSES, FOREST_FYSIEK, TREE_CROWN_RADIUS_M
+from groenkans.indicators._distance import covered_area, nearest_distance, patches
+from groenkans.indicators.landcover import CANOPY_CLASSES, TREE_CROWN_RADIUS_M, shade_parts
 from groenkans.park import Park
 from groenkans.schema import PAVED_FRACTION
 
@@ -144,18 +144,6 @@ def _cc_proxy(lc: pd.DataFrame) -> pd.Series:
     return pd.Series(value, index=lc.index)
 
 
-def _shade_geoms(park: Park, config: Config) -> np.ndarray:
-    """Tree crowns (discs) and woody BGT vegetation: what casts shade."""
-    parts = []
-    if len(park.trees):
-        radius = config.heat.tree_crown_radius_m if config is not None else TREE_CROWN_RADIUS_M
-        parts.append(shapely.buffer(park.trees.geometry.to_numpy(), radius, quad_segs=16))
-    surf = park.surfaces
-    if len(surf) and "fysiek_voorkomen" in surf.columns:
-        parts.append(surf.geometry.to_numpy()[surf["fysiek_voorkomen"].isin(FOREST_FYSIEK).to_numpy()])
-    return np.concatenate(parts) if parts else np.array([], dtype=object)
-
-
 def cool_places(park: Park, config: Config) -> np.ndarray:
     """Cool places of a park: shaded (or cool by PET), reachable green of at least the minimum area.
 
@@ -191,7 +179,8 @@ def cool_places(park: Park, config: Config) -> np.ndarray:
     surf = park.surfaces
     green = surf.geometry[surf["surface_class"].eq("groen")].to_numpy() if len(surf) else np.array([], dtype=object)
     nature = park.nature.geometry.to_numpy() if park.nature is not None and len(park.nature) else None
-    shade = dissolve(_shade_geoms(park, config))  # disjoint: unioned once, for the patches and the shaded area
+    radius = config.heat.tree_crown_radius_m if config is not None else TREE_CROWN_RADIUS_M
+    shade = shade_parts(park.trees, surf, radius)  # disjoint: unioned once, for the patches and the shaded area
     places = patches(green, nature, shade, min_area_m2=hc.cool_place_min_area_m2)
     if not len(places):
         return places

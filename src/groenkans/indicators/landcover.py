@@ -19,6 +19,7 @@ import shapely
 
 from groenkans.config import Config
 from groenkans.indicators._distance import dissolve, pairs_where
+from groenkans.indicators._memo import GeometryMemo
 from groenkans.indicators._overlap import pair_intersection_areas
 from groenkans.park import Park
 from groenkans.schema import DRIVING_FUNCTIONS, PAVED_FRACTION, SURFACE_CLASSES
@@ -30,6 +31,7 @@ __all__ = [
     "land_cover",
     "landcover_name",
     "overlay_areas",
+    "shade_parts",
     "subtract",
 ]
 
@@ -265,6 +267,41 @@ def _left_sum(table: np.ndarray) -> np.ndarray:
     return out
 
 
+def shade_parts(trees: gpd.GeoDataFrame, surfaces: gpd.GeoDataFrame, radius_m: float) -> np.ndarray:
+    """What casts shade, as disjoint parts: tree crowns (discs of ``radius_m``) and woody BGT vegetation, dissolved.
+
+    Land cover (canopy per class) and cool places both use it; it is computed once for the same trees and
+    surfaces (compared by identity).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> trees = gpd.GeoDataFrame(geometry=[Point(0, 0), Point(3, 0), Point(50, 0)])
+    >>> wood = gpd.GeoDataFrame({"fysiek_voorkomen": ["loofbos"]}, geometry=[box(100, 0, 110, 10)])
+    >>> sorted(round(g.area) for g in shade_parts(trees, wood, 2.0))  # two crowns overlap; one alone; the wood
+    [13, 23, 100]
+    """
+    crowns = trees.geometry.to_numpy() if len(trees) else None
+    woody = None
+    if len(surfaces) and "fysiek_voorkomen" in surfaces.columns:
+        woody = surfaces.geometry.to_numpy()[surfaces["fysiek_voorkomen"].isin(FOREST_FYSIEK).to_numpy(dtype=bool)]
+
+    def compute() -> np.ndarray:
+        shade = []
+        if crowns is not None:
+            shade.append(shapely.buffer(crowns, radius_m, quad_segs=16))
+        if woody is not None:
+            shade.append(woody)
+        geoms = np.concatenate(shade) if shade else np.array([], dtype=object)
+        return dissolve(geoms) if len(geoms) else geoms
+
+    return _SHADE.get([crowns, woody], ("shade", float(radius_m)), compute)
+
+
+_SHADE = GeometryMemo(size=4)
+
+
 def _canopy(
     geoms: np.ndarray,
     surf: gpd.GeoDataFrame,
@@ -282,16 +319,9 @@ def _canopy(
     n = len(geoms)
     cols = [f"canopy_{c}_m2" for c in CANOPY_CLASSES] + ["canopy_unknown_m2"]
     out = {c: np.zeros(n) for c in [*cols, "canopy_m2"]}
-    shade = []
-    if len(trees):
-        shade.append(shapely.buffer(trees.geometry.to_numpy(), radius_m, quad_segs=16))
-    if len(surf) and "fysiek_voorkomen" in surf.columns:
-        woody = surf["fysiek_voorkomen"].isin(FOREST_FYSIEK).to_numpy(dtype=bool)
-        shade.append(surf_geoms[woody])
-    shade_geoms = np.concatenate(shade) if shade else np.array([], dtype=object)
-    if not len(shade_geoms) or not n:
+    dissolved = shade_parts(trees, surf, radius_m)
+    if not len(dissolved) or not n:
         return out
-    dissolved = dissolve(shade_geoms)
     if len(buildings):  # crowns over roofs give no shade on the ground
         dissolved = subtract(dissolved, buildings.geometry.to_numpy())
     dissolved = dissolved[~shapely.is_empty(dissolved)]
