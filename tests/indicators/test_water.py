@@ -339,3 +339,20 @@ def test_depressions_from_the_parks_window(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(rasterio, "open", no_open)
     r = compute_indicators(windowed, no_zonal(park), gk.Config())
     assert r.loc["P", "depression_volume_m3"] == pytest.approx(4.5)
+
+
+@pytest.mark.parametrize("min_depth_m", [0.0, 0.02, 0.5])
+def test_depression_sums_per_parcel_as_bincount_sums_them(min_depth_m: float) -> None:
+    from groenkans.indicators.water import _depression_sums
+
+    rng = np.random.default_rng(11)
+    dem = rng.uniform(0, 2, (60, 80))
+    filled = dem + np.where(rng.random(dem.shape) < 0.4, rng.uniform(0, 1, dem.shape), 0.0)
+    valid = rng.random(dem.shape) > 0.1
+    ids = rng.integers(0, 7, dem.shape).astype("int32")  # 0: outside every parcel
+    depth = np.where(valid & (filled - dem >= min_depth_m), filled - dem, 0.0)
+    want_vol = np.bincount(ids.ravel(), weights=depth.ravel() * 0.25, minlength=7)[1:]
+    want_area = np.bincount(ids.ravel(), weights=(depth > 0).ravel() * 0.25, minlength=7)[1:]
+    vol, area = _depression_sums(filled, dem, valid, ids, 6, 0.25, min_depth_m)
+    assert vol.tolist() == want_vol.tolist()
+    assert area.tolist() == want_area.tolist()

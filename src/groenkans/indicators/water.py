@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from rasterio.windows import Window, from_bounds
 
 from groenkans.config import Config
@@ -155,13 +156,34 @@ def _depressions(park: Park, min_depth_m: float = 0.02) -> pd.DataFrame:
     lo, hi = window.valid_range
     with np.errstate(invalid="ignore"):
         valid = np.isfinite(dem) & (dem >= lo) & (dem <= hi)  # nodata, masked and out-of-range cells drain
-    depth = priority_flood_fill(dem, valid) - dem
-    depth = np.where(valid & (depth >= min_depth_m), depth, 0.0)
+    filled = priority_flood_fill(dem, valid)
     n = len(park.parcels)
     ids = burn(park.parcels.geometry.to_numpy(), np.arange(1, n + 1), dem.shape, transform, "int32")
-    vol = np.bincount(ids.ravel(), weights=depth.ravel() * cell, minlength=n + 1)[1:]
-    area = np.bincount(ids.ravel(), weights=(depth > 0).ravel() * cell, minlength=n + 1)[1:]
+    vol, area = _depression_sums(filled, dem, valid, ids, n, cell, min_depth_m)
     return pd.DataFrame({"depression_volume_m3": vol, "depression_area_m2": area}, index=park.parcels.index)
+
+
+@njit(cache=True, nogil=True)
+def _depression_sums(
+    filled: np.ndarray, dem: np.ndarray, valid: np.ndarray, ids: np.ndarray, n: int, cell: float, min_depth_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per parcel (``ids`` 1..n, 0 outside): volume and area of the valid cells at least ``min_depth_m`` deep.
+
+    One pass over the grid, summing in the order ``np.bincount`` sums (so the same floating-point sums as
+    ``bincount(ids, weights=depth * cell)`` of the depths kept).
+    """
+    vol = np.zeros(n + 1)
+    area = np.zeros(n + 1)
+    H, W = dem.shape
+    for r in range(H):
+        for c in range(W):
+            depth = filled[r, c] - dem[r, c]
+            if valid[r, c] and depth >= min_depth_m:
+                k = ids[r, c]
+                vol[k] += depth * cell
+                if depth > 0.0:
+                    area[k] += cell
+    return vol[1:], area[1:]
 
 
 def _wadi_storage(park: Park) -> pd.Series | None:
