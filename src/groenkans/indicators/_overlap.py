@@ -53,14 +53,15 @@ def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     starts = np.zeros(len(wkb) + 1, dtype=np.int64)
     np.cumsum(sizes, out=starts[1:])
     buf = np.frombuffer(b"".join(wkb.tolist()), dtype=np.uint8)
-    n_coords, n_rings = _count_wkb(buf, starts)
-    raw = np.empty(16 * n_coords, dtype=np.uint8)
-    ring_off = np.empty(n_rings + 1, dtype=np.int64)
+    # sized from the WKB itself (a coordinate takes 16 bytes of it, a ring at least 4), trimmed after the one pass
+    raw = np.empty(len(buf), dtype=np.uint8)
+    ring_off = np.empty(len(buf) // 4 + 1, dtype=np.int64)
     geom_ring = np.empty(len(wkb) + 1, dtype=np.int64)
-    shell = np.empty(n_rings, dtype=np.bool_)
-    _read_wkb(buf, starts, raw, ring_off, geom_ring, shell)
-    coords = raw.view("<f8").astype(np.float64, copy=False).reshape(n_coords, 2)
-    boxes = _orient(coords, ring_off, geom_ring, shell)
+    shell = np.empty(len(buf) // 4, dtype=np.bool_)
+    n_coords, n_rings = _read_wkb(buf, starts, raw, ring_off, geom_ring, shell)
+    coords = raw[: 16 * n_coords].view("<f8").astype(np.float64, copy=False).reshape(n_coords, 2)
+    ring_off = ring_off[: n_rings + 1]
+    boxes = _orient(coords, ring_off, geom_ring, shell[:n_rings])
     return coords, ring_off, geom_ring, boxes
 
 
@@ -70,36 +71,14 @@ def _u32(buf: np.ndarray, p: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _count_wkb(buf: np.ndarray, starts: np.ndarray) -> tuple[int, int]:
-    """Coordinates and rings in little-endian 2D ISO WKB polygons and multipolygons."""
-    n_coords = 0
-    n_rings = 0
-    for g in range(len(starts) - 1):
-        p = starts[g]
-        kind = _u32(buf, p + 1)
-        p += 5
-        parts = 1
-        if kind == 6:
-            parts = _u32(buf, p)
-            p += 4
-        for _ in range(parts):
-            if kind == 6:
-                p += 5  # the part's byte order and type
-            rings = _u32(buf, p)
-            p += 4
-            for _ in range(rings):
-                pts = _u32(buf, p)
-                p += 4 + 16 * pts
-                n_coords += pts
-                n_rings += 1
-    return n_coords, n_rings
-
-
-@njit(cache=True, nogil=True)
 def _read_wkb(
     buf: np.ndarray, starts: np.ndarray, raw: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray, shell: np.ndarray
-) -> None:
-    """Copy the coordinates' bytes to ``raw`` and fill the ring offsets, each geometry's first ring and shells."""
+) -> tuple[int, int]:
+    """Copy the coordinates' bytes of little-endian 2D ISO WKB (multi)polygons to ``raw``, in one pass.
+
+    Fills the ring offsets, each geometry's first ring and which rings are shells; returns the numbers of
+    coordinates and rings.
+    """
     c = 0
     r = 0
     ring_off[0] = 0
@@ -127,6 +106,7 @@ def _read_wkb(
                 r += 1
                 ring_off[r] = c
     geom_ring[len(starts) - 1] = r
+    return c, r
 
 
 @njit(cache=True, nogil=True)
@@ -430,12 +410,13 @@ def pair_intersection_areas(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np
     ua, a_of = np.unique(ai, return_inverse=True)
     ub, b_of = np.unique(bi, return_inverse=True)
     ga, gb = a[ua], b[ub]
-    oka = np.isin(shapely.get_type_id(ga), (_POLYGON, _MULTIPOLYGON)) & ~shapely.is_empty(ga)
-    okb = np.isin(shapely.get_type_id(gb), (_POLYGON, _MULTIPOLYGON)) & ~shapely.is_empty(gb)
+    empty_a, empty_b = shapely.is_empty(ga), shapely.is_empty(gb)
+    oka = np.isin(shapely.get_type_id(ga), (_POLYGON, _MULTIPOLYGON)) & ~empty_a
+    okb = np.isin(shapely.get_type_id(gb), (_POLYGON, _MULTIPOLYGON)) & ~empty_b
     na = shapely.get_num_coordinates(ga)
     nb = shapely.get_num_coordinates(gb)
     fast = oka[a_of] & okb[b_of] & (na[a_of] * nb[b_of] <= MAX_VERTEX_PRODUCT)
-    slow = ~fast & ~(shapely.is_empty(ga)[a_of] | shapely.is_empty(gb)[b_of])
+    slow = ~fast & ~(empty_a[a_of] | empty_b[b_of])
     if fast.any():
         # only the geometries that take part are unpacked (their positions renumbered among those)
         sa = np.unique(a_of[fast])
