@@ -11,15 +11,20 @@ boundary integral ``½∮ x dy − y dx`` over the boundary of ``a ∩ b``, whic
   the interiors on opposite sides (two neighbouring polygons) bound no common area.
 
 Each edge is split where the other polygon's boundary crosses or touches it; each piece is then inside, outside or
-on the other boundary, decided at its midpoint (a piece lies within 1 nm of a parallel edge of the other polygon:
-on it; else the even-odd rule over all rings). Shared pieces are counted so that they cancel wherever they bound no
-common area, which keeps the sum closed (a partial sum would depend on the origin): every piece of ``a`` on ``b``'s
-boundary is counted, and a piece of ``b`` on ``a``'s boundary is counted where ``a``'s edges there run against it
-on balance (a neighbour: its piece cancels ``a``'s). A zero-width spike of either polygon along the other's edge
-then adds nothing, as its two sides cancel. Shells must run counter-clockwise and holes clockwise
-(``shapely.orient_polygons``); the inputs must be valid polygons or multipolygons. The cost is that of the edge
-pairs whose boxes meet, a few microseconds for typical pairs. Pairs with other geometry types, or so many vertices
-that the quadratic edge test would cost more than GEOS's overlay, go to ``shapely.intersection``.
+on the other boundary, decided at its midpoint (a piece within 10 nm of an edge of the other polygon, along all its
+length: on it; else the even-odd rule over all rings). Shared pieces are counted so that they cancel wherever they
+bound no common area, which keeps the sum closed (a partial sum would depend on the origin): every piece of ``a`` on
+``b``'s boundary is counted, and a piece of ``b`` on ``a``'s boundary is counted where ``a``'s edges there run
+against it on balance (a neighbour: its piece cancels ``a``'s). A zero-width spike of either polygon along the
+other's edge then adds nothing, as its two sides cancel. The rings are oriented first (shells counter-clockwise,
+holes clockwise); the inputs must be valid polygons or multipolygons. The cost is that of the edge pairs whose boxes
+meet, a few microseconds for typical pairs.
+
+GEOS (``shapely.intersection``, after a ``covers`` test) takes the pairs with other geometry types, the pairs with
+so many vertices that the quadratic edge test would cost more than its overlay, and the pairs whose counted pieces
+do not close into rings: where the counted pieces of one boundary stop, those of the other must go on (within
+1 µm). A near-coincidence of the two boundaries decided one way for one polygon and the other way for the other
+leaves a gap there, and the sum would be that of another polygon.
 """
 
 from __future__ import annotations
@@ -386,8 +391,8 @@ def _areas(
 def pair_intersection_areas(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
     """Area (m²) of ``a[ai[k]] ∩ b[bi[k]]`` for every k: ``shapely.area(shapely.intersection(a[ai], b[bi]))``.
 
-    Equal to GEOS's value up to rounding for valid polygons and multipolygons (other geometry types and very large
-    pairs are handed to GEOS).
+    Equal to GEOS's value up to rounding for valid polygons and multipolygons (other geometry types, very large
+    pairs and pairs whose counted pieces do not close are handed to GEOS; see the module docstring).
 
     Examples
     --------
