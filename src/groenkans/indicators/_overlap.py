@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from numba import njit
+from numba.typed import List
 
 __all__ = ["pair_intersection_areas"]
 
@@ -152,10 +153,52 @@ def _orient(coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray, she
 
 
 @njit(cache=True, nogil=True)
+def _bucket(y: float, ylo: float, inv: float, n: int) -> int:
+    """The bucket (0..n-1) of height ``y``."""
+    b = int((y - ylo) * inv) if y > ylo else 0
+    return min(b, n - 1)
+
+
+@njit(cache=True, nogil=True)
+def _edge_index(
+    cy: np.ndarray, ry_off: np.ndarray, b0: int, b1: int, ylo: float, yhi: float
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The edges of rings b0..b1 in horizontal buckets of the polygon's height: (starts, edge starts, ylo, 1/height).
+
+    Each edge is listed in every bucket its height range (widened by the tolerance) reaches; about √m / 2 buckets
+    for m edges, so that the edge and point tests of large polygons look at a few edges instead of all.
+    """
+    m = 0
+    for r in range(b0, b1):
+        m += max(ry_off[r + 1] - 1 - ry_off[r], 0)
+    n = max(1, int(np.sqrt(m) / 2))
+    inv = n / (yhi - ylo) if yhi > ylo else 0.0
+    starts = np.zeros(n + 1, dtype=np.int64)
+    for r in range(b0, b1):
+        for k in range(ry_off[r], ry_off[r + 1] - 1):
+            lo = _bucket(min(cy[k, 1], cy[k + 1, 1]) - _ON_M, ylo, inv, n)
+            hi = _bucket(max(cy[k, 1], cy[k + 1, 1]) + _ON_M, ylo, inv, n)
+            for b in range(lo, hi + 1):
+                starts[b + 1] += 1
+    for b in range(n):
+        starts[b + 1] += starts[b]
+    items = np.empty(starts[n], dtype=np.int64)
+    fill = starts[:-1].copy()
+    for r in range(b0, b1):
+        for k in range(ry_off[r], ry_off[r + 1] - 1):
+            lo = _bucket(min(cy[k, 1], cy[k + 1, 1]) - _ON_M, ylo, inv, n)
+            hi = _bucket(max(cy[k, 1], cy[k + 1, 1]) + _ON_M, ylo, inv, n)
+            for b in range(lo, hi + 1):
+                items[fill[b]] = k
+                fill[b] += 1
+    return starts, items, ylo, inv
+
+
+@njit(cache=True, nogil=True)
 def _classify(
-    mx: float, my: float, rx: float, ry: float, cy: np.ndarray, ry_off: np.ndarray, r0: int, r1: int
+    mx: float, my: float, rx: float, ry: float, cy: np.ndarray, index: tuple[np.ndarray, np.ndarray, float, float]
 ) -> tuple[bool, int, bool]:
-    """Where the midpoint (mx, my) of a piece (rx, ry) (its end minus its start) lies for polygon rings r0..r1.
+    """Where the midpoint (mx, my) of a piece (rx, ry) (its end minus its start) lies for the indexed polygon.
 
     (on the boundary, the balance of the parallel edges it lies on: +1 each running the same way, -1 each running
     the other way, inside by the even-odd rule).
@@ -163,29 +206,31 @@ def _classify(
     inside = False
     on = False
     net = 0
-    for r in range(r0, r1):
-        for k in range(ry_off[r], ry_off[r + 1] - 1):
-            fx0 = cy[k, 0]
-            fy0 = cy[k, 1]
-            fx1 = cy[k + 1, 0]
-            fy1 = cy[k + 1, 1]
-            sx = fx1 - fx0
-            sy = fy1 - fy0
-            ls2 = sx * sx + sy * sy
-            if ls2 > 0.0:
-                cr = (mx - fx0) * sy - (my - fy0) * sx
-                if cr * cr <= _ON_M * _ON_M * ls2:
-                    ls = np.sqrt(ls2)
-                    dt = (mx - fx0) * sx + (my - fy0) * sy
-                    if -_ON_M * ls <= dt <= ls2 + _ON_M * ls:
-                        par = rx * sy - ry * sx  # the piece's ends lie within the tolerance of the edge's line
-                        if par * par <= 4.0 * _ON_M * _ON_M * ls2:
-                            on = True
-                            net += 1 if rx * sx + ry * sy > 0.0 else -1
-            if (fy0 > my) != (fy1 > my):
-                xint = fx0 + (my - fy0) * sx / sy
-                if mx < xint:
-                    inside = not inside
+    starts, items, ylo, inv = index
+    b = _bucket(my, ylo, inv, len(starts) - 1)
+    for e in range(starts[b], starts[b + 1]):  # every edge that reaches height my is in its bucket, once
+        k = items[e]
+        fx0 = cy[k, 0]
+        fy0 = cy[k, 1]
+        fx1 = cy[k + 1, 0]
+        fy1 = cy[k + 1, 1]
+        sx = fx1 - fx0
+        sy = fy1 - fy0
+        ls2 = sx * sx + sy * sy
+        if ls2 > 0.0:
+            cr = (mx - fx0) * sy - (my - fy0) * sx
+            if cr * cr <= _ON_M * _ON_M * ls2:
+                ls = np.sqrt(ls2)
+                dt = (mx - fx0) * sx + (my - fy0) * sy
+                if -_ON_M * ls <= dt <= ls2 + _ON_M * ls:
+                    par = rx * sy - ry * sx  # the piece's ends lie within the tolerance of the edge's line
+                    if par * par <= 4.0 * _ON_M * _ON_M * ls2:
+                        on = True
+                        net += 1 if rx * sx + ry * sy > 0.0 else -1
+        if (fy0 > my) != (fy1 > my):
+            xint = fx0 + (my - fy0) * sx / sy
+            if mx < xint:
+                inside = not inside
     return on, net, inside
 
 
@@ -202,7 +247,13 @@ def _switch(sw: np.ndarray, n: int, x: float, y: float, kind: float) -> tuple[np
 
 @njit(cache=True, nogil=True)
 def _cuts(
-    ts: np.ndarray, x0: float, y0: float, x1: float, y1: float, cy: np.ndarray, ry_off: np.ndarray, b0: int, b1: int
+    ts: np.ndarray,
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    cy: np.ndarray,
+    index: tuple[np.ndarray, np.ndarray, float, float],
 ) -> tuple[np.ndarray, int]:
     """Where (fractions 0..1, sorted, in ``ts``) the other polygon's boundary crosses or touches the edge."""
     rx = x1 - x0
@@ -211,35 +262,38 @@ def _cuts(
     ex0, ex1 = min(x0, x1) - _ON_M, max(x0, x1) + _ON_M
     ey0, ey1 = min(y0, y1) - _ON_M, max(y0, y1) + _ON_M
     nt = 0
-    for s in range(b0, b1):
-        for m in range(ry_off[s], ry_off[s + 1] - 1):
-            fx0 = cy[m, 0]
-            fy0 = cy[m, 1]
-            fx1 = cy[m + 1, 0]
-            fy1 = cy[m + 1, 1]
-            if max(fx0, fx1) < ex0 or min(fx0, fx1) > ex1 or max(fy0, fy1) < ey0 or min(fy0, fy1) > ey1:
-                continue
-            sx = fx1 - fx0
-            sy = fy1 - fy0
-            qx = fx0 - x0
-            qy = fy0 - y0
-            if nt + 2 > len(ts):
-                ts = np.concatenate((ts, np.empty(len(ts))))
-            # the other edge's end that lies on this edge splits it (a touch, or an end of a shared stretch); its
-            # start is the end of the ring's previous edge, tested there
-            c1 = (fx1 - x0) * ry - (fy1 - y0) * rx
-            if c1 * c1 <= _ON_M * _ON_M * l2:
-                t1 = ((fx1 - x0) * rx + (fy1 - y0) * ry) / l2
-                if 0.0 < t1 < 1.0:
-                    ts[nt] = t1
-                    nt += 1
-            d = rx * sy - ry * sx
-            if d * d > 1e-18 * l2 * (sx * sx + sy * sy):  # not parallel (as in _classify): the crossing, if any
-                t = (qx * sy - qy * sx) / d
-                u = (qx * ry - qy * rx) / d
-                if 0.0 < t < 1.0 and 0.0 < u < 1.0:
-                    ts[nt] = t
-                    nt += 1
+    starts, items, ylo, inv = index
+    n_buckets = len(starts) - 1
+    # an edge met in two buckets adds its cut twice: the piece between the two is empty and skipped
+    for e in range(starts[_bucket(ey0, ylo, inv, n_buckets)], starts[_bucket(ey1, ylo, inv, n_buckets) + 1]):
+        m = items[e]
+        fx0 = cy[m, 0]
+        fy0 = cy[m, 1]
+        fx1 = cy[m + 1, 0]
+        fy1 = cy[m + 1, 1]
+        if max(fx0, fx1) < ex0 or min(fx0, fx1) > ex1 or max(fy0, fy1) < ey0 or min(fy0, fy1) > ey1:
+            continue
+        sx = fx1 - fx0
+        sy = fy1 - fy0
+        qx = fx0 - x0
+        qy = fy0 - y0
+        if nt + 2 > len(ts):
+            ts = np.concatenate((ts, np.empty(len(ts))))
+        # the other edge's end that lies on this edge splits it (a touch, or an end of a shared stretch); its
+        # start is the end of the ring's previous edge, tested there
+        c1 = (fx1 - x0) * ry - (fy1 - y0) * rx
+        if c1 * c1 <= _ON_M * _ON_M * l2:
+            t1 = ((fx1 - x0) * rx + (fy1 - y0) * ry) / l2
+            if 0.0 < t1 < 1.0:
+                ts[nt] = t1
+                nt += 1
+        d = rx * sy - ry * sx
+        if d * d > 1e-18 * l2 * (sx * sx + sy * sy):  # not parallel (as in _classify): the crossing, if any
+            t = (qx * sy - qy * sx) / d
+            u = (qx * ry - qy * rx) / d
+            if 0.0 < t < 1.0 and 0.0 < u < 1.0:
+                ts[nt] = t
+                nt += 1
     for c in range(1, nt):  # insertion sort: few cuts per edge
         v = ts[c]
         j = c - 1
@@ -261,6 +315,7 @@ def _boundary_part(
     b0: int,
     b1: int,
     box: np.ndarray,
+    index: tuple[np.ndarray, np.ndarray, float, float],
     ox: float,
     oy: float,
     first: bool,
@@ -296,7 +351,7 @@ def _boundary_part(
             outside = max(x0, x1) < bx0 or min(x0, x1) > bx1 or max(y0, y1) < by0 or min(y0, y1) > by1
             nt = 0
             if not outside:
-                ts, nt = _cuts(ts, x0, y0, x1, y1, cy, ry_off, b0, b1)
+                ts, nt = _cuts(ts, x0, y0, x1, y1, cy, index)
             ta = 0.0
             px, py = x0, y0
             for c in range(nt + 1):
@@ -312,7 +367,7 @@ def _boundary_part(
                 my = 0.5 * (py + qy2)
                 counted = 0
                 if not outside and bx0 <= mx <= bx1 and by0 <= my <= by1:
-                    on, net, inside = _classify(mx, my, qx2 - px, qy2 - py, cy, ry_off, b0, b1)
+                    on, net, inside = _classify(mx, my, qx2 - px, qy2 - py, cy, index)
                     if (on and (first or net < 0)) or (not on and inside):
                         total += (px - ox) * (qy2 - oy) - (qx2 - ox) * (py - oy)
                         counted = 1
@@ -370,6 +425,13 @@ def _areas(
     pj: np.ndarray,
 ) -> np.ndarray:
     out = np.zeros(len(pi))
+    # each polygon's edges bucketed by height once, for all the pairs it takes part in
+    index_a = List()
+    for g in range(len(ga) - 1):
+        index_a.append(_edge_index(ca, ra, ga[g], ga[g + 1], boxa[g, 1], boxa[g, 3]))
+    index_b = List()
+    for g in range(len(gb) - 1):
+        index_b.append(_edge_index(cb, rb, gb[g], gb[g + 1], boxb[g, 1], boxb[g, 3]))
     for k in range(len(pi)):
         i = pi[k]
         j = pj[k]
@@ -379,8 +441,8 @@ def _areas(
             continue
         ox = 0.5 * (max(ba[0], bb[0]) + min(ba[2], bb[2]))  # a local origin keeps the shoelace terms small
         oy = 0.5 * (max(ba[1], bb[1]) + min(ba[3], bb[3]))
-        t1, s1, n1 = _boundary_part(ca, ra, ga[i], ga[i + 1], cb, rb, gb[j], gb[j + 1], bb, ox, oy, True)
-        t2, s2, n2 = _boundary_part(cb, rb, gb[j], gb[j + 1], ca, ra, ga[i], ga[i + 1], ba, ox, oy, False)
+        t1, s1, n1 = _boundary_part(ca, ra, ga[i], ga[i + 1], cb, rb, gb[j], gb[j + 1], bb, index_b[j], ox, oy, True)
+        t2, s2, n2 = _boundary_part(cb, rb, gb[j], gb[j + 1], ca, ra, ga[i], ga[i + 1], ba, index_a[i], ox, oy, False)
         if _closes(s1, n1, s2, n2):
             out[k] = max(0.5 * (t1 + t2), 0.0)
         else:
