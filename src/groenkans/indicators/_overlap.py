@@ -17,8 +17,9 @@ bound no common area, which keeps the sum closed (a partial sum would depend on 
 ``b``'s boundary is counted, and a piece of ``b`` on ``a``'s boundary is counted where ``a``'s edges there run
 against it on balance (a neighbour: its piece cancels ``a``'s). A zero-width spike of either polygon along the
 other's edge then adds nothing, as its two sides cancel. The rings are oriented first (shells counter-clockwise,
-holes clockwise); the inputs must be valid polygons or multipolygons. The cost is that of the edge pairs whose boxes
-meet, a few microseconds for typical pairs.
+holes clockwise); the inputs must be valid polygons or multipolygons. Each polygon's edges are bucketed by height
+once, so an edge or a point is tested against the other polygon's edges near its height only: a few microseconds
+for typical pairs.
 
 GEOS (``shapely.intersection``, after a ``covers`` test) takes the pairs with other geometry types, the pairs with
 so many vertices that the quadratic edge test would cost more than its overlay, and the pairs whose counted pieces
