@@ -181,7 +181,7 @@ def test_rings_read_from_wkb_as_shapely_orients_and_unpacks_them() -> None:
     clockwise = Polygon([(0, 0), (0, 5), (5, 5), (5, 0)])  # a shell given clockwise
     multi = MultiPolygon([shapely.orient_polygons(holes, exterior_cw=True), box(20, 20, 30, 30)])
     for geoms in (park.surfaces.geometry.to_numpy(), np.array([holes, clockwise, multi, clockwise])):
-        coords, ring_off, geom_ring, boxes = _overlap._rings(geoms)
+        coords, ring_off, geom_ring, boxes = _overlap.polygon_rings(geoms)
         oriented = shapely.orient_polygons(geoms)
         _, ref_coords, offsets = shapely.to_ragged_array(oriented)
         ref_geom_ring = offsets[1][offsets[2]] if len(offsets) == 3 else offsets[1]
@@ -223,9 +223,9 @@ def test_the_kernel_itself_closes_and_agrees_on_many_short_edges() -> None:
     ]
     a, b = np.array(discs), np.array(boxes)
     ai, bi = _all_pairs(a, b)
-    got = _overlap._areas(*_overlap._rings(a), *_overlap._rings(b), ai, bi)
+    got = _overlap._areas(*_overlap.polygon_rings(a), *_overlap.polygon_rings(b), ai, bi)
     assert not np.isnan(got).any()
     np.testing.assert_allclose(got, _geos(a, b, ai, bi), rtol=1e-11, atol=1e-8)
-    got = _overlap._areas(*_overlap._rings(b), *_overlap._rings(a), bi, ai)
+    got = _overlap._areas(*_overlap.polygon_rings(b), *_overlap.polygon_rings(a), bi, ai)
     assert not np.isnan(got).any()
     np.testing.assert_allclose(got, _geos(b, a, bi, ai), rtol=1e-11, atol=1e-8)

@@ -21,11 +21,11 @@ holes clockwise); the inputs must be valid polygons or multipolygons. Each polyg
 once, so an edge or a point is tested against the other polygon's edges near its height only: a few microseconds
 for typical pairs.
 
-GEOS (``shapely.intersection``, after a ``covers`` test) takes the pairs with other geometry types, the pairs with
-so many vertices that the quadratic edge test would cost more than its overlay, and the pairs whose counted pieces
-do not close into rings: where the counted pieces of one boundary stop, those of the other must go on (within
-1 µm). A near-coincidence of the two boundaries decided one way for one polygon and the other way for the other
-leaves a gap there, and the sum would be that of another polygon.
+GEOS (``shapely.intersection``, after a ``covers`` test) takes the pairs with other geometry types, the pairs
+above :data:`MAX_VERTEX_PRODUCT` (a guard against pathological ones; real BGT pairs stay below it), and the pairs
+whose counted pieces do not close into rings: where the counted pieces of one boundary stop, those of the other
+must go on (within 1 µm). A near-coincidence of the two boundaries decided one way for one polygon and the other
+way for the other leaves a gap there, and the sum would be that of another polygon.
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ import shapely
 from numba import njit
 from numba.typed import List
 
-__all__ = ["pair_intersection_areas"]
+__all__ = ["MAX_VERTEX_PRODUCT", "pair_intersection_areas", "polygon_rings", "wkb_rings"]
 
 _POLYGON, _MULTIPOLYGON = 3, 6
-#: Above this product of the two vertex counts a pair goes to GEOS (its overlay grows like n log n, this like n·m).
-MAX_VERTEX_PRODUCT = 40_000
+#: Above this product of the two vertex counts a pair goes to GEOS: a guard against pathological pairs (many edges
+#: of both at one height), where the bucketed edge tests approach n·m. Real BGT pairs reach about 1e6 and cost the
+#: kernel a fraction of their overlay.
+MAX_VERTEX_PRODUCT = 4_000_000
 #: A piece of boundary whose midpoint lies this close (m) to a parallel edge of the other polygon lies on it (a
 #: reprojection round trip moves shared vertices by up to ~1e-8 m).
 _ON_M = 1e-8
@@ -48,12 +50,22 @@ _ON_M = 1e-8
 _CLOSED_M = 1e-6
 
 
-def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def polygon_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Oriented coordinates of (multi)polygons: (coords (N, 2), ring offsets, first ring of each geometry, bboxes).
 
     Shells run counter-clockwise, holes clockwise. The rings are read from the geometries' WKB in one pass (a few
     times cheaper than ``shapely.orient_polygons`` and ``shapely.to_ragged_array``, which build the rings as
     geometry objects); ``tests/indicators/test_overlap.py`` compares the two.
+    """
+    coords, ring_off, geom_ring, shell = wkb_rings(geoms)
+    boxes = _orient(coords, ring_off, geom_ring, shell)
+    return coords, ring_off, geom_ring, boxes
+
+
+def wkb_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates of non-empty (multi)polygons as stored, read from their WKB in one pass.
+
+    Returns the coordinates (N, 2), the ring offsets, each geometry's first ring and which rings are shells.
     """
     wkb = shapely.to_wkb(geoms, output_dimension=2, byte_order=1, flavor="iso")
     sizes = np.fromiter(map(len, wkb.tolist()), dtype=np.int64, count=len(wkb))
@@ -67,9 +79,7 @@ def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     shell = np.empty(len(buf) // 4, dtype=np.bool_)
     n_coords, n_rings = _read_wkb(buf, starts, raw, ring_off, geom_ring, shell)
     coords = raw[: 16 * n_coords].view("<f8").astype(np.float64, copy=False).reshape(n_coords, 2)
-    ring_off = ring_off[: n_rings + 1]
-    boxes = _orient(coords, ring_off, geom_ring, shell[:n_rings])
-    return coords, ring_off, geom_ring, boxes
+    return coords, ring_off[: n_rings + 1], geom_ring, shell[:n_rings]
 
 
 @njit(cache=True, nogil=True)
@@ -489,8 +499,8 @@ def pair_intersection_areas(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np
         # only the geometries that take part are unpacked (their positions renumbered among those)
         sa = np.unique(a_of[fast])
         sb = np.unique(b_of[fast])
-        ca, ra, gra, boxa = _rings(ga[sa])
-        cb, rb, grb, boxb = _rings(gb[sb])
+        ca, ra, gra, boxa = polygon_rings(ga[sa])
+        cb, rb, grb, boxb = polygon_rings(gb[sb])
         out[fast] = _areas(
             ca, ra, gra, boxa, cb, rb, grb, boxb, np.searchsorted(sa, a_of[fast]), np.searchsorted(sb, b_of[fast])
         )
