@@ -78,6 +78,22 @@ def test_building_clearance_and_one_owner() -> None:
         assert park.parcels.geometry.loc[owner].buffer(1e-6).contains(geom)
 
 
+def test_land_outside_overlapping_parcels_is_a_public_site() -> None:
+    """Two parcels overlap (500 m²) and leave a 40 x 5 m strip of the yard outside both: that strip is public.
+
+    The parcels' intersections with the yard add up to more than the yard (the overlap counts twice), so only a
+    bound that adds the overlap back sees that something may lie outside them.
+    """
+    park = _park([box(0, 0, 100, 30)], parcel_box=(0, 0, 60, 30))
+    second = parcels_from_boxes({"P-A-2": (40, 0, 100, 25)})
+    park.parcels = pd.concat([park.parcels, second]).rename_axis("perceel_id")
+    sites = find_candidates(park)
+    public = sites[sites["perceel_id"] == "openbaar"]
+    assert len(public) == 1
+    assert public.geometry.iloc[0].equals(box(60, 25, 100, 30))
+    assert public["area_m2"].iloc[0] == pytest.approx(200.0)
+
+
 def test_wadi_size_rule() -> None:
     small_sites = gk.Config.from_dict({"sites": {"min_area_m2": 10.0}})
     small = find_candidates(_park([box(0, 0, 5, 5)]), small_sites).iloc[0]

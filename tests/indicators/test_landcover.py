@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import shapely
 from conftest import parcels_from_boxes
@@ -11,7 +12,7 @@ from indicators._fixtures import buildings, make_park, surfaces, trees
 from shapely.geometry import Point, box
 
 import groenkans as gk
-from groenkans.indicators.landcover import TREE_CROWN_RADIUS_M, land_cover, overlay_areas
+from groenkans.indicators.landcover import TREE_CROWN_RADIUS_M, land_cover, overlay_areas, subtract
 
 PAVED_FYSIEK = "gesloten verharding"
 
@@ -182,3 +183,33 @@ def test_woody_vegetation_shades_without_tree_points() -> None:
     )
     lc = land_cover(park).loc["P"]
     assert lc["canopy_groen_m2"] == pytest.approx(40.0) and lc["canopy_m2"] == pytest.approx(40.0)
+
+
+def test_subtract_checks_geos_against_the_shared_areas_on_a_real_piece() -> None:
+    """A real BGT piece inside four park units: GEOS's difference with their union returns it whole (GEOS 3.14.1).
+
+    The truth comes from the pieces themselves: its intersections with the four units (GEOS, one by one) add up to
+    its whole area, so nothing of it lies outside them.
+    """
+    import json
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).parents[1] / "data" / "overlay" / "laagraven_piece_and_units.json").read_text())
+    piece = shapely.from_wkb(bytes.fromhex(doc["piece"]))
+    units = np.array([shapely.from_wkb(bytes.fromhex(h)) for h in doc["units"]], dtype=object)
+    inside = float(shapely.area(shapely.intersection(piece, units)).sum())
+    assert abs(inside - piece.area) < 1e-6 * piece.area  # the units cover the piece
+    out = subtract(np.array([piece], dtype=object), units)[0]
+    assert out.area < 1e-3
+    for skip in (False, True):  # either way the check holds
+        assert subtract(np.array([piece], dtype=object), units, skip_touching=skip)[0].area < 1e-3
+
+
+def test_subtract_skip_touching_leaves_neighbours_alone_and_cuts_overlaps() -> None:
+    a = np.array([box(0, 0, 10, 10), box(20, 0, 30, 10), box(40, 0, 50, 10)], dtype=object)
+    cutters = np.array([box(10, 0, 20, 10), box(25, 0, 35, 10), box(50, 0, 60, 10)], dtype=object)
+    plain = subtract(a, cutters)
+    skipped = subtract(a, cutters, skip_touching=True)
+    assert shapely.area(skipped).tolist() == shapely.area(plain).tolist() == [100.0, 50.0, 100.0]
+    assert skipped[0] is a[0] and skipped[2] is a[2]  # only touched: the geometry itself, no overlay
+    assert skipped[1].equals(box(20, 0, 25, 10))

@@ -117,8 +117,16 @@ def _sum_by(rows: np.ndarray, keys: np.ndarray, values: np.ndarray, n_rows: int,
     return table
 
 
-def subtract(geoms: np.ndarray, cutters: np.ndarray) -> np.ndarray:
+def subtract(geoms: np.ndarray, cutters: np.ndarray, *, skip_touching: bool = False) -> np.ndarray:
     """``geoms`` minus ``cutters``: each geometry only against the cutters it meets (STR-tree), one difference each.
+
+    Each result is checked against the areas of the geometry's intersections with its cutters (from the
+    boundaries, :func:`~groenkans.indicators._overlap.pair_intersection_areas`): what remains must lie between
+    the area minus their sum and the area minus the largest. GEOS's overlay of a geometry with the union of its
+    cutters can fail that (on real BGT and BRK it returned a 5,810 m² piece whole from four parcels that cover
+    it); such a geometry is cut by one cutter after another instead. With ``skip_touching``, cutters that share
+    no area with a geometry (neighbours along a shared edge, as BGT surfaces and buildings are) are left out, so a
+    geometry only touched keeps its own vertices and costs no difference.
 
     Examples
     --------
@@ -126,21 +134,38 @@ def subtract(geoms: np.ndarray, cutters: np.ndarray) -> np.ndarray:
     >>> out = subtract(np.array([box(0, 0, 10, 10), box(20, 0, 30, 10)]), np.array([box(0, 0, 5, 10)]))
     >>> [g.area for g in out]
     [50.0, 100.0]
+    >>> subtract(np.array([box(0, 0, 10, 10)]), np.array([box(10, 0, 20, 10)]), skip_touching=True)[0].wkt
+    'POLYGON ((10 0, 10 10, 0 10, 0 0, 10 0))'
     """
-    out = np.array(geoms, dtype=object)
+    original = np.array(geoms, dtype=object)
+    out = original.copy()
     cutters = np.asarray(cutters, dtype=object)
     if not len(cutters) or not len(out):
         return out
     gi, ci = shapely.STRtree(cutters).query(out, predicate="intersects")
     if not len(gi):
         return out
+    shared = pair_intersection_areas(out, cutters, gi, ci)
+    if skip_touching:
+        gi, ci, shared = gi[shared > 0.0], ci[shared > 0.0], shared[shared > 0.0]
+        if not len(gi):
+            return out
     order = np.argsort(gi, kind="stable")
-    gi, ci = gi[order], ci[order]
+    gi, ci, shared = gi[order], ci[order], shared[order]
     touched, starts, counts = np.unique(gi, return_index=True, return_counts=True)
     blockers = cutters[ci[starts]]  # one cutter: itself; several: their union (one overlay per geometry either way)
     for k in np.flatnonzero(counts > 1):
         blockers[k] = shapely.union_all(cutters[ci[starts[k] : starts[k] + counts[k]]])
+    before = shapely.area(out[touched])
     out[touched] = shapely.difference(out[touched], blockers)
+    # what remains lies between the area minus all the shared areas and the area minus the largest one
+    most, largest = np.add.reduceat(shared, starts), np.maximum.reduceat(shared, starts)
+    left, slack = shapely.area(out[touched]), 1e-6 * (before + 1.0)
+    for k in np.flatnonzero((left < before - most - slack) | (left > before - largest + slack)):
+        piece = original[touched[k]]
+        for c in cutters[ci[starts[k] : starts[k] + counts[k]]]:
+            piece = shapely.difference(piece, c)
+        out[touched[k]] = piece
     return out
 
 
@@ -208,7 +233,7 @@ def land_cover(park: Park, config: Config | None = None) -> pd.DataFrame:
     # the surfaces' geometry as an array (no GeoDataFrame is rebuilt for the cut surfaces)
     surf_geoms = surf.geometry.to_numpy() if len(surf) else np.array([], dtype=object)
     if len(surf) and len(park.buildings):  # footprints win where BGT surfaces and BAG buildings overlap
-        surf_geoms = subtract(surf_geoms, park.buildings.geometry.to_numpy())
+        surf_geoms = subtract(surf_geoms, park.buildings.geometry.to_numpy(), skip_touching=True)
     n_cls = len(SURFACE_CLASSES)
     classes, driving = np.zeros((n, n_cls)), np.zeros(n)
     if len(surf) and n:
