@@ -120,12 +120,13 @@ def _sum_by(rows: np.ndarray, keys: np.ndarray, values: np.ndarray, n_rows: int,
 def subtract(geoms: np.ndarray, cutters: np.ndarray, *, skip_touching: bool = False) -> np.ndarray:
     """``geoms`` minus ``cutters``: each geometry only against the cutters it meets (STR-tree), one difference each.
 
-    Each result is checked against the areas of the geometry's intersections with its cutters (from the
-    boundaries, :func:`~groenkans.indicators._overlap.pair_intersection_areas`): what remains must lie between
-    the area minus their sum and the area minus the largest. GEOS's overlay of a geometry with the union of its
-    cutters can fail that (on real BGT and BRK it returned a 5,810 m² piece whole from four parcels that cover
-    it); such a geometry is cut by one cutter after another instead. With ``skip_touching``, cutters that share
-    no area with a geometry (neighbours along a shared edge, as BGT surfaces and buildings are) are left out, so a
+    GEOS's overlay of a geometry with the union of its cutters can fail: on real BGT and BRK it returned a
+    5,810 m² piece whole from four parcels that cover it. A geometry that came back with nothing removed is
+    checked against the areas it shares with its cutters (from the boundaries,
+    :func:`~groenkans.indicators._overlap.pair_intersection_areas`); where those areas are known anyway
+    (``skip_touching``) every result is: what remains must lie between the area minus their sum and the area minus
+    the largest. A result that fails is redone cutter by cutter. With ``skip_touching``, cutters that share no area
+    with a geometry (neighbours along a shared edge, as BGT surfaces and buildings are) are left out, so a
     geometry only touched keeps its own vertices and costs no difference.
 
     Examples
@@ -143,25 +144,32 @@ def subtract(geoms: np.ndarray, cutters: np.ndarray, *, skip_touching: bool = Fa
     if not len(cutters) or not len(out):
         return out
     gi, ci = shapely.STRtree(cutters).query(out, predicate="intersects")
+    shared = None
+    if skip_touching and len(gi):
+        shared = pair_intersection_areas(out, cutters, gi, ci)
+        gi, ci, shared = gi[shared > 0.0], ci[shared > 0.0], shared[shared > 0.0]
     if not len(gi):
         return out
-    shared = pair_intersection_areas(out, cutters, gi, ci)
-    if skip_touching:
-        gi, ci, shared = gi[shared > 0.0], ci[shared > 0.0], shared[shared > 0.0]
-        if not len(gi):
-            return out
     order = np.argsort(gi, kind="stable")
-    gi, ci, shared = gi[order], ci[order], shared[order]
+    gi, ci = gi[order], ci[order]
     touched, starts, counts = np.unique(gi, return_index=True, return_counts=True)
     blockers = cutters[ci[starts]]  # one cutter: itself; several: their union (one overlay per geometry either way)
     for k in np.flatnonzero(counts > 1):
         blockers[k] = shapely.union_all(cutters[ci[starts[k] : starts[k] + counts[k]]])
     before = shapely.area(out[touched])
     out[touched] = shapely.difference(out[touched], blockers)
-    # what remains lies between the area minus all the shared areas and the area minus the largest one
-    most, largest = np.add.reduceat(shared, starts), np.maximum.reduceat(shared, starts)
     left, slack = shapely.area(out[touched]), 1e-6 * (before + 1.0)
-    for k in np.flatnonzero((left < before - most - slack) | (left > before - largest + slack)):
+    if shared is None:  # only the geometries that lost nothing are checked, with their shared areas
+        checked = left > before - slack
+        rows = checked[np.repeat(np.arange(len(touched)), counts)]  # the pairs of those geometries
+        shared = np.zeros(len(gi))
+        shared[rows] = pair_intersection_areas(original, cutters, gi[rows], ci[rows])
+    else:
+        shared = shared[order]
+        checked = np.ones(len(touched), dtype=bool)
+    most, largest = np.add.reduceat(shared, starts), np.maximum.reduceat(shared, starts)
+    wrong = checked & ((left < before - most - slack) | (left > before - largest + slack))
+    for k in np.flatnonzero(wrong):
         piece = original[touched[k]]
         for c in cutters[ci[starts[k] : starts[k] + counts[k]]]:
             piece = shapely.difference(piece, c)
