@@ -184,19 +184,19 @@ def _owned_pieces(
     outside = np.where(pd.isna(outside), shapely.Polygon(), outside)
     # keep the polygonal part only (touching parcels give lines and points)
     parts, idx = shapely.get_parts(np.concatenate([inside, outside]), return_index=True)
-    keep = np.isin(shapely.get_type_id(parts), (3,)) & (shapely.area(parts) > _OUTSIDE_MIN_M2)
+    keep = np.isin(shapely.get_type_id(parts), (3,)) & (shapely.area(parts) > _PIECE_MIN_M2)
     rows = idx[keep]
     source = np.concatenate([si, np.arange(len(geoms))])[rows]
     all_owners = np.concatenate([owners.astype(object), np.full(len(geoms), PUBLIC_OWNER, dtype=object)])
     return parts[keep], all_owners[rows], {k: v[source] for k, v in columns.items()}
 
 
-#: What of a piece lies outside all parcels is kept as a public site piece from this area (m²; pieces above it).
-_OUTSIDE_MIN_M2 = 0.5
+#: Polygonal parts of the owned pieces (in a parcel or outside all) of at most this area (m²) are dropped as slivers.
+_PIECE_MIN_M2 = 0.5
 
 
 def _may_stick_out(geoms: np.ndarray, pg: np.ndarray, si: np.ndarray, pi: np.ndarray, split: np.ndarray) -> np.ndarray:
-    """For the pieces ``geoms[split]``: whether a part of more than :data:`_OUTSIDE_MIN_M2` may lie outside all parcels.
+    """For the pieces ``geoms[split]``: whether a part of more than :data:`_PIECE_MIN_M2` may lie outside all parcels.
 
     An upper bound of the area outside, from the boundaries without any overlay: the piece's area minus its
     intersection areas with the parcels it meets (``si``/``pi`` pairs), plus, for each of those parcels, its own
@@ -214,7 +214,7 @@ def _may_stick_out(geoms: np.ndarray, pg: np.ndarray, si: np.ndarray, pi: np.nda
         a[other], weights=pair_intersection_areas(pg[met], pg[met], a[other], b[other]), minlength=len(met)
     )
     bound = shapely.area(geoms) - inside + np.bincount(psi, weights=twice[ppi], minlength=len(geoms))
-    keep: np.ndarray = bound[split] > _OUTSIDE_MIN_M2 - 0.01
+    keep: np.ndarray = bound[split] > _PIECE_MIN_M2 - 0.01
     return keep
 
 

@@ -120,13 +120,13 @@ def _sum_by(rows: np.ndarray, keys: np.ndarray, values: np.ndarray, n_rows: int,
 def subtract(geoms: np.ndarray, cutters: np.ndarray, *, skip_touching: bool = False) -> np.ndarray:
     """``geoms`` minus ``cutters``: each geometry only against the cutters it meets (STR-tree), one difference each.
 
-    GEOS's overlay of a geometry with the union of its cutters can fail: on real BGT and BRK it returned a
-    5,810 m² piece whole from four parcels that cover it. A geometry that came back with nothing removed is
-    checked against the areas it shares with its cutters (from the boundaries,
-    :func:`~groenkans.indicators._overlap.pair_intersection_areas`); where those areas are known anyway
-    (``skip_touching``) every result is: what remains must lie between the area minus their sum and the area minus
-    the largest. A result that fails is redone cutter by cutter. With ``skip_touching``, cutters that share no area
-    with a geometry (neighbours along a shared edge, as BGT surfaces and buildings are) are left out, so a
+    GEOS's overlay of a geometry with the union of its cutters can fail: for a 5,810 m² piece of real BGT it
+    returned the piece whole from four park units that cover it. So each geometry that came back with nothing
+    removed is checked against the areas it shares with its cutters (from the boundaries,
+    :func:`~groenkans.indicators._overlap.pair_intersection_areas`), and with ``skip_touching``, where those areas
+    are computed anyway, every result is: what remains must lie between the area minus their sum and the area
+    minus the largest. A result that fails is redone cutter by cutter. With ``skip_touching``, cutters that share
+    no area with a geometry (neighbours along a shared edge, as BGT surfaces and buildings are) are left out, so a
     geometry only touched keeps its own vertices and costs no difference.
 
     Examples
