@@ -14,7 +14,7 @@ from affine import Affine
 from numba import njit
 from rasterio.features import rasterize
 
-from groenkans.indicators._overlap import wkb_rings
+from groenkans.indicators._overlap import ring_twice_area, wkb_rings
 
 __all__ = ["burn", "geojson_polygons"]
 
@@ -143,10 +143,8 @@ def _scanline(
         value = values[g]
         lo_row, hi_row = height, 0
         for r in range(geom_ring[g], geom_ring[g + 1]):
-            twice = 0.0  # the ring's signed area in pixel space: positive where it runs clockwise on the map
-            for k in range(ring_off[r], ring_off[r + 1] - 1):
-                twice += (px[k] - px[ring_off[r]]) * (py[k + 1] - py[ring_off[r]])
-                twice -= (px[k + 1] - px[ring_off[r]]) * (py[k] - py[ring_off[r]])
+            # the ring's signed area in pixel space (rows run down): positive where it runs clockwise on the map
+            twice = ring_twice_area(px, py, ring_off[r], ring_off[r + 1])
             for k in range(ring_off[r], ring_off[r + 1] - 1):
                 y1, y2 = py[k], py[k + 1]
                 if y1 == y2:

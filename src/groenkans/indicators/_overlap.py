@@ -35,7 +35,7 @@ import shapely
 from numba import njit
 from numba.typed import List
 
-__all__ = ["MAX_VERTEX_PRODUCT", "pair_intersection_areas", "polygon_rings", "wkb_rings"]
+__all__ = ["MAX_VERTEX_PRODUCT", "pair_intersection_areas", "polygon_rings", "ring_twice_area", "wkb_rings"]
 
 _POLYGON, _MULTIPOLYGON = 3, 6
 #: Above this product of the two vertex counts a pair goes to GEOS: a guard against pathological pairs (many edges
@@ -127,17 +127,24 @@ def _read_wkb(
 
 
 @njit(cache=True, nogil=True)
+def ring_twice_area(x: np.ndarray, y: np.ndarray, a: int, b: int) -> float:
+    """Twice the signed area of the closed ring ``x[a:b], y[a:b]`` (positive counter-clockwise, y up)."""
+    x0 = x[a]
+    y0 = y[a]
+    twice = 0.0
+    for k in range(a, b - 1):
+        twice += (x[k] - x0) * (y[k + 1] - y0) - (x[k + 1] - x0) * (y[k] - y0)
+    return twice
+
+
+@njit(cache=True, nogil=True)
 def _orient(coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray, shell: np.ndarray) -> np.ndarray:
     """Reverse rings in place so shells run counter-clockwise and holes clockwise; return each geometry's bounds."""
     for r in range(len(ring_off) - 1):
         a, b = ring_off[r], ring_off[r + 1]
         if b - a < 3:
             continue
-        x0 = coords[a, 0]
-        y0 = coords[a, 1]
-        twice = 0.0
-        for k in range(a, b - 1):
-            twice += (coords[k, 0] - x0) * (coords[k + 1, 1] - y0) - (coords[k + 1, 0] - x0) * (coords[k, 1] - y0)
+        twice = ring_twice_area(coords[:, 0], coords[:, 1], a, b)
         if (twice < 0.0) == shell[r]:
             i, j = a, b - 1
             while i < j:
