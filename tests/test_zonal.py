@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -265,6 +267,37 @@ def test_windows_and_threads_give_identical_results(tmp_path: Path, monkeypatch:
     for col in ("a_p50", "b_p50"):  # a quantile is one of the pixel values: joined across tiles it is the same one
         pd.testing.assert_series_equal(one[col], tiled2[col], check_exact=True)
     assert one["a_count"].notna().all() and (one["a_count"] > 0).sum() > 50
+
+
+def test_thread_limit_runs_the_pass_in_the_calling_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within ``thread_limit(1)`` no thread pool is started and the results are those of ``threads=2``; an explicit
+    ``threads`` still wins; the limit ends with the block; a limit below 1 is refused."""
+    from groenkans import zonal
+
+    rng = np.random.default_rng(3)
+    a = write_raster(tmp_path / "a.tif", rng.normal(30, 3, (50, 60)), origin=(0, 50))
+    polys = _random_polygons(rng, 30, 50)
+    gdf = gpd.GeoDataFrame(geometry=polys, index=pd.Index(range(len(polys)), name="perceel_id"), crs="EPSG:28992")
+    monkeypatch.setattr(zonal, "_STREAM_CELLS", 7)  # many tiles: without a limit they go to two threads
+    two = zonal_stats(gdf, {"a": a}, stats=["mean", "count"], threads=2)
+    pools: list[int] = []
+    real_pool = zonal.ThreadPoolExecutor
+
+    def counting_pool(workers: int) -> Any:
+        pools.append(workers)
+        return real_pool(workers)
+
+    monkeypatch.setattr(zonal, "ThreadPoolExecutor", counting_pool)
+    with zonal.thread_limit(1):
+        one = zonal_stats(gdf, {"a": a}, stats=["mean", "count"])
+        assert pools == []
+        zonal_stats(gdf, {"a": a}, stats=["mean"], threads=2)
+        assert pools == [2]
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    zonal_stats(gdf, {"a": a}, stats=["mean"])  # outside the block: the default again
+    assert len(pools) == 2 or (os.cpu_count() or 1) == 1
+    with pytest.raises(ValueError, match="at least 1"), zonal.thread_limit(0):
+        pass
 
 
 def test_large_parcels_read_in_tiles_sum_up_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

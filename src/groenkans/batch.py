@@ -1063,6 +1063,7 @@ def score_parks(
     from groenkans.io import CONTEXT_MARGIN_M, load_park
     from groenkans.pipeline import score_park
     from groenkans.summary import park_summary
+    from groenkans.zonal import thread_limit
 
     os.environ.setdefault("GDAL_CACHEMAX", _GDAL_CACHE_MB)
     context = CONTEXT_MARGIN_M if context_m is None else context_m
@@ -1090,8 +1091,9 @@ def score_parks(
             else:
                 park = load_park(dict(manifest), outline=outline, park_id=park_id, name=name, context_m=context)
             park = _with_windows(park, config)  # each raster read once, for the parcels and the sites
-            parcels = score_park(park, config)
-            sites = rank_candidates(park, parcels, config=config)
+            with thread_limit(1):  # the batch keeps the cores busy with parks: one thread per zonal pass
+                parcels = score_park(park, config)
+                sites = rank_candidates(park, parcels, config=config)
             summary = park_summary(park, parcels, sites)
             blobs = [
                 geoparquet_bytes(parcels.assign(park_id=park_id)),

@@ -53,8 +53,10 @@ import os
 import re
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -72,9 +74,42 @@ from rasterio.windows import Window
 from groenkans import coverage
 from groenkans.errors import CorruptFileError, CRSError, GroenkansWarning, InputError, ValueRangeError
 
-__all__ = ["RasterWindow", "raster_coverage", "read_window", "read_windows", "stat_column", "zonal_stats"]
+__all__ = [
+    "RasterWindow",
+    "raster_coverage",
+    "read_window",
+    "read_windows",
+    "stat_column",
+    "thread_limit",
+    "zonal_stats",
+]
 
 log = logging.getLogger(__name__)
+
+#: Threads of a :func:`zonal_stats` call that passes none, as set by :func:`thread_limit` (None: the default).
+_THREADS: ContextVar[int | None] = ContextVar("groenkans_zonal_threads", default=None)
+
+
+@contextmanager
+def thread_limit(threads: int) -> Iterator[None]:
+    """Within the block, :func:`zonal_stats` calls that pass no ``threads`` use this many.
+
+    For callers that already keep every core busy, such as the batch's worker processes: a second level of threads
+    there only adds thread start-up and contention. Applies to the calling thread (a context variable).
+
+    Examples
+    --------
+    >>> with thread_limit(1):
+    ...     pass  # zonal_stats(...) here reads its raster windows one after the other
+    """
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    token = _THREADS.set(int(threads))
+    try:
+        yield
+    finally:
+        _THREADS.reset(token)
+
 
 _STAT_RE = re.compile(r"^(mean|min|max|sum|count|median|stdev|quantile|frac_above|frac_below)(?:\(([-+0-9.eE]+)\))?$")
 
@@ -877,8 +912,9 @@ def zonal_stats(
     progress : bool
         Show a progress bar over raster tiles.
     threads : int, optional
-        Raster windows processed side by side (default: 2, or 1 on a one-core
-        machine). Results are identical for any value.
+        Raster windows processed side by side (default: the number set by
+        :func:`thread_limit`, else 2, or 1 on a one-core machine). Results are
+        identical for any value.
     valid_range : mapping, optional
         Layer name to ``(low, high)``: the physical range of its values (after
         scale/offset), e.g. :data:`groenkans.schema.RASTER_VALID_RANGE`. Values
@@ -956,6 +992,7 @@ def zonal_stats(
         states.append(state)
         jobs.extend((grid, state, idx, win) for idx, win in _plan_tiles(state))
     log.debug("zonal_stats: %d parcels, %d layers on %d grid(s), %d jobs", n, len(layers), len(grids), len(jobs))
+    threads = threads or _THREADS.get()
     workers = max(1, min(threads or min(2, os.cpu_count() or 1), len(jobs) or 1))
     with _Pass(rasters, infos, rings) as tiled:
         if workers > 1:
