@@ -387,3 +387,40 @@ def test_batch_reads_each_raster_once_per_park(country: Path, tmp_path: Path, mo
     assert dict(opens) == {"pet.vrt": 2, "waterdiepte.vrt": 2, "ahn.vrt": 2}
     assert dict(reads) == {"pet.vrt": 4, "waterdiepte.vrt": 4, "ahn.vrt": 4}
     assert datasets and all(ds.closed for ds in datasets)
+
+
+def test_group_tables_equal_the_public_api_column_for_column(country: Path) -> None:
+    """The tables a worker hands back (scored with Python-held strings, one thread per zonal pass) equal, column
+    for column and in every value, those of the public API run on each park alone with pandas' defaults; the string
+    setting is the caller's again afterwards, also when two groups are scored side by side in threads."""
+    import io
+    from concurrent.futures import ThreadPoolExecutor
+
+    import shapely
+
+    from groenkans.batch import read_batch_config, score_parks
+    from groenkans.readers import read_outline
+
+    cfg = read_batch_config(country / "country.toml")
+    parks = read_outline(cfg["parks_path"], cfg["parks_layer"])
+    tasks = [(str(r.RIN_NUMMER), str(r.PLAN_NAAM), shapely.to_wkb(r.geometry)) for r in parks.itertuples()]
+    before = pd.get_option("mode.string_storage")
+    with ThreadPoolExecutor(2) as pool:
+        groups = list(pool.map(lambda t: score_parks(t, cfg["manifest"], {}), [tasks[:2], tasks[2:]]))
+    assert pd.get_option("mode.string_storage") == before
+    results = [r for g in groups for r in g]
+    assert [s["status"] for s, _ in results] == ["ok"] * len(tasks)
+    for (pid, name, wkb), (_status, blobs) in zip(tasks, results, strict=True):
+        park = gk.load_park(cfg["manifest"], outline=shapely.from_wkb(wkb), park_id=pid, name=name)
+        alone = gk.score_park(park)
+        sites = gk.rank_candidates(park, alone)
+        for blob, frame in ((blobs[0], alone), (blobs[1], sites)):
+            back = gpd.read_parquet(io.BytesIO(blob)).drop(columns="park_id")
+            expected = frame.reset_index() if frame.index.name else frame.reset_index(drop=True)
+            assert list(back.columns) == list(expected.columns)
+            for col in expected.columns:
+                left, right = back[col].reset_index(drop=True), expected[col].reset_index(drop=True)
+                if col == "geometry":
+                    assert shapely.equals_exact(left.to_numpy(), right.to_numpy(), tolerance=0).all()
+                else:
+                    pd.testing.assert_series_equal(left, right, check_exact=True, check_dtype=False, obj=col)

@@ -1057,13 +1057,60 @@ def score_parks(
     >>> [(s["park_id"], s["status"], s["group_size"], len(blobs)) for s, blobs in results]
     [('20001', 'ok', 2, 3), ('20002', 'ok', 2, 3)]
     """
+    from groenkans.zonal import thread_limit
+
+    # The worker processes keep the cores busy with parks: one thread per zonal pass. Text columns are held as
+    # Python strings while the group is scored: pandas' Arrow-backed strings cost more per column access and per
+    # frame built than the small frames of one park repay. The tables handed back are the same (GeoParquet keeps
+    # the text, not how pandas held it).
+    with _python_strings(), thread_limit(1):
+        return _score_group(parks, manifest, config_dict, raster_info, context_m)
+
+
+class _StringStorage:
+    """How many groups this process is scoring, and pandas' string storage to restore when none is left."""
+
+    lock = threading.Lock()
+    users = 0
+    before: Any = None
+
+
+@contextlib.contextmanager
+def _python_strings() -> Iterator[None]:
+    """Set pandas' ``mode.string_storage`` to ``"python"`` while any thread of this process scores a group.
+
+    The option is process-wide: the first group to start sets it and the last to finish restores it, so groups
+    scored side by side in threads (a Dask worker with several threads) neither undo each other's setting nor
+    leave it set.
+    """
+    with _StringStorage.lock:
+        if _StringStorage.users == 0:
+            _StringStorage.before = pd.get_option("mode.string_storage")
+            pd.set_option("mode.string_storage", "python")
+        _StringStorage.users += 1
+    try:
+        yield
+    finally:
+        with _StringStorage.lock:
+            _StringStorage.users -= 1
+            if _StringStorage.users == 0:
+                pd.set_option("mode.string_storage", _StringStorage.before)
+
+
+def _score_group(
+    parks: Sequence[ParkTask],
+    manifest: Mapping[str, Any],
+    config_dict: Mapping[str, Any],
+    raster_info: Mapping[str, Any] | None,
+    context_m: float | None,
+) -> list[tuple[dict[str, Any], list[bytes]]]:
+    """The body of :func:`score_parks`."""
     import shapely
 
     from groenkans.candidates import rank_candidates
     from groenkans.io import CONTEXT_MARGIN_M, load_park
     from groenkans.pipeline import score_park
     from groenkans.summary import park_summary
-    from groenkans.zonal import thread_limit
 
     os.environ.setdefault("GDAL_CACHEMAX", _GDAL_CACHE_MB)
     context = CONTEXT_MARGIN_M if context_m is None else context_m
@@ -1091,9 +1138,8 @@ def score_parks(
             else:
                 park = load_park(dict(manifest), outline=outline, park_id=park_id, name=name, context_m=context)
             park = _with_windows(park, config)  # each raster read once, for the parcels and the sites
-            with thread_limit(1):  # the batch keeps the cores busy with parks: one thread per zonal pass
-                parcels = score_park(park, config)
-                sites = rank_candidates(park, parcels, config=config)
+            parcels = score_park(park, config)
+            sites = rank_candidates(park, parcels, config=config)
             summary = park_summary(park, parcels, sites)
             blobs = [
                 geoparquet_bytes(parcels.assign(park_id=park_id)),
