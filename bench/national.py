@@ -88,9 +88,9 @@ def _report(
         f"{km2.max():.2f} km²)"
     )
     print(
-        f"  3,800 parks / 1,000 km²: {nat_cpu / 60:.0f} CPU-min = {NATIONAL_PARKS * fixed / 60:.0f} fixed + "
-        f"{NATIONAL_KM2 * slope / 60:.0f} per-km² + {parent_cpu / n * NATIONAL_PARKS / 60:.0f} assembly; "
-        f"{nat_wall / 60:.0f} min wall on {workers} core(s) at this run's parallel efficiency {efficiency:.2f}"
+        f"  3,800 parks / 1,000 km²: {nat_cpu / 60:.1f} CPU-min = {NATIONAL_PARKS * fixed / 60:.1f} fixed + "
+        f"{NATIONAL_KM2 * slope / 60:.1f} per-km² + {parent_cpu / n * NATIONAL_PARKS / 60:.1f} assembly; "
+        f"{nat_wall / 60:.1f} min wall on {workers} core(s) at this run's parallel efficiency {efficiency:.2f}"
     )
     print(f"  peak memory: workers {peak_workers:.0f} MB, batch process {peak_batch:.0f} MB", flush=True)
 
