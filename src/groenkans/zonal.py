@@ -47,6 +47,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -183,6 +184,12 @@ def _horizontal(crs: Any) -> ProjCRS:
     return c
 
 
+@functools.lru_cache(maxsize=32)
+def _same_horizontal(wkt_a: str, wkt_b: str) -> bool:
+    """Whether two CRSs (as WKT) have the same horizontal part; remembered (a park asks it several times)."""
+    return bool(_horizontal(wkt_a).equals(_horizontal(wkt_b)))
+
+
 def _check_crs(ds: Any, layer: str, parcels_crs: Any) -> None:
     """``ds``: an open dataset or a :class:`RasterWindow` (both have ``crs`` and ``name``)."""
     if ds.crs is None:
@@ -192,7 +199,7 @@ def _check_crs(ds: Any, layer: str, parcels_crs: Any) -> None:
     if parcels_crs is None:
         raise CRSError("zonal_stats: the parcels have no CRS; set it with gdf.set_crs('EPSG:28992')")
     # Only the horizontal CRS matters for where a cell lies: a raster labelled RD New + NAP (EPSG:7415) is on RD New.
-    if not _horizontal(ds.crs.to_wkt()).equals(_horizontal(parcels_crs)):
+    if not _same_horizontal(ds.crs.to_wkt(), ProjCRS.from_user_input(parcels_crs).to_wkt()):
         raise CRSError(
             f"raster '{layer}' ({ds.name}) is in {ds.crs.to_string()} but the parcels are in "
             f"{parcels_crs.to_string()}; "
