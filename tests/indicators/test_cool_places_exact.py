@@ -16,7 +16,7 @@ from shapely.geometry import Point, Polygon, box
 import groenkans as gk
 from groenkans.indicators import cool_places
 from groenkans.indicators._distance import SNAP_M, covered_area, patches, split_large
-from groenkans.indicators.landcover import FOREST_FYSIEK
+from groenkans.indicators.landcover import FOREST_FYSIEK, shade_parts
 
 CFG = gk.Config()
 R = CFG.heat.tree_crown_radius_m
@@ -224,3 +224,46 @@ def test_parcel_to_patch_distances_of_the_stepping_stones_are_shapelys() -> None
     assert shapely.get_num_coordinates(useful[ji]).max() >= 256 and len(pi) > 1000  # cut patches are measured
     got = pair_distances(geoms, useful, pi, ji)
     np.testing.assert_array_equal(got, shapely.distance(geoms[pi], useful[ji]))
+
+
+def _patches_by_definition(*layers: np.ndarray, min_area_m2: float = 0.0) -> np.ndarray:
+    """The patches as documented: every piece grown by the 5 mm snap, one union of all, shrunk back, big enough."""
+    grown = shapely.buffer(np.concatenate([g for g in layers if g is not None and len(g)]), SNAP_M, join_style="mitre")
+    parts = shapely.buffer(shapely.get_parts(shapely.union_all(grown)), -SNAP_M, join_style="mitre")
+    parts = parts[~shapely.is_empty(parts)]
+    return parts[shapely.area(parts) >= min_area_m2]
+
+
+def _same_patches(got: np.ndarray, want: np.ndarray) -> None:
+    assert len(got) == len(want)
+    key = lambda g: (round(float(shapely.area(g)), 6), *np.round(shapely.bounds(g), 6).tolist())  # noqa: E731
+    for a, b in zip(sorted(got, key=key), sorted(want, key=key), strict=True):
+        assert shapely.area(shapely.symmetric_difference(a, b)) < 1e-6
+        assert float(shapely.area(a)) == pytest.approx(float(shapely.area(b)), rel=1e-12, abs=1e-9)
+
+
+def test_crowns_inside_a_lawn_leave_the_patches_as_one_union_of_everything_makes_them() -> None:
+    """Crowns a lawn covers are left out before the union; the patches stay those of one union of all pieces:
+    crowns inside the lawn, one across its edge, one touching it from outside, one alone, a wood holding a crown."""
+    lawn, wood = box(0, 0, 40, 20), box(100, 0, 130, 30)
+    centres = [(10, 10), (20, 10), (30, 10), (39, 10), (20, 23 - 1e-9), (70, 10), (115, 15)]
+    crowns = shapely.buffer(shapely.points(np.array(centres, dtype=float)), R, quad_segs=16)
+    got = patches(np.array([lawn]), np.array([wood]), crowns)
+    want = _patches_by_definition(np.array([lawn]), np.array([wood]), crowns)
+    assert len(want) == 3  # the lawn with its crowns, the lone crown, the wood
+    _same_patches(got, want)
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [SAMPLES / "demo", pytest.param(REPO / "examples" / "laagraven", marks=pytest.mark.slow)],
+    ids=["demo", "laagraven"],
+)
+def test_cool_place_patches_equal_one_union_of_all_their_pieces(folder: object) -> None:
+    park = gk.load_park(folder)
+    green, nature, shade = _green_and_shade(park)
+    parts = shade_parts(park.trees, park.surfaces, R)
+    got = patches(green, nature, parts, min_area_m2=CFG.heat.cool_place_min_area_m2)
+    want = _patches_by_definition(green, nature, shade, min_area_m2=CFG.heat.cool_place_min_area_m2)
+    assert len(want) > 1
+    _same_patches(got, want)
