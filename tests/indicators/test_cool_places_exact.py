@@ -22,6 +22,14 @@ CFG = gk.Config()
 R = CFG.heat.tree_crown_radius_m
 
 
+#: The bundled demo park and the real Laagraven park (slow).
+BOTH_PARKS = pytest.mark.parametrize(
+    "folder",
+    [SAMPLES / "demo", pytest.param(REPO / "examples" / "laagraven", marks=pytest.mark.slow)],
+    ids=["demo", "laagraven"],
+)
+
+
 def _direct(places: np.ndarray, shade: np.ndarray) -> np.ndarray:
     return shapely.area(shapely.intersection(places, shapely.union_all(shade)))
 
@@ -35,11 +43,7 @@ def _green_and_shade(park: gk.Park) -> tuple[np.ndarray, np.ndarray | None, np.n
     return green, nature, np.concatenate([crowns, woody])
 
 
-@pytest.mark.parametrize(
-    "folder",
-    [SAMPLES / "demo", pytest.param(REPO / "examples" / "laagraven", marks=pytest.mark.slow)],
-    ids=["demo", "laagraven"],
-)
+@BOTH_PARKS
 def test_shaded_area_of_every_patch_is_the_intersection_with_the_shade_union(folder: object) -> None:
     park = gk.load_park(folder)
     green, nature, shade = _green_and_shade(park)
@@ -254,11 +258,7 @@ def test_crowns_inside_a_lawn_leave_the_patches_as_one_union_of_everything_makes
     _same_patches(got, want)
 
 
-@pytest.mark.parametrize(
-    "folder",
-    [SAMPLES / "demo", pytest.param(REPO / "examples" / "laagraven", marks=pytest.mark.slow)],
-    ids=["demo", "laagraven"],
-)
+@BOTH_PARKS
 def test_cool_place_patches_equal_one_union_of_all_their_pieces(folder: object) -> None:
     park = gk.load_park(folder)
     green, nature, shade = _green_and_shade(park)
