@@ -51,15 +51,19 @@ print(time.process_time() - c)
 """
 
 
-def _source(rev: str, work: Path) -> tuple[Path, bool]:
-    """The ``src`` folder of a revision: the working tree's for ``.``, else a temporary git worktree's."""
+def _source(rev: str, work: Path, made: list[Path]) -> Path:
+    """The ``src`` folder of a revision: the working tree's for ``.``, else a temporary git worktree's (added to
+    ``made`` as soon as it exists, for removal)."""
     if rev == ".":
-        return REPO / "src", False
+        return REPO / "src"
     folder = work / f"rev_{rev.replace('/', '_')}"
-    subprocess.run(
-        ["git", "-C", str(REPO), "worktree", "add", "--detach", "-f", str(folder), rev], check=True, capture_output=True
+    done = subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", "-f", str(folder), rev], capture_output=True, text=True
     )
-    return folder / "src", True
+    if done.returncode:
+        raise SystemExit(f"cannot check out {rev!r}: {done.stderr.strip()}")
+    made.append(folder)
+    return folder / "src"
 
 
 def _start(src: Path, args: list[str]) -> subprocess.Popen[str]:
@@ -80,9 +84,8 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     made: list[Path] = []
     try:
-        old_src, old_made = _source(args.old, work)
-        new_src, new_made = _source(args.new, work)
-        made = [s.parent for s, m in ((old_src, old_made), (new_src, new_made)) if m]
+        old_src = _source(args.old, work, made)
+        new_src = _source(args.new, work, made)
         if args.what == "batch":
             country = args.country
             if country is None:
