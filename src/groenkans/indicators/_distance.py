@@ -15,6 +15,7 @@ __all__ = [
     "covered_area",
     "dissolve",
     "nearest_distance",
+    "nearest_within",
     "outline_pieces",
     "pair_distances",
     "pairs_where",
@@ -325,6 +326,67 @@ def pair_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray,
     return out
 
 
+def nearest_within(
+    geoms: np.ndarray, targets: np.ndarray, max_distance: float, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each geometry, its ``k`` nearest targets within ``max_distance``: pairs ``(i, j, distance)``.
+
+    Sorted by geometry, then distance, ties broken by target order; the distances are ``shapely.distance``'s, to
+    the bit (:func:`pair_distances`). Only the distances that can decide are measured: the targets whose
+    bounding boxes lie within ``max_distance`` are taken nearest box first, and a target whose box lies farther
+    than the ``k``-th nearest distance found is never measured (its distance is at least its box's).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> targets = np.array([box(20, 0, 30, 10), box(-40, 0, -30, 10), box(0, 15, 10, 25), box(500, 0, 510, 10)])
+    >>> i, j, d = nearest_within(np.array([box(0, 0, 10, 10)]), targets, 100.0, 2)
+    >>> j.tolist(), d.tolist()
+    ([2, 0], [5.0, 10.0])
+    """
+    geoms, targets = np.asarray(geoms, dtype=object), np.asarray(targets, dtype=object)
+    none = np.zeros(0, dtype=np.intp)
+    if not len(geoms) or not len(targets) or k < 1:
+        return none, none, np.zeros(0)
+    gb, tb = shapely.bounds(geoms), shapely.bounds(targets)
+    grown = shapely.box(
+        gb[:, 0] - max_distance, gb[:, 1] - max_distance, gb[:, 2] + max_distance, gb[:, 3] + max_distance
+    )
+    gi, tj = shapely.STRtree(targets).query(grown)
+    # the distance between the boxes, a lower bound of the geometries' (less a margin for rounding)
+    dx = np.maximum(0.0, np.maximum(tb[tj, 0] - gb[gi, 2], gb[gi, 0] - tb[tj, 2]))
+    dy = np.maximum(0.0, np.maximum(tb[tj, 1] - gb[gi, 3], gb[gi, 1] - tb[tj, 3]))
+    low = np.hypot(dx, dy) * (1 - 1e-9) - 1e-9
+    near = low <= max_distance
+    gi, tj, low = gi[near], tj[near], low[near]
+    order = np.lexsort((tj, low, gi))
+    gi, tj, low = gi[order], tj[order], low[order]
+    starts = np.flatnonzero(np.r_[True, gi[1:] != gi[:-1]]) if len(gi) else none
+    rank = np.arange(len(gi)) - np.repeat(starts, np.diff(np.r_[starts, len(gi)]))
+    dist = np.full(len(gi), np.inf)
+    done = np.zeros(len(gi), dtype=bool)
+    todo = rank < k  # the k nearest boxes first; then any box nearer than the k-th distance found
+    while todo.any():
+        dist[todo] = pair_distances(geoms, targets, gi[todo], tj[todo])
+        done |= todo
+        found = done & (dist <= max_distance)
+        kth = np.full(len(geoms), max_distance)
+        fi, fd = gi[found], dist[found]
+        by = np.lexsort((fd, fi))
+        fi, fd = fi[by], fd[by]
+        f_starts = np.flatnonzero(np.r_[True, fi[1:] != fi[:-1]]) if len(fi) else none
+        f_rank = np.arange(len(fi)) - np.repeat(f_starts, np.diff(np.r_[f_starts, len(fi)]))
+        kth[fi[f_rank == k - 1]] = fd[f_rank == k - 1]
+        todo = ~done & (low <= kth[gi])
+    found = dist <= max_distance
+    gi, tj, dist = gi[found], tj[found], dist[found]
+    order = np.lexsort((tj, dist, gi))  # per geometry, nearest first, ties by target order
+    gi, tj, dist = gi[order], tj[order], dist[order]
+    starts = np.flatnonzero(np.r_[True, gi[1:] != gi[:-1]]) if len(gi) else none
+    keep = np.arange(len(gi)) - np.repeat(starts, np.diff(np.r_[starts, len(gi)])) < k
+    return gi[keep], tj[keep], dist[keep]
+
+
 def stepping_stone(parcels: gpd.GeoDataFrame, patch_geoms: np.ndarray, max_gap_m: float, k: int = 6) -> pd.Series:
     """How much greening each parcel shortens the longest hop between two green patches (0–1).
 
@@ -336,8 +398,8 @@ def stepping_stone(parcels: gpd.GeoDataFrame, patch_geoms: np.ndarray, max_gap_m
     are one patch and form no pair). Patches farther than *G* from the parcel never give a gain, so only those
     within *G* are considered; ties in distance at the ``k``-th place are broken by patch order.
 
-    All distances are vectorised shapely calls: parcel–patch pairs from one STR-tree query, patch–patch distances
-    once per distinct pair.
+    All distances are vectorised shapely calls: each parcel's nearest patches from :func:`nearest_within`,
+    patch–patch distances once per distinct pair.
 
     Examples
     --------
@@ -354,17 +416,9 @@ def stepping_stone(parcels: gpd.GeoDataFrame, patch_geoms: np.ndarray, max_gap_m
         return pd.Series(value, index=parcels.index)
     patch_geoms = np.asarray(patch_geoms)
     geoms = parcels.geometry.to_numpy()
-    pi, ji = shapely.STRtree(patch_geoms).query(geoms, predicate="dwithin", distance=max_gap_m)
+    pi, ji, dist = nearest_within(geoms, patch_geoms, max_gap_m, k)
     if not len(pi):
         return pd.Series(value, index=parcels.index)
-    dist = pair_distances(geoms, patch_geoms, pi, ji)
-    order = np.lexsort((ji, dist, pi))  # per parcel, nearest first, ties by patch order
-    pi, ji, dist = pi[order], ji[order], dist[order]
-    starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
-    sizes = np.diff(np.r_[starts, len(pi)])
-    rank = np.arange(len(pi)) - np.repeat(starts, sizes)
-    keep = rank < k
-    pi, ji, dist = pi[keep], ji[keep], dist[keep]
     starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
     sizes = np.diff(np.r_[starts, len(pi)])
     # every pair (a, b), a < b, of each parcel's nearest patches: positions starts + a and starts + b
