@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import REPO, SAMPLES
+from conftest import SAMPLES
 from indicators._fixtures import CRS, make_park, no_zonal, surfaces, trees
 from shapely.geometry import box
 
 import groenkans as gk
 from groenkans.indicators import compute_indicators
-from groenkans.indicators._distance import nearest_within, patches, stepping_stone
+from groenkans.indicators._distance import patches, stepping_stone
 from groenkans.indicators.biodiversity import biodiversity_need, biodiversity_need_parts, green_nearby
 from groenkans.indicators.landcover import TREE_CROWN_RADIUS_M
 from groenkans.scoring import load_reference
@@ -278,45 +278,3 @@ def test_vectorised_stepping_stone_matches_the_loop_on_random_patches(seed: int)
         new = stepping_stone(parcels, useful, 250.0, k=k).to_numpy()
         np.testing.assert_allclose(new, _stepping_stone_loop(parcels, useful, 250.0, k=k), rtol=0, atol=1e-12)
         assert (new > 0).sum() > 50  # most parcels lie in a gap: the comparison is not all zeros
-
-
-def _nearest_within_by_definition(geoms, targets, max_distance, k):
-    """Every distance measured, those within reach kept, the k nearest per geometry (ties by target order)."""
-    d = shapely.distance(geoms[:, None], targets[None, :])
-    rows = []
-    for i in range(len(geoms)):
-        within = np.flatnonzero(d[i] <= max_distance)
-        for j in within[np.lexsort((within, d[i, within]))][:k].tolist():
-            rows.append((i, j, d[i, j]))
-    return [np.array(c) for c in zip(*rows, strict=True)] if rows else [np.zeros(0)] * 3
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_nearest_within_measures_what_every_distance_gives(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    # targets on a 50 m grid (many equal distances: ties at the k-th place) plus random blobs and a long strip
-    xy = np.array([(x, y) for x in range(0, 600, 50) for y in range(0, 600, 50)], dtype=float)
-    squares = shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + 10, xy[:, 1] + 10)
-    blobs = shapely.buffer(shapely.points(rng.uniform(0, 600, size=(20, 2))), rng.uniform(2, 30, size=20))
-    targets = np.concatenate([squares, blobs, [shapely.box(-100, 295, 700, 300)]])
-    corners = np.vstack([xy[rng.choice(len(xy), 30)] + 25, rng.uniform(-50, 650, size=(40, 2))])
-    geoms = shapely.box(corners[:, 0], corners[:, 1], corners[:, 0] + 5, corners[:, 1] + 5)
-    for max_distance, k in ((60.0, 1), (120.0, 3), (250.0, 6), (5.0, 6)):
-        got = nearest_within(geoms, targets, max_distance, k)
-        want = _nearest_within_by_definition(geoms, targets, max_distance, k)
-        for g, w in zip(got, want, strict=True):
-            np.testing.assert_array_equal(g, w)
-    assert len(nearest_within(geoms, targets, 250.0, 6)[0]) > 300  # the comparison is not empty
-
-
-@pytest.mark.slow
-def test_nearest_within_on_the_real_laagraven_patches() -> None:
-    park = gk.load_park(REPO / "examples" / "laagraven")
-    surf = park.surfaces
-    useful = patches(surf.geometry[surf["surface_class"].eq("groen")].to_numpy(), min_area_m2=200.0)
-    geoms = park.parcels.geometry.to_numpy()
-    got = nearest_within(geoms, useful, 250.0, 6)
-    want = _nearest_within_by_definition(geoms, useful, 250.0, 6)
-    for g, w in zip(got, want, strict=True):
-        np.testing.assert_array_equal(g, w)
-    assert len(got[0]) > 4000

@@ -1,4 +1,5 @@
-"""The shaded area of cool places (``_distance.covered_area``) against a direct shapely intersection.
+"""The shaded area of cool places (``_distance.covered_area``) against a direct shapely intersection; the
+distances to green patches against shapely's, every one measured.
 
 The truth is the data's own: ``area(intersection(place, union_all(shade)))`` computed here with shapely, on the
 bundled demo park, the real Laagraven park and hand-made patches whose shade sits on the 5 mm snapping edge
@@ -15,7 +16,7 @@ from shapely.geometry import Point, Polygon, box
 
 import groenkans as gk
 from groenkans.indicators import cool_places
-from groenkans.indicators._distance import SNAP_M, covered_area, patches, split_large
+from groenkans.indicators._distance import SNAP_M, covered_area, nearest_within, patches, split_large
 from groenkans.indicators.landcover import FOREST_FYSIEK, shade_parts
 
 CFG = gk.Config()
@@ -214,20 +215,64 @@ def test_distance_inside_holes_to_multipolygons_and_lines() -> None:
     assert shapely.length(pieces[:-1]).sum() == pytest.approx(rings_length, rel=1e-12)
 
 
+def _laagraven_units_and_patches() -> tuple[np.ndarray, np.ndarray]:
+    """The real Laagraven park's units and its useful green patches (green of at least 200 m²)."""
+    park = gk.load_park(REPO / "examples" / "laagraven")
+    surf = park.surfaces
+    useful = patches(surf.geometry[surf["surface_class"].eq("groen")].to_numpy(), min_area_m2=200.0)
+    return park.parcels.geometry.to_numpy(), useful
+
+
 @pytest.mark.slow
 def test_parcel_to_patch_distances_of_the_stepping_stones_are_shapelys() -> None:
     # every parcel-patch pair within the stepping-stone gap on the real Laagraven park, to the bit
     from groenkans.indicators._distance import pair_distances
 
-    park = gk.load_park(REPO / "examples" / "laagraven")
-    surf = park.surfaces
-    useful = patches(surf.geometry[surf["surface_class"].eq("groen")].to_numpy(), min_area_m2=200.0)
-    geoms = park.parcels.geometry.to_numpy()
+    geoms, useful = _laagraven_units_and_patches()
     gap = CFG.biodiversity.stepping_stone_max_gap_m
     pi, ji = shapely.STRtree(useful).query(geoms, predicate="dwithin", distance=gap)
     assert shapely.get_num_coordinates(useful[ji]).max() >= 256 and len(pi) > 1000  # cut patches are measured
     got = pair_distances(geoms, useful, pi, ji)
     np.testing.assert_array_equal(got, shapely.distance(geoms[pi], useful[ji]))
+
+
+def _nearest_within_by_definition(geoms, targets, max_distance, k):
+    """Every distance measured, those within reach kept, the k nearest per geometry (ties by target order)."""
+    d = shapely.distance(geoms[:, None], targets[None, :])
+    rows = []
+    for i in range(len(geoms)):
+        within = np.flatnonzero(d[i] <= max_distance)
+        for j in within[np.lexsort((within, d[i, within]))][:k].tolist():
+            rows.append((i, j, d[i, j]))
+    return [np.array(c) for c in zip(*rows, strict=True)] if rows else [np.zeros(0)] * 3
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nearest_within_measures_what_every_distance_gives(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # targets on a 50 m grid (many equal distances: ties at the k-th place) plus random blobs and a long strip
+    xy = np.array([(x, y) for x in range(0, 600, 50) for y in range(0, 600, 50)], dtype=float)
+    squares = shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + 10, xy[:, 1] + 10)
+    blobs = shapely.buffer(shapely.points(rng.uniform(0, 600, size=(20, 2))), rng.uniform(2, 30, size=20))
+    targets = np.concatenate([squares, blobs, [shapely.box(-100, 295, 700, 300)]])
+    corners = np.vstack([xy[rng.choice(len(xy), 30)] + 25, rng.uniform(-50, 650, size=(40, 2))])
+    geoms = shapely.box(corners[:, 0], corners[:, 1], corners[:, 0] + 5, corners[:, 1] + 5)
+    for max_distance, k in ((60.0, 1), (120.0, 3), (250.0, 6), (5.0, 6)):
+        got = nearest_within(geoms, targets, max_distance, k)
+        want = _nearest_within_by_definition(geoms, targets, max_distance, k)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+    assert len(nearest_within(geoms, targets, 250.0, 6)[0]) > 300  # the comparison is not empty
+
+
+@pytest.mark.slow
+def test_nearest_within_on_the_real_laagraven_patches() -> None:
+    geoms, useful = _laagraven_units_and_patches()
+    got = nearest_within(geoms, useful, 250.0, 6)
+    want = _nearest_within_by_definition(geoms, useful, 250.0, 6)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+    assert len(got[0]) > 4000
 
 
 def _patches_by_definition(*layers: np.ndarray, min_area_m2: float = 0.0) -> np.ndarray:
