@@ -326,6 +326,15 @@ def pair_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray,
     return out
 
 
+def _rank_in_runs(keys: np.ndarray) -> np.ndarray:
+    """The position of each element within its run of equal ``keys`` (sorted keys: the rank within each group)."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.intp)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    rank: np.ndarray = np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
+    return rank
+
+
 def nearest_within(
     geoms: np.ndarray, targets: np.ndarray, max_distance: float, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -361,8 +370,7 @@ def nearest_within(
     gi, tj, low = gi[near], tj[near], low[near]
     order = np.lexsort((tj, low, gi))
     gi, tj, low = gi[order], tj[order], low[order]
-    starts = np.flatnonzero(np.r_[True, gi[1:] != gi[:-1]]) if len(gi) else none
-    rank = np.arange(len(gi)) - np.repeat(starts, np.diff(np.r_[starts, len(gi)]))
+    rank = _rank_in_runs(gi)
     dist = np.full(len(gi), np.inf)
     done = np.zeros(len(gi), dtype=bool)
     todo = rank < k  # the k nearest boxes first; then any box nearer than the k-th distance found
@@ -374,16 +382,14 @@ def nearest_within(
         fi, fd = gi[found], dist[found]
         by = np.lexsort((fd, fi))
         fi, fd = fi[by], fd[by]
-        f_starts = np.flatnonzero(np.r_[True, fi[1:] != fi[:-1]]) if len(fi) else none
-        f_rank = np.arange(len(fi)) - np.repeat(f_starts, np.diff(np.r_[f_starts, len(fi)]))
-        kth[fi[f_rank == k - 1]] = fd[f_rank == k - 1]
+        kth_found = _rank_in_runs(fi) == k - 1
+        kth[fi[kth_found]] = fd[kth_found]
         todo = ~done & (low <= kth[gi])
     found = dist <= max_distance
     gi, tj, dist = gi[found], tj[found], dist[found]
     order = np.lexsort((tj, dist, gi))  # per geometry, nearest first, ties by target order
     gi, tj, dist = gi[order], tj[order], dist[order]
-    starts = np.flatnonzero(np.r_[True, gi[1:] != gi[:-1]]) if len(gi) else none
-    keep = np.arange(len(gi)) - np.repeat(starts, np.diff(np.r_[starts, len(gi)])) < k
+    keep = _rank_in_runs(gi) < k
     return gi[keep], tj[keep], dist[keep]
 
 
