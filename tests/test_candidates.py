@@ -267,7 +267,7 @@ def test_measure_types_follow_the_present_cover() -> None:
 
 
 def test_a_meeting_place_too_far_from_a_building_says_how_far() -> None:
-    # paving 130 m and 40 m from the nearest of two halls; a yard 130 m away is no meeting place whatever the distance
+    # two paved spots, 130 m and 57 m from the nearest hall; a yard is no meeting place whatever the distance
     halls = [box(0, 150, 10, 160), box(300, 60, 310, 70)]
     spots = [box(0, 0, 20, 20), box(240, 0, 260, 20), box(100, 0, 120, 20)]
     park = _park(spots, buildings=halls, parcel_box=(0, 0, 400, 200))
@@ -275,7 +275,7 @@ def test_a_meeting_place_too_far_from_a_building_says_how_far() -> None:
     sites = find_candidates(park)
     far, near, yard = (sites.loc[sites.geometry.centroid.x.round() == x].iloc[0] for x in (10, 250, 110))
     assert not far["meeting_place"] and "meeting_place: 130 m from a building" in far["why_not"]
-    assert near["meeting_place"] and "meeting_place" not in near["why_not"]  # 40 m from the hall at x 300
+    assert near["meeting_place"] and "meeting_place" not in near["why_not"]  # 40 m across and 40 m up to a hall
     assert "meeting_place: not on yard" in yard["why_not"] and "from a building" not in yard["why_not"]
 
 
