@@ -116,14 +116,16 @@ class _Arrivals(logging.Handler):
             self.times[str(record.args[0])] = time.perf_counter()  # type: ignore[index]
 
 
-def _phases(arrivals: _Arrivals, w0: float, wall: float, statuses: dict[str, Any], workers: int) -> None:
-    """The run's start, scoring phase and assembly timed apart, and the national wall time put together from them."""
-    first = min(arrivals.times, key=arrivals.times.__getitem__)
-    start = max(arrivals.times[first] - w0 - float(statuses[first]["seconds"]), 0.0)
+def _phases(
+    arrivals: _Arrivals, w0: float, wall: float, first_seconds: float, km2: np.ndarray, cpu: np.ndarray, workers: int
+) -> None:
+    """The run's start, scoring phase and assembly timed apart, and the national wall time put together from them.
+
+    ``first_seconds``: the own seconds of the park whose result arrived first.
+    """
+    start = max(min(arrivals.times.values()) - w0 - first_seconds, 0.0)
     scoring = max(arrivals.times.values()) - w0 - start
     assembly = wall - start - scoring
-    cpu = np.array([s["cpu_s"] for s in statuses.values()])
-    km2 = np.array([s["area_km2"] for s in statuses.values()])
     fixed, slope, _ = fit(km2, cpu)
     efficiency = float(cpu.sum()) / (workers * scoring)
     n = len(cpu)
@@ -219,7 +221,8 @@ def main() -> None:
     arrivals = _Arrivals()
     batch_log = logging.getLogger("groenkans.batch")
     batch_log.addHandler(arrivals)
-    level, batch_log.level = batch_log.level, logging.INFO
+    level = batch_log.level
+    batch_log.setLevel(logging.INFO)
     c_self, c_children, w0 = _cpu_self(), _cpu_children(), time.perf_counter()
     try:
         result = gk.run_batch(toml, work / "out", workers=args.workers, group_size=args.group_size, progress=False)
@@ -244,7 +247,8 @@ def main() -> None:
     )
     print(f"  (worker processes' CPU from the OS: {_cpu_children() - c_children:.1f} s)")
     if args.workers > 1 and arrivals.times:
-        _phases(arrivals, w0, wall, statuses, args.workers)
+        first = min(arrivals.times, key=arrivals.times.__getitem__)
+        _phases(arrivals, w0, wall, float(statuses[first]["seconds"]), km2, cpu, args.workers)
     if args.per_park:
         _per_park(toml, args.per_park)
     if args.baseline:
