@@ -136,6 +136,53 @@ def test_wadi_must_hold_its_catchment() -> None:
     assert find_candidates(cut).loc["P-A-1-S1", "wadi_catchment_m2"] == pytest.approx(200.0)
 
 
+def test_wadi_catchment_on_a_parcel_all_within_reach() -> None:
+    """A 40 x 30 m parcel lies within 40 m of its 10 x 10 m paved site everywhere: all of it is the catchment.
+
+    Truth by hand: the other paving (two 5 x 5 m corners, too small to be sites) and the 10 x 8 m roof, 130 m²; the
+    site itself is left out. The same layout on a parcel 100 m wide counts only what lies within 40 m of the site:
+    the far corner (x 95–100) is out, a strip x 60–70 beside the site's rows is cut at x = 65 (40 m from x = 25).
+    """
+    pavings = [box(15, 10, 25, 20), box(0, 0, 5, 5), box(35, 25, 40, 30)]
+    park = _park(pavings, buildings=[box(30, 0, 40, 8)], parcel_box=(0, 0, 40, 30))
+    site = find_candidates(park).loc["P-A-1-S1"]
+    assert site["area_m2"] == pytest.approx(100.0)
+    assert site["wadi_catchment_m2"] == pytest.approx(25 + 25 + 80, abs=1e-9)
+    wide = _park([box(15, 10, 25, 20), box(95, 25, 100, 30), box(60, 10, 70, 20)], parcel_box=(0, 0, 100, 30))
+    assert find_candidates(wide).loc["P-A-1-S1", "wadi_catchment_m2"] == pytest.approx(5 * 10, abs=1e-9)
+
+
+def test_a_parcel_said_to_lie_within_reach_does() -> None:
+    """``_all_within`` is a bound: where it says a parcel lies within the reach, the 40 m zone covers all of it.
+
+    Checked against GEOS on random parcels (stars of 3–40 vertices, up to 110 m across) and sites inside them.
+    """
+    from groenkans.candidates import _all_within
+
+    rng = np.random.default_rng(7)
+    parcels, sites = [], []
+    for _ in range(400):
+        n = int(rng.integers(3, 40))
+        angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+        radii = rng.uniform(0.4, 1.0, n) * rng.uniform(15, 60)
+        parcel = shapely.Polygon(np.c_[radii * np.cos(angles), radii * np.sin(angles)]).buffer(0)
+        spot = shapely.Point(rng.uniform(-5, 5, 2)).buffer(float(rng.uniform(0.5, 4)))
+        site = shapely.intersection(parcel, spot)
+        if site.is_empty or parcel.is_empty:
+            continue
+        parcels.append(parcel)
+        sites.append(site)
+    parcels_a, sites_a = np.array(parcels, dtype=object), np.array(sites, dtype=object)
+    reach = 40 * math.cos(math.pi / 16)
+    said = _all_within(parcels_a, sites_a, reach)
+    zones = shapely.buffer(sites_a, 40.0, quad_segs=4)
+    assert 50 < said.sum() < len(said) - 50  # both answers occur
+    assert shapely.covered_by(parcels_a[said], zones[said]).all()
+    # the farthest point of a parcel said not to be within reach may lie farther than the reach
+    far = shapely.hausdorff_distance(parcels_a[~said], sites_a[~said])
+    assert (far > reach).any()
+
+
 def test_no_surfaces_gives_an_empty_frame_with_columns() -> None:
     park = _park([box(0, 0, 1, 1)])
     park.surfaces = park.surfaces.iloc[0:0]
@@ -262,6 +309,11 @@ def test_measure_types_follow_the_present_cover() -> None:
         assert {t for t in SITE_TYPES if row[t]} == types, fysiek
         for t in set(SITE_TYPES) - types:
             assert f"{t}:" in row["why_not"], (fysiek, t)
+        # the part at least 4 m wide is measured only where a Tiny Forest may go: all 400 m² of the square
+        if "tiny_forest" in types:
+            assert row["tiny_forest_area_m2"] == pytest.approx(400.0, abs=1e-9), fysiek
+        else:
+            assert math.isnan(row["tiny_forest_area_m2"]), fysiek
     lawn = _park([box(0, 0, 20, 20)], fysiek="groenvoorziening", buildings=hall)
     assert "depave_green: nothing to depave (lawn)" in find_candidates(lawn).iloc[0]["why_not"]
 

@@ -423,9 +423,13 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
     cover = sites["site_cover"].to_numpy(dtype=object)
     allowed = {t: np.isin(cover, [c for c, ts in COVER_MEASURES.items() if t in ts]) for t in SITE_TYPES}
     half = sc.tiny_forest_min_width_m / 2
-    opened = shapely.buffer(shapely.buffer(g, -half, join_style="mitre"), half, join_style="mitre")
-    each = np.arange(len(g))
-    tf_area = pair_intersection_areas(opened, g, each, each)  # the opening's area inside the site
+    # the opening's area inside the site, only where a Tiny Forest may go (its cover allows one); NaN elsewhere
+    tf_area = np.full(len(g), np.nan)
+    may_plant = np.flatnonzero(allowed["tiny_forest"])
+    if len(may_plant):
+        opened = shapely.buffer(shapely.buffer(g[may_plant], -half, join_style="mitre"), half, join_style="mitre")
+        each = np.arange(len(may_plant))
+        tf_area[may_plant] = pair_intersection_areas(opened, g[may_plant], each, each)
     private = (owners != PUBLIC_OWNER) & _is_private(park, sites)
     tf_min = np.where(private, sc.tiny_forest_min_area_private_m2, sc.tiny_forest_min_area_m2)
     # the inscribed circle only where the width rule passed (it is the slow part)
@@ -576,15 +580,24 @@ def _wadi_catchment_m2(park: Park, g: np.ndarray, owners: np.ndarray, crs: Any, 
     zone (its own land, grown by ``distance_m``), so what lies in the zone without the site is what lies in the
     zone minus what lies in the site: two overlays of areas instead of a difference of polygons per site.
     """
-    zone = shapely.buffer(g, distance_m, quad_segs=4)  # rounded corners within 0.8 m of the 40 m: ample for a catchment
     pgeom = park.parcels.geometry.to_numpy()
     at = park.parcels.index.get_indexer(owners)
     own = np.where(at >= 0, pgeom[at], None)
     public = owners == PUBLIC_OWNER
+    has_own = ~public & ~pd.isna(own)
+    # rounded corners within 0.8 m of the 40 m (4 segments a quarter circle): ample for a catchment; the zone
+    # holds every point within distance_m·cos(π/16) of the site, so an owner parcel all within that reach of the
+    # site is all of the zone's own land, and needs no buffer
+    whole = np.zeros(len(g), dtype=bool)
+    if has_own.any():
+        whole[has_own] = _all_within(own[has_own].astype(object), g[has_own], distance_m * math.cos(math.pi / 16))
+    zone = np.full(len(g), None, dtype=object)
+    zone[whole] = own[whole]
+    zone[~whole] = shapely.buffer(g[~whole], distance_m, quad_segs=4)
     if public.any() and len(pgeom):
         zone[public] = subtract(zone[public], pgeom)
-    has_own = ~public & ~pd.isna(own)
-    zone[has_own] = shapely.intersection(zone[has_own], own[has_own].astype(object))
+    cut = has_own & ~whole
+    zone[cut] = shapely.intersection(zone[cut], own[cut].astype(object))
     zones, on_site = geoframe({}, zone, crs), geoframe({}, g, crs)
     total = np.zeros(len(g))
     surf = park.surfaces
@@ -600,6 +613,29 @@ def _wadi_catchment_m2(park: Park, g: np.ndarray, owners: np.ndarray, crs: Any, 
         roofs = overlay_areas(zones, park.buildings) - overlay_areas(on_site, park.buildings)
         total += roofs["area_m2"].to_numpy()
     return total
+
+
+def _all_within(areas: np.ndarray, geoms: np.ndarray, reach: float) -> np.ndarray:
+    """Whether every point of each polygon of ``areas`` lies within ``reach`` of its geometry of ``geoms``: a bound.
+
+    The point *p* of the geometry nearest to the centre of the polygon's smallest enclosing circle is taken; every
+    point of the polygon is at most as far from *p* as its farthest vertex (a distance to a point is convex), and
+    *p* is a point of the geometry. True where that vertex lies within ``reach`` less 1 mm (for rounding); False
+    may still be within reach.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> _all_within(np.array([box(0, 0, 50, 20), box(0, 0, 90, 20)]), np.array([box(20, 5, 30, 15)] * 2), 39.2)
+    array([ True, False])
+    """
+    centre = shapely.centroid(shapely.minimum_bounding_circle(areas))
+    p = shapely.get_coordinates(shapely.shortest_line(geoms, centre))[::2]
+    xy, which = shapely.get_coordinates(areas, return_index=True)
+    far = np.zeros(len(areas))
+    np.maximum.at(far, which, np.hypot(xy[:, 0] - p[which, 0], xy[:, 1] - p[which, 1]))
+    inside: np.ndarray = far <= reach - 1e-3
+    return inside
 
 
 def _is_private(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
