@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import json
 import logging
 import re
@@ -227,3 +228,76 @@ def test_cli_report_subcommand(tmp_path: Path, capsys: pytest.CaptureFixture[str
     html_file = tmp_path / "out" / "demo-dossier.html"
     assert html_file.exists() and not html_file.with_suffix(".pdf").exists()
     assert f"wrote {html_file}" in capsys.readouterr().out
+
+
+def _fits_lists(text: str) -> dict[str, list[tuple[str, str, str]]]:
+    """Per site id on a site page: its (class, measure name, text) items of "what fits here"."""
+    out = {}
+    for page in re.findall(r'<section class="page site".*?</section>', text, re.DOTALL):
+        sid = re.search(r"(?:kenmerk|id) (\S+), (?:op|on) ", page).group(1)
+        items = re.findall(r"<li class='(yes|no)'><b>(.*?)</b>: (.*?)</li>", page)
+        out[html.unescape(sid)] = [(c, html.unescape(n), html.unescape(t)) for c, n, t in items]
+    return out
+
+
+def test_site_pages_say_what_fits_by_the_sites_own_rules(demo, tmp_path: Path) -> None:
+    """Every measure type is listed; "fits" exactly where the site frame says so; a measure the present cover rules
+    out (a Tiny Forest on a yard, depaving a lawn) says so, never a size it has."""
+    from groenkans.candidates import COVER_MEASURES, SITE_TYPES
+    from groenkans.messages import message
+
+    park, parcels, sites = demo
+    text = write_dossier(parcels, sites, park, tmp_path, lang="en", pdf=False).read_text(encoding="utf-8")
+    lists = _fits_lists(text)
+    top = sites[sites["is_top"].astype(bool)]
+    assert set(lists) == set(top.index)
+    covers = set()
+    for sid, row in top.iterrows():
+        items = lists[sid]
+        assert [n for _, n, _ in items] == [message(f"measure.{t}", "en") for t in SITE_TYPES], sid
+        for (cls, _, why), t in zip(items, SITE_TYPES, strict=True):
+            assert (cls == "yes") is bool(row[t]), (sid, t)
+            if t not in COVER_MEASURES[row["site_cover"]]:
+                cover = message(f"dossier.site_cover.{row['site_cover']}", "en")
+                assert why.endswith(f"not on {cover}") or why.endswith(f"this is {cover}"), (sid, t, why)
+                covers.add(row["site_cover"])
+    assert "yard" in covers  # the demo's top five hold a yard: its page is checked above
+
+
+def test_why_a_tiny_forest_does_not_fit_uses_the_minimum_of_its_ground() -> None:
+    """On company ground a Tiny Forest needs 100 m², not 200 (IVN): worked by hand on three paved shapes.
+
+    A 3 m wide strip (180 m²) has no part 4 m wide: too small, 0 of 100 m². A 4.5 x 40 m strip is 4 m wide all
+    over (180 m² ≥ 100) but no 10 m circle fits: the shape. A 12.5 x 12.5 m square (156 m²) fits.
+    """
+    import geopandas as gpd
+    from conftest import parcels_from_boxes
+    from shapely.geometry import box
+
+    from groenkans.candidates import find_candidates
+    from groenkans.park import Park
+
+    shapes = {"strip3": box(0, 0, 3, 60), "strip4p5": box(20, 0, 24.5, 40), "square": box(50, 0, 62.5, 12.5)}
+    surfaces = gpd.GeoDataFrame(
+        {
+            "bgt_type": ["onbegroeidterreindeel"] * 3,
+            "function": [None] * 3,
+            "fysiek_voorkomen": ["gesloten verharding"] * 3,
+            "surface_class": ["gesloten_verhard"] * 3,
+        },
+        geometry=list(shapes.values()),
+        crs="EPSG:28992",
+    )
+    sites = find_candidates(Park("t", parcels_from_boxes({"P1": (0, 0, 200, 100)}), surfaces=surfaces))
+    rows = {n: sites.loc[sid] for sid, n in zip(_ids_by_x(sites), shapes, strict=True)}
+    assert [r["tiny_forest_min_m2"] for r in rows.values()] == [100.0, 100.0, 100.0]
+    assert [bool(r["tiny_forest"]) for r in rows.values()] == [False, False, True]
+    cfg = gk.Config()
+    why = {n: dossier_mod._why_not(r, "tiny_forest", cfg, "en") for n, r in rows.items() if n != "square"}
+    assert why["strip3"] == "too small: 0 m² is at least 4 m wide, a Tiny Forest needs 100 m²"
+    assert why["strip4p5"] == "no compact forest of 100 m² fits this shape (too narrow or too irregular)"
+
+
+def _ids_by_x(sites) -> list[str]:
+    """Site ids ordered west to east by their centroids."""
+    return list(sites.index[np.argsort(sites.geometry.centroid.x.to_numpy())])
