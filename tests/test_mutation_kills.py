@@ -473,7 +473,9 @@ def _sites_of(
         index=pd.Index([f"B{i}" for i in range(len(buildings))], name="pand_id"),
     )
     park = Park("feasibility", parcels, buildings=b, surfaces=surfaces, rasters=rasters or {})
-    cfg = Config.from_dict({"robustness": {"samples": 0}, "sites": {"min_area_m2": 4.0, **(sites or {})}})
+    cfg = Config.from_dict(
+        {"language": "en", "robustness": {"samples": 0}, "sites": {"min_area_m2": 4.0, **(sites or {})}}
+    )
     found = find_candidates(park, cfg)
     by_name = {}
     for n in names:
@@ -805,9 +807,13 @@ def test_tiny_forest_minimum_areas_and_width_of_the_default_config() -> None:
     assert s["strip3p5"]["tiny_forest_area_m2"] == 0.0
     assert s["strip4p5"]["tiny_forest_area_m2"] == pytest.approx(180.0, abs=1e-6)
     assert not s["strip3p5"]["tiny_forest"]
-    assert s["strip3p5"]["why_not"].startswith("tiny_forest: 0 m² at least 4 m wide (< 100 m²)")
+    assert s["strip3p5"]["why_not"].startswith(
+        "Tiny Forest: too small: 0 m² is at least 4 m wide, a Tiny Forest needs 100 m²"
+    )
     assert s["strip9"]["tiny_forest_area_m2"] == pytest.approx(270.0, abs=1e-6)
-    assert s["strip9"]["why_not"].startswith("tiny_forest: no compact 100 m² fits (widest 9.0 m < 10.0 m)")
+    assert s["strip9"]["why_not"].startswith(
+        "Tiny Forest: no compact forest of 100 m² fits: the widest circle is 9.0 m across, it needs 10.0 m"
+    )
 
 
 def test_tiny_forest_circle_of_a_yard_with_a_narrow_arm() -> None:
@@ -860,7 +866,10 @@ def test_wadi_holds_exactly_its_need_and_not_0p6_m3_less() -> None:
     assert bool(s["L"]["wadi"])
     assert s["L2"]["wadi_need_m3"] == pytest.approx(30.6, abs=1e-9)
     assert not s["L2"]["wadi"]
-    assert "wadi: holds 30 m³ at 0.3 m, its 510 m² paved catchment needs 31 m³" in s["L2"]["why_not"]
+    assert (
+        "wadi (rain garden): too small for the rain around it: holds 30 m³ at 0.3 m deep, the 510 m² of paving and "
+        "roofs around it need 31 m³"
+    ) in s["L2"]["why_not"]
 
 
 def test_a_wadi_needs_5_cm_of_water_on_the_depth_map(tmp_path: Path) -> None:
@@ -872,7 +881,7 @@ def test_a_wadi_needs_5_cm_of_water_on_the_depth_map(tmp_path: Path) -> None:
     s = _sites_of(boxes, {"D": "lawn", "W": "lawn"}, [], rasters=rasters)
     assert bool(s["W"]["wadi"])
     assert not s["D"]["wadi"]
-    assert "wadi: not a low spot" in s["D"]["why_not"]
+    assert "wadi (rain garden): not a low spot" in s["D"]["why_not"]
 
 
 def test_a_public_site_is_never_low_by_an_owner_parcels_elevation(tmp_path: Path) -> None:
@@ -890,7 +899,7 @@ def test_a_public_site_is_never_low_by_an_owner_parcels_elevation(tmp_path: Path
     assert bool(s["L"]["wadi"])
     for n in ("H", "Pub"):
         assert not s[n]["wadi"], n
-        assert "wadi: not a low spot" in s[n]["why_not"], n
+        assert "wadi (rain garden): not a low spot" in s[n]["why_not"], n
 
 
 # --- land cover, heat, water and biodiversity indicators of edge cases (docs/methodology.md §2-§5) -----------------

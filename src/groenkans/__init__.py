@@ -45,6 +45,7 @@ _LAZY = {
     "score_indicators": "groenkans.scoring",
     "find_candidates": "groenkans.candidates",
     "rank_candidates": "groenkans.candidates",
+    "why_not_reasons": "groenkans.candidates",
     "what_if": "groenkans.whatif",
     "Depave": "groenkans.whatif",
     "AddWadi": "groenkans.whatif",
@@ -70,6 +71,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from groenkans.batch import run_batch as run_batch
     from groenkans.candidates import find_candidates as find_candidates
     from groenkans.candidates import rank_candidates as rank_candidates
+    from groenkans.candidates import why_not_reasons as why_not_reasons
     from groenkans.economics import business_case as business_case
     from groenkans.export import explore_park as explore_park
     from groenkans.export import plot_park as plot_park
@@ -142,6 +144,7 @@ __all__ = [
     "score_park",
     "to_geopackage",
     "what_if",
+    "why_not_reasons",
     "write_dossier",
     "write_report",
     "zonal_stats",

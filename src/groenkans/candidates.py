@@ -27,7 +27,8 @@
    * ``meeting_place``: ≥ ``sites.meeting_place_min_area_m2``, ≥ 4 m wide and within
      walking distance of a building.
 
-   ``why_not`` says, for each type not feasible, which rule failed.
+   ``why_not`` says, for each type not feasible, which rule failed, in plain words in ``config.language``
+   (:func:`why_not_reasons` gives them per type).
 3. **Scores** at the site (zonal statistics on the site polygon) and
    **ranking** with a spatially spread top N; ``reason`` in ``config.language`` from the
    message catalogue.
@@ -68,6 +69,7 @@ __all__ = [
     "rank_candidates",
     "score_candidates",
     "site_cover",
+    "why_not_reasons",
 ]
 
 log = logging.getLogger(__name__)
@@ -102,9 +104,11 @@ _COLUMNS = [
     "why_not",
     "tiny_forest_area_m2",
     "tiny_forest_min_m2",
+    "widest_circle_m",
     "wadi_stores_m3",
     "wadi_catchment_m2",
     "wadi_need_m3",
+    "building_distance_m",
 ]
 
 
@@ -275,8 +279,8 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     >>> r = sites.loc["P1-S2"]
     >>> r["site_cover"], bool(r["depave_green"]), bool(r["richer_green"])
     ('lawn', False, True)
-    >>> sites.loc["P1-S3", "why_not"].split("; ")[0]
-    'tiny_forest: 0 m² at least 4 m wide (< 100 m²)'
+    >>> sites.loc["P1-S3", "why_not"].split("; ")[0]   # Dutch by default; why_not_reasons gives them per type
+    'Tiny Forest: te klein: 0 m² is minstens 4 m breed, een Tiny Forest vraagt 100 m²'
     """
     cfg = config or Config()
     sc = cfg.sites
@@ -404,16 +408,6 @@ def _joined_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _ints(values: np.ndarray | pd.Series) -> list[str]:
-    """Whole numbers as text, ``-`` where missing."""
-    return [f"{v:.0f}" if math.isfinite(v) else "-" for v in np.asarray(values, dtype=float).tolist()]
-
-
-def _tenths(values: np.ndarray) -> list[str]:
-    """Numbers as text with one decimal."""
-    return [f"{v:.1f}" for v in np.asarray(values, dtype=float).tolist()]
-
-
 def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
     sc = cfg.sites
     g = sites.geometry.to_numpy()
@@ -468,9 +462,7 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
     meeting = meet_size & (near <= MEETING_MAX_DIST_BUILDING_M) & allowed["meeting_place"]
     flags = {"tiny_forest": tiny, "wadi": wadi, "depave_green": depave, "richer_green": richer}
     flags["meeting_place"] = meeting
-    measures = {"area": area, "width": width, "tf_area": tf_area, "tf_min": tf_min, "inscribed_r": inscribed_r}
-    measures.update(wadi_size=wadi_size, holds=holds, stores=stores, catchment=catchment, need=need, near=near)
-    why_not = _why_not(sc, cover, allowed, flags, measures)
+    widest = np.where(need_core, 2 * inscribed_r, np.nan)  # measured only where the width rule passed
     columns: dict[str, Any] = {
         PARCEL_ID: owners,
         "area_m2": area,
@@ -481,14 +473,21 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
         "cover_classes": sites["cover_classes"].to_numpy(dtype=object),
         "cooling_capacity": sites["cooling_capacity"].to_numpy(dtype=float),
         **flags,
-        "why_not": why_not,
+        "why_not": "",
         "tiny_forest_area_m2": tf_area,
         "tiny_forest_min_m2": tf_min,
+        "widest_circle_m": widest,
         "wadi_stores_m3": stores,
         "wadi_catchment_m2": catchment,
         "wadi_need_m3": need,
+        "building_distance_m": np.where(np.isfinite(near), near, np.nan),
     }
-    return geoframe(columns, g, sites.crs, index=sites.index)
+    out = geoframe(columns, g, sites.crs, index=sites.index)
+    why = why_not_reasons(out, cfg)
+    names = {t: message(f"measure.{t}", cfg.language) for t in SITE_TYPES}
+    texts = zip(*(why[t].to_numpy(dtype=object).tolist() for t in SITE_TYPES), strict=True)
+    out["why_not"] = ["; ".join(f"{names[t]}: {r}" for t, r in zip(SITE_TYPES, row, strict=True) if r) for row in texts]
+    return out
 
 
 #: Tolerance of the largest inscribed circle of a site, m: GEOS returns a radius within this of the largest.
@@ -514,64 +513,129 @@ def _inscribed_radius(geoms: np.ndarray, needed: np.ndarray) -> np.ndarray:
     return out
 
 
-def _why_not(
-    sc: Any, cover: np.ndarray, allowed: dict[str, np.ndarray], flags: dict[str, np.ndarray], m: dict[str, np.ndarray]
-) -> list[str]:
-    """Per site, for each type not feasible, which rule failed (``; ``-separated).
+def why_not_reasons(sites: pd.DataFrame, config: Config | None = None, lang: str | None = None) -> pd.DataFrame:
+    """Why each measure type does not fit each site, in plain words: a frame of sites × :data:`SITE_TYPES`.
 
-    ``m``: the measures of :func:`_feasibility` by name.
+    ``""`` where the type fits. Worked out from the site frame's own columns (:func:`find_candidates`), rule by
+    rule in the order the feasibility checks them: first what lies there now (:data:`COVER_MEASURES`: a lawn is
+    never depaved), then the figures: the part at least 4 m wide against the Tiny Forest minimum of the site's
+    ground (``tiny_forest_min_m2``) and the widest circle against a compact forest; a wadi's size, the storage
+    its catchment needs, then its height; the size of a green spot or meeting place and a meeting place's
+    distance to the nearest building. In ``lang`` (default ``config.language``) from the message catalogue; the
+    ``why_not`` column joins them per site, the dossier shows them per type.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import box
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 200, 100)], crs="EPSG:28992",
+    ...                            index=pd.Index(["P1"], name="perceel_id"))
+    >>> yards = gpd.GeoDataFrame({"bgt_type": ["onbegroeidterreindeel"] * 2, "function": None,
+    ...                           "fysiek_voorkomen": ["gesloten verharding", "erf"],
+    ...                           "surface_class": ["gesloten_verhard", "erf"]},
+    ...                          geometry=[box(0, 0, 100, 3), box(150, 50, 170, 70)], crs="EPSG:28992")
+    >>> why = why_not_reasons(find_candidates(Park("example", parcels, surfaces=yards)), lang="en")
+    >>> why.loc["P1-S2", "tiny_forest"], why.loc["P1-S2", "depave_green"]
+    ('too small: 0 m² is at least 4 m wide, a Tiny Forest needs 100 m²', '')
+    >>> why.loc["P1-S1", "tiny_forest"], why.loc["P1-S1", "depave_green"]
+    ('not on a yard', 'nothing to depave: this is a yard')
     """
-    a0, w1 = _ints(m["area"]), _tenths(m["width"])
-    tf_area, tf_min, widest, side = (
-        _ints(m["tf_area"]),
-        _ints(m["tf_min"]),
-        _tenths(2 * m["inscribed_r"]),
-        _tenths(np.sqrt(m["tf_min"])),
-    )
-    stores, catchment, need = _ints(m["stores"]), _ints(m["catchment"]), _ints(m["need"])
-    narrow, wadi_size, holds = (m["tf_area"] < m["tf_min"]).tolist(), m["wadi_size"].tolist(), m["holds"].tolist()
-    near = m["near"].tolist()
-    tf_width = f" m² at least {sc.tiny_forest_min_width_m:g} m wide (< "
-    wadi_small = f" m wide; needs {WADI_MIN_AREA_M2:g} m², {WADI_MIN_WIDTH_M:g} m)"
-    wadi_holds = f" m³ at {sc.wadi_depth_m:g} m, its "
-    ok = {t: allowed[t].tolist() for t in SITE_TYPES}
-    fit = {t: flags[t].tolist() for t in SITE_TYPES}
-    out = []
+    cfg = config or Config()
+    sc = cfg.sites
+    lang = lang or cfg.language
+    n = len(sites)
+
+    def num(name: str) -> np.ndarray:
+        if name not in sites.columns:
+            return np.full(n, np.nan)
+        return np.asarray(pd.to_numeric(pd.Series(sites[name].to_numpy(dtype=object)), errors="coerce"), dtype=float)
+
+    def text(values: np.ndarray, decimals: int) -> list[str]:
+        return [
+            t if math.isfinite(v) else "-" for t, v in zip(_fmt(values, decimals, lang), values.tolist(), strict=True)
+        ]
+
+    def fits(t: str) -> np.ndarray:
+        if t not in sites.columns:
+            return np.zeros(n, dtype=bool)
+        return np.asarray(pd.Series(sites[t].to_numpy(dtype=object)).fillna(False).astype(bool).to_numpy())
+
+    tpl = {
+        k: message(f"why.{k}", lang)
+        for k in (
+            "cover",
+            "depave_green.cover",
+            "tiny_forest.small",
+            "tiny_forest.compact",
+            "tiny_forest.shape",
+            "wadi.small",
+            "wadi.storage",
+            "wadi.high",
+            "depave_green.small",
+            "meeting_place.small",
+            "meeting_place.far",
+            "meeting_place.no_building",
+        )
+    }
+    cover = _column(sites, "site_cover")
+    cover_words = {c: message(f"dossier.site_cover.{c}", lang) for c in COVER_MEASURES}
+    area, width = num("area_m2"), num("min_width_m")
+    tf_area, tf_min, widest = num("tiny_forest_area_m2"), num("tiny_forest_min_m2"), num("widest_circle_m")
+    tf_min = np.where(np.isnan(tf_min), sc.tiny_forest_min_area_m2, tf_min)
+    stores, catchment, need = num("wadi_stores_m3"), num("wadi_catchment_m2"), num("wadi_need_m3")
+    distance = num("building_distance_m")
+    a0, w1, tf0, min0 = text(area, 0), text(width, 1), text(tf_area, 0), text(tf_min, 0)
+    wide1, side1 = text(widest, 1), text(np.sqrt(tf_min), 1)
+    st0, ca0, ne0, di0 = text(stores, 0), text(catchment, 0), text(need, 0), text(distance, 0)
+
+    def figure(v: float, decimals: int) -> str:
+        return text(np.array([v]), decimals)[0]
+
+    tf_width, depth = figure(sc.tiny_forest_min_width_m, 0), figure(sc.wadi_depth_m, 1)
+    wadi_area, wadi_width = figure(WADI_MIN_AREA_M2, 0), figure(WADI_MIN_WIDTH_M, 0)
+    green_area, green_width = figure(sc.depave_min_area_m2, 0), figure(DEPAVE_MIN_WIDTH_M, 0)
+    meet_area, meet_width = figure(sc.meeting_place_min_area_m2, 0), figure(MEETING_MIN_WIDTH_M, 0)
+    meet_max = figure(MEETING_MAX_DIST_BUILDING_M, 0)
+    out: dict[str, list[str]] = {t: [""] * n for t in SITE_TYPES}
+    flags = {t: fits(t) for t in SITE_TYPES}
     for i, c in enumerate(cover.tolist()):
-        small = f"{a0[i]} m², {w1[i]} m wide"
-        parts = []
-        if not fit["tiny_forest"][i]:
-            if not ok["tiny_forest"][i]:
-                parts.append(f"tiny_forest: not on {c}")
-            elif narrow[i]:
-                parts.append(f"tiny_forest: {tf_area[i]}{tf_width}{tf_min[i]} m²)")
+        allowed = COVER_MEASURES.get(c, SITE_TYPES) if isinstance(c, str) else SITE_TYPES
+        words = cover_words.get(c, str(c))
+        for t in SITE_TYPES:
+            if flags[t][i]:
+                continue
+            if t not in allowed:
+                key = "depave_green.cover" if t == "depave_green" else "cover"
+                out[t][i] = tpl[key].format(cover=words)
+            elif t == "tiny_forest":
+                if not tf_area[i] >= tf_min[i]:
+                    out[t][i] = tpl["tiny_forest.small"].format(area=tf0[i], width=tf_width, need=min0[i])
+                elif math.isfinite(widest[i]):
+                    out[t][i] = tpl["tiny_forest.compact"].format(need=min0[i], widest=wide1[i], side=side1[i])
+                else:
+                    out[t][i] = tpl["tiny_forest.shape"].format(need=min0[i])
+            elif t == "wadi":
+                if not (area[i] >= WADI_MIN_AREA_M2 and width[i] >= WADI_MIN_WIDTH_M):
+                    out[t][i] = tpl["wadi.small"].format(
+                        area=a0[i], width=w1[i], min_area=wadi_area, min_width=wadi_width
+                    )
+                elif stores[i] < need[i] - 1e-9:
+                    out[t][i] = tpl["wadi.storage"].format(stores=st0[i], depth=depth, catchment=ca0[i], need=ne0[i])
+                else:
+                    out[t][i] = tpl["wadi.high"]
+            elif t in ("depave_green", "richer_green"):
+                out[t][i] = tpl["depave_green.small"].format(
+                    area=a0[i], width=w1[i], min_area=green_area, min_width=green_width
+                )
+            elif not (area[i] >= sc.meeting_place_min_area_m2 and width[i] >= MEETING_MIN_WIDTH_M):
+                out[t][i] = tpl["meeting_place.small"].format(
+                    area=a0[i], width=w1[i], min_area=meet_area, min_width=meet_width
+                )
+            elif math.isfinite(distance[i]):
+                out[t][i] = tpl["meeting_place.far"].format(distance=di0[i], max=meet_max)
             else:
-                parts.append(f"tiny_forest: no compact {tf_min[i]} m² fits (widest {widest[i]} m < {side[i]} m)")
-        if not fit["wadi"][i]:
-            if not ok["wadi"][i]:
-                parts.append(f"wadi: not on {c}")
-            elif not wadi_size[i]:
-                parts.append(f"wadi: too small ({a0[i]} m², {w1[i]}{wadi_small}")
-            elif not holds[i]:
-                parts.append(f"wadi: holds {stores[i]}{wadi_holds}{catchment[i]} m² paved catchment needs {need[i]} m³")
-            else:
-                parts.append("wadi: not a low spot")
-        if not fit["depave_green"][i]:
-            parts.append(
-                f"depave_green: {small}" if ok["depave_green"][i] else f"depave_green: nothing to depave ({c})"
-            )
-        if not fit["richer_green"][i]:
-            parts.append(f"richer_green: {small}" if ok["richer_green"][i] else f"richer_green: not on {c}")
-        if not fit["meeting_place"][i]:
-            if not ok["meeting_place"][i]:
-                parts.append(f"meeting_place: not on {c}")
-            elif near[i] > MEETING_MAX_DIST_BUILDING_M:
-                d = f"{near[i]:.0f}" if math.isfinite(near[i]) else "no building"
-                parts.append(f"meeting_place: {d} m from a building")
-            else:
-                parts.append(f"meeting_place: {small}")
-        out.append("; ".join(p for p in parts if p).rstrip("; "))
-    return out
+                out[t][i] = tpl["meeting_place.no_building"]
+    return pd.DataFrame(out, index=sites.index)
 
 
 def _wadi_catchment_m2(park: Park, g: np.ndarray, owners: np.ndarray, crs: Any, distance_m: float) -> np.ndarray:

@@ -54,6 +54,8 @@ UNITS: dict[str, str] = {
     "depave_green": "",
     "meeting_place": "",
     "why_not": "",
+    "widest_circle_m": "m",
+    "building_distance_m": "m",
     "min_width_m": "m",
     "compactness": "0-1",
     "site_cover": "",

@@ -375,57 +375,6 @@ def _read_and_missing(park: Any, parcels: pd.DataFrame, labels: gpd.GeoDataFrame
 
 
 # ---- site pages -----------------------------------------------------------------------------------------------
-def _why_not(row: pd.Series, kind: str, config: Any, lang: str) -> str:
-    """Why measure ``kind`` does not fit the site, by the rule that failed, in the order the candidates check them.
-
-    First what lies there now (:data:`~groenkans.candidates.COVER_MEASURES`: a lawn is never depaved), then the
-    site's own figures: the Tiny Forest minimum that applies there (``tiny_forest_min_m2``: private ground needs
-    less), a wadi's size, storage and height, a meeting place's size and distance to a building.
-    """
-    from groenkans.candidates import (
-        COVER_MEASURES,
-        DEPAVE_MIN_WIDTH_M,
-        MEETING_MIN_WIDTH_M,
-        WADI_MIN_AREA_M2,
-        WADI_MIN_WIDTH_M,
-    )
-
-    sc = config.sites
-    cover = row.get("site_cover")
-    if isinstance(cover, str) and cover in COVER_MEASURES and kind not in COVER_MEASURES[cover]:
-        cover_words = message(f"dossier.site_cover.{cover}", lang)
-        return message("why.depave_green.cover" if kind == "depave_green" else "why.cover", lang, cover=cover_words)
-    area = float(row.get("area_m2", np.nan))
-    width = float(row.get("min_width_m", np.nan)) if pd.notna(row.get("min_width_m", np.nan)) else float("nan")
-    if kind == "tiny_forest":
-        tf = row.get("tiny_forest_area_m2", np.nan)
-        need = row.get("tiny_forest_min_m2", np.nan)
-        need = float(need) if pd.notna(need) else sc.tiny_forest_min_area_m2
-        if pd.notna(tf) and float(tf) < need:
-            return message("why.tiny_forest.small", lang, area=float(tf), width=sc.tiny_forest_min_width_m, need=need)
-        return message("why.tiny_forest.shape", lang, need=need)
-    if kind == "wadi":
-        if area < WADI_MIN_AREA_M2 or (np.isfinite(width) and width < WADI_MIN_WIDTH_M):
-            return message(
-                "why.wadi.small", lang, area=area, width=width, min_area=WADI_MIN_AREA_M2, min_width=WADI_MIN_WIDTH_M
-            )
-        stores, need = row.get("wadi_stores_m3", np.nan), row.get("wadi_need_m3", np.nan)
-        if pd.notna(stores) and pd.notna(need) and float(stores) < float(need) - 1e-9:
-            return message("why.wadi.storage", lang, stores=float(stores), need=float(need))
-        return message("why.wadi.high", lang)
-    if kind in ("depave_green", "richer_green"):
-        if area < sc.depave_min_area_m2 or (np.isfinite(width) and width < DEPAVE_MIN_WIDTH_M):
-            return message("why.depave_green.small", lang, area=area, width=width)
-        return message("why.unknown", lang)
-    if kind == "meeting_place":
-        if area < sc.meeting_place_min_area_m2 or (np.isfinite(width) and width < MEETING_MIN_WIDTH_M):
-            return message(
-                "why.meeting_place.small", lang, area=area, width=width, min_area=sc.meeting_place_min_area_m2
-            )
-        return message("why.meeting_place.far", lang)
-    return message("why.unknown", lang)
-
-
 def _cover(site_geom: Any, park: Any, lang: str) -> str | None:
     surfaces = getattr(park, "surfaces", None)
     if surfaces is None or not len(surfaces) or "surface_class" not in surfaces.columns:
@@ -536,6 +485,8 @@ def _site_page(
     lang: str,
     table_name: str,
 ) -> str:
+    from groenkans.candidates import why_not_reasons
+
     point = row.geometry.representative_point()
     street = _nearest_street(point, labels)
     lon, lat = transformer.transform(point.x, point.y)
@@ -564,14 +515,11 @@ def _site_page(
     )
     fig_html = _figure(img, title, message("dossier.site.map_caption", lang), src, "detail")
     fits = []
+    why = why_not_reasons(pd.DataFrame([row]), config, lang).iloc[0]
     for kind in _TYPES:
         name = message(f"measure.{kind}", lang)
         ok = bool(row.get(kind, False)) if pd.notna(row.get(kind, np.nan)) else False
-        text = (
-            message("dossier.site.fits.yes", lang)
-            if ok
-            else message("dossier.site.fits.no", lang, why=_why_not(row, kind, config, lang))
-        )
+        text = message("dossier.site.fits.yes", lang) if ok else message("dossier.site.fits.no", lang, why=why[kind])
         fits.append(f"<li class='{'yes' if ok else 'no'}'><b>{_esc(name)}</b>: {_esc(text)}</li>")
     scores = {k: float(row.get(f"{k}_score", np.nan)) for k in ("heat", "water", "biodiversity")}
     strongest = max(scores, key=lambda k: scores[k] if np.isfinite(scores[k]) else -1)
