@@ -156,6 +156,11 @@ def test_wadi_catchment_on_a_parcel_all_within_reach() -> None:
     site = find_candidates(park).loc["P-A-1-S1"]
     assert site["area_m2"] == pytest.approx(100.0)
     assert site["wadi_catchment_m2"] == pytest.approx(25 + 25 + 80, abs=1e-9)
+    # a second site on the parcel (8 x 8 m, its far corner 38.8 m from it) shares the zone, not the catchment:
+    # each leaves itself out and counts the other
+    two = _park([*pavings, box(0, 22, 8, 30)], buildings=[box(30, 0, 40, 8)], parcel_box=(0, 0, 40, 30))
+    sites = find_candidates(two).set_index("area_m2")["wadi_catchment_m2"]
+    assert sites.sort_index().to_dict() == pytest.approx({64.0: 100 + 25 + 25 + 80, 100.0: 64 + 25 + 25 + 80})
     wide = _park([box(15, 10, 25, 20), box(95, 25, 100, 30), box(60, 10, 70, 20)], parcel_box=(0, 0, 100, 30))
     assert find_candidates(wide).loc["P-A-1-S1", "wadi_catchment_m2"] == pytest.approx(5 * 10, abs=1e-9)
 

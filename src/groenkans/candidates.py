@@ -664,7 +664,10 @@ def _wadi_catchment_m2(park: Park, g: np.ndarray, owners: np.ndarray, crs: Any, 
         zone[public] = subtract(zone[public], pgeom)
     cut = has_own & ~whole
     zone[cut] = shapely.intersection(zone[cut], own[cut].astype(object))
-    zones, on_site = geoframe({}, zone, crs), geoframe({}, g, crs)
+    # sites whose zone is their whole owner parcel share it: each such zone is overlaid once
+    key = np.where(whole, at, -1 - np.arange(len(g)))
+    _, first, back = np.unique(key, return_index=True, return_inverse=True)
+    zones, on_site = geoframe({}, zone[first], crs), geoframe({}, g, crs)
     total = np.zeros(len(g))
     surf = park.surfaces
     if len(surf):
@@ -673,11 +676,12 @@ def _wadi_catchment_m2(park: Park, g: np.ndarray, owners: np.ndarray, crs: Any, 
         chosen = np.flatnonzero(frac > 0)
         if len(chosen):
             paved = geoframe({"_frac": [str(f) for f in frac[chosen].tolist()]}, surf.geometry.to_numpy()[chosen], crs)
-            by = overlay_areas(zones, paved, by="_frac") - overlay_areas(on_site, paved, by="_frac")
-            total += sum(by[k].to_numpy() * float(k) for k in by.columns)
+            in_zone = overlay_areas(zones, paved, by="_frac")
+            on = overlay_areas(on_site, paved, by="_frac")
+            total += sum((in_zone[k].to_numpy()[back] - on[k].to_numpy()) * float(k) for k in in_zone.columns)
     if len(park.buildings):
-        roofs = overlay_areas(zones, park.buildings) - overlay_areas(on_site, park.buildings)
-        total += roofs["area_m2"].to_numpy()
+        in_zone = overlay_areas(zones, park.buildings)["area_m2"].to_numpy()[back]
+        total += in_zone - overlay_areas(on_site, park.buildings)["area_m2"].to_numpy()
     return total
 
 
