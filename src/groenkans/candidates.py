@@ -39,6 +39,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -482,12 +483,13 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
         "wadi_need_m3": need,
         "building_distance_m": np.where(np.isfinite(near), near, np.nan),
     }
-    out = geoframe(columns, g, sites.crs, index=sites.index)
-    why = why_not_reasons(out, cfg)
+    why = _reasons(columns, len(g), cfg, cfg.language)
     names = {t: message(f"measure.{t}", cfg.language) for t in SITE_TYPES}
-    texts = zip(*(why[t].to_numpy(dtype=object).tolist() for t in SITE_TYPES), strict=True)
-    out["why_not"] = ["; ".join(f"{names[t]}: {r}" for t, r in zip(SITE_TYPES, row, strict=True) if r) for row in texts]
-    return out
+    texts = zip(*(why[t] for t in SITE_TYPES), strict=True)
+    columns["why_not"] = [
+        "; ".join(f"{names[t]}: {r}" for t, r in zip(SITE_TYPES, row, strict=True) if r) for row in texts
+    ]
+    return geoframe(columns, g, sites.crs, index=sites.index)
 
 
 #: Tolerance of the largest inscribed circle of a site, m: GEOS returns a radius within this of the largest.
@@ -541,101 +543,120 @@ def why_not_reasons(sites: pd.DataFrame, config: Config | None = None, lang: str
     ('not on a yard', 'nothing to depave: this is a yard')
     """
     cfg = config or Config()
+    columns = {c: sites[c].to_numpy() for c in _REASON_COLUMNS if c in sites.columns}
+    return pd.DataFrame(_reasons(columns, len(sites), cfg, lang or cfg.language), index=sites.index)
+
+
+#: The site columns :func:`why_not_reasons` reads.
+_REASON_COLUMNS = (
+    "site_cover",
+    "area_m2",
+    "min_width_m",
+    *SITE_TYPES,
+    "tiny_forest_area_m2",
+    "tiny_forest_min_m2",
+    "widest_circle_m",
+    "wadi_stores_m3",
+    "wadi_catchment_m2",
+    "wadi_need_m3",
+    "building_distance_m",
+)
+
+
+def _numbers(columns: dict[str, Any], name: str, n: int) -> np.ndarray:
+    """Column ``name`` as floats (NaN where missing or not a number; all NaN when absent)."""
+    if name not in columns:
+        return np.full(n, np.nan)
+    values = np.asarray(columns[name])
+    if values.dtype.kind in "fiub":
+        return values.astype(float)
+    return np.asarray(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), dtype=float)
+
+
+def _texts(values: np.ndarray, decimals: int, lang: str) -> list[str]:
+    """Numbers as people read them in ``lang``, ``-`` where missing."""
+    return [t if math.isfinite(v) else "-" for t, v in zip(_fmt(values, decimals, lang), values.tolist(), strict=True)]
+
+
+def _reasons(columns: dict[str, Any], n: int, cfg: Config, lang: str) -> dict[str, list[str]]:
+    """:func:`why_not_reasons` on the site columns as arrays (missing ones read as unknown): per type, per site."""
     sc = cfg.sites
-    lang = lang or cfg.language
-    n = len(sites)
-
-    def num(name: str) -> np.ndarray:
-        if name not in sites.columns:
-            return np.full(n, np.nan)
-        return np.asarray(pd.to_numeric(pd.Series(sites[name].to_numpy(dtype=object)), errors="coerce"), dtype=float)
-
-    def text(values: np.ndarray, decimals: int) -> list[str]:
-        return [
-            t if math.isfinite(v) else "-" for t, v in zip(_fmt(values, decimals, lang), values.tolist(), strict=True)
-        ]
-
-    def fits(t: str) -> np.ndarray:
-        if t not in sites.columns:
-            return np.zeros(n, dtype=bool)
-        return np.asarray(pd.Series(sites[t].to_numpy(dtype=object)).fillna(False).astype(bool).to_numpy())
-
-    tpl = {
-        k: message(f"why.{k}", lang)
-        for k in (
-            "cover",
-            "depave_green.cover",
-            "tiny_forest.small",
-            "tiny_forest.compact",
-            "tiny_forest.shape",
-            "wadi.small",
-            "wadi.storage",
-            "wadi.high",
-            "depave_green.small",
-            "meeting_place.small",
-            "meeting_place.far",
-            "meeting_place.no_building",
-        )
-    }
-    cover = _column(sites, "site_cover")
-    cover_words = {c: message(f"dossier.site_cover.{c}", lang) for c in COVER_MEASURES}
-    area, width = num("area_m2"), num("min_width_m")
-    tf_area, tf_min, widest = num("tiny_forest_area_m2"), num("tiny_forest_min_m2"), num("widest_circle_m")
+    cover = np.asarray(columns.get("site_cover", np.full(n, None)), dtype=object).tolist()
+    words = [message(f"dossier.site_cover.{c}", lang) if c in COVER_MEASURES else str(c) for c in cover]
+    area, width = _numbers(columns, "area_m2", n), _numbers(columns, "min_width_m", n)
+    tf_area, widest = _numbers(columns, "tiny_forest_area_m2", n), _numbers(columns, "widest_circle_m", n)
+    tf_min = _numbers(columns, "tiny_forest_min_m2", n)
     tf_min = np.where(np.isnan(tf_min), sc.tiny_forest_min_area_m2, tf_min)
-    stores, catchment, need = num("wadi_stores_m3"), num("wadi_catchment_m2"), num("wadi_need_m3")
-    distance = num("building_distance_m")
-    a0, w1, tf0, min0 = text(area, 0), text(width, 1), text(tf_area, 0), text(tf_min, 0)
-    wide1, side1 = text(widest, 1), text(np.sqrt(tf_min), 1)
-    st0, ca0, ne0, di0 = text(stores, 0), text(catchment, 0), text(need, 0), text(distance, 0)
+    stores, need = _numbers(columns, "wadi_stores_m3", n), _numbers(columns, "wadi_need_m3", n)
+    catchment, distance = _numbers(columns, "wadi_catchment_m2", n), _numbers(columns, "building_distance_m", n)
+    a0, w1, tf0, min0 = (_texts(v, d, lang) for v, d in ((area, 0), (width, 1), (tf_area, 0), (tf_min, 0)))
+    wide1, side1 = _texts(widest, 1, lang), _texts(np.sqrt(tf_min), 1, lang)
+    st0, ca0, ne0, di0 = (_texts(v, 0, lang) for v in (stores, catchment, need, distance))
+    one = {k: _texts(np.array([v]), d, lang)[0] for k, v, d in (
+        ("tf_width", sc.tiny_forest_min_width_m, 0), ("depth", sc.wadi_depth_m, 1), ("wadi_area", WADI_MIN_AREA_M2, 0),
+        ("wadi_width", WADI_MIN_WIDTH_M, 0), ("green_area", sc.depave_min_area_m2, 0),
+        ("green_width", DEPAVE_MIN_WIDTH_M, 0), ("meet_area", sc.meeting_place_min_area_m2, 0),
+        ("meet_width", MEETING_MIN_WIDTH_M, 0), ("meet_max", MEETING_MAX_DIST_BUILDING_M, 0),
+    )}  # fmt: skip
+    fields: dict[str, Callable[[int], dict[str, str]]] = {
+        "cover": lambda i: {"cover": words[i]},
+        "depave_green.cover": lambda i: {"cover": words[i]},
+        "tiny_forest.small": lambda i: {"area": tf0[i], "width": one["tf_width"], "need": min0[i]},
+        "tiny_forest.compact": lambda i: {"need": min0[i], "widest": wide1[i], "side": side1[i]},
+        "tiny_forest.shape": lambda i: {"need": min0[i]},
+        "wadi.small": lambda i: {
+            "area": a0[i], "width": w1[i], "min_area": one["wadi_area"], "min_width": one["wadi_width"]
+        },
+        "wadi.storage": lambda i: {"stores": st0[i], "depth": one["depth"], "catchment": ca0[i], "need": ne0[i]},
+        "wadi.high": lambda i: {},
+        "depave_green.small": lambda i: {
+            "area": a0[i], "width": w1[i], "min_area": one["green_area"], "min_width": one["green_width"]
+        },
+        "meeting_place.small": lambda i: {
+            "area": a0[i], "width": w1[i], "min_area": one["meet_area"], "min_width": one["meet_width"]
+        },
+        "meeting_place.far": lambda i: {"distance": di0[i], "max": one["meet_max"]},
+        "meeting_place.no_building": lambda i: {},
+    }  # fmt: skip
+    small_green = (area < sc.depave_min_area_m2) | (width < DEPAVE_MIN_WIDTH_M)
+    # per type, its rules after the cover's, in the feasibility's order: (fails, reason); the last one is what is left
+    rules: dict[str, list[tuple[np.ndarray, str]]] = {
+        "tiny_forest": [(~(tf_area >= tf_min), "tiny_forest.small"), (np.isfinite(widest), "tiny_forest.compact")],
+        "wadi": [
+            (~((area >= WADI_MIN_AREA_M2) & (width >= WADI_MIN_WIDTH_M)), "wadi.small"),
+            (stores < need - 1e-9, "wadi.storage"),
+        ],
+        "depave_green": [(small_green, "depave_green.small")],
+        "richer_green": [(small_green, "depave_green.small")],
+        "meeting_place": [
+            (~((area >= sc.meeting_place_min_area_m2) & (width >= MEETING_MIN_WIDTH_M)), "meeting_place.small"),
+            (np.isfinite(distance), "meeting_place.far"),
+        ],
+    }
+    last = {"tiny_forest": "tiny_forest.shape", "wadi": "wadi.high", "meeting_place": "meeting_place.no_building"}
+    tpl = {k: message(f"why.{k}", lang) for k in fields}
+    out: dict[str, list[str]] = {}
+    for t in SITE_TYPES:
+        ruled_out = np.array([isinstance(c, str) and t not in COVER_MEASURES.get(c, SITE_TYPES) for c in cover], bool)
+        keys = ["depave_green.cover" if t == "depave_green" else "cover", *(k for _, k in rules[t])]
+        keys.append(last.get(t, keys[-1]))
+        which = np.select([ruled_out, *(c for c, _ in rules[t])], list(range(len(keys) - 1)), default=len(keys) - 1)
+        text = [""] * n
+        for i in np.flatnonzero(~_flags(columns, t, n)).tolist():
+            key = keys[int(which[i])]
+            text[i] = tpl[key].format(**fields[key](i))
+        out[t] = text
+    return out
 
-    def figure(v: float, decimals: int) -> str:
-        return text(np.array([v]), decimals)[0]
 
-    tf_width, depth = figure(sc.tiny_forest_min_width_m, 0), figure(sc.wadi_depth_m, 1)
-    wadi_area, wadi_width = figure(WADI_MIN_AREA_M2, 0), figure(WADI_MIN_WIDTH_M, 0)
-    green_area, green_width = figure(sc.depave_min_area_m2, 0), figure(DEPAVE_MIN_WIDTH_M, 0)
-    meet_area, meet_width = figure(sc.meeting_place_min_area_m2, 0), figure(MEETING_MIN_WIDTH_M, 0)
-    meet_max = figure(MEETING_MAX_DIST_BUILDING_M, 0)
-    out: dict[str, list[str]] = {t: [""] * n for t in SITE_TYPES}
-    flags = {t: fits(t) for t in SITE_TYPES}
-    for i, c in enumerate(cover.tolist()):
-        allowed = COVER_MEASURES.get(c, SITE_TYPES) if isinstance(c, str) else SITE_TYPES
-        words = cover_words.get(c, str(c))
-        for t in SITE_TYPES:
-            if flags[t][i]:
-                continue
-            if t not in allowed:
-                key = "depave_green.cover" if t == "depave_green" else "cover"
-                out[t][i] = tpl[key].format(cover=words)
-            elif t == "tiny_forest":
-                if not tf_area[i] >= tf_min[i]:
-                    out[t][i] = tpl["tiny_forest.small"].format(area=tf0[i], width=tf_width, need=min0[i])
-                elif math.isfinite(widest[i]):
-                    out[t][i] = tpl["tiny_forest.compact"].format(need=min0[i], widest=wide1[i], side=side1[i])
-                else:
-                    out[t][i] = tpl["tiny_forest.shape"].format(need=min0[i])
-            elif t == "wadi":
-                if not (area[i] >= WADI_MIN_AREA_M2 and width[i] >= WADI_MIN_WIDTH_M):
-                    out[t][i] = tpl["wadi.small"].format(
-                        area=a0[i], width=w1[i], min_area=wadi_area, min_width=wadi_width
-                    )
-                elif stores[i] < need[i] - 1e-9:
-                    out[t][i] = tpl["wadi.storage"].format(stores=st0[i], depth=depth, catchment=ca0[i], need=ne0[i])
-                else:
-                    out[t][i] = tpl["wadi.high"]
-            elif t in ("depave_green", "richer_green"):
-                out[t][i] = tpl["depave_green.small"].format(
-                    area=a0[i], width=w1[i], min_area=green_area, min_width=green_width
-                )
-            elif not (area[i] >= sc.meeting_place_min_area_m2 and width[i] >= MEETING_MIN_WIDTH_M):
-                out[t][i] = tpl["meeting_place.small"].format(
-                    area=a0[i], width=w1[i], min_area=meet_area, min_width=meet_width
-                )
-            elif math.isfinite(distance[i]):
-                out[t][i] = tpl["meeting_place.far"].format(distance=di0[i], max=meet_max)
-            else:
-                out[t][i] = tpl["meeting_place.no_building"]
-    return pd.DataFrame(out, index=sites.index)
+def _flags(columns: dict[str, Any], name: str, n: int) -> np.ndarray:
+    """Column ``name`` as booleans (missing: False; all False when absent)."""
+    if name not in columns:
+        return np.zeros(n, dtype=bool)
+    values = np.asarray(columns[name])
+    if values.dtype == bool:
+        return values
+    return np.asarray(pd.Series(values, dtype=object).fillna(False).astype(bool).to_numpy(), dtype=bool)
 
 
 def _wadi_catchment_m2(park: Park, g: np.ndarray, owners: np.ndarray, crs: Any, distance_m: float) -> np.ndarray:
