@@ -14,7 +14,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "output.md"
 @pytest.mark.parametrize(
     "column, unit",
     [
-        ("roof_m2", "m²"),
+        ("pond_m2", "m²"),
         ("pet_max_degc", "°C"),
         ("buffer_m3", "m³"),
         ("rain_mm", "mm"),
@@ -62,3 +62,16 @@ def test_docs_list_every_column() -> None:
     assert not missing, (
         f"docs/output.md lacks {missing}; regenerate its column table from groenkans.export.columns.COLUMNS"
     )
+
+
+def test_every_column_of_a_scored_park_has_a_dutch_alias() -> None:
+    """What a GIS user opens: every column of the parcels and the ranked sites has a Dutch alias and a description."""
+    import groenkans as gk
+
+    park = gk.load_park(Path(__file__).resolve().parents[2] / "data" / "samples" / "demo")
+    parcels = gk.score_park(park)
+    sites = gk.rank_candidates(park, parcels)
+    for frame in (parcels, sites):
+        for column in frame.columns.drop("geometry"):
+            alias, description, _ = describe(column)
+            assert alias != column and description, column
