@@ -547,20 +547,8 @@ def why_not_reasons(sites: pd.DataFrame, config: Config | None = None, lang: str
     return pd.DataFrame(_reasons(columns, len(sites), cfg, lang or cfg.language), index=sites.index)
 
 
-#: The site columns :func:`why_not_reasons` reads.
-_REASON_COLUMNS = (
-    "site_cover",
-    "area_m2",
-    "min_width_m",
-    *SITE_TYPES,
-    "tiny_forest_area_m2",
-    "tiny_forest_min_m2",
-    "widest_circle_m",
-    "wadi_stores_m3",
-    "wadi_catchment_m2",
-    "wadi_need_m3",
-    "building_distance_m",
-)
+#: The site columns :func:`why_not_reasons` reads: cover, size, the flags and the sizing figures after ``why_not``.
+_REASON_COLUMNS = ("site_cover", "area_m2", "min_width_m", *SITE_TYPES, *_COLUMNS[_COLUMNS.index("why_not") + 1 :])
 
 
 def _numbers(columns: dict[str, Any], name: str, n: int) -> np.ndarray:
