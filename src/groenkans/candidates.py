@@ -61,6 +61,7 @@ from groenkans.indicators.heat import CC_TABLE, CC_WEIGHTS, pet_frac_column
 from groenkans.messages import message
 from groenkans.park import Park
 from groenkans.schema import DRIVING_FUNCTIONS, PARCEL_ID, PAVED_FRACTION, RASTER_VALID_RANGE
+from groenkans.scoring import format_number
 
 __all__ = [
     "COVER_MEASURES",
@@ -562,15 +563,15 @@ def _numbers(columns: dict[str, Any], name: str, n: int) -> np.ndarray:
 
 
 def _texts(values: np.ndarray, decimals: int, lang: str) -> list[str]:
-    """Numbers as people read them in ``lang``, ``-`` where missing."""
-    return [t if math.isfinite(v) else "-" for t, v in zip(_fmt(values, decimals, lang), values.tolist(), strict=True)]
+    """Numbers as people read them in ``lang``, ``-`` where missing (:func:`~groenkans.scoring.format_number`)."""
+    return [format_number(v, decimals, lang) for v in values.tolist()]
 
 
 def _reasons(columns: dict[str, Any], n: int, cfg: Config, lang: str) -> dict[str, list[str]]:
     """:func:`why_not_reasons` on the site columns as arrays (missing ones read as unknown): per type, per site."""
     sc = cfg.sites
     cover = np.asarray(columns.get("site_cover", np.full(n, None)), dtype=object).tolist()
-    words = [message(f"dossier.site_cover.{c}", lang) if c in COVER_MEASURES else str(c) for c in cover]
+    words = [message(f"site_cover.{c}", lang) if c in COVER_MEASURES else str(c) for c in cover]
     area, width = _numbers(columns, "area_m2", n), _numbers(columns, "min_width_m", n)
     tf_area, widest = _numbers(columns, "tiny_forest_area_m2", n), _numbers(columns, "widest_circle_m", n)
     tf_min = _numbers(columns, "tiny_forest_min_m2", n)

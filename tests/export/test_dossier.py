@@ -258,7 +258,7 @@ def test_site_pages_say_what_fits_by_the_sites_own_rules(demo, tmp_path: Path) -
         for (cls, _, why), t in zip(items, SITE_TYPES, strict=True):
             assert (cls == "yes") is bool(row[t]), (sid, t)
             if t not in COVER_MEASURES[row["site_cover"]]:
-                cover = message(f"dossier.site_cover.{row['site_cover']}", "en")
+                cover = message(f"site_cover.{row['site_cover']}", "en")
                 assert why.endswith(f"not on {cover}") or why.endswith(f"this is {cover}"), (sid, t, why)
                 covers.add(row["site_cover"])
     assert "yard" in covers  # the demo's top five hold a yard: its page is checked above

@@ -59,7 +59,6 @@ _CHROMIUM_FLAGS = (
     "--mute-audio",
     "--hide-scrollbars",
 )
-_TYPES = ("tiny_forest", "wadi", "depave_green", "richer_green", "meeting_place")  # as candidates.SITE_TYPES
 
 _CSS = """
 @page { size: A4; margin: 14mm 14mm 16mm 14mm; }
@@ -485,7 +484,7 @@ def _site_page(
     lang: str,
     table_name: str,
 ) -> str:
-    from groenkans.candidates import why_not_reasons
+    from groenkans.candidates import SITE_TYPES, why_not_reasons
 
     point = row.geometry.representative_point()
     street = _nearest_street(point, labels)
@@ -516,7 +515,7 @@ def _site_page(
     fig_html = _figure(img, title, message("dossier.site.map_caption", lang), src, "detail")
     fits = []
     why = why_not_reasons(pd.DataFrame([row]), config, lang).iloc[0]
-    for kind in _TYPES:
+    for kind in SITE_TYPES:
         name = message(f"measure.{kind}", lang)
         ok = bool(row.get(kind, False)) if pd.notna(row.get(kind, np.nan)) else False
         text = message("dossier.site.fits.yes", lang) if ok else message("dossier.site.fits.no", lang, why=why[kind])
