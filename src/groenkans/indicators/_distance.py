@@ -9,6 +9,7 @@ import shapely
 
 from groenkans.indicators._memo import GeometryMemo
 from groenkans.indicators._overlap import pair_intersection_areas
+from groenkans.indicators._polydist import polygon_distances
 
 __all__ = [
     "SNAP_M",
@@ -16,7 +17,6 @@ __all__ = [
     "dissolve",
     "nearest_distance",
     "nearest_within",
-    "outline_pieces",
     "pair_distances",
     "pairs_where",
     "patches",
@@ -222,6 +222,8 @@ def nearest_distance(parcels: gpd.GeoDataFrame, targets: np.ndarray, *, missing:
     >>> nearest_distance(parcels, np.array([box(5, 0, 20, 10)])).tolist()
     [0.0, 30.0]
     """
+    targets = np.asarray(targets, dtype=object)
+    targets = targets[~shapely.is_missing(targets) & ~shapely.is_empty(targets)]
     if not len(targets):
         return pd.Series(missing, index=parcels.index, dtype=float)
     geoms = parcels.geometry.to_numpy()
@@ -232,67 +234,23 @@ def nearest_distance(parcels: gpd.GeoDataFrame, targets: np.ndarray, *, missing:
     out[touching] = 0.0
     rest = np.setdiff1d(np.arange(len(geoms)), touching)
     if len(rest):
-        # the others meet no target: their distance to a polygon is the distance to its outline, the least distance
-        # between segments, so short pieces of the outlines give it exactly and cheaply (a nearest search among
-        # whole detailed patches measures the full outline of every patch whose box is near)
-        pieces = outline_pieces(targets)
-        (pi, _), dist = shapely.STRtree(pieces).query_nearest(geoms[rest], return_distance=True, all_matches=False)
-        out[rest[pi]] = dist
+        # the others meet no target. An upper bound of each one's distance: that to the target whose box is nearest
+        # (a box is cheap to measure); then only the targets whose boxes lie within that bound are measured, nearest
+        # box first (:func:`nearest_within`)
+        far = geoms[rest]
+        (qi, ti) = shapely.STRtree(shapely.box(*shapely.bounds(targets).T)).query_nearest(far, all_matches=False)
+        bound = np.full(len(rest), np.inf)
+        bound[qi] = pair_distances(far, targets, qi, ti)
+        gi, _, dist = nearest_within(far, targets, bound, 1)
+        out[rest[gi]] = dist
     return pd.Series(out, index=parcels.index)
 
 
-def outline_pieces(geoms: np.ndarray, max_segments: int = 32) -> np.ndarray:
-    """The outlines of polygons as linestrings of at most ``max_segments`` segments; other geometries as they are.
-
-    Consecutive pieces share their end vertex, so together they hold every segment of every ring once. The
-    distance from a geometry that meets none of ``geoms`` to the nearest of them is the distance to the nearest
-    piece: for disjoint geometries GEOS measures the least distance between their segments.
-
-    Examples
-    --------
-    >>> from shapely.geometry import Point, box
-    >>> pieces = outline_pieces(np.array([Point(0, 0).buffer(10, quad_segs=16), box(50, 0, 51, 1)]), 16)
-    >>> [int(n) for n in shapely.get_num_coordinates(pieces)]
-    [17, 17, 17, 17, 5]
-    >>> far = box(100, 100, 101, 101)
-    >>> float(shapely.distance(far, pieces).min()) == float(shapely.distance(far, box(50, 0, 51, 1)))
-    True
-    """
-    return _outline_pieces(geoms, max_segments)[0]
-
-
-def _outline_pieces(geoms: np.ndarray, max_segments: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`outline_pieces` and, for each piece, the index of the geometry it belongs to."""
-    parts, owner = shapely.get_parts(np.asarray(geoms, dtype=object), return_index=True)
-    poly = shapely.get_type_id(parts) == 3
-    rings, ring_part = shapely.get_rings(parts[poly], return_index=True)
-    if not len(rings):
-        return parts, owner
-    ring_owner = owner[poly][ring_part]
-    xy, ri = shapely.get_coordinates(rings, return_index=True)
-    counts = np.bincount(ri, minlength=len(rings))
-    first = np.r_[0, np.cumsum(counts)[:-1]]
-    segments = counts - 1
-    n_pieces = -(-segments // max_segments)
-    ring = np.repeat(np.arange(len(rings)), n_pieces)
-    k = np.arange(int(n_pieces.sum())) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
-    start = k * max_segments
-    stop = np.minimum(start + max_segments, segments[ring])
-    length = stop - start + 1
-    at = np.repeat(first[ring] + start, length) + (
-        np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
-    )
-    lines = shapely.linestrings(xy[at], indices=np.repeat(np.arange(len(start)), length))
-    return np.concatenate([lines, parts[~poly]]), np.concatenate([ring_owner[ring], owner[~poly]])
-
-
-def pair_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray, min_vertices: int = 256) -> np.ndarray:
+def pair_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
     """``shapely.distance(a[ai], b[bi])`` for pairs of geometries, to the bit.
 
-    Pairs that meet are 0. A geometry of ``b`` of at least ``min_vertices`` vertices is cut into pieces of its
-    outline (:func:`outline_pieces`) once, and its distance to each ``a`` it is paired with is that of the nearest
-    piece (one STR-tree nearest search per such geometry): a distance between two polygons compares every segment
-    of one with every segment of the other. Smaller geometries are measured directly.
+    Pairs of polygons are measured by :func:`~groenkans.indicators._polydist.polygon_distances` (the segments of
+    the two boundaries that can be nearest, in the order of their boxes' distance); other pairs by GEOS.
 
     Examples
     --------
@@ -303,27 +261,7 @@ def pair_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray,
     >>> pair_distances(a, b, ai, bi).tolist() == shapely.distance(a, b[0]).tolist()
     True
     """
-    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
-    ai, bi = np.asarray(ai, dtype=np.intp), np.asarray(bi, dtype=np.intp)
-    out = np.full(len(ai), np.inf)
-    if not len(ai):
-        return out
-    big = shapely.get_num_coordinates(b) >= min_vertices
-    direct = ~big[bi]
-    out[direct] = shapely.distance(a[ai[direct]], b[bi[direct]])
-    todo = np.flatnonzero(~direct)
-    if len(todo):
-        meet = shapely.intersects(a[ai[todo]], b[bi[todo]])
-        out[todo[meet]] = 0.0
-        todo = todo[~meet]
-    if len(todo):
-        order = todo[np.argsort(bi[todo], kind="stable")]
-        owners, starts = np.unique(bi[order], return_index=True)
-        for owner, rows in zip(owners.tolist(), np.split(order, starts[1:]), strict=True):
-            pieces = outline_pieces(b[owner : owner + 1])
-            (qi, _), d = shapely.STRtree(pieces).query_nearest(a[ai[rows]], return_distance=True, all_matches=False)
-            out[rows[qi]] = d
-    return out
+    return polygon_distances(a, b, ai, bi)
 
 
 def _rank_in_runs(keys: np.ndarray) -> np.ndarray:
@@ -336,9 +274,11 @@ def _rank_in_runs(keys: np.ndarray) -> np.ndarray:
 
 
 def nearest_within(
-    geoms: np.ndarray, targets: np.ndarray, max_distance: float, k: int
+    geoms: np.ndarray, targets: np.ndarray, max_distance: float | np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each geometry, its ``k`` nearest targets within ``max_distance``: pairs ``(i, j, distance)``.
+
+    ``max_distance`` is one distance for all or one per geometry.
 
     Sorted by geometry, then distance, ties broken by target order; the distances are ``shapely.distance``'s, to
     the bit (:func:`pair_distances`). Only the distances that can decide are measured: the targets whose
@@ -357,16 +297,15 @@ def nearest_within(
     none = np.zeros(0, dtype=np.intp)
     if not len(geoms) or not len(targets) or k < 1:
         return none, none, np.zeros(0)
+    reach = np.broadcast_to(np.asarray(max_distance, dtype=float), (len(geoms),))
     gb, tb = shapely.bounds(geoms), shapely.bounds(targets)
-    grown = shapely.box(
-        gb[:, 0] - max_distance, gb[:, 1] - max_distance, gb[:, 2] + max_distance, gb[:, 3] + max_distance
-    )
+    grown = shapely.box(gb[:, 0] - reach, gb[:, 1] - reach, gb[:, 2] + reach, gb[:, 3] + reach)
     gi, tj = shapely.STRtree(targets).query(grown)
     # the distance between the boxes, a lower bound of the geometries' (less a margin for rounding)
     dx = np.maximum(0.0, np.maximum(tb[tj, 0] - gb[gi, 2], gb[gi, 0] - tb[tj, 2]))
     dy = np.maximum(0.0, np.maximum(tb[tj, 1] - gb[gi, 3], gb[gi, 1] - tb[tj, 3]))
     low = np.hypot(dx, dy) * (1 - 1e-9) - 1e-9
-    near = low <= max_distance
+    near = low <= reach[gi]
     gi, tj, low = gi[near], tj[near], low[near]
     order = np.lexsort((tj, low, gi))
     gi, tj, low = gi[order], tj[order], low[order]
@@ -377,15 +316,15 @@ def nearest_within(
     while todo.any():
         dist[todo] = pair_distances(geoms, targets, gi[todo], tj[todo])
         done |= todo
-        found = done & (dist <= max_distance)
-        kth = np.full(len(geoms), max_distance)
+        found = done & (dist <= reach[gi])
+        kth = reach.copy()
         fi, fd = gi[found], dist[found]
         by = np.lexsort((fd, fi))
         fi, fd = fi[by], fd[by]
         kth_found = _rank_in_runs(fi) == k - 1
         kth[fi[kth_found]] = fd[kth_found]
         todo = ~done & (low <= kth[gi])
-    found = dist <= max_distance
+    found = dist <= reach[gi]
     gi, tj, dist = gi[found], tj[found], dist[found]
     order = np.lexsort((tj, dist, gi))  # per geometry, nearest first, ties by target order
     gi, tj, dist = gi[order], tj[order], dist[order]
@@ -404,8 +343,8 @@ def stepping_stone(parcels: gpd.GeoDataFrame, patch_geoms: np.ndarray, max_gap_m
     are one patch and form no pair). Patches farther than *G* from the parcel never give a gain, so only those
     within *G* are considered; ties in distance at the ``k``-th place are broken by patch order.
 
-    All distances are vectorised shapely calls: each parcel's nearest patches from :func:`nearest_within`,
-    patch–patch distances once per distinct pair.
+    Each parcel's nearest patches come from :func:`nearest_within`; patch–patch distances are measured once per
+    distinct pair (:func:`pair_distances`, GEOS's distances to the bit).
 
     Examples
     --------
@@ -437,7 +376,7 @@ def stepping_stone(parcels: gpd.GeoDataFrame, patch_geoms: np.ndarray, max_gap_m
     lo, hi = np.minimum(ji[first], ji[second]), np.maximum(ji[first], ji[second])
     code = lo.astype(np.int64) * len(patch_geoms) + hi
     uniq, inverse = np.unique(code, return_inverse=True)
-    d_ab = shapely.distance(patch_geoms[uniq // len(patch_geoms)], patch_geoms[uniq % len(patch_geoms)])[inverse]
+    d_ab = pair_distances(patch_geoms, patch_geoms, uniq // len(patch_geoms), uniq % len(patch_geoms))[inverse]
     gain = np.minimum(d_ab, max_gap_m) - np.maximum(dist[first], dist[second])
     gain = np.where(d_ab > 0, gain, 0.0)
     best = np.zeros(n)
