@@ -404,8 +404,8 @@ def _union_by(geoms: np.ndarray, codes: np.ndarray, n: int, width: int = 32) -> 
     try:
         out[small] = shapely.coverage_union_all(table[small], axis=1)
     except shapely.errors.GEOSException:  # some group is not noded as a coverage: each group on its own
-        for g, row in zip(np.flatnonzero(small).tolist(), table[small], strict=True):
-            out[g] = _coverage_union(row)
+        for k, row in zip(np.flatnonzero(small).tolist(), table[small], strict=True):
+            out[k] = _coverage_union(row)
     for g in np.flatnonzero(~small):
         out[g] = _coverage_union(geoms[order[starts[g] : starts[g] + sizes[g]]])
     summed = np.bincount(codes, weights=shapely.area(geoms), minlength=n)
