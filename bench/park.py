@@ -5,8 +5,10 @@ Run by hand:  .venv/bin/python bench/park.py [--sizes 1 4 16] [--repeat 3] [--no
 Times synthetic sample parks of growing size and the real Laagraven park (examples/laagraven: its original BGT
 download, analysis units by tessellation, no rasters at hand). Prints, per park and stage, the median wall
 seconds and CPU seconds (process time: what the park costs whatever else runs on the machine), and CPU-s per km²
-of parcel area per stage, so real and synthetic parks compare per km². The machine's load average is printed
-before and after: wall seconds mean little when other work shares the cores.
+of parcel area per stage, so real and synthetic parks compare per km². Per km² a park costs what its geometry
+holds: the thousands of vertices per km² and the CPU milliseconds per parcel are printed too, so a park that costs
+more per km² shows whether it is denser (more units, more detailed outlines) or dearer per unit. The machine's load
+average is printed before and after: wall seconds mean little when other work shares the cores.
 
 The InVEST Urban Cooling model took 68 s for 1 km² and 511 s for 4 km² (heat only, wall time on an idle machine)
 in an earlier measurement on this machine; those two figures are not re-run here and are compared with CPU-s.
@@ -23,6 +25,8 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any
+
+import shapely
 
 import groenkans as gk
 from groenkans.samples import make_park
@@ -50,15 +54,21 @@ def _time(folder: Path, repeat: int) -> tuple[Any, dict[str, tuple[float, float]
     return park, {s: (statistics.median(walls[s]), statistics.median(cpus[s])) for s in STAGES}
 
 
+def _vertices(park: Any) -> int:
+    """Vertices of the park's parcels, BGT surfaces and buildings: how detailed its geometry is."""
+    layers = (park.parcels, park.surfaces, park.buildings)
+    return sum(int(shapely.get_num_coordinates(g.geometry.to_numpy()).sum()) for g in layers if g is not None)
+
+
 def _row(label: str, park: Any, t: dict[str, tuple[float, float]], extra: str = "") -> None:
     km2 = park.area_m2 / 1e6
     wall = sum(v[0] for v in t.values())
     cpu = sum(v[1] for v in t.values())
     per = " ".join(f"{t[s][1] / km2:7.2f}" for s in STAGES)
     print(
-        f"{label:<24} {km2:6.2f} {len(park.parcels):7d} "
+        f"{label:<24} {km2:6.2f} {len(park.parcels):7d} {_vertices(park) / km2 / 1000:8.1f} "
         + " ".join(f"{t[s][0]:6.2f}" for s in STAGES)
-        + f" {wall:7.2f} {cpu:7.2f} {per} {cpu / km2:8.2f}{extra}",
+        + f" {wall:7.2f} {cpu:7.2f} {per} {cpu / km2:8.2f} {1000 * cpu / len(park.parcels):9.2f}{extra}",
         flush=True,
     )
 
@@ -74,8 +84,9 @@ def main() -> None:
     _time(make_park(work / "warm", width_m=300, height_m=300, seed=1), 1)  # imports, compiled kernels: not timed
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     print(
-        f"{'park':<24} {'km²':>6} {'parcels':>7} {'load s':>6} {'score':>6} {'sites':>6} {'wall s':>7} {'CPU-s':>7} "
-        f"{'CPU-s/km²: load':>7} {'score':>7} {'sites':>7} {'total':>8}"
+        f"{'park':<24} {'km²':>6} {'parcels':>7} {'kvert/km²':>8} {'load s':>6} {'score':>6} {'sites':>6} "
+        f"{'wall s':>7} {'CPU-s':>7} {'CPU-s/km²: load':>7} {'score':>7} {'sites':>7} {'total':>8} "
+        f"{'CPU-ms/parcel':>9}"
     )
     synthetic: dict[float, tuple[float, float]] = {}  # size -> (parcel km², CPU-s)
     for km2 in args.sizes:
@@ -98,8 +109,9 @@ def main() -> None:
         )
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(
-        "km² is parcel area; medians of --repeat runs; CPU-s = process time of this process (numba/zonal threads "
-        "included)."
+        "km² is parcel area; kvert/km²: thousands of vertices of parcels, BGT surfaces and buildings per km² (how "
+        "detailed the geometry is); medians of --repeat runs; CPU-s = process time of this process (numba/zonal "
+        "threads included)."
     )
 
 

@@ -196,14 +196,19 @@ def test_a_parcel_said_to_lie_within_reach_does() -> None:
     assert (far > reach).any()
 
 
-def test_group_unions_equal_the_overlay_union_also_where_pieces_are_no_coverage() -> None:
+@pytest.mark.parametrize("min_vertices", [0, None])
+def test_group_unions_equal_the_overlay_union_also_where_pieces_are_no_coverage(monkeypatch, min_vertices) -> None:
     """``_union_by`` takes GEOS's coverage union where it holds and the overlay union elsewhere: always the latter.
 
     Groups: a vertex of one piece on the edge of another (not noded), overlapping pieces, an edge shared in part
     next to a hole (GEOS refuses the coverage union), neighbours sharing edges (a coverage), a single piece, and a
-    group larger than the vectorised table.
+    group larger than the vectorised table; with every group tried as a coverage, and with the default threshold.
     """
+    from groenkans import candidates
     from groenkans.candidates import _union_by
+
+    if min_vertices is not None:  # every group of two or more pieces tries the coverage union first
+        monkeypatch.setattr(candidates, "_COVERAGE_MIN_VERTICES", min_vertices)
 
     strip = [box(x, 0, x + 1, 1) for x in range(40)]  # 40 neighbours: a group wider than the table's 32 columns
     holed = box(40, 0, 42, 1).difference(shapely.Point(41, 0.5).buffer(0.2))

@@ -384,35 +384,43 @@ def _union_by(geoms: np.ndarray, codes: np.ndarray, n: int, width: int = 32) -> 
     """The union of the geometries of each group ``0..n-1`` (``codes``), each group's geometries in their order.
 
     The pieces of a group are parts of BGT surfaces, which tile the ground: mostly a valid polygonal coverage, whose
-    union GEOS builds by dropping the shared edges (``coverage_union_all``) at a fraction of an overlay's cost. A
-    group is taken from it only where that union is valid and has the pieces' summed area (to 1e-9); a
-    registration error (overlapping surfaces, a vertex of one on an edge of the other) leaves internal edges, an
-    invalid result, and that group is unioned by overlay (``union_all``). Groups of up to ``width`` geometries are
-    unioned in one vectorised call over a ``None``-padded table (both unions ignore missing values); larger groups
-    one by one.
+    union GEOS builds by dropping the shared edges (``coverage_union_all``) at a fraction of an overlay's cost on
+    detailed outlines. A group of at least :data:`_COVERAGE_MIN_VERTICES` vertices is taken from it where that union
+    is valid and has the pieces' summed area (to 1e-9); a registration error (overlapping surfaces, a vertex of one on
+    an edge of the other) leaves internal edges or makes GEOS refuse, and that group is unioned by overlay
+    (``union_all``) as the others are. Groups of up to ``width`` geometries are overlaid in one vectorised call over a
+    ``None``-padded table (``union_all`` ignores missing values); larger groups one by one.
     """
     order = np.argsort(codes, kind="stable")
     sizes = np.bincount(codes, minlength=n)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    vertices = np.bincount(codes, weights=shapely.get_num_coordinates(geoms), minlength=n)
     out = np.empty(n, dtype=object)
-    small = sizes <= width
+    covered = np.zeros(n, dtype=bool)
+    for g in np.flatnonzero((vertices >= _COVERAGE_MIN_VERTICES) & (sizes > 1)).tolist():
+        out[g] = _coverage_union(geoms[order[starts[g] : starts[g] + sizes[g]]])
+        covered[g] = True
+    if covered.any():
+        summed = np.bincount(codes, weights=shapely.area(geoms), minlength=n)[covered]
+        ok = shapely.is_valid(out[covered]) & (
+            np.abs(shapely.area(out[covered]) - summed) <= 1e-9 * np.maximum(summed, 1.0)
+        )
+        covered[np.flatnonzero(covered)[~ok]] = False
+    small = (sizes <= width) & ~covered
     rows = np.repeat(np.arange(n), sizes)
     pos = np.arange(len(codes)) - starts[rows]
     in_small = small[rows]
     table = np.full((n, max(1, int(sizes[small].max()) if small.any() else 1)), None, dtype=object)
     table[rows[in_small], pos[in_small]] = geoms[order][in_small]
-    try:
-        out[small] = shapely.coverage_union_all(table[small], axis=1)
-    except shapely.errors.GEOSException:  # some group is not noded as a coverage: each group on its own
-        for k, row in zip(np.flatnonzero(small).tolist(), table[small], strict=True):
-            out[k] = _coverage_union(row)
-    for g in np.flatnonzero(~small):
-        out[g] = _coverage_union(geoms[order[starts[g] : starts[g] + sizes[g]]])
-    summed = np.bincount(codes, weights=shapely.area(geoms), minlength=n)
-    wrong = ~shapely.is_valid(out) | ~(np.abs(shapely.area(out) - summed) <= 1e-9 * np.maximum(summed, 1.0))
-    for g in np.flatnonzero(wrong):
-        out[g] = shapely.union_all(geoms[order[starts[g] : starts[g] + sizes[g]]])
+    out[small] = shapely.union_all(table[small], axis=1)
+    for k in np.flatnonzero(~small & ~covered).tolist():
+        out[k] = shapely.union_all(geoms[order[starts[k] : starts[k] + sizes[k]]])
     return out
+
+
+#: Groups of at least this many vertices are unioned as a coverage where they are one (on simple shapes the overlay
+#: costs no more).
+_COVERAGE_MIN_VERTICES = 128
 
 
 def _coverage_union(geoms: np.ndarray) -> Any:

@@ -190,7 +190,7 @@ def test_distance_to_the_real_laagraven_cool_places_is_the_smallest_shapely_dist
 def test_distance_inside_holes_to_multipolygons_and_lines() -> None:
     import geopandas as gpd
 
-    from groenkans.indicators._distance import nearest_distance
+    from groenkans.indicators._distance import nearest_distance, outline_pieces
 
     ring = Point(0, 0).buffer(100, quad_segs=64).difference(Point(0, 0).buffer(60, quad_segs=64))  # a hole of r 60
     multi = shapely.union_all([box(300, 0, 310, 10), box(400, 0, 410, 10)])
@@ -208,6 +208,11 @@ def test_distance_inside_holes_to_multipolygons_and_lines() -> None:
     want = shapely.distance(parcels.geometry.to_numpy()[:, None], targets[None, :]).min(axis=1)
     assert want[0] > 50 and want[-1] == 0.0  # inside the hole; across the ring
     np.testing.assert_array_equal(nearest_distance(parcels, targets).to_numpy(), want)
+    pieces = outline_pieces(targets, max_segments=8)
+    assert shapely.get_num_coordinates(pieces).max() <= 9
+    # together the pieces hold every segment of every ring: their total length is the rings' length
+    rings_length = shapely.length(shapely.boundary(ring)) + shapely.length(shapely.boundary(multi))
+    assert shapely.length(pieces[:-1]).sum() == pytest.approx(rings_length, rel=1e-12)
 
 
 def _laagraven_units_and_patches() -> tuple[np.ndarray, np.ndarray]:
@@ -234,10 +239,9 @@ def test_parcel_to_patch_distances_of_the_stepping_stones_are_shapelys() -> None
 def _nearest_within_by_definition(geoms, targets, max_distance, k):
     """Every distance measured, those within reach kept, the k nearest per geometry (ties by target order)."""
     d = shapely.distance(geoms[:, None], targets[None, :])
-    reach = np.broadcast_to(max_distance, len(geoms))
     rows = []
     for i in range(len(geoms)):
-        within = np.flatnonzero(d[i] <= reach[i])
+        within = np.flatnonzero(d[i] <= max_distance)
         for j in within[np.lexsort((within, d[i, within]))][:k].tolist():
             rows.append((i, j, d[i, j]))
     return [np.array(c) for c in zip(*rows, strict=True)] if rows else [np.zeros(0)] * 3
@@ -253,8 +257,7 @@ def test_nearest_within_measures_what_every_distance_gives(seed: int) -> None:
     targets = np.concatenate([squares, blobs, [shapely.box(-100, 295, 700, 300)]])
     corners = np.vstack([xy[rng.choice(len(xy), 30)] + 25, rng.uniform(-50, 650, size=(40, 2))])
     geoms = shapely.box(corners[:, 0], corners[:, 1], corners[:, 0] + 5, corners[:, 1] + 5)
-    per_geometry = rng.uniform(0, 200, size=len(geoms))  # one reach per geometry, as nearest_distance asks
-    for max_distance, k in ((60.0, 1), (120.0, 3), (250.0, 6), (5.0, 6), (per_geometry, 1), (per_geometry, 4)):
+    for max_distance, k in ((60.0, 1), (120.0, 3), (250.0, 6), (5.0, 6)):
         got = nearest_within(geoms, targets, max_distance, k)
         want = _nearest_within_by_definition(geoms, targets, max_distance, k)
         for g, w in zip(got, want, strict=True):

@@ -14,9 +14,17 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 import groenkans as gk
+from groenkans.indicators import _polydist
 from groenkans.indicators._polydist import RUN_SEGMENTS, polygon_distances
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True, params=["search", "default"])
+def _every_pair_searched(request, monkeypatch) -> None:
+    """Each test twice: every polygon pair through the segment search, and with simple pairs left to GEOS."""
+    if request.param == "search":
+        monkeypatch.setattr(_polydist, "DIRECT_PRODUCT", 0)
 
 
 def _all_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,8 +85,9 @@ def test_random_shapes_to_the_bit(seed: int) -> None:
 
 def test_repeated_vertices_and_collinear_edges() -> None:
     # zero-length segments (a repeated vertex) and edges on one line: the degenerate branches of the formulas
-    a = np.array([Polygon([(0, 0), (5, 0), (5, 0), (10, 0), (10, 5), (0, 5)]), box(20, 0, 30, 5)])
-    b = np.array([box(12, 0, 15, 5), Polygon([(10, 7), (20, 7), (20, 7), (15, 9)])])
+    # the repeated vertices are the nearest points of some pairs: (10, 0) of the first, (20, 7) of the last
+    a = np.array([Polygon([(0, 0), (5, 0), (5, 0), (10, 0), (10, 0), (10, 5), (0, 5)]), box(20, 0, 30, 5)])
+    b = np.array([box(12, 0, 15, 5), Polygon([(10, 7), (20, 7), (20, 7), (15, 9)]), box(12, -5, 15, -1)])
     ai, bi = _all_pairs(a, b)
     np.testing.assert_array_equal(polygon_distances(a, b, ai, bi), shapely.distance(a[ai], b[bi]))
 

@@ -17,6 +17,7 @@ __all__ = [
     "dissolve",
     "nearest_distance",
     "nearest_within",
+    "outline_pieces",
     "pair_distances",
     "pairs_where",
     "patches",
@@ -222,8 +223,6 @@ def nearest_distance(parcels: gpd.GeoDataFrame, targets: np.ndarray, *, missing:
     >>> nearest_distance(parcels, np.array([box(5, 0, 20, 10)])).tolist()
     [0.0, 30.0]
     """
-    targets = np.asarray(targets, dtype=object)
-    targets = targets[~shapely.is_missing(targets) & ~shapely.is_empty(targets)]
     if not len(targets):
         return pd.Series(missing, index=parcels.index, dtype=float)
     geoms = parcels.geometry.to_numpy()
@@ -234,16 +233,58 @@ def nearest_distance(parcels: gpd.GeoDataFrame, targets: np.ndarray, *, missing:
     out[touching] = 0.0
     rest = np.setdiff1d(np.arange(len(geoms)), touching)
     if len(rest):
-        # the others meet no target. An upper bound of each one's distance: that to the target whose box is nearest
-        # (a box is cheap to measure); then only the targets whose boxes lie within that bound are measured, nearest
-        # box first (:func:`nearest_within`)
-        far = geoms[rest]
-        (qi, ti) = shapely.STRtree(shapely.box(*shapely.bounds(targets).T)).query_nearest(far, all_matches=False)
-        bound = np.full(len(rest), np.inf)
-        bound[qi] = pair_distances(far, targets, qi, ti)
-        gi, _, dist = nearest_within(far, targets, bound, 1)
-        out[rest[gi]] = dist
+        # the others meet no target: their distance to a polygon is the distance to its outline, the least distance
+        # between segments, so short pieces of the outlines give it exactly and cheaply (a nearest search among
+        # whole detailed patches measures the full outline of every patch whose box is near)
+        pieces = outline_pieces(targets)
+        (pi, _), dist = shapely.STRtree(pieces).query_nearest(geoms[rest], return_distance=True, all_matches=False)
+        out[rest[pi]] = dist
     return pd.Series(out, index=parcels.index)
+
+
+def outline_pieces(geoms: np.ndarray, max_segments: int = 32) -> np.ndarray:
+    """The outlines of polygons as linestrings of at most ``max_segments`` segments; other geometries as they are.
+
+    Consecutive pieces share their end vertex, so together they hold every segment of every ring once. The
+    distance from a geometry that meets none of ``geoms`` to the nearest of them is the distance to the nearest
+    piece: for disjoint geometries GEOS measures the least distance between their segments.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> pieces = outline_pieces(np.array([Point(0, 0).buffer(10, quad_segs=16), box(50, 0, 51, 1)]), 16)
+    >>> [int(n) for n in shapely.get_num_coordinates(pieces)]
+    [17, 17, 17, 17, 5]
+    >>> far = box(100, 100, 101, 101)
+    >>> float(shapely.distance(far, pieces).min()) == float(shapely.distance(far, box(50, 0, 51, 1)))
+    True
+    """
+    return _outline_pieces(geoms, max_segments)[0]
+
+
+def _outline_pieces(geoms: np.ndarray, max_segments: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`outline_pieces` and, for each piece, the index of the geometry it belongs to."""
+    parts, owner = shapely.get_parts(np.asarray(geoms, dtype=object), return_index=True)
+    poly = shapely.get_type_id(parts) == 3
+    rings, ring_part = shapely.get_rings(parts[poly], return_index=True)
+    if not len(rings):
+        return parts, owner
+    ring_owner = owner[poly][ring_part]
+    xy, ri = shapely.get_coordinates(rings, return_index=True)
+    counts = np.bincount(ri, minlength=len(rings))
+    first = np.r_[0, np.cumsum(counts)[:-1]]
+    segments = counts - 1
+    n_pieces = -(-segments // max_segments)
+    ring = np.repeat(np.arange(len(rings)), n_pieces)
+    k = np.arange(int(n_pieces.sum())) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
+    start = k * max_segments
+    stop = np.minimum(start + max_segments, segments[ring])
+    length = stop - start + 1
+    at = np.repeat(first[ring] + start, length) + (
+        np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    )
+    lines = shapely.linestrings(xy[at], indices=np.repeat(np.arange(len(start)), length))
+    return np.concatenate([lines, parts[~poly]]), np.concatenate([ring_owner[ring], owner[~poly]])
 
 
 def pair_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
@@ -274,11 +315,9 @@ def _rank_in_runs(keys: np.ndarray) -> np.ndarray:
 
 
 def nearest_within(
-    geoms: np.ndarray, targets: np.ndarray, max_distance: float | np.ndarray, k: int
+    geoms: np.ndarray, targets: np.ndarray, max_distance: float, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each geometry, its ``k`` nearest targets within ``max_distance``: pairs ``(i, j, distance)``.
-
-    ``max_distance`` is one distance for all or one per geometry.
 
     Sorted by geometry, then distance, ties broken by target order; the distances are ``shapely.distance``'s, to
     the bit (:func:`pair_distances`). Only the distances that can decide are measured: the targets whose
@@ -297,15 +336,16 @@ def nearest_within(
     none = np.zeros(0, dtype=np.intp)
     if not len(geoms) or not len(targets) or k < 1:
         return none, none, np.zeros(0)
-    reach = np.broadcast_to(np.asarray(max_distance, dtype=float), (len(geoms),))
     gb, tb = shapely.bounds(geoms), shapely.bounds(targets)
-    grown = shapely.box(gb[:, 0] - reach, gb[:, 1] - reach, gb[:, 2] + reach, gb[:, 3] + reach)
+    grown = shapely.box(
+        gb[:, 0] - max_distance, gb[:, 1] - max_distance, gb[:, 2] + max_distance, gb[:, 3] + max_distance
+    )
     gi, tj = shapely.STRtree(targets).query(grown)
     # the distance between the boxes, a lower bound of the geometries' (less a margin for rounding)
     dx = np.maximum(0.0, np.maximum(tb[tj, 0] - gb[gi, 2], gb[gi, 0] - tb[tj, 2]))
     dy = np.maximum(0.0, np.maximum(tb[tj, 1] - gb[gi, 3], gb[gi, 1] - tb[tj, 3]))
     low = np.hypot(dx, dy) * (1 - 1e-9) - 1e-9
-    near = low <= reach[gi]
+    near = low <= max_distance
     gi, tj, low = gi[near], tj[near], low[near]
     order = np.lexsort((tj, low, gi))
     gi, tj, low = gi[order], tj[order], low[order]
@@ -316,15 +356,15 @@ def nearest_within(
     while todo.any():
         dist[todo] = pair_distances(geoms, targets, gi[todo], tj[todo])
         done |= todo
-        found = done & (dist <= reach[gi])
-        kth = reach.copy()
+        found = done & (dist <= max_distance)
+        kth = np.full(len(geoms), max_distance)
         fi, fd = gi[found], dist[found]
         by = np.lexsort((fd, fi))
         fi, fd = fi[by], fd[by]
         kth_found = _rank_in_runs(fi) == k - 1
         kth[fi[kth_found]] = fd[kth_found]
         todo = ~done & (low <= kth[gi])
-    found = dist <= reach[gi]
+    found = dist <= max_distance
     gi, tj, dist = gi[found], tj[found], dist[found]
     order = np.lexsort((tj, dist, gi))  # per geometry, nearest first, ties by target order
     gi, tj, dist = gi[order], tj[order], dist[order]

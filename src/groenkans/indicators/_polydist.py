@@ -15,8 +15,8 @@ values does not depend on the order in which they are compared); the tests compa
 BGT polygons.
 
 Disjoint polygons have their nearest points on their boundaries, so the segments alone decide. Pairs that
-intersect are 0 (``shapely.intersects``, as GEOS's containment test gives); pairs with other geometry types or
-empty geometries are measured by GEOS.
+intersect are 0 (``shapely.intersects``, as GEOS's containment test gives); pairs of simple shapes
+(:data:`DIRECT_PRODUCT`), other geometry types and empty geometries are measured by GEOS.
 """
 
 from __future__ import annotations
@@ -29,11 +29,14 @@ from numba import njit
 
 from groenkans.indicators._overlap import wkb_rings
 
-__all__ = ["RUN_SEGMENTS", "polygon_distances"]
+__all__ = ["DIRECT_PRODUCT", "RUN_SEGMENTS", "polygon_distances"]
 
 _POLYGON, _MULTIPOLYGON = 3, 6
 #: Consecutive segments of a ring per run: the unit of the box search.
 RUN_SEGMENTS = 16
+#: Pairs whose vertex counts multiply to at most this are measured by GEOS directly: comparing every segment pair of
+#: two simple shapes costs less than setting up the search.
+DIRECT_PRODUCT = 2048
 #: A box gap counts as farther than the least distance found only beyond this relative and absolute (m²) margin, so
 #: that rounding in a segment distance can never make the search skip a pair that would have lowered it.
 _REL_MARGIN = 1e-9
@@ -249,15 +252,23 @@ def polygon_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarr
     out = np.zeros(len(ai))
     if not len(ai):
         return out
-    ua, a_of = np.unique(ai, return_inverse=True)
-    ub, b_of = np.unique(bi, return_inverse=True)
+    # simple pairs straight to GEOS, without the search's set-up
+    product = shapely.get_num_coordinates(a[ai]) * shapely.get_num_coordinates(b[bi])
+    direct = product <= DIRECT_PRODUCT
+    if direct.any():
+        out[direct] = shapely.distance(a[ai[direct]], b[bi[direct]])
+    rest = np.flatnonzero(~direct)
+    if not len(rest):
+        return out
+    ua, a_of = np.unique(ai[rest], return_inverse=True)
+    ub, b_of = np.unique(bi[rest], return_inverse=True)
     ga, gb = a[ua], b[ub]
     oka = np.isin(shapely.get_type_id(ga), (_POLYGON, _MULTIPOLYGON)) & ~shapely.is_empty(ga)
     okb = np.isin(shapely.get_type_id(gb), (_POLYGON, _MULTIPOLYGON)) & ~shapely.is_empty(gb)
     fast = oka[a_of] & okb[b_of]
     slow = np.flatnonzero(~fast)
     if len(slow):
-        out[slow] = shapely.distance(ga[a_of[slow]], gb[b_of[slow]])
+        out[rest[slow]] = shapely.distance(ga[a_of[slow]], gb[b_of[slow]])
     todo = np.flatnonzero(fast)
     if len(todo):
         todo = todo[~_intersecting(ga, gb, a_of[todo], b_of[todo])]  # the others are 0
@@ -267,7 +278,7 @@ def polygon_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarr
         cb, rb, grb, _ = wkb_rings(gb[sb])
         first_a, last_a, box_a, run_a = _runs(ca, ra, gra, RUN_SEGMENTS)
         first_b, last_b, box_b, run_b = _runs(cb, rb, grb, RUN_SEGMENTS)
-        out[todo] = _distances(
+        out[rest[todo]] = _distances(
             ca,
             first_a,
             last_a,
