@@ -182,6 +182,7 @@ def _distances(
     pi: np.ndarray,
     pj: np.ndarray,
 ) -> np.ndarray:
+    """The least distance between the segments of geometry ``pi[k]`` of ``ca`` and ``pj[k]`` of ``cb``, per pair."""
     out = np.empty(len(pi))
     for k in range(len(pi)):
         u0, u1 = run_a[pi[k]], run_a[pi[k] + 1]
