@@ -226,13 +226,13 @@ def _laagraven_units_and_patches() -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.slow
 def test_parcel_to_patch_distances_of_the_stepping_stones_are_shapelys() -> None:
     # every parcel-patch pair within the stepping-stone gap on the real Laagraven park, to the bit
-    from groenkans.indicators._distance import pair_distances
+    from groenkans.indicators._polydist import polygon_distances
 
     geoms, useful = _laagraven_units_and_patches()
     gap = CFG.biodiversity.stepping_stone_max_gap_m
     pi, ji = shapely.STRtree(useful).query(geoms, predicate="dwithin", distance=gap)
     assert shapely.get_num_coordinates(useful[ji]).max() >= 1000 and len(pi) > 1000  # large patches: many runs
-    got = pair_distances(geoms, useful, pi, ji)
+    got = polygon_distances(geoms, useful, pi, ji)
     np.testing.assert_array_equal(got, shapely.distance(geoms[pi], useful[ji]))
 
 

@@ -18,7 +18,6 @@ __all__ = [
     "nearest_distance",
     "nearest_within",
     "outline_pieces",
-    "pair_distances",
     "pairs_where",
     "patches",
     "split_large",
@@ -287,24 +286,6 @@ def _outline_pieces(geoms: np.ndarray, max_segments: int = 32) -> tuple[np.ndarr
     return np.concatenate([lines, parts[~poly]]), np.concatenate([ring_owner[ring], owner[~poly]])
 
 
-def pair_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
-    """``shapely.distance(a[ai], b[bi])`` for pairs of geometries, to the bit.
-
-    Pairs of polygons are measured by :func:`~groenkans.indicators._polydist.polygon_distances` (the segments of
-    the two boundaries that can be nearest, in the order of their boxes' distance); other pairs by GEOS.
-
-    Examples
-    --------
-    >>> from shapely.geometry import Point, box
-    >>> a = np.array([box(0, 0, 1, 1), box(30, 0, 31, 1), box(12, -1, 13, 1)])
-    >>> b = np.array([Point(20, 0).buffer(10, quad_segs=128)])
-    >>> ai, bi = np.arange(3), np.zeros(3, dtype=int)
-    >>> pair_distances(a, b, ai, bi).tolist() == shapely.distance(a, b[0]).tolist()
-    True
-    """
-    return polygon_distances(a, b, ai, bi)
-
-
 def _rank_in_runs(keys: np.ndarray) -> np.ndarray:
     """The position of each element within its run of equal ``keys`` (sorted keys: the rank within each group)."""
     if not len(keys):
@@ -320,9 +301,10 @@ def nearest_within(
     """For each geometry, its ``k`` nearest targets within ``max_distance``: pairs ``(i, j, distance)``.
 
     Sorted by geometry, then distance, ties broken by target order; the distances are ``shapely.distance``'s, to
-    the bit (:func:`pair_distances`). Only the distances that can decide are measured: the targets whose
-    bounding boxes lie within ``max_distance`` are taken nearest box first, and a target whose box lies farther
-    than the ``k``-th nearest distance found is never measured (its distance is at least its box's).
+    the bit (:func:`~groenkans.indicators._polydist.polygon_distances`). Only the distances that can decide are
+    measured: the targets whose bounding boxes lie within ``max_distance`` are taken nearest box first, and a target
+    whose box lies farther than the ``k``-th nearest distance found is never measured (its distance is at least its
+    box's).
 
     Examples
     --------
@@ -354,7 +336,7 @@ def nearest_within(
     done = np.zeros(len(gi), dtype=bool)
     todo = rank < k  # the k nearest boxes first; then any box nearer than the k-th distance found
     while todo.any():
-        dist[todo] = pair_distances(geoms, targets, gi[todo], tj[todo])
+        dist[todo] = polygon_distances(geoms, targets, gi[todo], tj[todo])
         done |= todo
         found = done & (dist <= max_distance)
         kth = np.full(len(geoms), max_distance)
@@ -384,7 +366,7 @@ def stepping_stone(parcels: gpd.GeoDataFrame, patch_geoms: np.ndarray, max_gap_m
     within *G* are considered; ties in distance at the ``k``-th place are broken by patch order.
 
     Each parcel's nearest patches come from :func:`nearest_within`; patch–patch distances are measured once per
-    distinct pair (:func:`pair_distances`, GEOS's distances to the bit).
+    distinct pair (:func:`~groenkans.indicators._polydist.polygon_distances`, GEOS's distances to the bit).
 
     Examples
     --------
@@ -416,7 +398,7 @@ def stepping_stone(parcels: gpd.GeoDataFrame, patch_geoms: np.ndarray, max_gap_m
     lo, hi = np.minimum(ji[first], ji[second]), np.maximum(ji[first], ji[second])
     code = lo.astype(np.int64) * len(patch_geoms) + hi
     uniq, inverse = np.unique(code, return_inverse=True)
-    d_ab = pair_distances(patch_geoms, patch_geoms, uniq // len(patch_geoms), uniq % len(patch_geoms))[inverse]
+    d_ab = polygon_distances(patch_geoms, patch_geoms, uniq // len(patch_geoms), uniq % len(patch_geoms))[inverse]
     gain = np.minimum(d_ab, max_gap_m) - np.maximum(dist[first], dist[second])
     gain = np.where(d_ab > 0, gain, 0.0)
     best = np.zeros(n)
