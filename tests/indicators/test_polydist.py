@@ -106,3 +106,21 @@ def test_real_bgt_surfaces_to_the_bit() -> None:
     want = shapely.distance(units[ai], surf[bi])
     assert (want == 0).sum() > 500 and shapely.get_num_coordinates(surf[bi]).max() > 1000
     np.testing.assert_array_equal(got, want)
+
+
+def test_two_large_detailed_polygons() -> None:
+    # thousands of runs on both sides (two park-wide patches): millions of run pairs, searched without a table of them
+    rng = np.random.default_rng(3)
+
+    def blob(cx: float, n: int) -> Polygon:
+        t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+        r = 400 * (1 + 0.3 * np.sin(7 * t) + 0.05 * rng.standard_normal(n))
+        return Polygon(np.c_[cx + r * np.cos(t), 463_000.0 + r * np.sin(t)]).buffer(0)
+
+    a = np.array([blob(155_000.0, 20_000), blob(155_000.0, 5_000)])
+    b = np.array([blob(156_300.0, 20_000), blob(156_200.0, 5_000)])
+    ai, bi = _all_pairs(a, b)
+    assert shapely.get_num_coordinates(a).min() > 200 * RUN_SEGMENTS
+    want = shapely.distance(a[ai], b[bi])
+    assert (want > 0).all()
+    np.testing.assert_array_equal(polygon_distances(a, b, ai, bi), want)

@@ -187,36 +187,48 @@ def _distances(
     for k in range(len(pi)):
         u0, u1 = run_a[pi[k]], run_a[pi[k] + 1]
         v0, v1 = run_b[pj[k]], run_b[pj[k] + 1]
-        nv = v1 - v0
-        gaps = np.empty((u1 - u0) * nv)
+        # the nearest run pair first: its distance bounds the search; then, nearest first, the run pairs whose boxes
+        # lie within that bound (a large polygon has thousands of runs, few of them near). The box gaps are computed
+        # twice rather than kept: two park-wide patches have millions of run pairs.
+        nearest, uu, vv = np.inf, u0, v0
         for u in range(u0, u1):
             for v in range(v0, v1):
-                gaps[(u - u0) * nv + v - v0] = _gap2(
-                    box_a[u, 0],
-                    box_a[u, 1],
-                    box_a[u, 2],
-                    box_a[u, 3],
-                    box_b[v, 0],
-                    box_b[v, 1],
-                    box_b[v, 2],
-                    box_b[v, 3],
-                )
-        # the nearest run pair first: its distance bounds the search; then, nearest first, the run pairs whose
-        # boxes lie within that bound (a large polygon has thousands of runs, few of them near)
-        t0 = np.argmin(gaps)
-        u, v = u0 + t0 // nv, v0 + t0 % nv
-        best = _run_pair(ca, first_a[u], last_a[u], cb, first_b[v], last_b[v], box_b[v], np.inf)
-        near = np.flatnonzero(gaps <= best * best * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M2)
-        for t in near[np.argsort(gaps[near])]:
+                gap = _run_gap2(box_a, u, box_b, v)
+                if gap < nearest:
+                    nearest, uu, vv = gap, u, v
+        best = _run_pair(ca, first_a[uu], last_a[uu], cb, first_b[vv], last_b[vv], box_b[vv], np.inf)
+        limit = best * best * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M2
+        count = 0
+        for u in range(u0, u1):
+            for v in range(v0, v1):
+                if _run_gap2(box_a, u, box_b, v) <= limit:
+                    count += 1
+        gaps = np.empty(count)
+        runs = np.empty((count, 2), dtype=np.int64)
+        count = 0
+        for u in range(u0, u1):
+            for v in range(v0, v1):
+                gap = _run_gap2(box_a, u, box_b, v)
+                if gap <= limit:
+                    gaps[count] = gap
+                    runs[count, 0] = u
+                    runs[count, 1] = v
+                    count += 1
+        for t in np.argsort(gaps):
             if best == 0.0 or gaps[t] > best * best * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M2:
                 break  # every run pair left lies farther apart than the least distance found
-            if t == t0:
+            u, v = runs[t, 0], runs[t, 1]
+            if u == uu and v == vv:
                 continue
-            u = u0 + t // nv
-            v = v0 + t % nv
             best = _run_pair(ca, first_a[u], last_a[u], cb, first_b[v], last_b[v], box_b[v], best)
         out[k] = best
     return out
+
+
+@njit(cache=True, nogil=True)
+def _run_gap2(box_a: np.ndarray, u: int, box_b: np.ndarray, v: int) -> float:
+    """The squared distance between the boxes of run ``u`` of ``box_a`` and run ``v`` of ``box_b``."""
+    return _gap2(box_a[u, 0], box_a[u, 1], box_a[u, 2], box_a[u, 3], box_b[v, 0], box_b[v, 1], box_b[v, 2], box_b[v, 3])
 
 
 def _intersecting(ga: np.ndarray, gb: np.ndarray, ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
