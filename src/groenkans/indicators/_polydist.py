@@ -143,11 +143,17 @@ def _segment_segment(ax: float, ay: float, bx: float, by: float, cx: float, cy: 
 
 
 @njit(cache=True, nogil=True)
+def _limit(best: float) -> float:
+    """The squared box gap beyond which a segment or run pair cannot come nearer than ``best`` (with the margins)."""
+    return best * best * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M2
+
+
+@njit(cache=True, nogil=True)
 def _run_pair(
     ca: np.ndarray, a0: int, a1: int, cb: np.ndarray, b0: int, b1: int, box_b: np.ndarray, best: float
 ) -> float:
     """The least of ``best`` and the distances between the segments of vertices a0..a1 of ``ca``, b0..b1 of ``cb``."""
-    limit = best * best * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M2
+    limit = _limit(best)
     for i in range(a0, a1):
         ax, ay, bx, by = ca[i, 0], ca[i, 1], ca[i + 1, 0], ca[i + 1, 1]
         sx0, sx1 = min(ax, bx), max(ax, bx)
@@ -163,7 +169,7 @@ def _run_pair(
                 best = d
                 if best == 0.0:
                     return best
-                limit = best * best * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M2
+                limit = _limit(best)
     return best
 
 
@@ -197,7 +203,7 @@ def _distances(
                 if gap < nearest:
                     nearest, uu, vv = gap, u, v
         best = _run_pair(ca, first_a[uu], last_a[uu], cb, first_b[vv], last_b[vv], box_b[vv], np.inf)
-        limit = best * best * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M2
+        limit = _limit(best)
         count = 0
         for u in range(u0, u1):
             for v in range(v0, v1):
@@ -215,7 +221,7 @@ def _distances(
                     runs[count, 1] = v
                     count += 1
         for t in np.argsort(gaps):
-            if best == 0.0 or gaps[t] > best * best * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M2:
+            if best == 0.0 or gaps[t] > _limit(best):
                 break  # every run pair left lies farther apart than the least distance found
             u, v = runs[t, 0], runs[t, 1]
             if u == uu and v == vv:
