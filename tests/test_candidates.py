@@ -196,43 +196,6 @@ def test_a_parcel_said_to_lie_within_reach_does() -> None:
     assert (far > reach).any()
 
 
-@pytest.mark.parametrize("min_vertices", [0, None])
-def test_group_unions_equal_the_overlay_union_also_where_pieces_are_no_coverage(monkeypatch, min_vertices) -> None:
-    """``_union_by`` takes GEOS's coverage union where it holds and the overlay union elsewhere: always the latter.
-
-    Groups: a vertex of one piece on the edge of another (not noded), overlapping pieces, an edge shared in part
-    next to a hole (GEOS refuses the coverage union), neighbours sharing edges (a coverage), a single piece, and a
-    group larger than the vectorised table; with every group tried as a coverage, and with the default threshold.
-    """
-    from groenkans import candidates
-    from groenkans.candidates import _union_by
-
-    if min_vertices is not None:  # every group of two or more pieces tries the coverage union first
-        monkeypatch.setattr(candidates, "_COVERAGE_MIN_VERTICES", min_vertices)
-
-    strip = [box(x, 0, x + 1, 1) for x in range(40)]  # 40 neighbours: a group wider than the table's 32 columns
-    holed = box(40, 0, 42, 1).difference(shapely.Point(41, 0.5).buffer(0.2))
-    groups = [
-        [box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 2, 2)],  # the top one has no vertex at (1, 1): not noded
-        [box(10, 0, 12, 2), box(11, 1, 13, 3)],  # overlapping
-        [holed, box(40, 1, 41, 2)],  # an edge shared in part, next to a hole: GEOS refuses the coverage union
-        [box(20, 0, 21, 1), box(21, 0, 22, 1), box(20, 1, 22, 2).difference(box(20.5, 1.2, 21, 1.5))],  # coverage
-        [box(30, 0, 31, 5)],
-        [shapely.affinity.translate(g, 0, 10) for g in strip],
-    ]
-    geoms = np.array([g for group in groups for g in group], dtype=object)
-    codes = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
-    got = _union_by(geoms, codes, len(groups))
-    want = np.array([shapely.union_all(g) for g in groups], dtype=object)
-    assert shapely.equals_exact(shapely.normalize(got), shapely.normalize(want), 0.0).all()
-    assert shapely.is_valid(got).all() and got[1].area == pytest.approx(7.0)
-    # the three ways a coverage union fails, which the fallback is there for
-    assert not shapely.coverage_union_all(np.array(groups[0], dtype=object)).is_valid  # same area, not valid
-    assert shapely.coverage_union_all(np.array(groups[1], dtype=object)).area == pytest.approx(8.0)  # counted twice
-    with pytest.raises(shapely.errors.GEOSException):
-        shapely.coverage_union_all(np.array(groups[2], dtype=object))
-
-
 def test_no_surfaces_gives_an_empty_frame_with_columns() -> None:
     park = _park([box(0, 0, 1, 1)])
     park.surfaces = park.surfaces.iloc[0:0]

@@ -397,7 +397,7 @@ def _load(  # noqa: C901 - one reader step per layer kind, in the order the mani
             pieces = [g.geometry.to_numpy() for g in (surfaces, buildings) if g is not None and len(g)]
             if not pieces:
                 raise InputError(f'parcels = "{ppath}" needs a park outline or BGT surfaces to cover')
-            area = shapely.union_all(np.concatenate(pieces))
+            area = readers.park_outline(np.concatenate(pieces))
         unit_opts = {} if min_unit_area_m2 is None else {"min_area_m2": float(min_unit_area_m2)}
         parcels = readers.make_units(area, buildings, method=ppath, **unit_opts)
         report.add(

@@ -9,7 +9,7 @@ from groenkans.readers._common import list_layers
 from groenkans.readers.bgt import BGTLayers, LayerRead, bgt_object_type, read_bgt
 from groenkans.readers.layers import read_buildings, read_nature, read_outline, read_parcels, read_trees
 from groenkans.readers.rasters import mosaic_rasters
-from groenkans.readers.units import make_units
+from groenkans.readers.units import make_units, park_outline
 
 __all__ = [
     "BGTLayers",
@@ -18,6 +18,7 @@ __all__ = [
     "list_layers",
     "make_units",
     "mosaic_rasters",
+    "park_outline",
     "read_bgt",
     "read_buildings",
     "read_nature",

@@ -28,15 +28,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from groenkans._unions import union_by
 from groenkans.errors import InputError
 from groenkans.schema import CRS, PARCEL_ID
 
-__all__ = ["MIN_UNIT_AREA_M2", "make_units", "merge_small_units"]
+__all__ = ["MIN_UNIT_AREA_M2", "make_units", "merge_small_units", "park_outline"]
 
 #: Default smallest unit, m²: the smallest candidate site (``units.min_area_m2`` of the config).
 MIN_UNIT_AREA_M2 = 50.0
 #: Tolerance within which two units count as sharing a boundary, m.
 _TOUCH_M = 1e-3
+#: About this many polygons are unioned as one coverage by :func:`park_outline` (on Laagraven's BGT, tiles of
+#: 32–256 polygons all took 0.19–0.23 s against 0.44 s for one ``union_all``).
+OUTLINE_TILE = 64
 #: Grid cells on the edge of the area are cut out of its piece around a block of this many cells a side.
 _BLOCK = 8
 
@@ -221,6 +225,38 @@ def _without_overlaps(units: np.ndarray) -> np.ndarray:
     return out
 
 
+def park_outline(geoms: np.ndarray, tile: int = OUTLINE_TILE) -> Any:
+    """The union of a park's polygons, as ``shapely.union_all(geoms)``, for polygons that mostly tile the ground.
+
+    BGT surfaces and buildings share their vertices where they meet, so a union has mostly to drop the shared
+    edges: GEOS's coverage union does that by matching edges instead of noding them all (the dear part of one
+    ``union_all`` of 1,500 polygons of 100,000 vertices). A BGT extract is seldom a valid coverage throughout (an
+    overlap, a vertex on a neighbour's edge), so the polygons are put in square tiles of about ``tile`` polygons
+    (by their centroids), each tile is unioned as a coverage where that holds and by overlay where not
+    (:func:`groenkans._unions.union_by`), and the tiles' unions are unioned by overlay. The result covers the same
+    set as one ``union_all``, with its parts and rings in another order (``tests/test_unions.py`` compares them
+    after ``shapely.normalize`` on real BGT).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> cells = np.array([box(x, y, x + 1, y + 1) for x in range(20) for y in range(10)] + [box(30, 0, 31, 1)])
+    >>> union = park_outline(cells, tile=16)
+    >>> round(union.area, 6), int(shapely.get_num_geometries(union)), bool(union.equals(shapely.union_all(cells)))
+    (201.0, 2, True)
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]  # they add nothing, and have no centroid
+    if len(geoms) <= tile:
+        return shapely.union_all(geoms)
+    centre = shapely.get_coordinates(shapely.centroid(geoms))
+    lo, hi = centre.min(axis=0), centre.max(axis=0)
+    side = max(1, int(np.sqrt(len(geoms) / tile)))
+    cell = np.minimum(((centre - lo) / np.where(hi > lo, hi - lo, 1.0) * side).astype(np.int64), side - 1)
+    _, codes = np.unique(cell[:, 0] * side + cell[:, 1], return_inverse=True)
+    return shapely.union_all(union_by(geoms, codes, int(codes.max()) + 1))
+
+
 def make_units(
     outline: Any,
     buildings: gpd.GeoDataFrame | None,
@@ -272,7 +308,7 @@ def make_units(
     """
     if isinstance(outline, (gpd.GeoDataFrame, gpd.GeoSeries)):
         crs = outline.crs or CRS
-        outline = shapely.union_all(
+        outline = park_outline(
             outline.geometry.to_numpy() if isinstance(outline, gpd.GeoDataFrame) else outline.to_numpy()
         )
     else:
