@@ -154,13 +154,23 @@ def _footprints(buildings: np.ndarray, outline: Any) -> np.ndarray:
 
 
 def _plots(cells: np.ndarray, cell_owner: np.ndarray, foot: np.ndarray) -> np.ndarray:
-    """Per building ``i``: the union of the Voronoi cells it owns (in cell order) and its footprint."""
+    """Per building ``i``: the union of the Voronoi cells it owns (in cell order), then with its footprint.
+
+    A building's cells share their edges (a Voronoi diagram is a coverage), so they are unioned as a coverage
+    where that holds (:func:`groenkans._unions.union_by`), then with the footprint. In one overlay of cells and
+    footprint GEOS left nanometre holes between the two (on Laagraven 41 holes of at most 2.2e-9 m² in 224
+    plots); in two steps none, at a quarter of the cost.
+    """
     owned = np.flatnonzero(cell_owner >= 0)
     owned = owned[np.argsort(cell_owner[owned], kind="stable")]
-    counts = np.bincount(cell_owner[owned], minlength=len(foot))
-    groups = np.split(cells[owned], np.cumsum(counts)[:-1])
     out = np.empty(len(foot), dtype=object)
-    out[:] = [_union(np.append(g, f)) for g, f in zip(groups, foot, strict=True)]
+    try:
+        cell_union = union_by(cells[owned], cell_owner[owned], len(foot))
+        out[:] = shapely.union_all(np.stack([cell_union, foot], axis=1), axis=1)
+    except shapely.errors.GEOSException:  # a self-intersecting cell: building by building, repaired where needed
+        counts = np.bincount(cell_owner[owned], minlength=len(foot))
+        groups = np.split(cells[owned], np.cumsum(counts)[:-1])
+        out[:] = [_union(np.array([_union(g), f], dtype=object)) for g, f in zip(groups, foot, strict=True)]
     return out
 
 
