@@ -196,6 +196,18 @@ def test_a_parcel_said_to_lie_within_reach_does() -> None:
     assert (far > reach).any()
 
 
+def test_a_hairs_gap_between_two_surfaces_does_not_cut_a_yard_in_two() -> None:
+    """Two paved surfaces whose shared edge is a nanometre apart (a registration error in the BGT) make one site of
+    their summed area; two that touch only at a corner stay two, as the union leaves them; 1 cm apart, two."""
+    hair = _park([box(0, 0, 20, 10), box(20 + 1e-9, 0, 40, 10)])
+    sites = find_candidates(hair)
+    assert len(sites) == 1 and sites["area_m2"].iloc[0] == pytest.approx(400.0, abs=1e-6)
+    corner = find_candidates(_park([box(0, 0, 20, 10), box(20, 10, 40, 20)]))
+    assert sorted(corner["area_m2"].round(6)) == [200.0, 200.0]
+    apart = find_candidates(_park([box(0, 0, 20, 10), box(20.01, 0, 40, 10)]))
+    assert len(apart) == 2
+
+
 def test_no_surfaces_gives_an_empty_frame_with_columns() -> None:
     park = _park([box(0, 0, 1, 1)])
     park.surfaces = park.surfaces.iloc[0:0]

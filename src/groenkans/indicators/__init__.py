@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from groenkans.config import Config
-from groenkans.indicators._distance import nearest_distance, patches
+from groenkans.indicators._distance import SNAP_M, nearest_distance, patches
 from groenkans.indicators._overlap import pair_intersection_areas
 from groenkans.indicators.biodiversity import biodiversity_indicators, biodiversity_need, biodiversity_need_parts
 from groenkans.indicators.heat import cool_places, heat_indicators, heat_need, heat_need_parts, heat_requests, ramp
@@ -21,6 +21,7 @@ from groenkans.park import Park
 
 __all__ = [
     "CANOPY_CLASSES",
+    "SNAP_M",
     "biodiversity_need",
     "biodiversity_need_parts",
     "compute_indicators",

@@ -33,8 +33,8 @@ def dissolve(geoms: np.ndarray) -> np.ndarray:
 
     The same parts as ``shapely.get_parts(shapely.union_all(geoms))`` (in another order, and up to rounding: GEOS's
     overlays run cluster by cluster), at a fraction of the cost when most geometries meet few others (tree crowns):
-    clusters come from one STR-tree query, and a geometry that meets no other is passed through as it is. The result does not depend on the order of ``geoms``
-    (they are put in a canonical order first), bit for bit.
+    clusters come from one STR-tree query, and a geometry that meets no other is passed through as it is. The
+    result does not depend on the order of ``geoms`` (they are put in a canonical order first), bit for bit.
 
     Examples
     --------
