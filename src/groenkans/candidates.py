@@ -398,9 +398,13 @@ def _joined_across_hairs(parts: np.ndarray, group: np.ndarray) -> tuple[np.ndarr
     >>> [round(g.area, 6) for g in joined], group.tolist()
     ([100.0, 100.0, 200.0], [0, 1, 0])
     """
-    a, b = shapely.STRtree(parts).query(parts, predicate="dwithin", distance=SNAP_M)
+    # boxes within the snap first, then the distance only between parts of one group (few: most groups are one part)
+    lo_x, lo_y, hi_x, hi_y = shapely.bounds(parts).T
+    grown = shapely.box(lo_x - SNAP_M, lo_y - SNAP_M, hi_x + SNAP_M, hi_y + SNAP_M)
+    a, b = shapely.STRtree(parts).query(grown)
     close = (a < b) & (group[a] == group[b])
-    close[close] = shapely.distance(parts[a[close]], parts[b[close]]) > 0
+    gap = shapely.distance(parts[a[close]], parts[b[close]])
+    close[close] = (gap > 0) & (gap <= SNAP_M)
     if not close.any():
         return parts, group
     from scipy.sparse import coo_matrix
