@@ -400,8 +400,8 @@ def _joined_across_hairs(parts: np.ndarray, group: np.ndarray) -> tuple[np.ndarr
     """
     # boxes within the snap first, then the distance only between parts of one group (few: most groups are one part)
     lo_x, lo_y, hi_x, hi_y = shapely.bounds(parts).T
-    grown = shapely.box(lo_x - SNAP_M, lo_y - SNAP_M, hi_x + SNAP_M, hi_y + SNAP_M)
-    a, b = shapely.STRtree(parts).query(grown)
+    boxes = shapely.box(lo_x - SNAP_M, lo_y - SNAP_M, hi_x + SNAP_M, hi_y + SNAP_M)
+    a, b = shapely.STRtree(parts).query(boxes)
     close = (a < b) & (group[a] == group[b])
     gap = shapely.distance(parts[a[close]], parts[b[close]])
     close[close] = (gap > 0) & (gap <= SNAP_M)
