@@ -243,12 +243,11 @@ def _intersecting(ga: np.ndarray, gb: np.ndarray, ai: np.ndarray, bi: np.ndarray
     The query prepares each of its geometries once for all the pairs it takes part in (a large patch against the
     many parcels near it), where pairwise tests would walk the large one's outline for every pair.
     """
+    from groenkans.indicators._distance import pairs_where  # _distance imports this module
+
     if shapely.get_num_coordinates(gb).mean() < shapely.get_num_coordinates(ga).mean():
         return _intersecting(gb, ga, bi, ai)
-    n = np.int64(len(ga))
-    qi, ti = shapely.STRtree(ga).query(gb, predicate="intersects")
-    found: np.ndarray = np.isin(bi * n + ai, qi.astype(np.int64) * n + ti)
-    return found
+    return pairs_where(shapely.STRtree(ga), gb, bi, ai, "intersects")
 
 
 def polygon_distances(a: np.ndarray, b: np.ndarray, ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
