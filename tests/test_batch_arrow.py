@@ -41,6 +41,7 @@ def _small() -> gpd.GeoDataFrame:
             "top_rank": pd.array([1, pd.NA, 2, pd.NA], dtype="Int64"),
             "is_top": [True, False, True, False],
             "mixed": pd.Series([1, "two", 3.0, None], dtype=object),
+            "label": pd.Series([np.str_("p"), "q", np.nan, np.str_("r")], dtype=object),  # str subclass, kept as is
         },
         geometry=[box(0, 0, 1, 1), Point(5, 5).buffer(2), None, shapely.MultiPolygon([box(10, 10, 11, 11)])],
         index=pd.Index(["S1", "S2", "S3", "S4"], name="site_id"),
@@ -140,3 +141,33 @@ def test_tables_of_different_layouts_get_the_dtypes_pandas_gives_them() -> None:
     got = batch.concat_geoparquet(blobs)
     pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(_reference_concat(blobs)), check_exact=True)
     assert got["top_rank"].dtype == "Int64"
+
+
+def test_arrow_ipc_blobs_hold_the_geoparquet_table(demo_tables: list[gpd.GeoDataFrame]) -> None:
+    import io
+
+    import pyarrow.parquet as pq
+
+    for gdf in _tables(demo_tables):
+        for part in (gdf, gdf.iloc[:0]):
+            ipc_table = batch._read_table(batch.arrow_bytes(part))
+            assert ipc_table.equals(pq.read_table(io.BytesIO(batch.geoparquet_bytes(part))), check_metadata=True)
+
+
+def test_arrow_ipc_blobs_join_as_geopandas_reads_the_geoparquet(demo_tables: list[gpd.GeoDataFrame]) -> None:
+    for gdf in _tables(demo_tables):
+        parks = _parks(gdf)
+        want = _reference_concat([batch.geoparquet_bytes(p) for p in parks])
+        for blobs in (
+            [batch.arrow_bytes(p) for p in parks],
+            [batch.arrow_bytes(parks[0]), batch.geoparquet_bytes(parks[1]), batch.arrow_bytes(parks[2])],
+        ):
+            got = batch.concat_geoparquet(blobs)
+            pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(want), check_exact=True)
+            assert got.crs == want.crs and got.geometry.name == want.geometry.name
+    # tables of different layouts: each read as geopandas reads it, joined by pandas
+    small = _small()
+    other = small.assign(score=np.nan, name=None).iloc[:2]
+    got = batch.concat_geoparquet([batch.arrow_bytes(small), batch.arrow_bytes(other)])
+    want = _reference_concat([batch.geoparquet_bytes(small), batch.geoparquet_bytes(other)])
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(want), check_exact=True)

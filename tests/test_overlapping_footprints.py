@@ -6,7 +6,6 @@ groenkans' own columns.
 
 from __future__ import annotations
 
-import io
 import warnings
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import shapely
 from shapely.geometry import box
 
 import groenkans as gk
-from groenkans.batch import read_batch_config, score_parks
+from groenkans.batch import concat_geoparquet, read_batch_config, score_parks
 from groenkans.errors import GroenkansWarning
 from groenkans.park import ValidationReport
 from groenkans.readers import read_outline
@@ -144,7 +143,7 @@ def test_the_batch_drops_a_duplicated_pand_as_a_single_park_load_does(tmp_path: 
         warnings.simplefilter("ignore", GroenkansWarning)
         [(status, blobs)] = score_parks(tasks, cfg["manifest"], {})
     assert status["status"] == "ok", status
-    parcels = gpd.read_parquet(io.BytesIO(blobs[0]))
+    parcels = concat_geoparquet(blobs[:1])
     covered = shapely.union_all(parcels.geometry.to_numpy())
     expected = float(shapely.area(shapely.intersection(pand.geometry.to_numpy(), covered)).sum())
     assert expected > 0
