@@ -198,8 +198,8 @@ def to_geopackage(
         if path.exists():
             shutil.copy2(path, tmp)
         first = not tmp.exists()
-        for name, (gdf, idx) in layers.items():
-            data = _prepare(gdf, idx)
+        prepared = {name: _prepare(gdf, idx) for name, (gdf, idx) in layers.items()}
+        for name, data in prepared.items():
             kwargs: dict[str, Any] = {"layer": name, "driver": "GPKG"}
             if first:
                 kwargs["dataset_options"] = {"VERSION": "1.2"}
@@ -211,7 +211,7 @@ def to_geopackage(
             except Exception as exc:
                 raise OutputError(f"could not write layer '{name}' to {path}: {exc}") from None
         run["write_seconds"] = round(time.perf_counter() - t0, 3)
-        _finish(tmp, {n: _prepare(g, i) for n, (g, i) in layers.items()}, run, styles, resolve_language(lang))
+        _finish(tmp, prepared, run, styles, resolve_language(lang))
     return path
 
 
