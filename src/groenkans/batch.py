@@ -876,9 +876,10 @@ def arrow_bytes(gdf: gpd.GeoDataFrame) -> bytes:
     """The table :func:`geoparquet_bytes` writes, as an Arrow IPC stream (uncompressed): how the batch commits results.
 
     The same columns, types and metadata (pandas and GeoParquet ``geo``); :func:`concat_geoparquet` reads both.
-    For the small tables of one park an IPC stream costs a few hundredths of a Parquet file's encoding and
-    decoding (measured on the demo park's tables: 0.1 against 2.7 ms to write, 0.1 against 1.6 ms to read): the
-    batch's workers write three per park and the batch process reads them all again, alone, at the end of a run.
+    For the small tables of one park the stream costs a few hundredths of Parquet's encoding and decoding, so what
+    is left is building the Arrow table: ``bench/blobs.py`` printed 10.1-10.6 against 15.3-16.6 CPU-ms per park to
+    write the three tables of a sample park, and 0.37-0.45 against 1.22-1.31 CPU-s to join 200 parks' tables. The
+    batch's workers write three tables per park; the batch process joins them all, alone, at the end of a run.
 
     Examples
     --------
