@@ -243,7 +243,8 @@ def _intersecting(ga: np.ndarray, gb: np.ndarray, ai: np.ndarray, bi: np.ndarray
     The query prepares each of its geometries once for all the pairs it takes part in (a large patch against the
     many parcels near it), where pairwise tests would walk the large one's outline for every pair.
     """
-    from groenkans.indicators._distance import pairs_where  # _distance imports this module
+    # imported here: the distance module imports this one
+    from groenkans.indicators._distance import pairs_where
 
     if shapely.get_num_coordinates(gb).mean() < shapely.get_num_coordinates(ga).mean():
         return _intersecting(gb, ga, bi, ai)
