@@ -165,6 +165,29 @@ def test_wadi_catchment_on_a_parcel_all_within_reach() -> None:
     assert find_candidates(wide).loc["P-A-1-S1", "wadi_catchment_m2"] == pytest.approx(5 * 10, abs=1e-9)
 
 
+def test_the_catchment_reaches_its_distance_in_every_direction_within_0_2_m() -> None:
+    """Paving 39.6-39.8 m from a site, in every direction around its corner, lies in the 40 m catchment.
+
+    Truth by hand: 17 squares of 0.2 x 0.2 m, centred 39.6 m from the site's corner (10, 10) at 5°, 10°, ... 85°
+    (each point of them 39.46-39.75 m from it), so 0.68 m² of paving besides the site. A zone whose rounded corners
+    have 4 segments a quarter circle reaches only 39.23 m midway between its vertices and leaves some out.
+    """
+    rho, half = 39.6, 0.1
+    squares = [
+        box(
+            10 + rho * math.cos(a) - half,
+            10 + rho * math.sin(a) - half,
+            10 + rho * math.cos(a) + half,
+            10 + rho * math.sin(a) + half,
+        )
+        for a in np.radians(np.arange(5, 90, 5))
+    ]
+    park = _park([box(0, 0, 10, 10), *squares], parcel_box=(-100, -100, 110, 110))
+    site = find_candidates(park).loc["P-A-1-S1"]
+    assert site["area_m2"] == pytest.approx(100.0)
+    assert site["wadi_catchment_m2"] == pytest.approx(17 * 0.04, abs=1e-9)
+
+
 def test_a_parcel_said_to_lie_within_reach_does() -> None:
     """``_all_within`` is a bound: where it says a parcel lies within the reach, the 40 m zone covers all of it.
 
