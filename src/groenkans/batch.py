@@ -577,7 +577,6 @@ class _Group:
 
     def __init__(self, manifest: Mapping[str, Any], outlines: Sequence[Any], context_m: float) -> None:
         from groenkans import readers
-        from groenkans.readers.bgt import BGT_READ_TYPES
 
         self.layers = {k: _split(v) for k, v in manifest["layers"].items()}
         self.rasters = dict(manifest.get("rasters", {}))
@@ -591,6 +590,13 @@ class _Group:
         for b in ctx[1:]:
             cbox = _union(cbox, b)
         self._trees: dict[int, Any] = {}
+        with readers.keep_files_open():  # the national GeoPackage opened once for the group's nine layer reads
+            self._read(pbox, cbox)
+
+    def _read(self, pbox: tuple[float, float, float, float], cbox: tuple[float, float, float, float]) -> None:
+        from groenkans import readers
+        from groenkans.readers.bgt import BGT_READ_TYPES
+
         ppath, player = self.layers["parcels"]
         self.parcels = readers.read_parcels(ppath, player, bbox=pbox)
         self.surfaces = self.bgt_buildings = self.bgt_trees = None

@@ -284,15 +284,16 @@ def load_park(
             raise InputError(
                 f"{path}: cannot load a park from a {path.suffix or 'plain'} file; pass a folder or a {MANIFEST_NAME}."
             )
-    return _load(
-        manifest,
-        name=name,
-        outline=outline,
-        park_id=park_id,
-        context_m=context_m,
-        check_rasters=check_rasters,
-        min_unit_area_m2=min_unit_area_m2,
-    )
+    with readers.keep_files_open():  # a park's GeoPackage opened once for all its layers
+        return _load(
+            manifest,
+            name=name,
+            outline=outline,
+            park_id=park_id,
+            context_m=context_m,
+            check_rasters=check_rasters,
+            min_unit_area_m2=min_unit_area_m2,
+        )
 
 
 def _load(  # noqa: C901 - one reader step per layer kind, in the order the manifest allows

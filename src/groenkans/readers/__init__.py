@@ -6,6 +6,7 @@ listing what it found and expected when a layer is not what it should be.
 """
 
 from groenkans.readers._common import list_layers
+from groenkans.readers._gpkg import keep_files_open
 from groenkans.readers.bgt import BGTLayers, LayerRead, bgt_object_type, read_bgt
 from groenkans.readers.layers import read_buildings, read_nature, read_outline, read_parcels, read_trees
 from groenkans.readers.rasters import mosaic_rasters
@@ -15,6 +16,7 @@ __all__ = [
     "BGTLayers",
     "LayerRead",
     "bgt_object_type",
+    "keep_files_open",
     "list_layers",
     "make_units",
     "mosaic_rasters",

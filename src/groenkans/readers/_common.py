@@ -18,6 +18,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from groenkans._frames import geoframe
 from groenkans.errors import CorruptFileError, InputError, SchemaError
+from groenkans.readers._gpkg import read_gpkg
 from groenkans.schema import END_REGISTRATION_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -161,22 +162,31 @@ def _read_frame(
     (no reader uses them as dates; a filled end of registration is what marks history). A layer without
     geometry comes back as a plain DataFrame, as from ``read_dataframe``.
     """
-    meta, _fids, geometry, field_data = pyogrio.raw.read(
-        str(path), layer=layer, bbox=bbox, datetime_as_string=True, **open_options
-    )
-    n = len(geometry) if geometry is not None else (len(field_data[0]) if len(field_data) else 0)
+    fast = read_gpkg(path, layer, bbox) if layer is not None and not open_options else None
+    geoms: np.ndarray | None
+    crs_text: str | None
+    if fast is not None:
+        names, field_data, geoms, crs_text = fast
+    else:
+        meta, _fids, geometry, field_data = pyogrio.raw.read(
+            str(path), layer=layer, bbox=bbox, datetime_as_string=True, **open_options
+        )
+        names = [str(name) for name in meta["fields"].tolist()]
+        geoms = None if geometry is None else shapely.from_wkb(geometry)
+        crs_text = str(meta["crs"]) if meta["crs"] else None
+    n = len(geoms) if geoms is not None else (len(field_data[0]) if len(field_data) else 0)
     index = pd.RangeIndex(n)
     columns = {
-        str(name): pd.Series(values, index=index, dtype=values.dtype, copy=False)
-        for name, values in zip(meta["fields"].tolist(), field_data, strict=True)
+        name: pd.Series(values, index=index, dtype=values.dtype, copy=False)
+        for name, values in zip(names, field_data, strict=True)
     }
     frame = pd.DataFrame(columns, index=index, copy=False)
-    if geometry is None:
+    if geoms is None:
         return frame
-    crs = _crs(str(meta["crs"])) if meta["crs"] else None
+    crs = _crs(crs_text) if crs_text else None
     if "geometry" in frame.columns:  # a field of that name: the constructor sorts it out
-        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(shapely.from_wkb(geometry), index=index, crs=crs))
-    return geoframe(frame, shapely.from_wkb(geometry), crs)
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=index, crs=crs))
+    return geoframe(frame, geoms, crs)
 
 
 _GFS = Path(__file__).parent / "gfs"
