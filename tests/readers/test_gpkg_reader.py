@@ -220,3 +220,33 @@ def test_no_connection_outlives_a_read_outside_a_block_and_one_serves_a_block(
         assert len(_gpkg._files()) == 1
     assert len(opened) == 3 and not _gpkg._files()
     assert all("mode=ro" in uri for uri in opened)  # read-only, never written
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE t SET ok = 2 WHERE fid = 2",  # a boolean that is neither 0 nor 1
+        "UPDATE t SET small = 3000000000 WHERE fid = 2",  # beyond a MEDIUMINT's 32 bits
+        "UPDATE t SET big = 2.5 WHERE fid = 2",  # a real in an integer column
+        "UPDATE t SET f = 'x' WHERE fid = 2",  # text in a real column
+        "UPDATE t SET geom = substr(geom, 1, 3) || x'21' || substr(geom, 5) WHERE fid = 2",  # extended geometry
+        "UPDATE t SET geom = x'4750010100000000' || substr(geom, 9) WHERE fid = 2",  # another version
+        "UPDATE t SET geom = 'POLYGON ((0 0, 1 0, 1 1, 0 0))' WHERE fid = 2",  # text, not a GeoPackage geometry
+    ],
+)
+def test_values_sqlite_allows_but_gdal_reads_its_own_way_go_to_gdal(tmp_path: Path, change: str) -> None:
+    small = np.array([1, 2, 3], dtype=np.int32)  # written as MEDIUMINT
+    gdf = _frame(ok=[True, False, True], small=small, big=[10, 20, 30], f=[0.5, 1.5, 2.5])
+    path = _copy_with(tmp_path, gdf, SPATIAL_INDEX="NO")
+    with sqlite3.connect(path) as con:
+        types = dict(con.execute("SELECT name, type FROM pragma_table_info('t')").fetchall())
+        assert (types["ok"], types["small"], types["big"], types["f"]) == ("BOOLEAN", "MEDIUMINT", "INTEGER", "REAL")
+    con.close()
+    assert _assert_same(path, "t", None) == 3  # as written, the file reads here
+    close_all()
+    with sqlite3.connect(path) as con:
+        con.execute("PRAGMA ignore_check_constraints = 1")
+        con.execute(change)
+    con.close()
+    assert read_gpkg(path, "t", None) is None
+    close_all()

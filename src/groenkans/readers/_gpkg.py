@@ -45,14 +45,26 @@ _WKB_START = {
 }
 
 #: Declared column type -> the dtype GDAL's GeoPackage driver gives the field through pyogrio.
-_INTEGER_TYPES = {"INTEGER": np.int64, "INT": np.int64, "MEDIUMINT": np.int32}
+_INTEGER_TYPES: dict[str, type[np.int64] | type[np.int32]] = {
+    "INTEGER": np.int64,
+    "INT": np.int64,
+    "MEDIUMINT": np.int32,
+}
 _REAL_TYPES = frozenset({"REAL", "DOUBLE"})
 _TEXT = re.compile(r"TEXT(\(\d+\))?")
 #: Date-times GDAL gives back as the file holds them: ``YYYY-MM-DDTHH:MM:SS``, with ``Z``, or with ``.sssZ``
-#: (GDAL writes ``.000Z`` back as ``Z`` and an hour 24 as nothing; such values go to GDAL).
-_DATETIME_FORM = np.array([ord(ch) for ch in "0000-00-00T00:00:00"], dtype=np.int64)
-_DIGITS = np.array([ch == "0" for ch in "0000-00-00T00:00:00"])
-_FIELDS = {(5, 6): (1, 12), (8, 9): (1, 31), (11, 12): (0, 23), (14, 15): (0, 59), (17, 18): (0, 59)}
+#: (GDAL writes ``.000Z`` back as ``Z`` and an hour 24 as nothing; such values go to GDAL). Per length of the text,
+#: the lowest and highest character allowed at each place.
+_DATETIME_FORMS = {
+    len(form): (
+        np.frombuffer(form.replace("d", "0").encode(), dtype=np.uint8),
+        np.frombuffer(form.replace("d", "9").encode(), dtype=np.uint8),
+    )
+    for form in ("dddd-dd-ddTdd:dd:dd", "dddd-dd-ddTdd:dd:ddZ", "dddd-dd-ddTdd:dd:dd.dddZ")
+}
+#: Month, day, hour, minute, second: their places and ranges.
+_TENS, _UNITS = [5, 8, 11, 14, 17], [6, 9, 12, 15, 18]
+_LOW, _HIGH = np.array([1, 1, 0, 0, 0]), np.array([12, 31, 23, 59, 59])
 
 
 def _plain_datetimes(values: np.ndarray) -> bool:
@@ -66,61 +78,44 @@ def _plain_datetimes(values: np.ndarray) -> bool:
     >>> [_plain_datetimes(np.array([v], dtype=object)) for v in ("2020-01-02T03:04:05.000Z", "2020-01-02T24:00:00")]
     [False, False]
     """
-    text = values[values != None]  # noqa: E711 - elementwise comparison with None
-    if not len(text):
-        return True
-    try:
-        arr = np.array(text.tolist(), dtype=str)
-    except (TypeError, ValueError):
+    text = [v for v in values.tolist() if v is not None]
+    if not all(type(v) is str for v in text):
         return False
-    width = arr.dtype.itemsize // 4
-    if width > 24:
-        return False
-    codes = np.zeros((len(arr), 24), dtype=np.int64)
-    codes[:, :width] = arr.view(np.uint32).reshape(len(arr), width)
-    head, tail = codes[:, :19], codes[:, 19:]
-    digit = (head >= ord("0")) & (head <= ord("9"))
-    if not np.where(_DIGITS, digit, head == _DATETIME_FORM).all():
-        return False
-    for (i, j), (lo, hi) in _FIELDS.items():
-        v = (head[:, i] - ord("0")) * 10 + head[:, j] - ord("0")
-        if not ((v >= lo) & (v <= hi)).all():
+    lengths = np.fromiter(map(len, text), dtype=np.int64, count=len(text))
+    seen = 0
+    for n, (lo, hi) in _DATETIME_FORMS.items():
+        these = lengths == n
+        count = int(these.sum())
+        if not count:
+            continue
+        seen += count
+        part = text if count == len(text) else [v for v, k in zip(text, these.tolist(), strict=True) if k]
+        try:
+            codes = np.frombuffer("".join(part).encode("ascii"), dtype=np.uint8).reshape(count, n)
+        except UnicodeEncodeError:
             return False
-    bare = (tail == 0).all(axis=1)
-    utc = (tail[:, 0] == ord("Z")) & (tail[:, 1:] == 0).all(axis=1)
-    ms = tail[:, 1:4]
-    milli = (
-        (tail[:, 0] == ord("."))
-        & ((ms >= ord("0")) & (ms <= ord("9"))).all(axis=1)
-        & (ms != ord("0")).any(axis=1)
-        & (tail[:, 4] == ord("Z"))
-    )
-    return bool((bare | utc | milli).all())
+        if not ((codes >= lo) & (codes <= hi)).all():
+            return False
+        fields = codes[:, _TENS].astype(np.int64) * 10 + codes[:, _UNITS] - 11 * ord("0")
+        if not ((fields >= _LOW) & (fields <= _HIGH)).all():
+            return False
+        if n == 24 and (codes[:, 20:23] == ord("0")).all(axis=1).any():
+            return False
+    return seen == len(text)
 
 
-def _check(column: str, kind: str) -> str:
-    """An SQL test that a value is one this reader gives as GDAL does (else the layer goes to GDAL)."""
-    c = f"m.{_quote(column)}"
-    if kind == "MEDIUMINT":
-        return f"(typeof({c}) = 'integer' AND {c} BETWEEN -2147483648 AND 2147483647)"
-    if kind in _INTEGER_TYPES:
-        return f"typeof({c}) = 'integer'"
-    if kind == "BOOLEAN":
-        return f"(typeof({c}) = 'integer' AND {c} IN (0, 1))"
-    if kind in _REAL_TYPES:
-        return f"typeof({c}) IN ('real', 'integer', 'null')"
-    return f"typeof({c}) IN ('text', 'null')"  # text, and date-times (their form is checked after the query)
+def _wkb(column: str) -> str:
+    """SQL for the WKB inside a GeoPackageBinary value.
 
-
-def _wkb(column: str) -> tuple[str, str]:
-    """SQL for the WKB inside a GeoPackageBinary value, and the test that the value is one this reader handles."""
+    A value this reader does not handle (not a blob, another magic or version, the extended-geometry flag, an unknown
+    envelope) gives one byte, which no WKB reader accepts: the read then goes to GDAL.
+    """
     g = f"m.{_quote(column)}"
-    flags = f"hex(substr({g}, 4, 1))"
     cases = " ".join(f"WHEN '{k}' THEN {v}" for k, v in _WKB_START.items())
-    wkb = f"substr({g}, CASE {flags} {cases} END)"
-    known = ", ".join(f"'{k}'" for k in _WKB_START)
-    ok = f"({g} IS NULL OR (typeof({g}) = 'blob' AND substr({g}, 1, 3) = x'475000' AND {flags} IN ({known})))"
-    return wkb, ok
+    return (
+        f"CASE WHEN {g} IS NULL THEN NULL WHEN typeof({g}) = 'blob' AND substr({g}, 1, 3) = x'475000' "
+        f"THEN substr({g}, CASE hex(substr({g}, 4, 1)) {cases} ELSE -1 END) ELSE x'00' END"
+    )
 
 
 _MAX_FILES = 8
@@ -144,12 +139,16 @@ class _Layer:
 
 
 class _File:
-    def __init__(self, con: sqlite3.Connection) -> None:
+    def __init__(self, con: sqlite3.Connection, layers: dict[str, _Layer | None]) -> None:
         self.con = con
-        self.layers: dict[str, _Layer | None] = {}
+        self.layers = layers
 
 
 _local = threading.local()
+
+#: What each layer of a file holds (columns, types, index, extent), by path, inode, size and modification time: read
+#: once per file, not once per connection (a batch opens the national file once per group of parks).
+_SCHEMAS: dict[tuple[str, tuple[int, int, int]], dict[str, _Layer | None]] = {}
 
 
 def _files() -> dict[str, tuple[tuple[int, int, int], _File]]:
@@ -213,7 +212,9 @@ def _open(path: str) -> _File | None:
         return None
     if len(files) >= _MAX_FILES:
         close_all()
-    f = _File(con)
+    if len(_SCHEMAS) >= 64:
+        _SCHEMAS.clear()
+    f = _File(con, _SCHEMAS.setdefault((resolved, stamp), {}))
     files[resolved] = (stamp, f)
     return f
 
@@ -254,9 +255,7 @@ def _layer(con: sqlite3.Connection, name: str) -> _Layer | None:
         else:
             return None
         fields.append(str(cname))
-    wkb, ok = _wkb(geom)
-    ok = " AND ".join([ok, *(_check(c, k) for c, k in zip(fields, kinds, strict=True))])
-    names = ", ".join([wkb, ok, *(f"m.{_quote(c)}" for c in fields)])
+    names = ", ".join([_wkb(geom), *(f"m.{_quote(c)}" for c in fields)])
     table = _quote(name)
     rtree = f"rtree_{name}_{geom}"
     has_rtree = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (rtree,)).fetchone()
@@ -276,16 +275,33 @@ def _layer(con: sqlite3.Connection, name: str) -> _Layer | None:
     )
 
 
-def _column(values: Sequence[Any], kind: str) -> np.ndarray:
-    """One field as GDAL gives it (the values passed the layer's SQL checks)."""
-    if kind in _INTEGER_TYPES:
-        return np.fromiter(values, dtype=_INTEGER_TYPES[kind], count=len(values))
-    if kind == "BOOLEAN":
-        return np.fromiter(values, dtype=np.int8, count=len(values)).astype(bool)
+_NONE = type(None)
+_TEXT_TYPES = frozenset({str, _NONE})
+_REAL_VALUES = frozenset({float, int, _NONE})
+
+
+def _column(values: Sequence[Any], kind: str) -> np.ndarray | None:
+    """One field as GDAL gives it, or None where this reader cannot promise that (SQLite keeps any value anywhere)."""
+    types = set(map(type, values))
+    if kind in _INTEGER_TYPES or kind == "BOOLEAN":
+        if not types <= {int}:
+            return None
+        wide = np.fromiter(values, dtype=np.int64, count=len(values))
+        if kind == "BOOLEAN":
+            return wide.astype(bool) if ((wide == 0) | (wide == 1)).all() else None
+        dtype = _INTEGER_TYPES[kind]
+        info = np.iinfo(dtype)
+        if len(wide) and (wide.min() < info.min or wide.max() > info.max):
+            return None
+        return wide.astype(dtype, copy=False)
     if kind in _REAL_TYPES:
-        return np.array(values, dtype=np.float64)
+        return np.array(values, dtype=np.float64) if types <= _REAL_VALUES else None
+    if not types <= _TEXT_TYPES:
+        return None
     out = np.empty(len(values), dtype=object)
     out[:] = values
+    if kind == "DATETIME" and not _plain_datetimes(out):
+        return None
     return out
 
 
@@ -333,9 +349,7 @@ def _read(
                 rows = f.con.execute(info.select, (xmin - pad, xmax + pad, ymin - pad, ymax + pad)).fetchall()
     except (sqlite3.Error, UnicodeDecodeError):
         return None
-    columns = list(zip(*rows, strict=True)) if rows else [()] * (2 + len(info.fields))
-    if not all(columns[1]):
-        return None
+    columns = list(zip(*rows, strict=True)) if rows else [()] * (1 + len(info.fields))
     wkb = np.empty(len(rows), dtype=object)
     wkb[:] = columns[0]
     try:
@@ -346,9 +360,12 @@ def _read(
     if bbox is not None and len(geoms):
         keep = shapely.intersects(geoms, shapely.box(*bbox))
         geoms = geoms[keep]
-    arrays = [_column(values, kind) for values, kind in zip(columns[2:], info.kinds, strict=True)]
-    if not all(_plain_datetimes(a) for a, kind in zip(arrays, info.kinds, strict=True) if kind == "DATETIME"):
-        return None
+    arrays = []
+    for values, kind in zip(columns[1:], info.kinds, strict=True):
+        arr = _column(values, kind)
+        if arr is None:
+            return None
+        arrays.append(arr)
     if keep is not None:
         arrays = [a[keep] for a in arrays]
     return list(info.fields), arrays, geoms, info.crs
