@@ -76,3 +76,37 @@ def test_mismatched_tiles_are_named_errors(tmp_path: Path) -> None:
     (tmp_path / "junk.tif").write_text("not a tiff")
     with pytest.raises(gk.CorruptFileError, match=r"junk\.tif cannot be read"):
         mosaic_rasters([a, tmp_path / "junk.tif"])
+
+
+def _sources(vrt: str | Path) -> list[str]:
+    text = Path(vrt).read_text(encoding="utf-8")
+    return [kind for kind in ("SimpleSource", "ComplexSource") for _ in range(text.count(f"<{kind}>"))]
+
+
+def test_tiles_side_by_side_with_one_nodata_are_plain_copies(tmp_path: Path) -> None:
+    _cut(tmp_path / "tiles")
+    vrt = mosaic_rasters(tmp_path / "tiles", tmp_path / "ahn.vrt")
+    assert _sources(vrt) == ["SimpleSource"] * 3  # read back exactly: the test above
+    tiles = _cut(tmp_path / "own", nodata_second=float(np.finfo(np.float32).max))
+    assert _sources(mosaic_rasters(tiles, tmp_path / "own.vrt")) == ["ComplexSource"] * 3
+
+
+def test_overlapping_tiles_let_an_earlier_tile_show_through_nodata(tmp_path: Path) -> None:
+    # two tiles of the real DEM that share 100 rows; the second has nodata over the shared rows, so the mosaic
+    # must show the first tile's cells there (a plain copy of the second would blank them)
+    (tmp_path / "tiles").mkdir()
+    with rasterio.open(DEM) as src:
+        full = src.read(1)
+        for name, row, h in (("a", 0, 400), ("b", 300, src.height - 300)):
+            win = Window(0, row, src.width, h)
+            data = src.read(1, window=win)
+            if name == "b":
+                data[:100] = src.nodata
+            prof = src.profile | {"height": h, "transform": src.window_transform(win), "tiled": False}
+            prof.pop("blockxsize", None), prof.pop("blockysize", None)
+            with rasterio.open(tmp_path / "tiles" / f"M_{name}.tif", "w", **prof) as dst:
+                dst.write(data, 1)
+    vrt = mosaic_rasters(tmp_path / "tiles", tmp_path / "ahn.vrt")
+    assert _sources(vrt) == ["ComplexSource"] * 2
+    with rasterio.open(vrt) as mos:
+        assert np.array_equal(mos.read(1), full)
