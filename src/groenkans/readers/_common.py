@@ -160,7 +160,8 @@ def _read_frame(
     The same features, columns and geometries, except that text stays ``object`` (the readers take it apart as
     Python strings; pandas' inferred string dtype was converted back) and dates stay text as the file holds them
     (no reader uses them as dates; a filled end of registration is what marks history). A layer without
-    geometry comes back as a plain DataFrame, as from ``read_dataframe``.
+    geometry comes back as a plain DataFrame, as from ``read_dataframe``. A GeoPackage layer is read with one SQL
+    query where that gives exactly what GDAL's reader gives (``readers/_gpkg.py``), else through GDAL.
     """
     fast = read_gpkg(path, layer, bbox) if layer is not None and not open_options else None
     geoms: np.ndarray | None
