@@ -233,3 +233,28 @@ def test_the_kernel_itself_closes_and_agrees_on_many_short_edges() -> None:
     got = _overlap._areas(*_overlap.polygon_rings(b), *_overlap.polygon_rings(a), bi, ai)
     assert not np.isnan(got).any()
     np.testing.assert_allclose(got, _geos(b, a, bi, ai), rtol=1e-11, atol=1e-8)
+
+
+def test_rings_that_cross_the_other_boundary_at_their_own_vertices() -> None:
+    # a zigzag whose vertices lie on the box's edges (a crossing at a vertex is no cut of either edge), one touching
+    # it there and turning back, and one vertex a hair (1e-9 m) inside: the side of the pieces after such a vertex
+    # is decided anew, not carried over from the piece before it
+    x0 = 136_000.0
+    square = box(x0, x0, x0 + 10, x0 + 10)
+    zigzag = Polygon(
+        [(x0 - 5, x0 + 2), (x0, x0 + 3), (x0 + 5, x0 + 4), (x0, x0 + 5), (x0 - 5, x0 + 6), (x0, x0 + 7)]
+        + [(x0 + 5, x0 + 8), (x0 - 10, x0 + 9), (x0 - 10, x0 + 1)]
+    )
+    touch = Polygon([(x0 - 5, x0 + 2), (x0, x0 + 3), (x0 - 5, x0 + 4), (x0 - 8, x0 + 3)])
+    hair = Polygon([(x0 - 5, x0 + 2), (x0 + 1e-9, x0 + 3), (x0 - 5, x0 + 4), (x0 + 5, x0 + 5), (x0 - 8, x0 + 5)])
+    a, b = np.array([zigzag, touch, hair]), np.array([square])
+    assert all(shapely.is_valid(a))
+    ai, bi = _all_pairs(a, b)
+    for got, want in (
+        (_overlap._areas(*_overlap.polygon_rings(a), *_overlap.polygon_rings(b), ai, bi), _geos(a, b, ai, bi)),
+        (_overlap._areas(*_overlap.polygon_rings(b), *_overlap.polygon_rings(a), bi, ai), _geos(b, a, bi, ai)),
+    ):
+        assert not np.isnan(got).any()
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-8)
+    # by hand: the triangles (0, 3)-(5, 4)-(0, 5) and (0, 7)-(5, 8)-(0, 8⅓) of the zigzag lie inside
+    assert _geos(a, b, ai, bi)[0] == pytest.approx(2 * 5 / 2 + (4 / 3) * 5 / 2)

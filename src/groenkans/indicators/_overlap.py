@@ -12,7 +12,8 @@ boundary integral ``½∮ x dy − y dx`` over the boundary of ``a ∩ b``, whic
 
 Each edge is split where the other polygon's boundary crosses or touches it; each piece is then inside, outside or
 on the other boundary, decided at its midpoint (a piece within 10 nm of an edge of the other polygon, along all its
-length: on it; else the even-odd rule over all rings). Shared pieces are counted so that they cancel wherever they
+length: on it; else the even-odd rule over all rings; a piece that begins at a vertex of its ring lying off the other
+boundary lies on the side of the piece before it, untested). Shared pieces are counted so that they cancel wherever they
 bound no common area, which keeps the sum closed (a partial sum would depend on the origin): every piece of ``a`` on
 ``b``'s boundary is counted, and a piece of ``b`` on ``a``'s boundary is counted where ``a``'s edges there run
 against it on balance (a neighbour: its piece cancels ``a``'s). A zero-width spike of either polygon along the
@@ -45,6 +46,11 @@ MAX_VERTEX_PRODUCT = 4_000_000
 #: A piece of boundary whose midpoint lies this close (m) to a parallel edge of the other polygon lies on it (a
 #: reprojection round trip moves shared vertices by up to ~1e-8 m).
 _ON_M = 1e-8
+#: A vertex of one ring this close (m) to the other polygon's boundary may change the side its pieces lie on: the
+#: piece after it is tested on its own. A piece that lies on an edge of the other polygon (its midpoint within
+#: :data:`_ON_M` of it, its ends within ``2·_ON_M`` of the edge's line) starts within ``2·_ON_M`` of it; a wider
+#: margin only costs tests.
+_NEAR_M = 1e-7
 #: Where counted pieces of one polygon end, counted pieces of the other must start, to this (m); else the pair goes
 #: to GEOS.
 _CLOSED_M = 1e-6
@@ -275,14 +281,19 @@ def _cuts(
     y1: float,
     cy: np.ndarray,
     index: tuple[np.ndarray, np.ndarray, float, float],
-) -> tuple[np.ndarray, int]:
-    """Where (fractions 0..1, sorted, in ``ts``) the other polygon's boundary crosses or touches the edge."""
+) -> tuple[np.ndarray, int, bool]:
+    """Where (fractions 0..1, sorted, in ``ts``) the other polygon's boundary crosses or touches the edge.
+
+    Also whether the edge's start lies within :data:`_NEAR_M` of an edge of the other polygon that comes within
+    :data:`_ON_M` of this edge: of every edge that can cut it, touch it or run along it.
+    """
     rx = x1 - x0
     ry = y1 - y0
     l2 = rx * rx + ry * ry
     ex0, ex1 = min(x0, x1) - _ON_M, max(x0, x1) + _ON_M
     ey0, ey1 = min(y0, y1) - _ON_M, max(y0, y1) + _ON_M
     nt = 0
+    start_on = False
     starts, items, ylo, inv = index
     n_buckets = len(starts) - 1
     # an edge met in two buckets adds its cut twice: the piece between the two is empty and skipped
@@ -298,6 +309,12 @@ def _cuts(
         sy = fy1 - fy0
         qx = fx0 - x0
         qy = fy0 - y0
+        if not start_on:  # the distance from the edge's start to this edge of the other polygon
+            ls2 = sx * sx + sy * sy
+            u = min(max(-(qx * sx + qy * sy) / ls2, 0.0), 1.0) if ls2 > 0.0 else 0.0
+            dx = qx + u * sx
+            dy = qy + u * sy
+            start_on = dx * dx + dy * dy <= _NEAR_M * _NEAR_M
         if nt + 2 > len(ts):
             ts = np.concatenate((ts, np.empty(len(ts))))
         # the other edge's end that lies on this edge splits it (a touch, or an end of a shared stretch); its
@@ -322,7 +339,7 @@ def _cuts(
             ts[j + 1] = ts[j]
             j -= 1
         ts[j + 1] = v
-    return ts, nt
+    return ts, nt, start_on
 
 
 @njit(cache=True, nogil=True)
@@ -359,6 +376,12 @@ def _boundary_part(
         prev = -1  # the previous piece along the ring: -1 none yet, 0 not counted, 1 counted
         head = -1  # the ring's first piece
         hx, hy = 0.0, 0.0
+        # where the previous piece lies, when it lies off the other boundary: -1 not known (none yet, or on the
+        # boundary), 0 outside, 1 inside. A piece that starts at a vertex of the ring that lies off the other
+        # boundary, the end of that piece, lies on the same side: the ring meets the other boundary only at cuts
+        # (crossings and touches inside an edge) and at vertices within the tolerance of it, and the even-odd
+        # test of its midpoint would tell the same.
+        side = -1
         for k in range(rx_off[r], rx_off[r + 1] - 1):
             x0 = cx[k, 0]
             y0 = cx[k, 1]
@@ -371,8 +394,9 @@ def _boundary_part(
                 continue
             outside = max(x0, x1) < bx0 or min(x0, x1) > bx1 or max(y0, y1) < by0 or min(y0, y1) > by1
             nt = 0
+            start_on = True
             if not outside:
-                ts, nt = _cuts(ts, x0, y0, x1, y1, cy, index)
+                ts, nt, start_on = _cuts(ts, x0, y0, x1, y1, cy, index)
             ta = 0.0
             px, py = x0, y0
             for c in range(nt + 1):
@@ -388,10 +412,16 @@ def _boundary_part(
                 my = 0.5 * (py + qy2)
                 counted = 0
                 if not outside and bx0 <= mx <= bx1 and by0 <= my <= by1:
-                    on, net, inside = _classify(mx, my, qx2 - px, qy2 - py, cy, index)
+                    if ta == 0.0 and side >= 0 and not start_on:
+                        on, net, inside = False, 0, side == 1
+                    else:
+                        on, net, inside = _classify(mx, my, qx2 - px, qy2 - py, cy, index)
+                    side = -1 if on else (1 if inside else 0)
                     if (on and (first or net < 0)) or (not on and inside):
                         total += (px - ox) * (qy2 - oy) - (qx2 - ox) * (py - oy)
                         counted = 1
+                else:
+                    side = 0  # off the other polygon's (widened) box: outside it
                 if prev == -1:
                     head, hx, hy = counted, px, py
                 elif counted != prev:
