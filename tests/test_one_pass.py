@@ -105,3 +105,28 @@ def test_same_numbers_with_and_without_windows(demo: Park) -> None:
     scored_win = candidates.score_candidates(park, sites_win, parcels, cfg)
     pd.testing.assert_frame_equal(scored_file, scored_win, check_exact=True)
     assert sites_file["wadi"].any() and scored_file["heat_score"].notna().all()
+
+
+def test_rank_candidates_passes_over_the_sites_once(demo: Park, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the sites' lowness (feasibility) and their scores take their raster statistics from one zonal pass; scoring
+    # the found sites on their own (score_candidates, its own pass) gives the same numbers
+    from groenkans import zonal
+    from groenkans.candidates import score_candidates
+
+    park = demo.with_windows()
+    parcels = gk.score_park(park)
+    over_sites: list[int] = []
+    real = zonal.zonal_stats
+
+    def counting(frame: Any, *args: Any, **kwargs: Any) -> Any:
+        if frame.index.name == "site_id":
+            over_sites.append(len(frame))
+        return real(frame, *args, **kwargs)
+
+    monkeypatch.setattr(zonal, "zonal_stats", counting)
+    ranked = gk.rank_candidates(park, parcels)
+    assert len(over_sites) == 1 and over_sites[0] == len(ranked) > 0
+    alone = score_candidates(park, gk.find_candidates(park), parcels)
+    assert len(over_sites) == 3  # find_candidates' pass and score_candidates' own
+    columns = ["heat_score", "water_score", "biodiversity_score", "site_score", "reason"]
+    pd.testing.assert_frame_equal(ranked.loc[alone.index, columns], alone[columns])

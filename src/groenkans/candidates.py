@@ -286,16 +286,24 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     >>> sites.loc["P1-S3", "why_not"].split("; ")[0]   # Dutch by default; why_not_reasons gives them per type
     'Tiny Forest: te klein: 0 m² is minstens 4 m breed, een Tiny Forest vraagt 100 m²'
     """
-    cfg = config or Config()
+    return _find_candidates(park, config or Config())[0]
+
+
+def _find_candidates(park: Park, cfg: Config) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
+    """:func:`find_candidates`, and the sites' raster statistics that :func:`score_candidates` asks for.
+
+    The statistics (None without sites) come from the one zonal pass over the sites that their feasibility makes
+    (:func:`_is_low`), so that ranking them reads no raster cell of a site twice.
+    """
     sc = cfg.sites
     crs = park.parcels.crs
     surf = park.surfaces
     if not len(surf):
-        return _empty_sites(crs)
+        return _empty_sites(crs), None
     cover = _site_covers(surf)
     chosen = np.flatnonzero(pd.notna(cover))
     if not len(chosen):
-        return _empty_sites(crs)
+        return _empty_sites(crs), None
     geoms = surf.geometry.to_numpy()[chosen]
     if len(park.buildings):
         geoms = subtract(geoms, shapely.buffer(park.buildings.geometry.to_numpy(), sc.building_clearance_m))
@@ -306,11 +314,11 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     }
     keep = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 0.5)
     if not keep.any():
-        return _empty_sites(crs)
+        return _empty_sites(crs), None
     geoms, columns = geoms[keep], {k: v[keep] for k, v in columns.items()}
     owned, owners, columns = _owned_pieces(geoms, columns, park.parcels)
     if not len(owned):
-        return _empty_sites(crs)
+        return _empty_sites(crs), None
     # dissolve per owner and current cover: one union per group, groups in sorted key order
     codes, keys = _group_codes(owners, columns["site_cover"])
     merged = union_by(owned, codes, len(keys), min_vertices=_COVERAGE_MIN_VERTICES)
@@ -320,7 +328,7 @@ def find_candidates(park: Park, config: Config | None = None) -> gpd.GeoDataFram
     ok = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= sc.min_area_m2)
     parts, gi = shapely.normalize(parts[ok]), gi[ok]
     if not len(parts):
-        return _empty_sites(crs)
+        return _empty_sites(crs), None
     site_owner = np.array([keys[i][0] for i in gi], dtype=object)
     covers = np.array([keys[i][1] for i in gi], dtype=object)
     # numbered per owner from north-west to south-east (centroids to 0.1 m), ties in the order found
@@ -438,7 +446,7 @@ def _joined_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
+def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     sc = cfg.sites
     g = sites.geometry.to_numpy()
     owners = sites[PARCEL_ID].to_numpy(dtype=object)
@@ -466,7 +474,7 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
     tf_size = (tf_area >= tf_min) & core_ok
     tiny = tf_size & allowed["tiny_forest"]
     # wadi: big and wide enough, low, and able to hold the design storage of its paved catchment
-    low = _is_low(park, sites)
+    low, site_stats = _is_low(park, sites, cfg)
     stores = area * sc.wadi_depth_m
     wadi_size = (area >= WADI_MIN_AREA_M2) & (width >= WADI_MIN_WIDTH_M)
     # the catchment only where a wadi could go (the slow part); NaN elsewhere
@@ -518,7 +526,7 @@ def _feasibility(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDat
     columns["why_not"] = [
         "; ".join(f"{names[t]}: {r}" for t, r in zip(SITE_TYPES, row, strict=True) if r) for row in texts
     ]
-    return geoframe(columns, g, sites.crs, index=sites.index)
+    return geoframe(columns, g, sites.crs, index=sites.index), site_stats
 
 
 #: Tolerance of the largest inscribed circle of a site, m: GEOS returns a radius within this of the largest.
@@ -775,32 +783,55 @@ def _is_private(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
     return np.array([o not in public_parcels for o in sites[PARCEL_ID].to_numpy(dtype=object).tolist()], dtype=bool)
 
 
-def _is_low(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
-    keys: dict[str, Any] = {k: park.raster_source(k) for k in ("elevation", "water_depth") if k in park.rasters}
-    if not keys:
-        return np.ones(len(sites), dtype=bool)
+def _site_requests(cfg: Config) -> dict[str, list[str]]:
+    """The statistics of each raster over the sites: the sites' scores (:func:`score_candidates`) and lowness."""
+    bounds = cfg.heat.pet_classes_degc
+    return {
+        "elevation": ["mean"],
+        "pet": ["quantile(0.9)", *[f"frac_above({t:g})" for t in bounds]],
+        "water_depth": ["max", "frac_above(0.05)"],
+    }
+
+
+def _is_low(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> tuple[np.ndarray, pd.DataFrame]:
+    """Whether each site is low (water on it in the stress test, or its mean elevation at most its parcel's).
+
+    Also returns the sites' statistics of :func:`_site_requests` (one zonal pass over the sites for every raster
+    the park has; the owner parcels' mean elevation takes a second pass over them alone).
+    """
     from groenkans.zonal import zonal_stats
 
-    stats = {"elevation": ["mean"], "water_depth": ["max"]}
-    owner_ids = sites[PARCEL_ID].to_numpy(dtype=object)
-    # one zonal pass over the sites and, for the elevation, their owner parcels after them
-    owners = park.parcels.index.intersection(pd.unique(owner_ids)) if "elevation" in keys else None
-    shapes = sites.geometry.to_numpy()
-    if owners is not None:
-        shapes = np.concatenate([shapes, park.parcels.geometry.to_numpy()[park.parcels.index.get_indexer(owners)]])
-    zall = zonal_stats(
-        geoframe({}, shapes, sites.crs), keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE
+    requests = _site_requests(cfg)
+    keys: dict[str, Any] = {k: park.raster_source(k) for k in requests if k in park.rasters}
+    z = (
+        zonal_stats(sites, keys, stats={k: requests[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
+        if keys
+        else pd.DataFrame(index=sites.index)
     )
     low = np.zeros(len(sites), dtype=bool)
+    if "water_depth" not in keys and "elevation" not in keys:
+        return np.ones(len(sites), dtype=bool), z
     if "water_depth" in keys:
-        low |= zall["water_depth_max"].to_numpy(dtype=float)[: len(sites)] >= 0.05
-    if owners is not None:
-        elevation = zall["elevation_mean"].to_numpy(dtype=float)
+        low |= z["water_depth_max"].to_numpy(dtype=float) >= 0.05
+    if "elevation" in keys:
+        owner_ids = sites[PARCEL_ID].to_numpy(dtype=object)
+        owners = park.parcels.index.intersection(pd.unique(owner_ids))
+        shapes = park.parcels.geometry.to_numpy()[park.parcels.index.get_indexer(owners)]
+        parcel_elevation = (
+            zonal_stats(
+                geoframe({}, shapes, sites.crs),
+                {"elevation": keys["elevation"]},
+                stats={"elevation": ["mean"]},
+                valid_range=RASTER_VALID_RANGE,
+            )["elevation_mean"].to_numpy(dtype=float)
+            if len(owners)
+            else np.zeros(0)
+        )
         at = owners.get_indexer(owner_ids)
-        parcel_mean = np.where(at >= 0, elevation[len(sites) :][at], np.nan)
-        site_mean = elevation[: len(sites)]
+        parcel_mean = np.where(at >= 0, parcel_elevation[at], np.nan)
+        site_mean = z["elevation_mean"].to_numpy(dtype=float)
         low |= np.where(np.isfinite(parcel_mean) & np.isfinite(site_mean), site_mean <= parcel_mean, False)
-    return low
+    return low, z
 
 
 def _site_cc(park: Park, sites: gpd.GeoDataFrame) -> np.ndarray:
@@ -830,7 +861,13 @@ def score_candidates(
     distance to the nearest useful green patch or nature (closer is better, 0–500 m)
     and the site's size against the useful patch size.
     """
-    cfg = config or Config()
+    return _score_candidates(park, sites, parcels, config or Config(), None)
+
+
+def _score_candidates(
+    park: Park, sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None, cfg: Config, z: pd.DataFrame | None
+) -> gpd.GeoDataFrame:
+    """:func:`score_candidates`; ``z``: the sites' raster statistics when :func:`_find_candidates` has them."""
     if not len(sites):
         out = sites.copy()
         for c in (
@@ -847,17 +884,15 @@ def score_candidates(
     from groenkans.zonal import zonal_stats
 
     bounds = cfg.heat.pet_classes_degc
-    keys: dict[str, Any] = {k: park.raster_source(k) for k in ("pet", "water_depth") if k in park.rasters}
-    stats = {
-        "pet": ["quantile(0.9)", *[f"frac_above({t:g})" for t in bounds]],
-        "water_depth": ["max", "frac_above(0.05)"],
-    }
-    # values outside a role's physical range are nodata, as in the parcel scoring (pipeline.parcel_zonal_stats)
-    z = (
-        zonal_stats(sites, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
-        if keys
-        else pd.DataFrame(index=sites.index)
-    )
+    if z is None:
+        stats = _site_requests(cfg)
+        keys: dict[str, Any] = {k: park.raster_source(k) for k in ("pet", "water_depth") if k in park.rasters}
+        # values outside a role's physical range are nodata, as in the parcel scoring (pipeline.parcel_zonal_stats)
+        z = (
+            zonal_stats(sites, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
+            if keys
+            else pd.DataFrame(index=sites.index)
+        )
     if not z.index.equals(sites.index):
         z = z.reindex(sites.index)
     pet_p90 = depth = None
@@ -1067,8 +1102,8 @@ def rank_candidates(
     park = with_windows(park, cfg)  # each raster read once (or taken from the park's windows); input not modified
     if parcels is None:
         parcels = score_park(park, cfg)
-    sites = find_candidates(park, cfg) if sites is None else sites
-    scored = score_candidates(park, sites, parcels, cfg)
+    found = _find_candidates(park, cfg) if sites is None else (sites, None)
+    scored = _score_candidates(park, found[0], parcels, cfg, found[1])
     n = top if top is not None else cfg.sites.top
     dist = min_distance_m if min_distance_m is not None else cfg.sites.min_distance_m
     if not len(scored):
