@@ -793,6 +793,17 @@ def _site_requests(cfg: Config) -> dict[str, list[str]]:
     }
 
 
+def _site_zonal(park: Park, sites: gpd.GeoDataFrame, requests: dict[str, list[str]]) -> pd.DataFrame:
+    """One zonal pass over the sites for the requested rasters the park has (an empty frame when it has none)."""
+    from groenkans.zonal import zonal_stats
+
+    keys: dict[str, Any] = {k: park.raster_source(k) for k in requests if k in park.rasters}
+    if not keys:
+        return pd.DataFrame(index=sites.index)
+    # values outside a role's physical range are nodata, as in the parcel scoring (pipeline.parcel_zonal_stats)
+    return zonal_stats(sites, keys, stats={k: requests[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
+
+
 def _is_low(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> tuple[np.ndarray, pd.DataFrame]:
     """Whether each site is low (water on it in the stress test, or its mean elevation at most its parcel's).
 
@@ -801,16 +812,11 @@ def _is_low(park: Park, sites: gpd.GeoDataFrame, cfg: Config) -> tuple[np.ndarra
     """
     from groenkans.zonal import zonal_stats
 
-    requests = _site_requests(cfg)
-    keys: dict[str, Any] = {k: park.raster_source(k) for k in requests if k in park.rasters}
-    z = (
-        zonal_stats(sites, keys, stats={k: requests[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
-        if keys
-        else pd.DataFrame(index=sites.index)
-    )
-    low = np.zeros(len(sites), dtype=bool)
-    if "water_depth" not in keys and "elevation" not in keys:
+    z = _site_zonal(park, sites, _site_requests(cfg))
+    keys = {k: park.raster_source(k) for k in ("elevation", "water_depth") if k in park.rasters}
+    if not keys:
         return np.ones(len(sites), dtype=bool), z
+    low = np.zeros(len(sites), dtype=bool)
     if "water_depth" in keys:
         low |= z["water_depth_max"].to_numpy(dtype=float) >= 0.05
     if "elevation" in keys:
@@ -881,18 +887,10 @@ def _score_candidates(
         ):
             out[c] = pd.Series(dtype=object if c == "reason" else float)
         return out
-    from groenkans.zonal import zonal_stats
-
     bounds = cfg.heat.pet_classes_degc
     if z is None:
-        stats = _site_requests(cfg)
-        keys: dict[str, Any] = {k: park.raster_source(k) for k in ("pet", "water_depth") if k in park.rasters}
-        # values outside a role's physical range are nodata, as in the parcel scoring (pipeline.parcel_zonal_stats)
-        z = (
-            zonal_stats(sites, keys, stats={k: stats[k] for k in keys}, valid_range=RASTER_VALID_RANGE)
-            if keys
-            else pd.DataFrame(index=sites.index)
-        )
+        requests = _site_requests(cfg)
+        z = _site_zonal(park, sites, {k: requests[k] for k in ("pet", "water_depth")})
     if not z.index.equals(sites.index):
         z = z.reindex(sites.index)
     pet_p90 = depth = None
